@@ -1,0 +1,294 @@
+// The one loader for YAML: reads a file safely (size, encoding, nesting, aliases, odd keys) and keeps
+// positions so that every later problem can name the file, line and column.
+import { readFileSync, statSync } from "node:fs";
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
+import type { Problem } from "../core/problems.js";
+
+export const MAX_FILE_BYTES = 16 * 1024 * 1024;
+const MAX_FLOW_DEPTH = 64;
+const MAX_INDENT_COLUMN = 400;
+const MAX_ALIAS_COUNT = 100;
+const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface YamlFile {
+  file: string;
+  value: unknown;
+  /** Position of the value at `path` (or of its key, when `key` is set); the nearest existing parent otherwise. */
+  locate(path: readonly PropertyKey[], key?: boolean): Position | undefined;
+  /** The text of the value at `path` exactly as written in the file. */
+  sourceAt(path: readonly PropertyKey[]): string | undefined;
+}
+
+export type LoadResult = { ok: true; yaml: YamlFile } | { ok: false; problems: Problem[] };
+
+/** Reads a file as UTF-8 text, refusing binary, oversized and non-UTF-8 files with a located problem. */
+export function readTextFile(
+  absolutePath: string,
+  file: string,
+): { ok: true; text: string } | { ok: false; problems: Problem[] } {
+  const fail = (message: string, hint?: string, line?: number): { ok: false; problems: Problem[] } => ({
+    ok: false,
+    problems: [{ severity: "error", file, line, message, hint }],
+  });
+  let buffer: Buffer;
+  try {
+    const size = statSync(absolutePath).size;
+    if (size > MAX_FILE_BYTES) {
+      return fail(
+        `file is ${(size / 1024 / 1024).toFixed(1)} MB, over the ${MAX_FILE_BYTES / 1024 / 1024} MB limit`,
+        "split it into several files",
+      );
+    }
+    buffer = readFileSync(absolutePath);
+  } catch (error) {
+    return fail(`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if ((buffer[0] === 0xff && buffer[1] === 0xfe) || (buffer[0] === 0xfe && buffer[1] === 0xff)) {
+    return fail("file is UTF-16 text", "save it as UTF-8 (in most editors: Save As… → Encoding: UTF-8)");
+  }
+  const nul = buffer.indexOf(0);
+  if (nul !== -1) {
+    return fail(
+      "file is binary, not text",
+      "recipient, config and template files must be UTF-8 text",
+      lineAt(buffer, nul),
+    );
+  }
+  const start = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
+  try {
+    return { ok: true, text: new TextDecoder("utf-8", { fatal: true }).decode(buffer.subarray(start)) };
+  } catch {
+    return fail(
+      "file is not UTF-8 text (perhaps Latin-1 or Windows-1252)",
+      "save it as UTF-8 (in most editors: Save As… → Encoding: UTF-8)",
+      lineAt(buffer, firstInvalidUtf8(buffer)),
+    );
+  }
+}
+
+function lineAt(buffer: Buffer, offset: number): number {
+  let line = 1;
+  for (let index = buffer.indexOf(10); index !== -1 && index < offset; index = buffer.indexOf(10, index + 1))
+    line++;
+  return line;
+}
+
+function firstInvalidUtf8(buffer: Buffer): number {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let low = 0;
+  let high = buffer.length;
+  // The longest valid prefix, found by bisection (a valid prefix may end mid-character, so allow 3 bytes).
+  while (high - low > 4) {
+    const middle = (low + high) >> 1;
+    try {
+      decoder.decode(buffer.subarray(0, middle), { stream: true });
+      low = middle;
+    } catch {
+      high = middle;
+    }
+  }
+  return low;
+}
+
+/** Rejects nesting that would exhaust the parser before it starts: deep flow brackets or deep indentation. */
+function checkNesting(text: string, file: string): Problem | undefined {
+  let flowDepth = 0;
+  let lineNumber = 0;
+  for (const rawLine of text.split("\n")) {
+    lineNumber++;
+    const indent = /^[ \t]*(?:[-?:][ \t]+)*/.exec(rawLine)?.[0].length ?? 0;
+    if (indent > MAX_INDENT_COLUMN) {
+      return {
+        severity: "error",
+        file,
+        line: lineNumber,
+        message: `nesting is too deep (content starts at column ${indent + 1})`,
+        hint: `keep nesting under ${MAX_INDENT_COLUMN} columns`,
+      };
+    }
+    const commentAt = rawLine.search(/(^|\s)#/);
+    const code = commentAt === -1 ? rawLine : rawLine.slice(0, commentAt);
+    for (const character of code) {
+      if (character === "[" || character === "{") {
+        if (++flowDepth > MAX_FLOW_DEPTH) {
+          return {
+            severity: "error",
+            file,
+            line: lineNumber,
+            message: `nesting is too deep (more than ${MAX_FLOW_DEPTH} levels of [ or {)`,
+          };
+        }
+      } else if ((character === "]" || character === "}") && flowDepth > 0) {
+        flowDepth--;
+      }
+    }
+  }
+  return undefined;
+}
+
+export function parseYaml(text: string, file: string): LoadResult {
+  const problem = (
+    line: number | undefined,
+    column: number | undefined,
+    message: string,
+    hint?: string,
+  ): Problem => ({
+    severity: "error",
+    file,
+    line,
+    column,
+    message,
+    hint,
+  });
+  const tooDeep = checkNesting(text, file);
+  if (tooDeep) return { ok: false, problems: [tooDeep] };
+
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const position = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  const problems: Problem[] = [];
+  for (const error of [...document.errors, ...document.warnings]) {
+    const at = position(error.pos[0]);
+    problems.push(problem(at.line, at.column, yamlMessage(error.code, error.message), yamlHint(error.code)));
+  }
+  if (problems.length > 0) return { ok: false, problems: dedupeByLine(problems) };
+  if (document.contents === null) {
+    return {
+      ok: false,
+      problems: [problem(undefined, undefined, "file is empty", "add content or delete the file")],
+    };
+  }
+
+  visit(document, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
+        const at = pair.key.range ? position(pair.key.range[0]) : undefined;
+        problems.push(
+          problem(
+            at?.line,
+            at?.column,
+            `the key "${String(pair.key.value)}" is not allowed`,
+            "rename the key",
+          ),
+        );
+      }
+    },
+  });
+  if (problems.length > 0) return { ok: false, problems };
+
+  let value: unknown;
+  try {
+    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (error) {
+    return {
+      ok: false,
+      problems: [
+        problem(
+          undefined,
+          undefined,
+          /alias/i.test((error as Error).message)
+            ? "too many aliases (*name): the file expands into far more data than it holds"
+            : `cannot read the YAML: ${(error as Error).message}`,
+          "write the values out instead of repeating aliases",
+        ),
+      ],
+    };
+  }
+
+  // The node at `path`, or the nearest existing parent (then `exact` is false).
+  const nodeAt = (path: readonly PropertyKey[], key: boolean): { node: Node | undefined; exact: boolean } => {
+    let node: unknown = document.contents;
+    let keyNode: unknown;
+    for (const segment of path) {
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (item) => isPair(item) && isScalar(item.key) && item.key.value === segment,
+        );
+        if (!pair) return { node: node as Node, exact: false };
+        keyNode = pair.key;
+        node = pair.value ?? pair.key;
+      } else if (isSeq(node) && typeof segment === "number" && node.items[segment] !== undefined) {
+        keyNode = undefined;
+        node = node.items[segment];
+      } else {
+        return { node: node as Node, exact: false };
+      }
+    }
+    return { node: (key && keyNode ? keyNode : node) as Node, exact: true };
+  };
+
+  return {
+    ok: true,
+    yaml: {
+      file,
+      value,
+      locate(path, key = false) {
+        const { node } = nodeAt(path, key);
+        return node?.range ? position(node.range[0]) : undefined;
+      },
+      sourceAt(path) {
+        const { node, exact } = nodeAt(path, false);
+        return exact && node?.range ? text.slice(node.range[0], node.range[1]).trim() : undefined;
+      },
+    },
+  };
+}
+
+export function loadYamlFile(absolutePath: string, file: string): LoadResult {
+  const read = readTextFile(absolutePath, file);
+  return read.ok ? parseYaml(read.text, file) : read;
+}
+
+function dedupeByLine(problems: Problem[]): Problem[] {
+  const seen = new Set<number | undefined>();
+  return problems.filter((problem) => {
+    if (seen.has(problem.line)) return false;
+    seen.add(problem.line);
+    return true;
+  });
+}
+
+function yamlMessage(code: string, message: string): string {
+  const first = message.split("\n")[0] ?? message;
+  switch (code) {
+    case "MULTIPLE_DOCS":
+      return "file holds several YAML documents (separated by ---)";
+    case "DUPLICATE_KEY":
+      return "the same key appears twice in one mapping";
+    case "TAB_AS_INDENT":
+      return "a tab is used for indentation";
+    case "MISSING_CHAR":
+      return first.replace(/^Missing closing "quote$/, 'a quoted text is not closed (missing ")');
+    case "TAG_RESOLVE_FAILED":
+      return `${first} (YAML tags are not supported)`;
+    default:
+      return `invalid YAML: ${first}`;
+  }
+}
+
+function yamlHint(code: string): string | undefined {
+  switch (code) {
+    case "MULTIPLE_DOCS":
+      return "put one document in each file, or one list of recipients";
+    case "DUPLICATE_KEY":
+      return "remove or rename one of them";
+    case "TAB_AS_INDENT":
+      return "indent with spaces only";
+    case "BAD_INDENT":
+    case "BLOCK_AS_IMPLICIT_KEY":
+    case "MULTILINE_IMPLICIT_KEY":
+      return "check the indentation: keys of one mapping must line up, and values sit after ': '";
+    case "MISSING_CHAR":
+      return "close the quote, or write the text without quotes";
+    default:
+      return undefined;
+  }
+}

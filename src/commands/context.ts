@@ -1,0 +1,42 @@
+// What every campaign command starts with: find the folder, read it, plan its campaigns.
+import { loadCampaignFolder } from "../adapters/campaign-folder.js";
+import { findCampaignFolder } from "../adapters/paths.js";
+import { countProblems, formatProblems, plural } from "../adapters/report.js";
+import type { IO } from "../adapters/terminal.js";
+import { type Plan, planCampaigns } from "../core/plan.js";
+import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
+import { EXIT, ExitError } from "../errors.js";
+
+export interface FolderOptions {
+  dir?: string;
+}
+
+export interface CampaignOptions extends FolderOptions {
+  campaign?: string;
+}
+
+export function openPlan(options: FolderOptions, io: IO): { root: string; plan: Plan } {
+  const root = findCampaignFolder(io.cwd, options.dir);
+  const plan = planCampaigns(loadCampaignFolder(root), io.now);
+  sortProblems(plan.problems);
+  return { root, plan };
+}
+
+/**
+ * For commands that act on the campaign: any error stops them before they write or send anything;
+ * warnings are shown on stderr and the command goes on.
+ */
+export function requireValid(problems: readonly Problem[], io: IO): void {
+  if (!hasErrors(problems)) {
+    const warnings = problems.filter((problem) => problem.severity === "warning");
+    if (warnings.length > 0) io.stderr.write(formatProblems(warnings, io.err));
+    return;
+  }
+  const errors = problems.filter((problem) => problem.severity === "error");
+  io.stderr.write(formatProblems(errors, io.err));
+  const { errors: count } = countProblems(problems);
+  io.stderr.write(
+    `\n${io.err.red(`${plural(count, "error")} in the campaign folder; nothing was done.`)} Fix them, then run "outreach check".\n`,
+  );
+  throw new ExitError(EXIT.failed);
+}

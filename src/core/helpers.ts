@@ -1,0 +1,68 @@
+// The Handlebars helpers a letter may use. Formatting follows the letter's language (`language` in the context).
+import type { HelperDelegate, HelperOptions } from "handlebars";
+
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const listFormats = new Map<string, Intl.ListFormat>();
+
+function languageOf(options: HelperOptions): string {
+  const language = (options.data as { root?: { language?: unknown } } | undefined)?.root?.language;
+  return typeof language === "string" ? language : "en";
+}
+
+function formatDate(value: unknown, style: string, language: string): string {
+  if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
+    throw new Error(`the date helper needs a date written YYYY-MM-DD, got ${JSON.stringify(value)}`);
+  }
+  const key = `${language}|${style}`;
+  let format = dateFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat(language, {
+      dateStyle: style as Intl.DateTimeFormatOptions["dateStyle"],
+      timeZone: "UTC",
+    });
+    dateFormats.set(key, format);
+  }
+  const date = new Date(`${value}T00:00:00Z`);
+  if (Number.isNaN(date.getTime())) throw new Error(`the date helper got an impossible date: ${value}`);
+  return format.format(date);
+}
+
+function listOf(value: unknown, helper: string): string[] {
+  if (!Array.isArray(value))
+    throw new Error(`the ${helper} helper needs a list, got ${JSON.stringify(value)}`);
+  return value.map((item) => String(item));
+}
+
+/** The helpers by name; `paragraph` is added by the letter engine, which knows the partials. */
+export const letterHelpers: Record<string, HelperDelegate> = {
+  /** {{date campaign.date}} or {{date campaign.date "full"}}: a date in the letter's language. */
+  date(value: unknown, ...rest: unknown[]) {
+    const options = rest.pop() as HelperOptions;
+    const style = typeof rest[0] === "string" ? rest[0] : "long";
+    if (!["full", "long", "medium", "short"].includes(style)) {
+      throw new Error(`the date helper's style must be full, long, medium or short, got "${style}"`);
+    }
+    return formatDate(value, style, languageOf(options));
+  },
+  /** {{join list}}: "A, B and C" in the letter's language; {{join list "; "}} with a separator. */
+  join(value: unknown, ...rest: unknown[]) {
+    const options = rest.pop() as HelperOptions;
+    const items = listOf(value, "join");
+    if (typeof rest[0] === "string") return items.join(rest[0]);
+    const language = languageOf(options);
+    let format = listFormats.get(language);
+    if (!format) {
+      format = new Intl.ListFormat(language, { type: "conjunction", style: "long" });
+      listFormats.set(language, format);
+    }
+    return format.format(items);
+  },
+  /** {{lines recipient.address_block}}: one item per line. */
+  lines(value: unknown) {
+    return listOf(value, "lines").join("\n");
+  },
+  /** {{default recipient.honorific "Excellency"}}: the value, or the fallback when it is missing or empty. */
+  default(value: unknown, fallback: unknown) {
+    return value === undefined || value === null || value === "" ? fallback : value;
+  },
+};

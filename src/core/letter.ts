@@ -1,0 +1,314 @@
+// Renders letters: compiles the campaign's Handlebars templates and partials strictly, picks the language
+// variant and the per-body-type paragraph, and turns template failures into located problems.
+import Handlebars from "handlebars";
+import { letterHelpers } from "./helpers.js";
+import type { Problem } from "./problems.js";
+
+export interface TemplateSource {
+  /** Path relative to the campaign folder, e.g. `templates/appeal.ru.txt.hbs`. */
+  file: string;
+  text: string;
+  /** Where the template starts inside `file`, for templates written inside another file (a subject in outreach.yaml). */
+  startLine?: number;
+}
+
+/** The templates found under templates/: main letters by name, kind and language; partials by name. */
+export interface TemplateLibrary {
+  letters: Map<string, { text: Map<string, TemplateSource>; html: Map<string, TemplateSource> }>;
+  partials: Map<string, TemplateSource>;
+}
+
+/** Where a template failed: the template's file and position, and a sentence saying what to do. */
+export class TemplateError extends Error {
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly line?: number,
+    readonly column?: number,
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = "TemplateError";
+  }
+}
+
+/** A letter could not be rendered because its template did not compile; reported once, not per letter. */
+export class BrokenTemplate extends Error {
+  constructor(readonly file: string) {
+    super(`${file} did not compile`);
+    this.name = "BrokenTemplate";
+  }
+}
+
+type Render = (context: object) => string;
+const DEFAULT_VARIANT = "";
+
+/** The language variants to try, most specific first: pt-BR → pt-BR, pt; then the default file. */
+export function languageChain(language: string): string[] {
+  const chain = [language];
+  const primary = language.split("-")[0];
+  if (primary && primary !== language) chain.push(primary);
+  return chain;
+}
+
+/** Parses a template file name (relative to templates/) into letter name, language and kind. */
+export function parseTemplateName(
+  name: string,
+): { letter: string; language: string; kind: "text" | "html" } | undefined {
+  const match = /^(.+?)(?:\.([a-z]{2,3}(?:-[A-Za-z0-9]{2,8})*))?\.(txt|html)\.hbs$/.exec(name);
+  if (!match?.[1]) return undefined;
+  return {
+    letter: match[1],
+    language: match[2] ?? DEFAULT_VARIANT,
+    kind: match[3] === "html" ? "html" : "text",
+  };
+}
+
+export function emptyLibrary(): TemplateLibrary {
+  return { letters: new Map(), partials: new Map() };
+}
+
+export function addTemplateFile(
+  library: TemplateLibrary,
+  relativeName: string,
+  source: TemplateSource,
+): boolean {
+  if (relativeName.startsWith("partials/")) {
+    const name = relativeName.slice("partials/".length).replace(/\.hbs$/, "");
+    library.partials.set(name, source);
+    return true;
+  }
+  const parsed = parseTemplateName(relativeName);
+  if (!parsed) return false;
+  let letter = library.letters.get(parsed.letter);
+  if (!letter) {
+    letter = { text: new Map(), html: new Map() };
+    library.letters.set(parsed.letter, letter);
+  }
+  letter[parsed.kind].set(parsed.language, source);
+  return true;
+}
+
+const KNOWN_HELPERS = Object.fromEntries(
+  [...Object.keys(letterHelpers), "paragraph"].map((name) => [name, true] as const),
+);
+
+/**
+ * Compiled templates for one campaign folder. Plain text and subjects are not HTML-escaped; the HTML part is.
+ * Every template is strict: a field the recipient lacks is an error, never an empty string.
+ */
+export class LetterEngine {
+  private readonly text = Handlebars.create();
+  private readonly html = Handlebars.create();
+  private readonly compiled = new Map<string, Render | null>();
+  readonly problems: Problem[] = [];
+
+  constructor(private readonly library: TemplateLibrary) {
+    for (const environment of [this.text, this.html]) {
+      environment.registerHelper(letterHelpers);
+      environment.registerHelper("paragraph", (base: unknown, options: Handlebars.HelperOptions) =>
+        this.pickParagraph(environment, base, options),
+      );
+    }
+    for (const [name, source] of library.partials) {
+      if (!this.validate(source, false)) continue;
+      this.text.registerPartial(name, this.compileWrapped(this.text, source, false));
+      this.html.registerPartial(name, this.compileWrapped(this.html, source, true));
+    }
+  }
+
+  /** Checks syntax and helper names now, so problems are reported once per template and not per letter. */
+  private validate(source: TemplateSource, html: boolean): boolean {
+    try {
+      Handlebars.precompile(source.text, this.options(html));
+      return true;
+    } catch (error) {
+      this.problems.push(toProblem(templateError(error, source)));
+      return false;
+    }
+  }
+
+  private options(html: boolean): CompileOptions {
+    return { strict: true, noEscape: !html, knownHelpers: KNOWN_HELPERS, knownHelpersOnly: true };
+  }
+
+  private compileWrapped(environment: typeof Handlebars, source: TemplateSource, html: boolean): Render {
+    const render = environment.compile(source.text, this.options(html)) as unknown as (
+      context: object,
+      options?: object,
+    ) => string;
+    return ((context: object, options?: object) => {
+      try {
+        return render(context, options);
+      } catch (error) {
+        throw templateError(error, source);
+      }
+    }) as Render;
+  }
+
+  /** A compiled template, or undefined when it failed to compile (the problem is in `problems`). */
+  private template(source: TemplateSource, html: boolean): Render | undefined {
+    const key = `${html ? "html" : "text"}:${source.file}:${source.startLine ?? 0}:${source.text.length}`;
+    const known = this.compiled.get(key);
+    if (known !== undefined) return known ?? undefined;
+    const render = this.validate(source, html)
+      ? this.compileWrapped(html ? this.html : this.text, source, html)
+      : null;
+    this.compiled.set(key, render);
+    return render ?? undefined;
+  }
+
+  /** Compiles a one-line template such as a subject. */
+  inline(source: TemplateSource): Render | undefined {
+    return this.template(source, false);
+  }
+
+  /** The template files a letter would use for `language`, and whether it had to fall back to the default. */
+  variant(
+    letter: string,
+    language: string,
+  ): { text?: TemplateSource; html?: TemplateSource; fellBack: boolean } | undefined {
+    const sources = this.library.letters.get(letter);
+    if (!sources) return undefined;
+    for (const candidate of languageChain(language)) {
+      const text = sources.text.get(candidate);
+      const html = sources.html.get(candidate);
+      if (text || html) return { text, html, fellBack: false };
+    }
+    const text = sources.text.get(DEFAULT_VARIANT);
+    const html = sources.html.get(DEFAULT_VARIANT);
+    return text || html ? { text, html, fellBack: true } : undefined;
+  }
+
+  letterNames(): string[] {
+    return [...this.library.letters.keys()];
+  }
+
+  hasLetter(letter: string): boolean {
+    return this.library.letters.has(letter);
+  }
+
+  languagesOf(letter: string): string[] {
+    const sources = this.library.letters.get(letter);
+    return sources ? [...new Set([...sources.text.keys(), ...sources.html.keys()])].filter(Boolean) : [];
+  }
+
+  /**
+   * Renders one part; throws TemplateError naming the template file and position, or BrokenTemplate when
+   * the template did not compile (that problem is already in `problems`).
+   */
+  render(source: TemplateSource, html: boolean, context: object): string {
+    const render = this.template(source, html);
+    if (!render) throw new BrokenTemplate(source.file);
+    return render(context);
+  }
+
+  private pickParagraph(
+    environment: typeof Handlebars,
+    base: unknown,
+    options: Handlebars.HelperOptions,
+  ): string {
+    if (typeof base !== "string")
+      throw new Error('the paragraph helper needs a name, like (paragraph "legal")');
+    const root = (options.data as { root?: { recipient?: { type?: string }; language?: string } }).root;
+    const type = root?.recipient?.type ?? "default";
+    const languages = languageChain(root?.language ?? "");
+    const candidates: string[] = [];
+    for (const kind of [type, "default"]) {
+      for (const language of languages) candidates.push(`${base}/${kind}.${language}`);
+      candidates.push(`${base}/${kind}`);
+    }
+    const found = candidates.find((name) => environment.partials[name] !== undefined);
+    if (!found) {
+      throw new Error(
+        `no paragraph "${base}" for type "${type}": add templates/partials/${base}/${type}.hbs or templates/partials/${base}/default.hbs`,
+      );
+    }
+    return found;
+  }
+}
+
+type CompileOptions = Parameters<typeof Handlebars.precompile>[1];
+
+function templateError(error: unknown, source: TemplateSource): TemplateError {
+  if (error instanceof TemplateError) return error;
+  const located = describeTemplateError(error, source);
+  if (source.startLine === undefined) return located;
+  return new TemplateError(
+    located.message,
+    located.file,
+    located.line === undefined ? source.startLine : source.startLine + located.line - 1,
+    undefined,
+    located.hint,
+  );
+}
+
+function describeTemplateError(error: unknown, source: TemplateSource): TemplateError {
+  const raw = error instanceof Error ? error.message : String(error);
+  const handlebars = error as { lineNumber?: number; column?: number };
+  let line = handlebars.lineNumber;
+  const column = handlebars.column === undefined ? undefined : handlebars.column + 1;
+
+  const parse = /^Parse error on line (\d+):\n([\s\S]*?)\n(-*)\^\n(.*)$/.exec(raw);
+  if (parse) {
+    line = Number(parse[1]);
+    return new TemplateError(
+      `template syntax error: ${parse[4]?.replace(/'/g, "") ?? "unexpected text"}`,
+      source.file,
+      line,
+      undefined,
+      "check that every {{#block}} has its {{/block}} and every {{ has its }}",
+    );
+  }
+  const unknownHelper = /unknown helper (\S+)/.exec(raw);
+  if (unknownHelper) {
+    return new TemplateError(
+      `unknown helper "${unknownHelper[1]}"`,
+      source.file,
+      line,
+      column,
+      `the helpers are: ${Object.keys(KNOWN_HELPERS).join(", ")}, plus if, unless, each, with and lookup`,
+    );
+  }
+  const missing = /^"(.+)" not defined in /.exec(raw);
+  if (missing && line !== undefined) {
+    const expression = expressionAt(source.text, line, column) ?? missing[1];
+    return new TemplateError(
+      `uses {{${expression}}}, which is not defined`,
+      source.file,
+      line,
+      column,
+      `give every recipient that field, or guard it: {{#if ${expression}}}…{{/if}} or {{default ${expression} "…"}}`,
+    );
+  }
+  const partial = /The partial (.+) could not be found/.exec(raw);
+  if (partial) {
+    return new TemplateError(
+      `the partial "${partial[1]}" does not exist`,
+      source.file,
+      line,
+      column,
+      `add templates/partials/${partial[1]}.hbs`,
+    );
+  }
+  return new TemplateError(raw.replace(/ - \d+:\d+$/, ""), source.file, line, column);
+}
+
+/** The path expression written at a position, e.g. `recipient.custom.minister`. */
+function expressionAt(text: string, line: number, column: number | undefined): string | undefined {
+  const source = text.split("\n")[line - 1];
+  if (source === undefined || column === undefined) return undefined;
+  const match = /^[@A-Za-z0-9_.$/[\]-]+/.exec(source.slice(column - 1).replace(/^[{#>&~\s]+/, ""));
+  return match?.[0];
+}
+
+export function toProblem(error: TemplateError, severity: Problem["severity"] = "error"): Problem {
+  return {
+    severity,
+    file: error.file,
+    line: error.line,
+    column: error.column,
+    message: error.message,
+    hint: error.hint,
+  };
+}

@@ -1,0 +1,258 @@
+// A campaign's letters: for each selected recipient, the language, subject, body and the message that
+// would go out. Pure: the templates, recipients and attachments are handed in already loaded.
+
+import {
+  BrokenTemplate,
+  type LetterEngine,
+  languageChain,
+  TemplateError,
+  type TemplateSource,
+  toProblem,
+} from "./letter.js";
+import type { Problem } from "./problems.js";
+import { describeLocation, type RecipientEntry } from "./recipients.js";
+import type { Campaign, Config, Recipient } from "./schema.js";
+import { describeForbiddenCharacter } from "./schema.js";
+import { didYouMean } from "./suggest.js";
+
+export interface Address {
+  name?: string;
+  address: string;
+}
+
+export interface AttachmentFile {
+  /** As written in outreach.yaml, relative to the campaign folder. */
+  file: string;
+  filename: string;
+  absolutePath: string;
+  size: number;
+}
+
+/** Everything that goes into the email, exactly as it will be composed. */
+export interface MessageSpec {
+  from: Address;
+  replyTo?: Address;
+  to: Address[];
+  cc: Address[];
+  subject: string;
+  text: string;
+  html?: string;
+  attachments: AttachmentFile[];
+  headers: Record<string, string>;
+}
+
+export interface Letter {
+  entry: RecipientEntry;
+  recipient: Recipient;
+  campaign: string;
+  language: string;
+  subject: string;
+  text: string;
+  html?: string;
+  /** Template files this letter was rendered from. */
+  templates: string[];
+  /** The email, or undefined when the recipient has no email contact and needs another channel. */
+  message?: MessageSpec;
+}
+
+export interface PreparedCampaign {
+  campaign: Campaign;
+  config: Config;
+  index: number;
+  subjects: Map<string, TemplateSource>;
+  attachments: AttachmentFile[];
+}
+
+type Locate = (path: PropertyKey[]) => { line: number; column: number } | undefined;
+
+/** Checks what a campaign refers to (letter templates, subject languages) before any letter is rendered. */
+export function prepareCampaign(
+  campaign: Campaign,
+  index: number,
+  config: Config,
+  engine: LetterEngine,
+  attachments: AttachmentFile[],
+  configFile: string,
+  locate: Locate,
+): { prepared?: PreparedCampaign; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const at = (path: PropertyKey[], field: string) => ({
+    file: configFile,
+    ...locate(["campaigns", index, ...path]),
+    field: `campaigns[${index}].${field}`,
+  });
+  const letters = [...engine.letterNames()];
+  for (const [name, field] of [
+    [campaign.template, "template"],
+    [campaign.followup.template, "followup.template"],
+  ] as const) {
+    if (name === undefined || engine.hasLetter(name)) continue;
+    const suggestion = didYouMean(name, letters);
+    problems.push({
+      severity: "error",
+      ...at(field.split("."), field),
+      message: `no template "${name}": expected templates/${name}.txt.hbs (or .html.hbs)`,
+      hint: suggestion ? `did you mean "${suggestion}"?` : `create templates/${name}.txt.hbs`,
+    });
+  }
+
+  const subjects = new Map<string, TemplateSource>();
+  const subjectAt = at(["subject"], "subject");
+  if (typeof campaign.subject === "string") {
+    subjects.set("", { file: configFile, text: campaign.subject, startLine: subjectAt.line ?? 1 });
+  } else {
+    for (const [language, text] of Object.entries(campaign.subject)) {
+      const line = locate(["campaigns", index, "subject", language])?.line ?? subjectAt.line ?? 1;
+      subjects.set(language, { file: configFile, text, startLine: line });
+    }
+    if (!languageChain(config.defaults.language).some((language) => subjects.has(language))) {
+      problems.push({
+        ...subjectAt,
+        severity: "error",
+        message: `the subject has no entry for the default language "${config.defaults.language}"`,
+        hint: `add "${config.defaults.language}: …" under subject`,
+      });
+    }
+  }
+  for (const source of subjects.values()) engine.inline(source);
+  if (problems.length > 0) return { problems };
+  return { prepared: { campaign, config, index, subjects, attachments }, problems };
+}
+
+function subjectFor(prepared: PreparedCampaign, language: string, defaultLanguage: string): TemplateSource {
+  const { subjects } = prepared;
+  for (const candidate of [...languageChain(language), ...languageChain(defaultLanguage), ""]) {
+    const source = subjects.get(candidate);
+    if (source) return source;
+  }
+  return subjects.values().next().value as TemplateSource;
+}
+
+/** Renders one recipient's letter; throws TemplateError when a template fails for this recipient. */
+export function renderLetter(
+  engine: LetterEngine,
+  prepared: PreparedCampaign,
+  entry: RecipientEntry,
+): Letter {
+  const { recipient } = entry;
+  const { campaign, config } = prepared;
+  const language = recipient.language ?? config.defaults.language;
+  const variant = engine.variant(campaign.template, language);
+  if (!variant) throw new TemplateError(`no template "${campaign.template}"`, "templates");
+  const contact = recipient.contacts.find((candidate) => !candidate.cc);
+  const context = {
+    recipient: { ...recipient, language },
+    ...(contact ? { contact } : {}),
+    sender: config.sender,
+    campaign: { id: campaign.id, ...(campaign.date ? { date: campaign.date } : {}) },
+    signatories: campaign.signatories,
+    language,
+  };
+  const subjectSource = subjectFor(prepared, language, config.defaults.language);
+  const subject = engine.render(subjectSource, false, context).trim();
+  const badCharacter = describeForbiddenCharacter(subject, false);
+  if (badCharacter || subject === "") {
+    throw new TemplateError(
+      subject === "" ? "the subject is empty for this recipient" : `the subject contains ${badCharacter}`,
+      subjectSource.file,
+      undefined,
+      undefined,
+      "a subject must be one line of text",
+    );
+  }
+  const text = variant.text ? engine.render(variant.text, false, context) : undefined;
+  const html = variant.html ? engine.render(variant.html, true, context) : undefined;
+  const templates = [variant.text?.file, variant.html?.file].filter((file): file is string => Boolean(file));
+  const letter: Letter = {
+    entry,
+    recipient,
+    campaign: campaign.id,
+    language,
+    subject,
+    text: text ?? "",
+    ...(html === undefined ? {} : { html }),
+    templates,
+  };
+  if (recipient.contacts.length > 0) letter.message = buildMessage(letter, prepared, config);
+  return letter;
+}
+
+function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config): MessageSpec {
+  const address = (name: string | undefined, email: string): Address =>
+    name ? { name, address: email } : { address: email };
+  const { contacts } = letter.recipient;
+  return {
+    from: address(config.sender.name, config.sender.email),
+    ...(config.sender.reply_to ? { replyTo: address(config.sender.name, config.sender.reply_to) } : {}),
+    to: contacts.filter((contact) => !contact.cc).map((contact) => address(contact.name, contact.email)),
+    cc: contacts.filter((contact) => contact.cc).map((contact) => address(contact.name, contact.email)),
+    subject: letter.subject,
+    text: letter.text,
+    ...(letter.html === undefined ? {} : { html: letter.html }),
+    attachments: prepared.attachments,
+    headers: {
+      "Content-Language": letter.language,
+      "X-Outreach-Campaign": letter.campaign,
+      "X-Outreach-Recipient": letter.recipient.id,
+    },
+  };
+}
+
+export interface RenderOutcome {
+  letters: Letter[];
+  problems: Problem[];
+}
+
+/**
+ * Renders every letter, collecting failures instead of stopping at the first. The same template failure
+ * for many recipients is reported once, naming the first recipient and counting the others.
+ */
+export function renderLetters(
+  engine: LetterEngine,
+  prepared: PreparedCampaign,
+  entries: readonly RecipientEntry[],
+): RenderOutcome {
+  const { config } = prepared;
+  const letters: Letter[] = [];
+  const failures = new Map<string, { problem: Problem; others: number }>();
+  const fallbacks = new Map<string, { file: string; ids: string[] }>();
+  for (const entry of entries) {
+    try {
+      const letter = renderLetter(engine, prepared, entry);
+      letters.push(letter);
+      const variant = engine.variant(prepared.campaign.template, letter.language);
+      if (variant?.fellBack && !languageChain(config.defaults.language).includes(letter.language)) {
+        const group = fallbacks.get(letter.language) ?? { file: letter.templates[0] ?? "templates", ids: [] };
+        group.ids.push(letter.recipient.id);
+        fallbacks.set(letter.language, group);
+      }
+    } catch (error) {
+      if (error instanceof BrokenTemplate) continue;
+      if (!(error instanceof TemplateError)) throw error;
+      const key = `${error.file}:${error.line}:${error.column}:${error.message}`;
+      const seen = failures.get(key);
+      if (seen) {
+        seen.others++;
+        continue;
+      }
+      const problem = toProblem(error);
+      problem.message = `${problem.message} (letter to "${entry.recipient.id}", ${describeLocation(entry)})`;
+      failures.set(key, { problem, others: 0 });
+    }
+  }
+  const problems: Problem[] = [];
+  for (const { problem, others } of failures.values()) {
+    if (others > 0) problem.message += ` and ${others} other recipient${others === 1 ? "" : "s"}`;
+    problems.push(problem);
+  }
+  for (const [language, { file, ids }] of fallbacks) {
+    const shown = ids.slice(0, 5).join(", ") + (ids.length > 5 ? `, … (${ids.length} in all)` : "");
+    problems.push({
+      severity: "warning",
+      file,
+      message: `no "${language}" variant of "${prepared.campaign.template}"; ${shown} get${ids.length === 1 ? "s" : ""} the default-language letter`,
+      hint: `add templates/${prepared.campaign.template}.${language}.txt.hbs`,
+    });
+  }
+  return { letters, problems };
+}

@@ -1,0 +1,94 @@
+// The plan for a campaign folder: its campaigns, each with the recipients it selects and its compiled
+// letters, plus every problem found on the way. Pure: it works on a folder already read from disk.
+import { EXIT, UserError } from "../errors.js";
+import { LetterEngine, type TemplateLibrary } from "./letter.js";
+import { type AttachmentFile, type PreparedCampaign, prepareCampaign } from "./letters.js";
+import type { Problem } from "./problems.js";
+import { crossCheckRecipients, type RecipientEntry, recipientWarnings } from "./recipients.js";
+import type { Config } from "./schema.js";
+import { selectRecipients } from "./selection.js";
+import { didYouMean } from "./suggest.js";
+
+export interface FolderContents {
+  config?: Config;
+  configSource?: {
+    file: string;
+    locate(path: readonly PropertyKey[], key?: boolean): { line: number; column: number } | undefined;
+  };
+  recipients: RecipientEntry[];
+  library: TemplateLibrary;
+  attachments: Map<string, AttachmentFile[]>;
+  problems: Problem[];
+}
+
+export interface PlannedCampaign {
+  prepared: PreparedCampaign;
+  selected: RecipientEntry[];
+}
+
+export interface Plan {
+  config?: Config;
+  engine: LetterEngine;
+  recipients: RecipientEntry[];
+  campaigns: PlannedCampaign[];
+  problems: Problem[];
+}
+
+export function planCampaigns(folder: FolderContents, now: Date): Plan {
+  const problems = [...folder.problems];
+  const engine = new LetterEngine(folder.library);
+  problems.push(...crossCheckRecipients(folder.recipients));
+  const { config, configSource } = folder;
+  const campaigns: PlannedCampaign[] = [];
+  if (config && configSource) {
+    problems.push(...recipientWarnings(folder.recipients, now, config.defaults.stale_after_days));
+    const locate = (path: PropertyKey[]) => configSource.locate(path);
+    config.campaigns.forEach((campaign, index) => {
+      const selection = selectRecipients(folder.recipients, campaign, locate, configSource.file, index);
+      problems.push(...selection.problems);
+      const attachments = folder.attachments.get(campaign.id) ?? [];
+      const { prepared, problems: campaignProblems } = prepareCampaign(
+        campaign,
+        index,
+        config,
+        engine,
+        attachments,
+        configSource.file,
+        locate,
+      );
+      problems.push(...campaignProblems);
+      if (prepared) campaigns.push({ prepared, selected: selection.selected });
+    });
+  }
+  problems.push(...engine.problems);
+  return { config, engine, recipients: folder.recipients, campaigns, problems };
+}
+
+/** The campaign a command works on: the one named, or the only one. */
+export function pickCampaign(plan: Plan, id: string | undefined): PlannedCampaign {
+  const ids = plan.config?.campaigns.map((campaign) => campaign.id) ?? [];
+  if (id === undefined) {
+    if (ids.length === 1) {
+      const only = plan.campaigns[0];
+      if (only) return only;
+    } else if (ids.length > 1) {
+      throw new UserError(`outreach.yaml has ${ids.length} campaigns; say which one with -c`, {
+        exitCode: EXIT.usage,
+        hint: `for example: -c ${ids[0]} (campaigns: ${ids.join(", ")})`,
+      });
+    }
+  } else {
+    const found = plan.campaigns.find((campaign) => campaign.prepared.campaign.id === id);
+    if (found) return found;
+    if (!ids.includes(id)) {
+      const suggestion = didYouMean(id, ids);
+      throw new UserError(`no campaign "${id}" in outreach.yaml`, {
+        exitCode: EXIT.usage,
+        hint: suggestion ? `did you mean "${suggestion}"?` : `campaigns: ${ids.join(", ") || "none"}`,
+      });
+    }
+  }
+  throw new UserError("the campaign cannot be used until the problems above are fixed", {
+    hint: 'run "outreach check" to see them all',
+  });
+}

@@ -1,0 +1,44 @@
+// A problem found in the user's files: where it is (file, line, column, field), what is wrong, what to do.
+
+export type Severity = "error" | "warning";
+
+export interface Problem {
+  severity: Severity;
+  /** Path relative to the campaign folder, with forward slashes. */
+  file: string;
+  line?: number;
+  column?: number;
+  /** Dotted path of the field inside the file, e.g. `contacts[0].email`. */
+  field?: string;
+  message: string;
+  hint?: string;
+}
+
+export function formatFieldPath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else out += out === "" ? String(segment) : `.${String(segment)}`;
+  }
+  return out;
+}
+
+export function location(problem: Pick<Problem, "file" | "line" | "column">): string {
+  if (problem.line === undefined) return problem.file;
+  if (problem.column === undefined) return `${problem.file}:${problem.line}`;
+  return `${problem.file}:${problem.line}:${problem.column}`;
+}
+
+export function hasErrors(problems: readonly Problem[]): boolean {
+  return problems.some((p) => p.severity === "error");
+}
+
+export function sortProblems(problems: Problem[]): Problem[] {
+  return problems.sort(
+    (a, b) =>
+      a.file.localeCompare(b.file) ||
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.column ?? 0) - (b.column ?? 0) ||
+      a.message.localeCompare(b.message),
+  );
+}

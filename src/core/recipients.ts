@@ -1,0 +1,121 @@
+// Recipients as loaded from their files, and the checks that span files: unique ids, unique addresses,
+// stale provenance, recipients that cannot be reached at all.
+import type { Problem } from "./problems.js";
+import type { Recipient } from "./schema.js";
+
+/** A validated recipient and where it was written, so later problems can point at it. */
+export interface RecipientEntry {
+  recipient: Recipient;
+  file: string;
+  line: number;
+  /** Positions of the fields that cross-file checks point at, keyed by field path (`id`, `contacts[0].email`). */
+  at: Record<string, [line: number, column: number]>;
+}
+
+export function where(
+  entry: RecipientEntry,
+  field?: string,
+): { file: string; line: number; column?: number } {
+  const position = field ? entry.at[field] : undefined;
+  return position
+    ? { file: entry.file, line: position[0], column: position[1] }
+    : { file: entry.file, line: entry.line };
+}
+
+export function describeLocation(entry: RecipientEntry, field?: string): string {
+  const at = where(entry, field);
+  return `${at.file}:${at.line}`;
+}
+
+export function crossCheckRecipients(entries: readonly RecipientEntry[]): Problem[] {
+  const problems: Problem[] = [];
+  const byId = new Map<string, RecipientEntry>();
+  const byEmail = new Map<string, { entry: RecipientEntry; field: string }>();
+  for (const entry of entries) {
+    const { recipient } = entry;
+    const first = byId.get(recipient.id);
+    if (first) {
+      problems.push({
+        severity: "error",
+        ...where(entry, "id"),
+        field: "id",
+        message: `the id "${recipient.id}" is already used at ${describeLocation(first, "id")}`,
+        hint: "give each recipient its own id",
+      });
+    } else {
+      byId.set(recipient.id, entry);
+    }
+    recipient.contacts.forEach((contact, index) => {
+      const field = `contacts[${index}].email`;
+      const key = contact.email.toLowerCase();
+      const seen = byEmail.get(key);
+      if (seen && seen.entry !== entry) {
+        problems.push({
+          severity: "error",
+          ...where(entry, field),
+          field,
+          message: `${contact.email} is also the address of "${seen.entry.recipient.id}" (${describeLocation(seen.entry, seen.field)})`,
+          hint: "one address must belong to one recipient, or it would get the letter twice; merge the two or remove one address",
+        });
+      } else if (seen) {
+        problems.push({
+          severity: "error",
+          ...where(entry, field),
+          field,
+          message: `${contact.email} is listed twice for this recipient`,
+          hint: "remove the second contact",
+        });
+      } else {
+        byEmail.set(key, { entry, field });
+      }
+    });
+  }
+  return problems;
+}
+
+export function recipientWarnings(
+  entries: readonly RecipientEntry[],
+  now: Date,
+  staleAfterDays: number,
+): Problem[] {
+  const problems: Problem[] = [];
+  const staleBefore = now.getTime() - staleAfterDays * 86_400_000;
+  for (const entry of entries) {
+    const { recipient } = entry;
+    const verifiedOn = recipient.provenance?.verified_on;
+    if (verifiedOn && Date.parse(`${verifiedOn}T00:00:00Z`) < staleBefore) {
+      problems.push({
+        severity: "warning",
+        ...where(entry, "provenance.verified_on"),
+        field: "provenance.verified_on",
+        message: `"${recipient.id}" was last verified on ${verifiedOn}, more than ${staleAfterDays} days ago`,
+        hint: "check the contact details against the source and update verified_on",
+      });
+    }
+    if (!hasEmail(recipient) && !otherChannels(recipient).length) {
+      problems.push({
+        severity: "warning",
+        ...where(entry),
+        field: "contacts",
+        message: `"${recipient.id}" has no email contact and no other channel (web_form, post, fax)`,
+        hint: "add a contact with an email, or a channel the letter can be delivered through",
+      });
+    }
+  }
+  return problems;
+}
+
+export function hasEmail(recipient: Recipient): boolean {
+  return recipient.contacts.length > 0;
+}
+
+export function otherChannels(recipient: Recipient): string[] {
+  const channels = recipient.channels;
+  if (!channels) return [];
+  const names: string[] = [];
+  if (channels.web_form) names.push("web form");
+  if (channels.post) names.push("post");
+  if (channels.fax) names.push("fax");
+  if (channels.phone) names.push("phone");
+  return names;
+}

@@ -1,0 +1,222 @@
+// The shapes of outreach.yaml and of a recipient, as zod schemas: the single definition of what is valid.
+import { z } from "zod";
+
+// Characters that must never reach a mail header or a one-line field: C0/C1 controls, DEL,
+// Unicode line separators and bidirectional overrides (they can disguise an address or a name).
+const FORBIDDEN_IN_LINE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this regex's job
+  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this regex's job
+const FORBIDDEN_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+
+export function describeForbiddenCharacter(value: string, multiline: boolean): string | undefined {
+  const match = (multiline ? FORBIDDEN_IN_TEXT : FORBIDDEN_IN_LINE).exec(value);
+  if (!match) return undefined;
+  const code = match[0].codePointAt(0) ?? 0;
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  if (code === 0x0a || code === 0x0d) return `a line break (${hex})`;
+  if (code >= 0x200e && code !== 0x2028 && code !== 0x2029)
+    return `an invisible text-direction control (${hex})`;
+  return `a control character (${hex})`;
+}
+
+/** A one-line text: no line breaks, control or text-direction characters (these can smuggle mail headers). */
+export const line = () =>
+  z
+    .string()
+    .trim()
+    .min(1, { error: "must not be empty" })
+    .superRefine((value, ctx) => {
+      const found = describeForbiddenCharacter(value, false);
+      if (found) ctx.addIssue({ code: "custom", message: `must be one line of text, but contains ${found}` });
+    });
+
+/** A longer text that may span lines (notes); still no control characters. */
+const text = () =>
+  z.string().superRefine((value, ctx) => {
+    const found = describeForbiddenCharacter(value, true);
+    if (found) ctx.addIssue({ code: "custom", message: `contains ${found}` });
+  });
+
+export const ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const id = () =>
+  z.string().regex(ID_PATTERN, {
+    error: "must be 1 to 64 lower-case letters, digits, '-', '_' or '.', starting with a letter or digit",
+  });
+
+const slug = () =>
+  z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: "must be lower-case letters, digits, '-' or '_'" });
+
+export const LANGUAGE_PATTERN = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+const language = () =>
+  z.string().regex(LANGUAGE_PATTERN, { error: "must be a language code such as en, ru, fr or pt-BR" });
+
+const email = () =>
+  z.email({ error: "must be one email address, like name@example.org (no display name, no list)" });
+
+const webUrl = () =>
+  z.url({ protocol: /^https?$/, error: "must be a web address starting with https:// or http://" });
+
+const isoDate = () => z.iso.date({ error: "must be a date written YYYY-MM-DD" });
+
+const CUSTOM_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+const customValue: z.ZodType<JsonValue> = z.lazy(() =>
+  z.union([
+    text(),
+    z.number(),
+    z.boolean(),
+    z.null(),
+    z.array(customValue),
+    z.record(z.string(), customValue),
+  ]),
+);
+
+export const contactSchema = z.strictObject({
+  name: line().optional(),
+  role: line().optional(),
+  email: email(),
+  cc: z.boolean().default(false),
+});
+
+export const recipientSchema = z
+  .strictObject({
+    id: id(),
+    organisation: line(),
+    type: slug(),
+    country: line().optional(),
+    tags: z.array(slug()).default([]),
+    language: language().optional(),
+    salutation: line(),
+    honorific: line().optional(),
+    complimentary_close: line().optional(),
+    address_block: z.array(line()).optional(),
+    contacts: z.array(contactSchema).default([]),
+    channels: z
+      .strictObject({
+        web_form: webUrl().optional(),
+        post: z.array(line()).min(1).optional(),
+        fax: line().optional(),
+        phone: line().optional(),
+      })
+      .optional(),
+    website: webUrl().optional(),
+    provenance: z
+      .strictObject({
+        source: line().optional(),
+        verified_on: isoDate().optional(),
+        note: text().optional(),
+      })
+      .optional(),
+    custom: z
+      .record(
+        z.string().regex(CUSTOM_KEY, { error: "custom field names must be letters, digits or '_'" }),
+        customValue,
+      )
+      .default({}),
+    notes: text().optional(),
+  })
+  .superRefine((recipient, ctx) => {
+    if (recipient.contacts.length > 0 && recipient.contacts.every((contact) => contact.cc)) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["contacts"],
+        message: "every contact is marked cc: true, so the letter would have no main addressee",
+      });
+    }
+  });
+
+export type Recipient = z.output<typeof recipientSchema>;
+export type Contact = z.output<typeof contactSchema>;
+
+const selectionSchema = z.strictObject({
+  types: z.array(slug()).optional(),
+  tags: z.array(slug()).optional(),
+  ids: z.array(id()).optional(),
+});
+
+export const campaignSchema = z.strictObject({
+  id: id(),
+  subject: z.union([line(), z.record(language(), line())]),
+  template: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, {
+    error: "must be a template name under templates/, like appeal or letters/appeal (no extension)",
+  }),
+  date: isoDate().optional(),
+  select: selectionSchema.extend({ exclude: selectionSchema.optional() }).optional(),
+  attachments: z.array(line()).default([]),
+  signatories: z
+    .array(
+      z.strictObject({
+        name: line(),
+        role: line().optional(),
+        organisation: line().optional(),
+        city: line().optional(),
+      }),
+    )
+    .default([]),
+  followup: z
+    .strictObject({
+      after_days: z.int().min(1).max(365).default(14),
+      max: z.int().min(0).max(10).default(2),
+      template: z.string().optional(),
+    })
+    .default({ after_days: 14, max: 2 }),
+});
+
+export type Campaign = z.output<typeof campaignSchema>;
+
+export const configSchema = z.strictObject({
+  sender: z.strictObject({
+    name: line(),
+    email: email(),
+    reply_to: email().optional(),
+    organisation: line().optional(),
+  }),
+  defaults: z
+    .strictObject({
+      language: language().default("en"),
+      stale_after_days: z.int().min(1).default(365),
+    })
+    .default({ language: "en", stale_after_days: 365 }),
+  campaigns: z.array(campaignSchema).min(1, { error: "must list at least one campaign" }),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type Sender = Config["sender"];
+
+/** Every key an object in these schemas accepts, for "did you mean" hints on unknown keys. */
+export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  let current: unknown = schema;
+  for (const segment of path) {
+    current = unwrap(current);
+    if (current instanceof z.ZodObject) current = current.shape[String(segment)];
+    else if (current instanceof z.ZodArray) current = current.element;
+    else if (current instanceof z.ZodRecord) current = current.valueType;
+    else return [];
+    if (current === undefined) return [];
+  }
+  current = unwrap(current);
+  return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
+}
+
+function unwrap(schema: unknown): unknown {
+  let current = schema;
+  for (;;) {
+    if (
+      current instanceof z.ZodOptional ||
+      current instanceof z.ZodDefault ||
+      current instanceof z.ZodNullable
+    ) {
+      current = current.unwrap();
+    } else if (current instanceof z.ZodPipe) {
+      current = current.in;
+    } else if (current instanceof z.ZodUnion) {
+      current = current.options.find((option) => unwrap(option) instanceof z.ZodObject) ?? current.options[0];
+      if (current === undefined) return undefined;
+      if (!(unwrap(current) instanceof z.ZodObject)) return current;
+    } else {
+      return current;
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// Which recipients a campaign addresses: by type, tag or id (a union), minus exclusions.
+import type { Problem } from "./problems.js";
+import type { RecipientEntry } from "./recipients.js";
+import type { Campaign } from "./schema.js";
+import { didYouMean } from "./suggest.js";
+
+export interface Selection {
+  selected: RecipientEntry[];
+  problems: Problem[];
+}
+
+type Criteria = { types?: string[]; tags?: string[]; ids?: string[] };
+
+function matches(entry: RecipientEntry, criteria: Criteria): boolean {
+  const { recipient } = entry;
+  return (
+    (criteria.types?.includes(recipient.type) ?? false) ||
+    (criteria.ids?.includes(recipient.id) ?? false) ||
+    (criteria.tags?.some((tag) => recipient.tags.includes(tag)) ?? false)
+  );
+}
+
+/**
+ * `configFile` and `campaignIndex` let problems point at the selection in outreach.yaml.
+ * Unknown ids are errors (a typo would silently drop an addressee); types and tags that match nothing are warnings.
+ */
+export function selectRecipients(
+  entries: readonly RecipientEntry[],
+  campaign: Campaign,
+  locate: (path: PropertyKey[]) => { line: number; column: number } | undefined,
+  configFile: string,
+  campaignIndex: number,
+): Selection {
+  const problems: Problem[] = [];
+  const select = campaign.select;
+  const ids = entries.map((entry) => entry.recipient.id);
+  const known = {
+    ids: new Set(ids),
+    types: new Set(entries.map((entry) => entry.recipient.type)),
+    tags: new Set(entries.flatMap((entry) => entry.recipient.tags)),
+  };
+  const checkCriteria = (criteria: Criteria | undefined, basePath: PropertyKey[]) => {
+    if (!criteria) return;
+    for (const kind of ["ids", "types", "tags"] as const) {
+      criteria[kind]?.forEach((value, index) => {
+        if (known[kind].has(value)) return;
+        const path = ["campaigns", campaignIndex, ...basePath, kind, index];
+        const suggestion = didYouMean(value, [...known[kind]]);
+        problems.push({
+          severity: kind === "ids" ? "error" : "warning",
+          file: configFile,
+          ...locate(path),
+          field: `campaigns[${campaignIndex}].${[...basePath, kind].join(".")}[${index}]`,
+          message: `no recipient has the ${kind.slice(0, -1)} "${value}"`,
+          hint: suggestion ? `did you mean "${suggestion}"?` : undefined,
+        });
+      });
+    }
+  };
+  checkCriteria(select, ["select"]);
+  checkCriteria(select?.exclude, ["select", "exclude"]);
+
+  const hasCriteria = Boolean(select?.ids?.length || select?.types?.length || select?.tags?.length);
+  const selected = entries.filter(
+    (entry) =>
+      (!hasCriteria || matches(entry, select as Criteria)) &&
+      !(select?.exclude && matches(entry, select.exclude)),
+  );
+  return { selected, problems };
+}

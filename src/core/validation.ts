@@ -1,0 +1,120 @@
+// Turns schema issues into problems a person can act on: located, with the field path and a hint.
+import type { z } from "zod";
+import { formatFieldPath, type Problem } from "./problems.js";
+import { knownKeys } from "./schema.js";
+import { didYouMean } from "./suggest.js";
+
+export interface Located {
+  file: string;
+  locate(path: readonly PropertyKey[], key?: boolean): { line: number; column: number } | undefined;
+  sourceAt(path: readonly PropertyKey[]): string | undefined;
+}
+
+export type Validated<T> = { ok: true; data: T } | { ok: false; problems: Problem[] };
+
+/** Validates `value` (found at `basePath` inside `source`) and reports every issue with its position. */
+export function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  source: Located,
+  basePath: readonly PropertyKey[] = [],
+): Validated<z.output<S>> {
+  const result = schema.safeParse(value);
+  if (result.success) return { ok: true, data: result.data };
+  const problems: Problem[] = [];
+  for (const issue of result.error.issues) {
+    const path = issue.path as PropertyKey[];
+    if (issue.code === "unrecognized_keys") {
+      const allowed = knownKeys(schema, path);
+      for (const key of issue.keys) {
+        const fullPath = [...basePath, ...path, key];
+        const at = source.locate(fullPath, true);
+        const suggestion = didYouMean(key, allowed);
+        problems.push({
+          severity: "error",
+          file: source.file,
+          line: at?.line,
+          column: at?.column,
+          field: formatFieldPath([...path, key]),
+          message: `unknown field "${key}"`,
+          hint: suggestion
+            ? `did you mean "${suggestion}"?`
+            : allowed.length > 0
+              ? `allowed here: ${allowed.join(", ")}`
+              : undefined,
+        });
+      }
+      continue;
+    }
+    const fullPath = [...basePath, ...path];
+    const at = source.locate(fullPath);
+    const { message, hint } = describeIssue(issue, source.sourceAt(fullPath), path);
+    problems.push({
+      severity: "error",
+      file: source.file,
+      line: at?.line,
+      column: at?.column,
+      field: formatFieldPath(path),
+      message,
+      hint,
+    });
+  }
+  return { ok: false, problems };
+}
+
+function describeIssue(
+  issue: z.core.$ZodIssue,
+  written: string | undefined,
+  path: PropertyKey[],
+): { message: string; hint?: string } {
+  const field = String(path.at(-1) ?? "value");
+  if (issue.code === "invalid_type") {
+    if (issue.input === undefined && !written) {
+      return { message: "is required", hint: `add "${field}:"` };
+    }
+    const expected = describeExpected(issue.expected);
+    const got = describeWritten(written);
+    if (issue.expected === "string" && written !== undefined && !/^["']/.test(written)) {
+      return {
+        message: `must be ${expected}, but YAML reads ${written} as ${got}`,
+        hint: `put it in quotes: ${field}: "${written.replace(/"/g, '\\"')}"`,
+      };
+    }
+    return { message: `must be ${expected}, but is ${got}` };
+  }
+  if (issue.code === "invalid_union") {
+    return { message: "has the wrong form", hint: issue.message };
+  }
+  if (issue.code === "too_small" && issue.origin === "array") {
+    return { message: `must list at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}` };
+  }
+  return { message: issue.message };
+}
+
+function describeExpected(expected: string): string {
+  switch (expected) {
+    case "string":
+      return "text";
+    case "object":
+      return "a mapping (key: value lines)";
+    case "array":
+      return "a list";
+    case "number":
+    case "int":
+      return "a number";
+    case "boolean":
+      return "true or false";
+    default:
+      return expected;
+  }
+}
+
+function describeWritten(written: string | undefined): string {
+  if (written === undefined || written === "" || written === "~" || written === "null") return "empty";
+  if (/^[-+]?(\d[\d_]*\.?\d*([eE][-+]?\d+)?|0x[0-9a-fA-F]+|0o[0-7]+|\.inf|\.nan)$/i.test(written))
+    return "a number";
+  if (/^(true|false)$/i.test(written)) return "true/false";
+  if (written.startsWith("-") || written.startsWith("[")) return "a list";
+  if (/^[^"'].*:\s/.test(written) || written.startsWith("{")) return "a mapping";
+  return `"${written}"`;
+}

@@ -1,0 +1,42 @@
+// The entry point: runs the command line, and is the one place that turns errors into messages and exit codes.
+import { buildProgram } from "./cli.js";
+import { EXIT, ExitError, UserError } from "./errors.js";
+
+async function main(argv: string[]): Promise<void> {
+  const { processIO } = await import("./adapters/terminal.js");
+  let io: ReturnType<typeof processIO> | undefined;
+  const program = buildProgram(() => {
+    io ??= processIO();
+    return io;
+  });
+  program.exitOverride();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    process.exitCode = exitCodeFor(error);
+  }
+}
+
+function exitCodeFor(error: unknown): number {
+  if (error instanceof ExitError) return error.exitCode;
+  if (error instanceof UserError) {
+    const colour = process.stderr.isTTY && !process.env.NO_COLOR;
+    const red = (text: string) => (colour ? `\u001b[31m${text}\u001b[39m` : text);
+    process.stderr.write(`${red("error:")} ${error.message}\n`);
+    if (error.hint) process.stderr.write(`  → ${error.hint}\n`);
+    return error.exitCode;
+  }
+  const commanderError = error as { code?: string; exitCode?: number };
+  if (typeof commanderError.code === "string" && commanderError.code.startsWith("commander.")) {
+    // Commander has printed its message; --help and --version are successes, everything else is wrong usage.
+    return commanderError.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  process.stderr.write(
+    `outreach hit an unexpected error. This is a bug; please report it with the text below.\n\n${
+      error instanceof Error ? (error.stack ?? error.message) : String(error)
+    }\n`,
+  );
+  return EXIT.failed;
+}
+
+await main(process.argv);
