@@ -28,8 +28,9 @@ export function openPlan(options: FolderOptions, io: IO): { root: string; plan: 
  */
 export function requireValid(problems: readonly Problem[], io: IO): void {
   if (!hasErrors(problems)) {
-    const warnings = problems.filter((problem) => problem.severity === "warning");
-    if (warnings.length > 0) io.stderr.write(formatProblems(warnings, io.err));
+    const { warnings } = countProblems(problems);
+    if (warnings > 0)
+      io.stderr.write(io.err.yellow(`${plural(warnings, "warning")}: "outreach check" lists them.\n`));
     return;
   }
   const errors = problems.filter((problem) => problem.severity === "error");

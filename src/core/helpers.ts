@@ -2,6 +2,8 @@
 import type { HelperDelegate, HelperOptions } from "handlebars";
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
+// Most letters of a campaign format the same few dates; formatting is the costly part, so keep the results.
+const formattedDates = new Map<string, string>();
 const listFormats = new Map<string, Intl.ListFormat>();
 
 function languageOf(options: HelperOptions): string {
@@ -14,6 +16,9 @@ function formatDate(value: unknown, style: string, language: string): string {
     throw new Error(`the date helper needs a date written YYYY-MM-DD, got ${JSON.stringify(value)}`);
   }
   const key = `${language}|${style}`;
+  const memoKey = `${key}|${value}`;
+  const known = formattedDates.get(memoKey);
+  if (known !== undefined) return known;
   let format = dateFormats.get(key);
   if (!format) {
     format = new Intl.DateTimeFormat(language, {
@@ -24,7 +29,9 @@ function formatDate(value: unknown, style: string, language: string): string {
   }
   const date = new Date(`${value}T00:00:00Z`);
   if (Number.isNaN(date.getTime())) throw new Error(`the date helper got an impossible date: ${value}`);
-  return format.format(date);
+  const formatted = format.format(date);
+  formattedDates.set(memoKey, formatted);
+  return formatted;
 }
 
 function listOf(value: unknown, helper: string): string[] {

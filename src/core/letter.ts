@@ -100,7 +100,11 @@ const KNOWN_HELPERS = Object.fromEntries(
 export class LetterEngine {
   private readonly text = Handlebars.create();
   private readonly html = Handlebars.create();
-  private readonly compiled = new Map<string, Render | null>();
+  // Keyed by the source object itself: two templates never share an entry, whatever their names or text.
+  private readonly compiled = {
+    text: new WeakMap<TemplateSource, Render | null>(),
+    html: new WeakMap<TemplateSource, Render | null>(),
+  };
   readonly problems: Problem[] = [];
 
   constructor(private readonly library: TemplateLibrary) {
@@ -148,13 +152,13 @@ export class LetterEngine {
 
   /** A compiled template, or undefined when it failed to compile (the problem is in `problems`). */
   private template(source: TemplateSource, html: boolean): Render | undefined {
-    const key = `${html ? "html" : "text"}:${source.file}:${source.startLine ?? 0}:${source.text.length}`;
-    const known = this.compiled.get(key);
+    const cache = html ? this.compiled.html : this.compiled.text;
+    const known = cache.get(source);
     if (known !== undefined) return known ?? undefined;
     const render = this.validate(source, html)
       ? this.compileWrapped(html ? this.html : this.text, source, html)
       : null;
-    this.compiled.set(key, render);
+    cache.set(source, render);
     return render ?? undefined;
   }
 

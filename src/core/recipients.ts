@@ -73,6 +73,9 @@ export function crossCheckRecipients(entries: readonly RecipientEntry[]): Proble
   return problems;
 }
 
+// Past this many stale recipients in one file, one warning for the file says it better than one per recipient.
+const STALE_PER_FILE = 3;
+
 export function recipientWarnings(
   entries: readonly RecipientEntry[],
   now: Date,
@@ -80,17 +83,14 @@ export function recipientWarnings(
 ): Problem[] {
   const problems: Problem[] = [];
   const staleBefore = now.getTime() - staleAfterDays * 86_400_000;
+  const staleByFile = new Map<string, RecipientEntry[]>();
   for (const entry of entries) {
     const { recipient } = entry;
     const verifiedOn = recipient.provenance?.verified_on;
     if (verifiedOn && Date.parse(`${verifiedOn}T00:00:00Z`) < staleBefore) {
-      problems.push({
-        severity: "warning",
-        ...where(entry, "provenance.verified_on"),
-        field: "provenance.verified_on",
-        message: `"${recipient.id}" was last verified on ${verifiedOn}, more than ${staleAfterDays} days ago`,
-        hint: "check the contact details against the source and update verified_on",
-      });
+      const stale = staleByFile.get(entry.file) ?? [];
+      stale.push(entry);
+      staleByFile.set(entry.file, stale);
     }
     if (!hasEmail(recipient) && !otherChannels(recipient).length) {
       problems.push({
@@ -101,6 +101,29 @@ export function recipientWarnings(
         hint: "add a contact with an email, or a channel the letter can be delivered through",
       });
     }
+  }
+  const hint = "check the contact details against the source and update verified_on";
+  for (const stale of staleByFile.values()) {
+    if (stale.length <= STALE_PER_FILE) {
+      for (const entry of stale) {
+        problems.push({
+          severity: "warning",
+          ...where(entry, "provenance.verified_on"),
+          field: "provenance.verified_on",
+          message: `"${entry.recipient.id}" was last verified on ${entry.recipient.provenance?.verified_on}, more than ${staleAfterDays} days ago`,
+          hint,
+        });
+      }
+      continue;
+    }
+    const ids = stale.map((entry) => entry.recipient.id);
+    problems.push({
+      severity: "warning",
+      ...where(stale[0] as RecipientEntry, "provenance.verified_on"),
+      field: "provenance.verified_on",
+      message: `${stale.length} recipients in this file were last verified more than ${staleAfterDays} days ago: ${ids.slice(0, 4).join(", ")}${ids.length > 4 ? ", …" : ""}`,
+      hint,
+    });
   }
   return problems;
 }
