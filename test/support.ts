@@ -1,0 +1,86 @@
+// Shared test tools: real temporary campaign folders, and the built CLI run as a user runs it.
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+import { afterAll } from "vitest";
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const CLI = join(REPO, "bin", "outreach.js");
+export const STARTER = join(REPO, "starter");
+/** "Now" for every test run, so stale-date warnings and dates do not depend on the day the tests run. */
+export const NOW = "2026-02-01T12:00:00Z";
+
+const made: string[] = [];
+afterAll(() => {
+  for (const folder of made) rmSync(folder, { recursive: true, force: true });
+});
+
+export function tempFolder(prefix = "outreach-test-"): string {
+  const folder = mkdtempSync(join(tmpdir(), prefix));
+  made.push(folder);
+  return folder;
+}
+
+/**
+ * A campaign folder: the starter campaign (unless `starter: false`), with `files` written over it.
+ * A value of null deletes that file.
+ */
+export function campaignFolder(
+  files: Record<string, string | Buffer | null> = {},
+  options: { starter?: boolean } = {},
+): string {
+  const folder = tempFolder();
+  if (options.starter !== false) {
+    cpSync(STARTER, folder, { recursive: true });
+  }
+  for (const [path, content] of Object.entries(files)) {
+    const target = join(folder, path);
+    if (content === null) {
+      rmSync(target, { force: true });
+      continue;
+    }
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, content);
+  }
+  return folder;
+}
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export async function run(
+  args: string[],
+  options: { cwd: string; env?: Record<string, string>; input?: string },
+): Promise<CliResult> {
+  const result = await execa("node", [CLI, ...args], {
+    cwd: options.cwd,
+    reject: false,
+    env: { NO_COLOR: "1", OUTREACH_NOW: NOW, ...options.env },
+    extendEnv: true,
+    ...(options.input === undefined ? { stdin: "ignore" as const } : { input: options.input }),
+    timeout: 30_000,
+  });
+  return { exitCode: result.exitCode ?? -1, stdout: String(result.stdout), stderr: String(result.stderr) };
+}
+
+/** Every file below `folder` with its size and modification time, to prove a command wrote nothing. */
+export function snapshot(folder: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const visit = (directory: string) => {
+    for (const entry of readdirSync(directory, { withFileTypes: true })) {
+      const path = join(directory, entry.name);
+      if (entry.isDirectory()) visit(path);
+      else {
+        const stat = statSync(path);
+        files[relative(folder, path)] = `${stat.size}:${stat.mtimeMs}`;
+      }
+    }
+  };
+  visit(folder);
+  return files;
+}
