@@ -144,20 +144,18 @@ function loadRecipients(root: string, problems: Problem[]): RecipientEntry[] {
       valid = false;
       continue;
     }
-    const fileEntries = recipientsFromFile(loaded.yaml, problems);
-    if (fileEntries) {
-      cache.set(file, size, mtimeMs, fileEntries);
-      entries.push(...fileEntries);
-    } else {
-      valid = false;
-    }
+    // The valid recipients of a file with errors still take part in the checks, but are not cached.
+    const { entries: fileEntries, valid: fileValid } = recipientsFromFile(loaded.yaml, problems);
+    entries.push(...fileEntries);
+    if (fileValid) cache.set(file, size, mtimeMs, fileEntries);
+    else valid = false;
   }
   // Nothing is written while the input has errors.
   if (valid) cache.save();
   return entries;
 }
 
-function recipientsFromFile(yaml: YamlFile, problems: Problem[]): RecipientEntry[] | undefined {
+function recipientsFromFile(yaml: YamlFile, problems: Problem[]): { entries: RecipientEntry[]; valid: boolean } {
   const isList = Array.isArray(yaml.value);
   const items = isList ? (yaml.value as unknown[]) : [yaml.value];
   const entries: RecipientEntry[] = [];
@@ -187,7 +185,7 @@ function recipientsFromFile(yaml: YamlFile, problems: Problem[]): RecipientEntry
     if (recipient.provenance?.verified_on) remember("provenance.verified_on", ["provenance", "verified_on"]);
     entries.push({ recipient, file: yaml.file, line: start?.line ?? 1, at });
   });
-  return valid ? entries : undefined;
+  return { entries, valid };
 }
 
 function loadTemplates(root: string, problems: Problem[]): TemplateLibrary {

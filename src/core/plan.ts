@@ -40,12 +40,16 @@ export function planCampaigns(folder: FolderContents, now: Date): Plan {
   problems.push(...crossCheckRecipients(folder.recipients));
   const { config, configSource } = folder;
   const campaigns: PlannedCampaign[] = [];
+  const recipientsComplete = !folder.problems.some(
+    (problem) => problem.severity === "error" && problem.file.startsWith("recipients/"),
+  );
   if (config && configSource) {
     problems.push(...recipientWarnings(folder.recipients, now, config.defaults.stale_after_days));
     const locate = (path: PropertyKey[]) => configSource.locate(path);
     config.campaigns.forEach((campaign, index) => {
       const selection = selectRecipients(folder.recipients, campaign, locate, configSource.file, index);
-      problems.push(...selection.problems);
+      // With a recipient file unreadable, "no recipient has the id …" may only echo that error.
+      if (recipientsComplete) problems.push(...selection.problems);
       const attachments = folder.attachments.get(campaign.id) ?? [];
       const { prepared, problems: campaignProblems } = prepareCampaign(
         campaign,

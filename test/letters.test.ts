@@ -1,0 +1,179 @@
+import { readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import PostalMime from "postal-mime";
+import { describe, expect, it } from "vitest";
+import { campaignFolder, REPO, run, snapshot } from "./support.js";
+
+describe("preview", () => {
+  it("writes .eml files a mail client reads back with the same subject, addresses, body and attachment", async () => {
+    const folder = campaignFolder();
+    const result = await run(["preview", "--out", "letters"], { cwd: folder });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain("Wrote 3 letters to letters/");
+    const files = readdirSync(join(folder, "letters")).sort();
+    expect(files).toEqual([
+      "example-ngo.eml",
+      "example-ngo.txt",
+      "example-web-form-only.txt",
+      "un-special-rapporteur.eml",
+      "un-special-rapporteur.txt",
+    ]);
+    const email = await PostalMime.parse(readFileSync(join(folder, "letters", "example-ngo.eml")));
+    expect(email.subject).toBe("Appel : Example Human Rights Association, agissez maintenant");
+    expect(email.from).toEqual({ name: "Your Name or Organisation", address: "you@example.org" });
+    expect(email.to).toEqual([{ name: "Jeanne Exemple", address: "director@ngo.example.net" }]);
+    expect(email.cc).toEqual([{ name: "", address: "press@ngo.example.net" }]);
+    expect(email.text).toContain("Nous vous écrivons au sujet de la situation");
+    expect(email.attachments.map((attachment) => attachment.filename)).toEqual(["appeal-summary.txt"]);
+    expect(email.headers.find((header) => header.key === "content-language")?.value).toBe("fr");
+    const text = readFileSync(join(folder, "letters", "example-ngo.txt"), "utf8");
+    expect(text).toContain("Subject:    Appel : Example Human Rights Association, agissez maintenant");
+    expect(text.trimEnd().endsWith(email.text?.trimEnd() ?? "missing")).toBe(true);
+  });
+
+  it("prints only the letters asked for, and --json gives their fields", async () => {
+    const folder = campaignFolder();
+    const result = await run(["preview", "example-ngo", "--json"], { cwd: folder });
+    expect(result.exitCode).toBe(0);
+    const letters = JSON.parse(result.stdout);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({
+      id: "example-ngo",
+      campaign: "first-appeal",
+      language: "fr",
+      templates: ["templates/letter.fr.txt.hbs"],
+      to: [{ name: "Jeanne Exemple", address: "director@ngo.example.net" }],
+      cc: [{ address: "press@ngo.example.net" }],
+      attachments: ["attachments/appeal-summary.txt"],
+    });
+    expect(letters[0].text).toContain("15 janvier 2026");
+  });
+
+  it("refuses an unknown id with a suggestion, and an id the campaign does not select, with exit 2", async () => {
+    const folder = campaignFolder({
+      "outreach.yaml": readFileSync(join(campaignFolder(), "outreach.yaml"), "utf8").replace(
+        "types: [un, ngo]",
+        "types: [un]",
+      ),
+    });
+    const unknown = await run(["preview", "exmple-ngo"], { cwd: folder });
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain('no recipient with the id "exmple-ngo"');
+    expect(unknown.stderr).toContain('did you mean "example-ngo"?');
+    expect(unknown.stdout).toBe("");
+    const unselected = await run(["preview", "example-ngo"], { cwd: folder });
+    expect(unselected.exitCode).toBe(2);
+    expect(unselected.stderr).toContain('"example-ngo" is not among the recipients that campaign first-appeal selects');
+  });
+
+  it("asks which campaign when there are several, and uses the one named with -c", async () => {
+    const starter = readFileSync(join(campaignFolder(), "outreach.yaml"), "utf8");
+    const second = `  - id: second\n    subject: "Second letter"\n    template: letter\n    date: 2026-02-01\n`;
+    const folder = campaignFolder({ "outreach.yaml": `${starter}${second}` });
+    const ambiguous = await run(["preview"], { cwd: folder });
+    expect(ambiguous.exitCode).toBe(2);
+    expect(ambiguous.stderr).toContain("outreach.yaml has 2 campaigns; say which one with -c");
+    const chosen = await run(["preview", "-c", "second", "example-web-form-only"], { cwd: folder });
+    expect(chosen.exitCode).toBe(0);
+    expect(chosen.stdout).toContain("Subject:  Second letter");
+    const typo = await run(["preview", "-c", "secnd"], { cwd: folder });
+    expect(typo.exitCode).toBe(2);
+    expect(typo.stderr).toContain('did you mean "second"?');
+  });
+
+  it("picks the paragraph for the recipient's type and language, falling back to the default", async () => {
+    const folder = campaignFolder({
+      "templates/partials/context/ngo.hbs": "NGO paragraph in English.\n",
+      "templates/partials/context/ngo.fr.hbs": "Paragraphe pour les ONG.\n",
+    });
+    const result = await run(["preview", "--json"], { cwd: folder });
+    const byId = Object.fromEntries(JSON.parse(result.stdout).map((letter: { id: string }) => [letter.id, letter]));
+    expect(byId["un-special-rapporteur"].text).toContain("International Covenant");
+    expect(byId["example-ngo"].text).toContain("Paragraphe pour les ONG.");
+    expect(byId["example-web-form-only"].text).toContain("NGO paragraph in English.");
+  });
+
+  it("escapes the HTML part but not the plain text", async () => {
+    const folder = campaignFolder({
+      "templates/letter.html.hbs": "<p>{{recipient.salutation}}</p><p>{{recipient.organisation}}</p>\n",
+      "recipients/example.yaml": readFileSync(join(campaignFolder(), "recipients/example.yaml"), "utf8").replace(
+        "organisation: Example Human Rights Association",
+        'organisation: "Rights <Watch> & Co"',
+      ),
+    });
+    const result = await run(["preview", "example-ngo", "example-web-form-only", "--json"], { cwd: folder });
+    expect(result.exitCode).toBe(0);
+    const [ngo, webForm] = JSON.parse(result.stdout);
+    expect(ngo.subject).toBe("Appel : Rights <Watch> & Co, agissez maintenant");
+    expect(ngo.html).toBeNull(); // the French letter has no HTML variant
+    expect(webForm.html).toContain("<p>Dear Ombudsman,</p>");
+    const english = await run(["preview", "un-special-rapporteur", "--json"], { cwd: folder });
+    expect(JSON.parse(english.stdout)[0].html).toContain("<p>UN Special Rapporteur on an example mandate</p>");
+  });
+});
+
+describe("check", () => {
+  it("passes on the bundled Khorog example and renders all 35 letters", async () => {
+    const result = await run(["check", "--json"], { cwd: REPO });
+    expect(result.exitCode).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.errors).toBe(0);
+    expect(report.campaigns).toEqual([
+      { id: "khorog-2012", selected: 35, letters: 35, email: 34, other_channels: 1 },
+    ]);
+  });
+
+  it("warns when a language has no template variant, and names who gets the default letter", async () => {
+    const folder = campaignFolder({
+      "recipients/example.yaml": readFileSync(join(campaignFolder(), "recipients/example.yaml"), "utf8").replace(
+        "  language: fr ",
+        "  language: de ",
+      ),
+    });
+    const result = await run(["check"], { cwd: folder });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain('no "de" variant of "letter"; example-ngo gets the default-language letter');
+    expect(result.stdout).toContain("→ add templates/letter.de.txt.hbs");
+  });
+
+  it("sees an edit to a recipient file even though the file was cached", async () => {
+    const folder = campaignFolder();
+    expect((await run(["check"], { cwd: folder })).exitCode).toBe(0);
+    expect(Object.keys(snapshot(folder))).toContain(".outreach/cache/recipients.json");
+    const path = join(folder, "recipients/example.yaml");
+    const original = readFileSync(path, "utf8");
+    writeFileSync(path, original.replace("director@ngo.example.net", "director@ngo"));
+    utimesSync(path, new Date(), new Date(Date.now() + 5_000));
+    const result = await run(["check"], { cwd: folder });
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toContain("recipients/example.yaml:35:14  [1].contacts[0].email: must be one email address");
+  });
+
+  it("warns about addresses last verified too long ago", async () => {
+    const result = await run(["check"], { cwd: campaignFolder(), env: { OUTREACH_NOW: "2028-06-01" } });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(
+      'recipients/example.yaml:21:18  provenance.verified_on: "un-special-rapporteur" was last verified on 2026-01-10, more than 365 days ago',
+    );
+  });
+});
+
+describe("recipients", () => {
+  it("lists the selected recipients with channels, and filters by type", async () => {
+    const folder = campaignFolder();
+    const table = await run(["recipients"], { cwd: folder });
+    expect(table.exitCode).toBe(0);
+    expect(table.stdout.split("\n")[0]).toMatch(/^ID\s+TYPE\s+LANG\s+COUNTRY\s+CHANNELS\s+ORGANISATION$/);
+    expect(table.stdout).toMatch(/example-web-form-only\s+ngo\s+en\s+web form\s+Example Ombudsman/);
+    const json = await run(["recipients", "--type", "ngo", "--json"], { cwd: folder });
+    const rows = JSON.parse(json.stdout);
+    expect(rows.map((row: { id: string }) => row.id)).toEqual(["example-ngo", "example-web-form-only"]);
+    expect(rows[0]).toMatchObject({
+      to: ["director@ngo.example.net"],
+      cc: ["press@ngo.example.net"],
+      language: "fr",
+      file: "recipients/example.yaml",
+    });
+  });
+});
