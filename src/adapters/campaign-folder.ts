@@ -155,7 +155,10 @@ function loadRecipients(root: string, problems: Problem[]): RecipientEntry[] {
   return entries;
 }
 
-function recipientsFromFile(yaml: YamlFile, problems: Problem[]): { entries: RecipientEntry[]; valid: boolean } {
+function recipientsFromFile(
+  yaml: YamlFile,
+  problems: Problem[],
+): { entries: RecipientEntry[]; valid: boolean } {
   const isList = Array.isArray(yaml.value);
   const items = isList ? (yaml.value as unknown[]) : [yaml.value];
   const entries: RecipientEntry[] = [];
@@ -183,7 +186,7 @@ function recipientsFromFile(yaml: YamlFile, problems: Problem[]): { entries: Rec
       remember(`contacts[${contactIndex}].email`, ["contacts", contactIndex, "email"]);
     });
     if (recipient.provenance?.verified_on) remember("provenance.verified_on", ["provenance", "verified_on"]);
-    entries.push({ recipient, file: yaml.file, line: start?.line ?? 1, at });
+    entries.push({ recipient, file: yaml.file, line: start?.line ?? 1, ...(isList ? { index } : {}), at });
   });
   return { entries, valid };
 }

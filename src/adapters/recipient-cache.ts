@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { RecipientEntry } from "../core/recipients.js";
 
 // Bump when the recipient schema or RecipientEntry changes, so old caches are ignored.
-const CACHE_FORMAT = 1;
+const CACHE_FORMAT = 2;
 
 export interface CachedFile {
   size: number;

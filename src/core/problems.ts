@@ -34,8 +34,10 @@ export function hasErrors(problems: readonly Problem[]): boolean {
 }
 
 export function sortProblems(problems: Problem[]): Problem[] {
+  // Errors first: they are what stops the work, and a long list of warnings must not bury them.
   return problems.sort(
     (a, b) =>
+      (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1) ||
       a.file.localeCompare(b.file) ||
       (a.line ?? 0) - (b.line ?? 0) ||
       (a.column ?? 0) - (b.column ?? 0) ||

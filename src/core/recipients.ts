@@ -8,18 +8,23 @@ export interface RecipientEntry {
   recipient: Recipient;
   file: string;
   line: number;
+  /** The recipient's place in its file when the file holds a list. */
+  index?: number;
   /** Positions of the fields that cross-file checks point at, keyed by field path (`id`, `contacts[0].email`). */
   at: Record<string, [line: number, column: number]>;
 }
 
+/** Where a field of a recipient was written, and its path as the user sees it (`[2].contacts[0].email`). */
 export function where(
   entry: RecipientEntry,
   field?: string,
-): { file: string; line: number; column?: number } {
+): { file: string; line: number; column?: number; field?: string } {
   const position = field ? entry.at[field] : undefined;
+  const shownField =
+    field === undefined ? undefined : entry.index === undefined ? field : `[${entry.index}].${field}`;
   return position
-    ? { file: entry.file, line: position[0], column: position[1] }
-    : { file: entry.file, line: entry.line };
+    ? { file: entry.file, line: position[0], column: position[1], field: shownField }
+    : { file: entry.file, line: entry.line, field: shownField };
 }
 
 export function describeLocation(entry: RecipientEntry, field?: string): string {
@@ -38,7 +43,6 @@ export function crossCheckRecipients(entries: readonly RecipientEntry[]): Proble
       problems.push({
         severity: "error",
         ...where(entry, "id"),
-        field: "id",
         message: `the id "${recipient.id}" is already used at ${describeLocation(first, "id")}`,
         hint: "give each recipient its own id",
       });
@@ -53,7 +57,6 @@ export function crossCheckRecipients(entries: readonly RecipientEntry[]): Proble
         problems.push({
           severity: "error",
           ...where(entry, field),
-          field,
           message: `${contact.email} is also the address of "${seen.entry.recipient.id}" (${describeLocation(seen.entry, seen.field)})`,
           hint: "one address must belong to one recipient, or it would get the letter twice; merge the two or remove one address",
         });
@@ -61,7 +64,6 @@ export function crossCheckRecipients(entries: readonly RecipientEntry[]): Proble
         problems.push({
           severity: "error",
           ...where(entry, field),
-          field,
           message: `${contact.email} is listed twice for this recipient`,
           hint: "remove the second contact",
         });
@@ -96,7 +98,6 @@ export function recipientWarnings(
       problems.push({
         severity: "warning",
         ...where(entry),
-        field: "contacts",
         message: `"${recipient.id}" has no email contact and no other channel (web_form, post, fax)`,
         hint: "add a contact with an email, or a channel the letter can be delivered through",
       });
@@ -109,7 +110,6 @@ export function recipientWarnings(
         problems.push({
           severity: "warning",
           ...where(entry, "provenance.verified_on"),
-          field: "provenance.verified_on",
           message: `"${entry.recipient.id}" was last verified on ${entry.recipient.provenance?.verified_on}, more than ${staleAfterDays} days ago`,
           hint,
         });
@@ -120,7 +120,6 @@ export function recipientWarnings(
     problems.push({
       severity: "warning",
       ...where(stale[0] as RecipientEntry, "provenance.verified_on"),
-      field: "provenance.verified_on",
       message: `${stale.length} recipients in this file were last verified more than ${staleAfterDays} days ago: ${ids.slice(0, 4).join(", ")}${ids.length > 4 ? ", …" : ""}`,
       hint,
     });
