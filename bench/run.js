@@ -13,7 +13,9 @@ const runs = Number(process.env.BENCH_RUNS ?? 5);
 const WORDS = (
   "the security operation in the city left residents without communication and the roads were closed " +
   "while families waited for news and the institutions that could act were asked to speak and to help "
-).split(" ").filter(Boolean);
+)
+  .split(" ")
+  .filter(Boolean);
 
 /** A campaign of `count` recipients in files of `perFile`, with a 400-word letter using 5 fields. */
 function generateCampaign(folder, count, perFile) {
@@ -90,25 +92,56 @@ const cases = [
   { name: "check, no cache (first run)", size: 10_000, args: ["check"], cwd: big, before: dropCache(big) },
   { name: "check", size: 10_000, args: ["check"], cwd: big, budgetMs: 500, budgetMb: 250 },
   { name: "preview (to stdout)", size: 10_000, args: ["preview"], cwd: big, budgetMs: 500, budgetMb: 250 },
-  { name: "check, one file per recipient", size: 10_000, args: ["check"], cwd: single, budgetMs: 500, budgetMb: 250 },
-  { name: "preview --out (.eml + .txt)", size: 10_000, args: ["preview", "--out", join(data, "out")], cwd: big },
+  {
+    name: "check, one file per recipient",
+    size: 10_000,
+    args: ["check"],
+    cwd: single,
+    budgetMs: 500,
+    budgetMb: 250,
+  },
+  {
+    name: "preview --out (.eml + .txt)",
+    size: 10_000,
+    args: ["preview", "--out", join(data, "out")],
+    cwd: big,
+  },
 ];
 
 const rows = [];
 for (const entry of cases) {
   if (!entry.before) measure(entry.args, entry.cwd); // warm the cache and the file system
   const { ms, peakMb } = measure(entry.args, entry.cwd, { before: entry.before });
-  const rate = typeof entry.size === "number" ? `${Math.round((entry.size / ms) * 1000).toLocaleString("en-GB")}/s` : "-";
-  const budget = [entry.budgetMs ? `≤ ${entry.budgetMs} ms` : "", entry.budgetMb ? `≤ ${entry.budgetMb} MB` : ""]
+  const rate =
+    typeof entry.size === "number"
+      ? `${Math.round((entry.size / ms) * 1000).toLocaleString("en-GB")}/s`
+      : "-";
+  const budget = [
+    entry.budgetMs ? `≤ ${entry.budgetMs} ms` : "",
+    entry.budgetMb ? `≤ ${entry.budgetMb} MB` : "",
+  ]
     .filter(Boolean)
     .join(", ");
-  const within =
-    !entry.budgetMs ? "-" : ms <= entry.budgetMs && (!entry.budgetMb || peakMb <= entry.budgetMb) ? "yes" : "NO";
-  rows.push([entry.name, String(entry.size.toLocaleString?.("en-GB") ?? entry.size), `${ms.toFixed(0)} ms`, rate, `${peakMb.toFixed(0)} MB`, budget || "-", within]);
+  const within = !entry.budgetMs
+    ? "-"
+    : ms <= entry.budgetMs && (!entry.budgetMb || peakMb <= entry.budgetMb)
+      ? "yes"
+      : "NO";
+  rows.push([
+    entry.name,
+    String(entry.size.toLocaleString?.("en-GB") ?? entry.size),
+    `${ms.toFixed(0)} ms`,
+    rate,
+    `${peakMb.toFixed(0)} MB`,
+    budget || "-",
+    within,
+  ]);
 }
 
 const header = ["case", "size", "wall (median)", "rate", "peak memory", "budget", "within"];
-const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column].length)));
+const widths = header.map((title, column) =>
+  Math.max(title.length, ...rows.map((row) => row[column].length)),
+);
 const line = (cells) => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(" | ")} |`;
 console.log(`outreach bench: Node ${process.version}, ${runs} runs per case, whole processes\n`);
 console.log(line(header));

@@ -3,6 +3,11 @@ import { buildProgram } from "./cli.js";
 import { EXIT, ExitError, UserError } from "./errors.js";
 
 async function main(argv: string[]): Promise<void> {
+  // A reader that stops early (outreach check | head) is not an error.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw error;
+  });
   const { processIO } = await import("./adapters/terminal.js");
   let io: ReturnType<typeof processIO> | undefined;
   const program = buildProgram(() => {

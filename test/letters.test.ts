@@ -1,4 +1,4 @@
-import { readFileSync, readdirSync, utimesSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import PostalMime from "postal-mime";
 import { describe, expect, it } from "vitest";
@@ -63,7 +63,9 @@ describe("preview", () => {
     expect(unknown.stdout).toBe("");
     const unselected = await run(["preview", "example-ngo"], { cwd: folder });
     expect(unselected.exitCode).toBe(2);
-    expect(unselected.stderr).toContain('"example-ngo" is not among the recipients that campaign first-appeal selects');
+    expect(unselected.stderr).toContain(
+      '"example-ngo" is not among the recipients that campaign first-appeal selects',
+    );
   });
 
   it("asks which campaign when there are several, and uses the one named with -c", async () => {
@@ -87,7 +89,9 @@ describe("preview", () => {
       "templates/partials/context/ngo.fr.hbs": "Paragraphe pour les ONG.\n",
     });
     const result = await run(["preview", "--json"], { cwd: folder });
-    const byId = Object.fromEntries(JSON.parse(result.stdout).map((letter: { id: string }) => [letter.id, letter]));
+    const byId = Object.fromEntries(
+      JSON.parse(result.stdout).map((letter: { id: string }) => [letter.id, letter]),
+    );
     expect(byId["un-special-rapporteur"].text).toContain("International Covenant");
     expect(byId["example-ngo"].text).toContain("Paragraphe pour les ONG.");
     expect(byId["example-web-form-only"].text).toContain("NGO paragraph in English.");
@@ -96,10 +100,10 @@ describe("preview", () => {
   it("escapes the HTML part but not the plain text", async () => {
     const folder = campaignFolder({
       "templates/letter.html.hbs": "<p>{{recipient.salutation}}</p><p>{{recipient.organisation}}</p>\n",
-      "recipients/example.yaml": readFileSync(join(campaignFolder(), "recipients/example.yaml"), "utf8").replace(
-        "organisation: Example Human Rights Association",
-        'organisation: "Rights <Watch> & Co"',
-      ),
+      "recipients/example.yaml": readFileSync(
+        join(campaignFolder(), "recipients/example.yaml"),
+        "utf8",
+      ).replace("organisation: Example Human Rights Association", 'organisation: "Rights <Watch> & Co"'),
     });
     const result = await run(["preview", "example-ngo", "example-web-form-only", "--json"], { cwd: folder });
     expect(result.exitCode).toBe(0);
@@ -108,7 +112,9 @@ describe("preview", () => {
     expect(ngo.html).toBeNull(); // the French letter has no HTML variant
     expect(webForm.html).toContain("<p>Dear Ombudsman,</p>");
     const english = await run(["preview", "un-special-rapporteur", "--json"], { cwd: folder });
-    expect(JSON.parse(english.stdout)[0].html).toContain("<p>UN Special Rapporteur on an example mandate</p>");
+    expect(JSON.parse(english.stdout)[0].html).toContain(
+      "<p>UN Special Rapporteur on an example mandate</p>",
+    );
   });
 });
 
@@ -126,14 +132,16 @@ describe("check", () => {
 
   it("warns when a language has no template variant, and names who gets the default letter", async () => {
     const folder = campaignFolder({
-      "recipients/example.yaml": readFileSync(join(campaignFolder(), "recipients/example.yaml"), "utf8").replace(
-        "  language: fr ",
-        "  language: de ",
-      ),
+      "recipients/example.yaml": readFileSync(
+        join(campaignFolder(), "recipients/example.yaml"),
+        "utf8",
+      ).replace("  language: fr ", "  language: de "),
     });
     const result = await run(["check"], { cwd: folder });
     expect(result.exitCode).toBe(0);
-    expect(result.stdout).toContain('no "de" variant of "letter"; example-ngo gets the default-language letter');
+    expect(result.stdout).toContain(
+      'no "de" variant of "letter"; example-ngo gets the default-language letter',
+    );
     expect(result.stdout).toContain("→ add templates/letter.de.txt.hbs");
   });
 
@@ -147,14 +155,16 @@ describe("check", () => {
     utimesSync(path, new Date(), new Date(Date.now() + 5_000));
     const result = await run(["check"], { cwd: folder });
     expect(result.exitCode).toBe(1);
-    expect(result.stdout).toContain("recipients/example.yaml:35:14  [1].contacts[0].email: must be one email address");
+    expect(result.stdout).toContain(
+      "recipients/example.yaml:35:14  [1].contacts[0].email: must be one email address",
+    );
   });
 
   it("warns about addresses last verified too long ago", async () => {
     const result = await run(["check"], { cwd: campaignFolder(), env: { OUTREACH_NOW: "2028-06-01" } });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(
-      'recipients/example.yaml:21:18  provenance.verified_on: "un-special-rapporteur" was last verified on 2026-01-10, more than 365 days ago',
+      'recipients/example.yaml:21:18  [0].provenance.verified_on: "un-special-rapporteur" was last verified on 2026-01-10, more than 365 days ago',
     );
   });
 });

@@ -21,16 +21,20 @@ export interface LoadedFolder {
   /** Attachment files per campaign id, checked to exist inside the folder. */
   attachments: Map<string, AttachmentFile[]>;
   problems: Problem[];
+  /** Keeps the recipient files just read in the cache; call only once the whole input proved valid. */
+  saveCache(): void;
 }
 
 export function loadCampaignFolder(root: string): LoadedFolder {
   const problems: Problem[] = [];
   const { config, source: configSource } = loadConfig(root, problems);
-  const recipients = loadRecipients(root, problems);
+  const cache = new RecipientCache(root);
+  const recipients = loadRecipients(root, cache, problems);
   const library = loadTemplates(root, problems);
   const attachments =
     config && configSource ? loadAttachments(root, config, configSource, problems) : new Map();
-  return { root, config, configSource, recipients, library, attachments, problems };
+  const saveCache = () => cache.save();
+  return { root, config, configSource, recipients, library, attachments, problems, saveCache };
 }
 
 function loadConfig(root: string, problems: Problem[]): { config?: Config; source?: YamlFile } {
@@ -117,10 +121,8 @@ function walk(root: string, folder: string, problems: Problem[]): string[] {
   return files;
 }
 
-function loadRecipients(root: string, problems: Problem[]): RecipientEntry[] {
-  const cache = new RecipientCache(root);
+function loadRecipients(root: string, cache: RecipientCache, problems: Problem[]): RecipientEntry[] {
   const entries: RecipientEntry[] = [];
-  let valid = true;
   for (const file of walk(root, "recipients", problems)) {
     if (!/\.ya?ml$/.test(file)) {
       problems.push({
@@ -141,17 +143,13 @@ function loadRecipients(root: string, problems: Problem[]): RecipientEntry[] {
     const loaded = loadYamlFile(absolute, file);
     if (!loaded.ok) {
       problems.push(...loaded.problems);
-      valid = false;
       continue;
     }
     // The valid recipients of a file with errors still take part in the checks, but are not cached.
     const { entries: fileEntries, valid: fileValid } = recipientsFromFile(loaded.yaml, problems);
     entries.push(...fileEntries);
     if (fileValid) cache.set(file, size, mtimeMs, fileEntries);
-    else valid = false;
   }
-  // Nothing is written while the input has errors.
-  if (valid) cache.save();
   return entries;
 }
 
@@ -204,11 +202,10 @@ function loadTemplates(root: string, problems: Problem[]): TemplateLibrary {
       continue;
     }
     const read = readTextFile(join(root, file), file);
-    if (!read.ok) {
-      problems.push(...read.problems);
-      continue;
-    }
-    if (!addTemplateFile(library, name, { file, text: read.text })) {
+    if (!read.ok) problems.push(...read.problems);
+    // An unreadable template still counts as present, so it is reported once and not also as missing.
+    const source = read.ok ? { file, text: read.text } : { file, text: "", unreadable: true };
+    if (!addTemplateFile(library, name, source)) {
       problems.push({
         severity: "warning",
         file,
@@ -238,7 +235,12 @@ function loadAttachments(
       };
       const resolved = resolveInside(root, file);
       if (!resolved.ok) {
-        problems.push({ severity: "error", ...at, message: `the attachment "${file}" ${resolved.reason}` });
+        problems.push({
+          severity: "error",
+          ...at,
+          message: `the attachment "${file}" ${resolved.reason}`,
+          hint: "copy the file into attachments/ and write its path relative to the campaign folder",
+        });
         return;
       }
       let size: number;

@@ -52,7 +52,10 @@ export class RecipientCache {
     this.changed = true;
   }
 
-  /** Writes the cache if anything changed; a folder we cannot write to simply goes uncached. */
+  /**
+   * Writes the cache if anything changed; a folder we cannot write to simply goes uncached. Callers save
+   * only when the whole campaign folder is valid: nothing is written while the input has errors.
+   */
   save(): void {
     const removed = Object.keys(this.previous).some((file) => !(file in this.next));
     if (!this.changed && !removed) return;

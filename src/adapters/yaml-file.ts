@@ -95,8 +95,11 @@ function firstInvalidUtf8(buffer: Buffer): number {
   return low;
 }
 
-/** Rejects nesting that would exhaust the parser before it starts: deep flow brackets or deep indentation. */
-function checkNesting(text: string, file: string): Problem | undefined {
+/**
+ * Looks at the raw lines before parsing. Rejects nesting that would exhaust the parser (deep flow brackets or
+ * deep indentation), and finds tab indentation, which the parser reports confusingly inside lists.
+ */
+function scanLines(text: string, file: string): Problem | undefined {
   let flowDepth = 0;
   let lineNumber = 0;
   for (const rawLine of text.split("\n")) {
@@ -109,6 +112,18 @@ function checkNesting(text: string, file: string): Problem | undefined {
         line: lineNumber,
         message: `nesting is too deep (content starts at column ${indent + 1})`,
         hint: `keep nesting under ${MAX_INDENT_COLUMN} columns`,
+      };
+    }
+    const leading = /^[ \t]*/.exec(rawLine)?.[0] ?? "";
+    const structural = /^(- |-$|[\w"'.-]+\s*:(\s|$))/.test(rawLine.slice(leading.length));
+    if (leading.includes("\t") && (leading.startsWith("\t") || structural)) {
+      return {
+        severity: "error",
+        file,
+        line: lineNumber,
+        column: leading.indexOf("\t") + 1,
+        message: "a tab is used for indentation",
+        hint: "indent with spaces only (most editors can convert tabs to spaces)",
       };
     }
     const commentAt = rawLine.search(/(^|\s)#/);
@@ -131,6 +146,44 @@ function checkNesting(text: string, file: string): Problem | undefined {
   return undefined;
 }
 
+/**
+ * The line where a double-quoted text that never closes was probably opened (the parser reports the end of
+ * the file): the first quote that runs past the end of its line, since one-line values are the norm here.
+ */
+function openingQuoteLine(text: string): number | undefined {
+  let inQuote = false;
+  let openedAt = 0;
+  let firstSpanning: number | undefined;
+  let line = 1;
+  for (let index = 0; index < text.length; index++) {
+    const character = text[index];
+    if (character === "\n") {
+      if (inQuote) firstSpanning ??= openedAt;
+      line++;
+    } else if (inQuote && character === "\\") index++;
+    else if (!inQuote && character === "#" && (index === 0 || /\s/.test(text[index - 1] ?? ""))) {
+      const end = text.indexOf("\n", index);
+      index = end === -1 ? text.length : end - 1;
+    } else if (!inQuote && character === "'") {
+      // A single-quoted text may hold a double quote; an apostrophe inside a plain word is not a quote.
+      if (/[\s:[{,-]/.test(text[index - 1] ?? " ")) {
+        const end = text.indexOf("'", index + 1);
+        if (end !== -1 && !text.slice(index, end).includes("\n")) index = end;
+      }
+    } else if (character === '"') {
+      inQuote = !inQuote;
+      if (inQuote) openedAt = line;
+    }
+  }
+  return firstSpanning ?? (inQuote ? openedAt : undefined);
+}
+
+/** The first line that uses an alias (*name), where an alias bomb starts to expand. */
+function firstAliasLine(text: string): number | undefined {
+  const match = /(^|[\s[{,:-])\*[A-Za-z0-9_-]+/m.exec(text);
+  return match ? text.slice(0, match.index + (match[1] ?? "").length).split("\n").length : undefined;
+}
+
 export function parseYaml(text: string, file: string): LoadResult {
   const problem = (
     line: number | undefined,
@@ -145,7 +198,7 @@ export function parseYaml(text: string, file: string): LoadResult {
     message,
     hint,
   });
-  const tooDeep = checkNesting(text, file);
+  const tooDeep = scanLines(text, file);
   if (tooDeep) return { ok: false, problems: [tooDeep] };
 
   const lineCounter = new LineCounter();
@@ -157,7 +210,16 @@ export function parseYaml(text: string, file: string): LoadResult {
   const problems: Problem[] = [];
   for (const error of [...document.errors, ...document.warnings]) {
     const at = position(error.pos[0]);
-    problems.push(problem(at.line, at.column, yamlMessage(error.code, error.message), yamlHint(error.code)));
+    const unclosedQuote = /^Missing closing "quote/.test(error.message);
+    const opened = unclosedQuote ? openingQuoteLine(text) : undefined;
+    problems.push(
+      problem(
+        opened ?? at.line,
+        opened === undefined ? at.column : undefined,
+        yamlMessage(error.code, error.message),
+        yamlHint(error.code, error.message),
+      ),
+    );
   }
   if (problems.length > 0) return { ok: false, problems: dedupeByLine(problems) };
   if (document.contents === null) {
@@ -192,7 +254,7 @@ export function parseYaml(text: string, file: string): LoadResult {
       ok: false,
       problems: [
         problem(
-          undefined,
+          firstAliasLine(text),
           undefined,
           /alias/i.test((error as Error).message)
             ? "too many aliases (*name): the file expands into far more data than it holds"
@@ -274,7 +336,7 @@ function yamlMessage(code: string, message: string): string {
   }
 }
 
-function yamlHint(code: string): string | undefined {
+function yamlHint(code: string, message: string): string | undefined {
   switch (code) {
     case "MULTIPLE_DOCS":
       return "put one document in each file, or one list of recipients";
@@ -287,7 +349,9 @@ function yamlHint(code: string): string | undefined {
     case "MULTILINE_IMPLICIT_KEY":
       return "check the indentation: keys of one mapping must line up, and values sit after ': '";
     case "MISSING_CHAR":
-      return "close the quote, or write the text without quotes";
+      return /quote/.test(message)
+        ? "close the quote, or write the text without quotes"
+        : "check the indentation: items of one list must line up, each starting with '- '";
     default:
       return undefined;
   }

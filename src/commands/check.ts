@@ -20,7 +20,7 @@ export interface CheckResult {
 }
 
 export function check(options: CheckOptions, io: IO): CheckResult {
-  const { root, plan } = openPlan(options, io);
+  const { root, plan, saveCache } = openPlan(options, io);
   const problems = plan.problems;
   const campaigns = options.campaign ? [pickCampaign(plan, options.campaign)] : plan.campaigns;
   const summaries: CheckResult["campaigns"] = [];
@@ -46,6 +46,7 @@ export function check(options: CheckOptions, io: IO): CheckResult {
     problems,
     campaigns: summaries,
   };
+  if (result.ok) saveCache();
 
   if (options.json) {
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -15,11 +15,19 @@ export interface CampaignOptions extends FolderOptions {
   campaign?: string;
 }
 
-export function openPlan(options: FolderOptions, io: IO): { root: string; plan: Plan } {
+export interface OpenedPlan {
+  root: string;
+  plan: Plan;
+  /** Caches what was read: only once the folder proved free of errors. */
+  saveCache(): void;
+}
+
+export function openPlan(options: FolderOptions, io: IO): OpenedPlan {
   const root = findCampaignFolder(io.cwd, options.dir);
-  const plan = planCampaigns(loadCampaignFolder(root), io.now);
+  const folder = loadCampaignFolder(root);
+  const plan = planCampaigns(folder, io.now);
   sortProblems(plan.problems);
-  return { root, plan };
+  return { root, plan, saveCache: folder.saveCache };
 }
 
 /**

@@ -80,12 +80,13 @@ function chooseEntries(selected: RecipientEntry[], all: RecipientEntry[], ids: s
 }
 
 export async function preview(options: PreviewOptions, io: IO): Promise<Letter[]> {
-  const { plan } = openPlan(options, io);
+  const { plan, saveCache } = openPlan(options, io);
   requireValid(plan.problems, io);
   const { prepared, selected } = pickCampaign(plan, options.campaign);
   const entries = chooseEntries(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
   const { letters, problems } = renderLetters(plan.engine, prepared, entries);
   requireValid(problems, io);
+  saveCache();
 
   if (options.out !== undefined) {
     const folder = resolve(io.cwd, options.out);

@@ -28,8 +28,9 @@ export interface RecipientRow {
 }
 
 export function listRecipients(options: RecipientsOptions, io: IO): RecipientRow[] {
-  const { plan } = openPlan(options, io);
+  const { plan, saveCache } = openPlan(options, io);
   requireValid(plan.problems, io);
+  saveCache();
   const { selected, prepared } = pickCampaign(plan, options.campaign);
   const defaultLanguage = plan.config?.defaults.language ?? "en";
   const rows: RecipientRow[] = selected

@@ -12,6 +12,11 @@ function languageOf(options: HelperOptions): string {
 }
 
 function formatDate(value: unknown, style: string, language: string): string {
+  if (value === undefined || value === null) {
+    throw Object.assign(new Error("the date helper got no date"), {
+      hint: "the value is missing: for {{date campaign.date}}, add date: YYYY-MM-DD to the campaign in outreach.yaml",
+    });
+  }
   if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     throw new Error(`the date helper needs a date written YYYY-MM-DD, got ${JSON.stringify(value)}`);
   }

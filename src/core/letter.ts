@@ -10,6 +10,10 @@ export interface TemplateSource {
   text: string;
   /** Where the template starts inside `file`, for templates written inside another file (a subject in outreach.yaml). */
   startLine?: number;
+  /** The file could not be read (already reported): it exists, but renders nothing. */
+  unreadable?: boolean;
+  /** The field that holds the template, for templates written inside outreach.yaml. */
+  field?: string;
 }
 
 /** The templates found under templates/: main letters by name, kind and language; partials by name. */
@@ -26,6 +30,7 @@ export class TemplateError extends Error {
     readonly line?: number,
     readonly column?: number,
     readonly hint?: string,
+    readonly field?: string,
   ) {
     super(message);
     this.name = "TemplateError";
@@ -109,15 +114,25 @@ export class LetterEngine {
 
   constructor(private readonly library: TemplateLibrary) {
     for (const environment of [this.text, this.html]) {
-      environment.registerHelper(letterHelpers);
-      environment.registerHelper("paragraph", (base: unknown, options: Handlebars.HelperOptions) =>
-        this.pickParagraph(environment, base, options),
+      for (const [name, helper] of Object.entries(letterHelpers)) {
+        environment.registerHelper(name, withLocation(helper));
+      }
+      environment.registerHelper(
+        "paragraph",
+        withLocation((base: unknown, options: Handlebars.HelperOptions) =>
+          this.pickParagraph(environment, base, options),
+        ),
       );
     }
     for (const [name, source] of library.partials) {
-      if (!this.validate(source, false)) continue;
+      if (source.unreadable || !this.validate(source, false)) continue;
       this.text.registerPartial(name, this.compileWrapped(this.text, source, false));
       this.html.registerPartial(name, this.compileWrapped(this.html, source, true));
+    }
+    // Compile every letter now, so a broken template is reported even before a letter uses it.
+    for (const letter of library.letters.values()) {
+      for (const source of letter.text.values()) this.template(source, false);
+      for (const source of letter.html.values()) this.template(source, true);
     }
   }
 
@@ -155,9 +170,10 @@ export class LetterEngine {
     const cache = html ? this.compiled.html : this.compiled.text;
     const known = cache.get(source);
     if (known !== undefined) return known ?? undefined;
-    const render = this.validate(source, html)
-      ? this.compileWrapped(html ? this.html : this.text, source, html)
-      : null;
+    const render =
+      !source.unreadable && this.validate(source, html)
+        ? this.compileWrapped(html ? this.html : this.text, source, html)
+        : null;
     cache.set(source, render);
     return render ?? undefined;
   }
@@ -224,15 +240,32 @@ export class LetterEngine {
     }
     const found = candidates.find((name) => environment.partials[name] !== undefined);
     if (!found) {
-      throw new Error(
-        `no paragraph "${base}" for type "${type}": add templates/partials/${base}/${type}.hbs or templates/partials/${base}/default.hbs`,
-      );
+      throw Object.assign(new Error(`no paragraph "${base}" for some recipients' types, and no default`), {
+        hint: `add templates/partials/${base}/default.hbs, or one per type such as templates/partials/${base}/${type}.hbs`,
+      });
     }
     return found;
   }
 }
 
 type CompileOptions = Parameters<typeof Handlebars.precompile>[1];
+
+type HelperFunction = Handlebars.HelperDelegate;
+
+/** Errors thrown inside a helper carry the helper's position in the template (Handlebars passes options.loc). */
+function withLocation(helper: HelperFunction): HelperFunction {
+  return function (this: unknown, ...args: unknown[]) {
+    try {
+      return (helper as (...parameters: unknown[]) => unknown).apply(this, args);
+    } catch (error) {
+      const options = args.at(-1) as { loc?: { start: { line: number; column: number } } } | undefined;
+      if (error instanceof Error && options?.loc && !("helperLocation" in error)) {
+        Object.assign(error, { helperLocation: options.loc.start });
+      }
+      throw error;
+    }
+  };
+}
 
 function templateError(error: unknown, source: TemplateSource): TemplateError {
   if (error instanceof TemplateError) return error;
@@ -244,17 +277,63 @@ function templateError(error: unknown, source: TemplateSource): TemplateError {
     located.line === undefined ? source.startLine : source.startLine + located.line - 1,
     undefined,
     located.hint,
+    source.field,
   );
+}
+
+/** The line of the first line of `text` matching `pattern`. */
+function lineMatching(text: string, pattern: RegExp): number | undefined {
+  const match = pattern.exec(text);
+  return match ? text.slice(0, match.index).split("\n").length : undefined;
+}
+
+/** The line and name of a block ({{#if}}, {{#each}} …) that is never closed. */
+function unclosedBlock(text: string): { name: string; line: number } | undefined {
+  const stack: { name: string; line: number }[] = [];
+  for (const match of text.matchAll(/\{\{~?\s*([#/^])\s*([A-Za-z_][\w-]*)?/g)) {
+    const line = text.slice(0, match.index).split("\n").length;
+    if (match[1] === "#") stack.push({ name: match[2] ?? "", line });
+    else if (match[1] === "/") {
+      const index = stack.map((entry) => entry.name).lastIndexOf(match[2] ?? "");
+      if (index !== -1) stack.splice(index);
+    }
+  }
+  return stack.at(-1);
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 function describeTemplateError(error: unknown, source: TemplateSource): TemplateError {
   const raw = error instanceof Error ? error.message : String(error);
-  const handlebars = error as { lineNumber?: number; column?: number };
-  let line = handlebars.lineNumber;
-  const column = handlebars.column === undefined ? undefined : handlebars.column + 1;
+  const handlebars = error as {
+    lineNumber?: number;
+    column?: number;
+    helperLocation?: { line: number; column: number };
+    hint?: string;
+  };
+  let line = handlebars.lineNumber ?? handlebars.helperLocation?.line;
+  const column =
+    handlebars.column !== undefined
+      ? handlebars.column + 1
+      : handlebars.helperLocation
+        ? handlebars.helperLocation.column + 1
+        : undefined;
 
   const parse = /^Parse error on line (\d+):\n([\s\S]*?)\n(-*)\^\n(.*)$/.exec(raw);
   if (parse) {
+    const atEnd = /got 'EOF'/.test(parse[4] ?? "");
+    const opened = atEnd ? unclosedBlock(source.text) : undefined;
+    if (opened !== undefined) {
+      return new TemplateError(
+        `template syntax error: the {{#${opened.name}}} block is not closed`,
+        source.file,
+        opened.line,
+        undefined,
+        `close it with {{/${opened.name}}}`,
+      );
+    }
     line = Number(parse[1]);
     return new TemplateError(
       `template syntax error: ${parse[4]?.replace(/'/g, "") ?? "unexpected text"}`,
@@ -287,15 +366,19 @@ function describeTemplateError(error: unknown, source: TemplateSource): Template
   }
   const partial = /The partial (.+) could not be found/.exec(raw);
   if (partial) {
+    const name = partial[1] ?? "";
+    const outside = name.split("/").includes("..") || name.startsWith("/");
     return new TemplateError(
-      `the partial "${partial[1]}" does not exist`,
+      `the partial "${name}" does not exist`,
       source.file,
-      line,
+      line ?? lineMatching(source.text, new RegExp(`\\{\\{~?>\\s*${escapeRegExp(name)}`)),
       column,
-      `add templates/partials/${partial[1]}.hbs`,
+      outside
+        ? "a partial is named by its path inside templates/partials/ and cannot lead out of that folder"
+        : `add templates/partials/${name}.hbs`,
     );
   }
-  return new TemplateError(raw.replace(/ - \d+:\d+$/, ""), source.file, line, column);
+  return new TemplateError(raw.replace(/ - \d+:\d+$/, ""), source.file, line, column, handlebars.hint);
 }
 
 /** The path expression written at a position, e.g. `recipient.custom.minister`. */
@@ -312,6 +395,7 @@ export function toProblem(error: TemplateError, severity: Problem["severity"] = 
     file: error.file,
     line: error.line,
     column: error.column,
+    ...(error.field ? { field: error.field } : {}),
     message: error.message,
     hint: error.hint,
   };

@@ -92,18 +92,32 @@ export function prepareCampaign(
       severity: "error",
       ...at(field.split("."), field),
       message: `no template "${name}": expected templates/${name}.txt.hbs (or .html.hbs)`,
-      hint: suggestion ? `did you mean "${suggestion}"?` : `create templates/${name}.txt.hbs`,
+      hint: suggestion
+        ? `did you mean "${suggestion}"?`
+        : letters.length > 0
+          ? `the templates are: ${letters.join(", ")}; or create templates/${name}.txt.hbs`
+          : `create templates/${name}.txt.hbs`,
     });
   }
 
   const subjects = new Map<string, TemplateSource>();
   const subjectAt = at(["subject"], "subject");
   if (typeof campaign.subject === "string") {
-    subjects.set("", { file: configFile, text: campaign.subject, startLine: subjectAt.line ?? 1 });
+    subjects.set("", {
+      file: configFile,
+      text: campaign.subject,
+      startLine: subjectAt.line ?? 1,
+      field: `campaigns[${index}].subject`,
+    });
   } else {
     for (const [language, text] of Object.entries(campaign.subject)) {
       const line = locate(["campaigns", index, "subject", language])?.line ?? subjectAt.line ?? 1;
-      subjects.set(language, { file: configFile, text, startLine: line });
+      subjects.set(language, {
+        file: configFile,
+        text,
+        startLine: line,
+        field: `campaigns[${index}].subject.${language}`,
+      });
     }
     if (!languageChain(config.defaults.language).some((language) => subjects.has(language))) {
       problems.push({
@@ -155,9 +169,12 @@ export function renderLetter(
     throw new TemplateError(
       subject === "" ? "the subject is empty for this recipient" : `the subject contains ${badCharacter}`,
       subjectSource.file,
+      subjectSource.startLine,
       undefined,
-      undefined,
-      "a subject must be one line of text",
+      subject === ""
+        ? "the subject must say something for every recipient"
+        : "a subject must be one line of text: check the fields it uses",
+      subjectSource.field,
     );
   }
   const text = variant.text ? engine.render(variant.text, false, context) : undefined;

@@ -185,18 +185,23 @@ export const configSchema = z.strictObject({
 export type Config = z.output<typeof configSchema>;
 export type Sender = Config["sender"];
 
-/** Every key an object in these schemas accepts, for "did you mean" hints on unknown keys. */
-export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+/** The part of `schema` that validates the value at `path`, if it can be found. */
+export function schemaAt(schema: z.ZodType, path: readonly PropertyKey[]): z.ZodType | undefined {
   let current: unknown = schema;
   for (const segment of path) {
     current = unwrap(current);
     if (current instanceof z.ZodObject) current = current.shape[String(segment)];
     else if (current instanceof z.ZodArray) current = current.element;
     else if (current instanceof z.ZodRecord) current = current.valueType;
-    else return [];
-    if (current === undefined) return [];
+    else return undefined;
+    if (current === undefined) return undefined;
   }
-  current = unwrap(current);
+  return current as z.ZodType;
+}
+
+/** Every key an object in these schemas accepts, for "did you mean" hints on unknown keys. */
+export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  const current = unwrap(schemaAt(schema, path));
   return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
 }
 

@@ -1,7 +1,7 @@
 // Turns schema issues into problems a person can act on: located, with the field path and a hint.
 import type { z } from "zod";
 import { formatFieldPath, type Problem } from "./problems.js";
-import { knownKeys } from "./schema.js";
+import { knownKeys, schemaAt } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 
 export interface Located {
@@ -48,7 +48,7 @@ export function validate<S extends z.ZodType>(
     }
     const fullPath = [...basePath, ...path];
     const at = source.locate(fullPath);
-    const { message, hint } = describeIssue(issue, source.sourceAt(fullPath), path);
+    const { message, hint } = describeIssue(issue, source.sourceAt(fullPath), path, schemaAt(schema, path));
     problems.push({
       severity: "error",
       file: source.file,
@@ -66,6 +66,7 @@ function describeIssue(
   issue: z.core.$ZodIssue,
   written: string | undefined,
   path: PropertyKey[],
+  fieldSchema: z.ZodType | undefined,
 ): { message: string; hint?: string } {
   const field = String(path.at(-1) ?? "value");
   if (issue.code === "invalid_type") {
@@ -75,6 +76,13 @@ function describeIssue(
     const expected = describeExpected(issue.expected);
     const got = describeWritten(written);
     if (issue.expected === "string" && written !== undefined && !/^["']/.test(written)) {
+      // Quoting helps only when the text as written would be valid; otherwise say what is expected.
+      const asText = fieldSchema?.safeParse(written);
+      if (asText && !asText.success) {
+        return {
+          message: `${asText.error.issues[0]?.message ?? `must be ${expected}`} (YAML reads ${written} as ${got})`,
+        };
+      }
       return {
         message: `must be ${expected}, but YAML reads ${written} as ${got}`,
         hint: `put it in quotes: ${field}: "${written.replace(/"/g, '\\"')}"`,
