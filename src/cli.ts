@@ -79,5 +79,85 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
       await preview({ ...global(), ...options, ids }, io());
     });
 
+  program
+    .command("send")
+    .description(
+      "send the campaign's letters (to outbox/ unless SMTP is configured); never sends a letter twice",
+    )
+    .argument("[ids...]", "only these recipients (default: every recipient the campaign selects)")
+    .addOption(campaignOption())
+    .option("-y, --yes", "send without asking (needed when not on a terminal)")
+    .option("-n, --dry-run", "show what would be sent; send and record nothing")
+    .option("--limit <n>", "send at most this many letters in this run", (value) => Number(value))
+    .option(
+      "--rate <rate>",
+      "at most this many letters per period, e.g. 20/minute (overrides transport.rate)",
+    )
+    .option(
+      "--to-self <address>",
+      "a test: send every letter to this address, subject [TEST], record nothing",
+    )
+    .option("--outbox", "write the letters to outbox/ even when SMTP is configured")
+    .option("--retry-failed", "also send again the letters a server refused permanently before")
+    .option("--json", "print the summary as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  outreach send --dry-run
+  outreach send --to-self me@example.org --limit 3
+  outreach send --yes --rate 20/minute
+  OUTREACH_SMTP_URL=smtps://me@smtp.example.org:465 OUTREACH_SMTP_PASSWORD=… outreach send`,
+    )
+    .action(async (ids: string[], options: SendCliOptions) => {
+      const { send } = await import("./commands/send.js");
+      await send({ ...global(), ...options, ids }, io());
+    });
+
+  program
+    .command("status")
+    .description("per campaign: how many selected, sent, failed, uncertain and not yet sent")
+    .addOption(campaignOption())
+    .option("--json", "print JSON")
+    .addHelpText("after", "\nExample:\n  outreach status --json")
+    .action(async (options: { campaign?: string; json?: boolean }) => {
+      const { status } = await import("./commands/status.js");
+      status({ ...global(), ...options }, io());
+    });
+
+  program
+    .command("resolve")
+    .description("decide about an uncertain send: it arrived (--sent) or send it again (--not-sent)")
+    .argument("<id>", "the recipient id")
+    .addOption(campaignOption())
+    .option("--sent", "the letter arrived: never send it again")
+    .option("--not-sent", "the letter did not arrive: the next send sends it again")
+    .option("--note <text>", "why you decided so (kept in the journal)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  outreach resolve ohchr --sent --note 'in their sent folder'\n  outreach resolve ohchr --not-sent",
+    )
+    .action(
+      async (
+        id: string,
+        options: { campaign?: string; sent?: boolean; notSent?: boolean; note?: string },
+      ) => {
+        const { resolve } = await import("./commands/resolve.js");
+        await resolve({ ...global(), ...options, id }, io());
+      },
+    );
+
   return program;
+}
+
+interface SendCliOptions {
+  campaign?: string;
+  yes?: boolean;
+  dryRun?: boolean;
+  limit?: number;
+  rate?: string;
+  toSelf?: string;
+  outbox?: boolean;
+  retryFailed?: boolean;
+  json?: boolean;
 }

@@ -5,7 +5,9 @@ import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { type Plan, planCampaigns } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
-import { EXIT, ExitError } from "../errors.js";
+import type { RecipientEntry } from "../core/recipients.js";
+import { didYouMean } from "../core/suggest.js";
+import { EXIT, ExitError, UserError } from "../errors.js";
 
 export interface FolderOptions {
   dir?: string;
@@ -48,4 +50,33 @@ export function requireValid(problems: readonly Problem[], io: IO): void {
     `\n${io.err.red(`${plural(count, "error")} in the campaign folder; nothing was done.`)} Fix them, then run "outreach check".\n`,
   );
   throw new ExitError(EXIT.failed);
+}
+
+/** The entries for the ids the user named (all selected ones if none); exit 2 for an unknown id. */
+export function chooseRecipients(
+  selected: RecipientEntry[],
+  all: RecipientEntry[],
+  ids: string[],
+  campaign: string,
+) {
+  if (ids.length === 0) return selected;
+  const byId = new Map(selected.map((entry) => [entry.recipient.id, entry]));
+  return ids.map((id) => {
+    const entry = byId.get(id);
+    if (entry) return entry;
+    if (all.some((other) => other.recipient.id === id)) {
+      throw new UserError(`"${id}" is not among the recipients that campaign ${campaign} selects`, {
+        exitCode: EXIT.usage,
+        hint: "check the campaign's select: in outreach.yaml, or pick another campaign with -c",
+      });
+    }
+    const suggestion = didYouMean(
+      id,
+      all.map((other) => other.recipient.id),
+    );
+    throw new UserError(`no recipient with the id "${id}"`, {
+      exitCode: EXIT.usage,
+      hint: suggestion ? `did you mean "${suggestion}"?` : 'list them with "outreach recipients"',
+    });
+  });
 }

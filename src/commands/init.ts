@@ -6,8 +6,8 @@ import type { IO } from "../adapters/terminal.js";
 import { UserError } from "../errors.js";
 
 const STARTER = fileURLToPath(new URL("../../starter/", import.meta.url));
-// npm leaves .gitignore files out of packages, so the starter keeps it under another name.
-const RENAMED: Record<string, string> = { gitignore: ".gitignore" };
+// npm leaves .gitignore files out of packages, so the starter keeps these dot files under other names.
+const RENAMED: Record<string, string> = { gitignore: ".gitignore", gitattributes: ".gitattributes" };
 
 function starterFiles(folder = STARTER): string[] {
   return readdirSync(folder, { withFileTypes: true }).flatMap((entry) => {

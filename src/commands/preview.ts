@@ -7,10 +7,7 @@ import type { IO } from "../adapters/terminal.js";
 import type { Address, Letter } from "../core/letters.js";
 import { renderLetters } from "../core/letters.js";
 import { pickCampaign } from "../core/plan.js";
-import type { RecipientEntry } from "../core/recipients.js";
-import { didYouMean } from "../core/suggest.js";
-import { EXIT, UserError } from "../errors.js";
-import { type CampaignOptions, openPlan, requireValid } from "./context.js";
+import { type CampaignOptions, chooseRecipients, openPlan, requireValid } from "./context.js";
 
 export interface PreviewOptions extends CampaignOptions {
   ids?: string[];
@@ -56,34 +53,11 @@ export function formatLetter(letter: Letter): string {
   return `${head}\n\n${letter.text.replace(/\s+$/, "")}\n`;
 }
 
-function chooseEntries(selected: RecipientEntry[], all: RecipientEntry[], ids: string[], campaign: string) {
-  if (ids.length === 0) return selected;
-  const byId = new Map(selected.map((entry) => [entry.recipient.id, entry]));
-  return ids.map((id) => {
-    const entry = byId.get(id);
-    if (entry) return entry;
-    if (all.some((other) => other.recipient.id === id)) {
-      throw new UserError(`"${id}" is not among the recipients that campaign ${campaign} selects`, {
-        exitCode: EXIT.usage,
-        hint: "check the campaign's select: in outreach.yaml, or pick another campaign with -c",
-      });
-    }
-    const suggestion = didYouMean(
-      id,
-      all.map((other) => other.recipient.id),
-    );
-    throw new UserError(`no recipient with the id "${id}"`, {
-      exitCode: EXIT.usage,
-      hint: suggestion ? `did you mean "${suggestion}"?` : 'list them with "outreach recipients"',
-    });
-  });
-}
-
 export async function preview(options: PreviewOptions, io: IO): Promise<Letter[]> {
   const { plan, saveCache } = openPlan(options, io);
   requireValid(plan.problems, io);
   const { prepared, selected } = pickCampaign(plan, options.campaign);
-  const entries = chooseEntries(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
+  const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
   const { letters, problems } = renderLetters(plan.engine, prepared, entries);
   requireValid(problems, io);
   saveCache();

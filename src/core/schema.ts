@@ -166,6 +166,39 @@ export const campaignSchema = z.strictObject({
 
 export type Campaign = z.output<typeof campaignSchema>;
 
+/** "20/minute", "1/second", "300/hour": letters started per period. */
+export const RATE_PATTERN = /^(\d+)\s*\/\s*(s|sec|second|m|min|minute|h|hour)$/;
+const rate = () =>
+  z.string().regex(RATE_PATTERN, { error: 'must be a rate like "20/minute", "2/second" or "300/hour"' });
+
+/** "500ms", "2s", "1m". */
+export const DURATION_PATTERN = /^(\d+)\s*(ms|s|m)$/;
+const duration = () =>
+  z.string().regex(DURATION_PATTERN, { error: 'must be a duration like "500ms", "2s" or "1m"' });
+
+export const smtpSchema = z.strictObject({
+  host: line(),
+  port: z.int().min(1).max(65535).optional(),
+  security: z.enum(["tls", "starttls", "none"], {
+    error:
+      "must be tls (implicit TLS, usually port 465), starttls (usually 587) or none (a local relay only)",
+  }),
+  user: line().optional(),
+  /** A file holding only the password; outside the campaign folder is fine (and better). */
+  password_file: line().optional(),
+});
+
+export const transportSchema = z.strictObject({
+  smtp: smtpSchema.optional(),
+  rate: rate().optional(),
+  connections: z.int().min(1).max(16).default(4),
+  retries: z.int().min(0).max(10).default(3),
+  retry_delay: duration().default("2s"),
+});
+
+export type TransportConfig = z.output<typeof transportSchema>;
+export type SmtpConfig = z.output<typeof smtpSchema>;
+
 export const configSchema = z.strictObject({
   sender: z.strictObject({
     name: line(),
@@ -179,6 +212,7 @@ export const configSchema = z.strictObject({
       stale_after_days: z.int().min(1).default(365),
     })
     .default({ language: "en", stale_after_days: 365 }),
+  transport: transportSchema.default({ connections: 4, retries: 3, retry_delay: "2s" }),
   campaigns: z.array(campaignSchema).min(1, { error: "must list at least one campaign" }),
 });
 

@@ -1,0 +1,97 @@
+// One send at a time per campaign folder: .outreach/send.lock holds the running process's pid. A lock left
+// by a process that no longer exists is taken over; the check is the process table, never a timer.
+import { randomUUID } from "node:crypto";
+import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join } from "node:path";
+import { EXIT, UserError } from "../errors.js";
+import { STATE_FOLDER, stateFolder } from "./journal-file.js";
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  token: string;
+  command: string;
+  started: string;
+}
+
+function readOwner(path: string): LockOwner | undefined {
+  try {
+    return JSON.parse(readFileSync(path, "utf8")) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+function isAlive(owner: LockOwner): boolean {
+  if (owner.host !== hostname()) return true; // cannot tell for another machine: assume it runs
+  try {
+    process.kill(owner.pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+export class SendLock {
+  private constructor(
+    private readonly path: string,
+    private readonly token: string,
+  ) {}
+
+  static acquire(root: string, command: string): SendLock {
+    stateFolder(root);
+    const path = join(root, STATE_FOLDER, "send.lock");
+    const owner: LockOwner = {
+      pid: process.pid,
+      host: hostname(),
+      token: randomUUID(),
+      command,
+      started: new Date().toISOString(),
+    };
+    for (let round = 0; round < 5; round++) {
+      try {
+        writeFileSync(path, JSON.stringify(owner), { flag: "wx", mode: 0o600 });
+        return new SendLock(path, owner.token);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
+      const holder = readOwner(path);
+      if (holder && isAlive(holder)) {
+        throw new UserError(
+          `another outreach ${holder.command} is running in this campaign folder (pid ${holder.pid} on ${holder.host}, started ${holder.started})`,
+          {
+            exitCode: EXIT.failed,
+            hint:
+              holder.host === hostname()
+                ? "wait for it to finish, or stop it; then run this again"
+                : `if no send runs on ${holder.host}, delete ${join(STATE_FOLDER, "send.lock")}`,
+          },
+        );
+      }
+      // The holder is gone. Move its lock aside under a name only this process uses, then make sure what
+      // was moved is the dead holder's lock and not one a faster process took in the meantime.
+      const aside = `${path}.stale-${process.pid}`;
+      try {
+        renameSync(path, aside);
+      } catch {
+        continue;
+      }
+      const moved = readOwner(aside);
+      if (holder && moved && moved.token !== holder.token) {
+        try {
+          linkSync(aside, path); // give the live lock back, unless yet another process holds the name now
+        } catch {}
+      }
+      unlinkSync(aside);
+    }
+    throw new UserError("could not take the send lock: several runs are starting at once", {
+      hint: "run one send at a time",
+    });
+  }
+
+  release(): void {
+    const owner = readOwner(this.path);
+    if (owner?.token === this.token) unlinkSync(this.path);
+  }
+}

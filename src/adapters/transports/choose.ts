@@ -1,0 +1,125 @@
+// Which transport a send uses, and its settings: SMTP from OUTREACH_SMTP_URL or outreach.yaml, the password
+// from the environment, a .env file, a password file or a prompt; otherwise the local outbox.
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join, resolve } from "node:path";
+import { parseEnv } from "node:util";
+import type { Config } from "../../core/schema.js";
+import type { Transport } from "../../core/transport.js";
+import { EXIT, UserError } from "../../errors.js";
+import { askPassword } from "../prompts.js";
+import type { IO } from "../terminal.js";
+import { outboxTransport } from "./outbox.js";
+import { type SmtpSettings, smtpTransport } from "./smtp.js";
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
+/** Variables from the campaign folder's .env file; the real environment wins over it. */
+function environment(root: string, io: IO): Record<string, string | undefined> {
+  let fromFile: Record<string, string | undefined> = {};
+  try {
+    fromFile = parseEnv(readFileSync(join(root, ".env"), "utf8"));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      throw new UserError(
+        `cannot read .env: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      );
+    }
+  }
+  return { ...fromFile, ...io.env };
+}
+
+function smtpFromUrl(text: string): Omit<SmtpSettings, "connections" | "password"> {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UserError("OUTREACH_SMTP_URL is not a URL", {
+      exitCode: EXIT.usage,
+      hint: "write it like smtps://user@smtp.example.org:465 or smtp://127.0.0.1:2525",
+    });
+  }
+  if (url.password) {
+    throw new UserError("OUTREACH_SMTP_URL must not contain the password", {
+      exitCode: EXIT.usage,
+      hint: "put the password in OUTREACH_SMTP_PASSWORD (or a .env file) and write the URL as smtps://user@host:465",
+    });
+  }
+  if (url.protocol !== "smtp:" && url.protocol !== "smtps:") {
+    throw new UserError(`OUTREACH_SMTP_URL must start with smtp:// or smtps://, not ${url.protocol}//`, {
+      exitCode: EXIT.usage,
+    });
+  }
+  const tls = url.protocol === "smtps:";
+  const host = url.hostname;
+  return {
+    host,
+    port: url.port ? Number(url.port) : tls ? 465 : 587,
+    // A password never crosses a network in clear text: smtp:// to another machine requires STARTTLS.
+    security: tls ? "tls" : LOOPBACK.has(host) ? "opportunistic" : "starttls",
+    ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
+  };
+}
+
+async function findPassword(
+  root: string,
+  variables: Record<string, string | undefined>,
+  passwordFile: string | undefined,
+  settings: Omit<SmtpSettings, "connections" | "password">,
+  io: IO,
+): Promise<string> {
+  const fromEnvironment = variables.OUTREACH_SMTP_PASSWORD;
+  if (fromEnvironment) return fromEnvironment;
+  const file = variables.OUTREACH_SMTP_PASSWORD_FILE ?? passwordFile;
+  if (file) {
+    const path = file.startsWith("~/")
+      ? join(homedir(), file.slice(2))
+      : isAbsolute(file)
+        ? file
+        : resolve(root, file);
+    try {
+      return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+    } catch (error) {
+      throw new UserError(`cannot read the password file ${file}: ${(error as NodeJS.ErrnoException).code}`, {
+        hint: "check the path in OUTREACH_SMTP_PASSWORD_FILE or transport.smtp.password_file",
+      });
+    }
+  }
+  if (io.canPrompt) return askPassword(io, `Password for ${settings.user} at ${settings.host}:`);
+  throw new UserError(
+    `the SMTP user ${settings.user} needs a password, and there is no terminal to ask for it`,
+    {
+      exitCode: EXIT.usage,
+      hint: "set OUTREACH_SMTP_PASSWORD, put it in the campaign folder's .env file, or name a password file (transport.smtp.password_file)",
+    },
+  );
+}
+
+export async function chooseTransport(
+  root: string,
+  config: Config,
+  io: IO,
+  options: { outbox?: boolean; connections?: number },
+): Promise<Transport> {
+  if (options.outbox) return outboxTransport(root);
+  const variables = environment(root, io);
+  const url = variables.OUTREACH_SMTP_URL;
+  const configured = config.transport.smtp;
+  if (!url && !configured) return outboxTransport(root);
+  const base: Omit<SmtpSettings, "connections" | "password"> = url
+    ? smtpFromUrl(url)
+    : {
+        host: configured?.host ?? "",
+        port: configured?.port ?? (configured?.security === "tls" ? 465 : 587),
+        security: configured?.security ?? "starttls",
+        ...(configured?.user ? { user: configured.user } : {}),
+      };
+  const password = base.user
+    ? await findPassword(root, variables, configured?.password_file, base, io)
+    : undefined;
+  return smtpTransport({
+    ...base,
+    ...(password === undefined ? {} : { password }),
+    connections: options.connections ?? config.transport.connections,
+  });
+}

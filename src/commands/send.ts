@@ -1,0 +1,383 @@
+// `outreach send`: the campaign's letters, exactly as previewed, to the outbox or an SMTP server. The journal
+// is written before and after every hand-off; a second run sends only what has not gone yet.
+import { randomUUID } from "node:crypto";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { newEventId, readJournal, repairJournal, STATE_FOLDER } from "../adapters/journal-file.js";
+import { SendLock } from "../adapters/lock.js";
+import { composeMessage } from "../adapters/mime.js";
+import { confirm } from "../adapters/prompts.js";
+import { plural } from "../adapters/report.js";
+import type { IO } from "../adapters/terminal.js";
+import { OUTBOX_FOLDER } from "../adapters/transports/outbox.js";
+import {
+  type DeliveryReport,
+  deliverLetters,
+  type LetterOutcome,
+  planSend,
+  type Skipped,
+} from "../core/delivery.js";
+import { deriveState } from "../core/journal.js";
+import { type Letter, renderLetters } from "../core/letters.js";
+import { pickCampaign } from "../core/plan.js";
+import { DURATION_PATTERN, RATE_PATTERN } from "../core/schema.js";
+import type { Transport } from "../core/transport.js";
+import { EXIT, ExitError, UserError } from "../errors.js";
+import { type CampaignOptions, chooseRecipients, openPlan, requireValid } from "./context.js";
+import { formatAddress } from "./preview.js";
+
+export interface SendOptions extends CampaignOptions {
+  ids?: string[];
+  yes?: boolean;
+  dryRun?: boolean;
+  limit?: number;
+  rate?: string;
+  toSelf?: string;
+  outbox?: boolean;
+  retryFailed?: boolean;
+  json?: boolean;
+}
+
+export function parseRate(rate: string, source: string): number {
+  const match = RATE_PATTERN.exec(rate.trim());
+  if (!match) {
+    throw new UserError(`${source} must be a rate like 20/minute, 2/second or 300/hour, not "${rate}"`, {
+      exitCode: EXIT.usage,
+    });
+  }
+  const count = Number(match[1]);
+  const unit = match[2] ?? "m";
+  const period = unit.startsWith("s") ? 1000 : unit.startsWith("h") ? 3_600_000 : 60_000;
+  if (count === 0) throw new UserError(`${source} must allow at least one letter`, { exitCode: EXIT.usage });
+  return period / count;
+}
+
+export function parseDuration(text: string): number {
+  const match = DURATION_PATTERN.exec(text) as RegExpExecArray;
+  const value = Number(match[1]);
+  return match[2] === "ms" ? value : match[2] === "s" ? value * 1000 : value * 60_000;
+}
+
+function senderDomain(address: string): string {
+  return address.slice(address.lastIndexOf("@") + 1);
+}
+
+function describeSkips(skipped: Skipped[]): string {
+  const lines = skipped
+    .filter((skip) => skip.reason !== "already-sent" && skip.reason !== "limit")
+    .map((skip) => `  ${skip.letter.recipient.id}: ${skip.detail}`);
+  const alreadySent = skipped.filter((skip) => skip.reason === "already-sent").length;
+  const overLimit = skipped.filter((skip) => skip.reason === "limit").length;
+  if (alreadySent) lines.push(`  ${plural(alreadySent, "letter")} already sent`);
+  if (overLimit) lines.push(`  ${plural(overLimit, "letter")} left for a later run (--limit)`);
+  return lines.join("\n");
+}
+
+export interface SendResult {
+  campaign: string;
+  transport: string;
+  /** The folder the letters were written to, when the transport is the outbox. */
+  outbox: string | null;
+  dry_run: boolean;
+  test: boolean;
+  sent: { id: string; to: string[]; response: string }[];
+  failed: { id: string; kind: string; code: number | null; response: string }[];
+  uncertain: { id: string; reason: string }[];
+  skipped: { id: string; reason: string; detail: string }[];
+  not_started: string[];
+  aborted: string | null;
+  interrupted: boolean;
+  seconds: number;
+}
+
+export async function send(options: SendOptions, io: IO): Promise<SendResult> {
+  const { root, plan, saveCache } = openPlan(options, io);
+  requireValid(plan.problems, io);
+  const { prepared, selected } = pickCampaign(plan, options.campaign);
+  const { campaign, config } = prepared;
+  const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], campaign.id);
+  const { letters, problems } = renderLetters(plan.engine, prepared, entries);
+  requireValid(problems, io);
+  saveCache();
+  if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
+    throw new UserError("--limit must be a whole number of at least 1", { exitCode: EXIT.usage });
+  }
+  const rate = options.rate ?? config.transport.rate;
+  const intervalMs = rate ? parseRate(rate, options.rate ? "--rate" : "transport.rate") : 0;
+  const testAddress = options.toSelf;
+  if (testAddress !== undefined && !/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(testAddress)) {
+    throw new UserError(`--to-self needs one email address, not "${testAddress}"`, { exitCode: EXIT.usage });
+  }
+
+  const { chooseTransport } = await import("../adapters/transports/choose.js");
+  // Decide who gets a letter while holding the lock, so that two runs can never both decide to send it.
+  const lock = options.dryRun || testAddress ? undefined : SendLock.acquire(root, "send");
+  try {
+    const journal = readJournal(root);
+    const state = deriveState(journal.events);
+    const transport = await chooseTransport(root, config, io, { outbox: options.outbox });
+    let sendPlan = planSend(letters, state, transport.kind, {
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
+      retryFailed: options.retryFailed ?? false,
+    });
+    if (testAddress) {
+      const withEmail = letters.filter((letter) => letter.message);
+      sendPlan = {
+        toSend: withEmail.slice(0, options.limit ?? withEmail.length),
+        skipped: sendPlan.skipped.filter((skip) => skip.reason === "no-email"),
+      };
+    }
+    const header =
+      `Campaign ${campaign.id}: ${plural(sendPlan.toSend.length, "letter")} to send` +
+      `${testAddress ? ` as a TEST to ${testAddress} (nothing is recorded as sent)` : ""}\n` +
+      `  from ${formatAddress(sendPlan.toSend[0]?.message?.from ?? { name: config.sender.name, address: config.sender.email })}\n` +
+      `  via  ${transport.description}${intervalMs ? `, at most ${rate}` : ""}\n`;
+    const skips = describeSkips(sendPlan.skipped);
+    io.stderr.write(`${header}${skips ? `Not sending:\n${skips}\n` : ""}`);
+
+    const started = Date.now();
+    const result = (report?: DeliveryReport): SendResult =>
+      summarise(campaign.id, transport, options, sendPlan.skipped, report, started);
+
+    if (options.dryRun) {
+      for (const letter of sendPlan.toSend) {
+        io.stdout.write(
+          `would send  ${letter.recipient.id}  → ${letter.message?.to.map(formatAddress).join(", ")}  "${letter.subject}"\n`,
+        );
+      }
+      await transport.close();
+      const dry = result();
+      if (options.json) io.stdout.write(`${JSON.stringify(dry, null, 2)}\n`);
+      io.stderr.write("Dry run: nothing was sent and nothing was recorded.\n");
+      return dry;
+    }
+    if (sendPlan.toSend.length === 0) {
+      await transport.close();
+      io.stderr.write("Nothing to send.\n");
+      const nothing = result();
+      if (options.json) io.stdout.write(`${JSON.stringify(nothing, null, 2)}\n`);
+      if (sendPlan.skipped.some((skip) => skip.reason === "uncertain"))
+        throw new ExitError(EXIT.needsDecision);
+      return nothing;
+    }
+    if (!options.yes) {
+      if (!io.canPrompt) {
+        await transport.close();
+        throw new UserError("sending needs a confirmation, and there is no terminal to ask on", {
+          exitCode: EXIT.usage,
+          hint: "add --yes to send, or --dry-run to see what would go",
+        });
+      }
+      if (!(await confirm(io, `Send ${plural(sendPlan.toSend.length, "letter")} now?`))) {
+        await transport.close();
+        io.stderr.write("Nothing was sent.\n");
+        throw new ExitError(EXIT.ok);
+      }
+    }
+
+    const torn = testAddress ? undefined : await repairJournal(root, journal);
+    if (torn) {
+      io.stderr.write(
+        io.err.yellow(
+          `The journal's last line was cut off (line ${journal.torn?.line}, probably a crash while writing); it was kept in ${torn} and left out.\n`,
+        ),
+      );
+    }
+    const { JournalWriter } = await import("../adapters/journal-file.js");
+    const writer = testAddress
+      ? undefined
+      : await JournalWriter.open(root, { durable: io.env.OUTREACH_UNSAFE_NO_FSYNC !== "1" });
+
+    let stopRequests = 0;
+    const onSignal = () => {
+      stopRequests++;
+      if (stopRequests === 1) {
+        io.stderr.write(
+          "\nStopping: no new letters will start; the ones in flight finish and are recorded. Press Ctrl-C again to quit at once.\n",
+        );
+      } else {
+        io.stderr.write(
+          "\nStopped at once. Letters in flight are recorded as attempts and will show as uncertain.\n",
+        );
+        lock?.release();
+        process.exit(EXIT.interrupted);
+      }
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const sentFolder = join(root, STATE_FOLDER, "sent", campaign.id);
+    const domain = senderDomain(config.sender.email);
+    let report: DeliveryReport;
+    try {
+      report = await deliverLetters(
+        sendPlan.toSend,
+        {
+          transport,
+          ...(writer ? { journal: writer } : {}),
+          compose: composeMessage,
+          ...(testAddress || transport.kind === "outbox"
+            ? {}
+            : {
+                keepCopy(letter: Letter, raw: Buffer) {
+                  mkdirSync(sentFolder, { recursive: true, mode: 0o700 });
+                  writeFileSync(join(sentFolder, `${letter.recipient.id}.eml`), raw, { mode: 0o600 });
+                },
+              }),
+          newMessageId: () => `<${randomUUID()}@${domain}>`,
+          newEventId,
+          now: () => new Date(),
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+          stopRequested: () => stopRequests > 0,
+          onOutcome: (outcome, done, total) => io.stderr.write(`${progressLine(outcome, done, total, io)}\n`),
+          onRetry: (letter, response, delay) =>
+            io.stderr.write(
+              `          ${letter.recipient.id}: ${response || "temporary failure"}; trying again in ${(delay / 1000).toFixed(1)} s\n`,
+            ),
+        },
+        {
+          intervalMs,
+          retries: config.transport.retries,
+          retryDelayMs: parseDuration(config.transport.retry_delay),
+          ...(testAddress
+            ? {
+                rewrite: (spec) => ({
+                  ...spec,
+                  to: [{ address: testAddress }],
+                  cc: [],
+                  subject: `[TEST] ${spec.subject}`,
+                }),
+              }
+            : {}),
+        },
+      );
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+      await transport.close();
+      await writer?.close();
+    }
+    const final = result(report);
+    io.stdout.write(options.json ? `${JSON.stringify(final, null, 2)}\n` : formatSummary(final, io));
+    if (final.interrupted) throw new ExitError(EXIT.interrupted);
+    if (final.aborted || final.failed.length > 0) throw new ExitError(EXIT.failed);
+    if (final.uncertain.length > 0 || sendPlan.skipped.some((skip) => skip.reason === "uncertain")) {
+      throw new ExitError(EXIT.needsDecision);
+    }
+    return final;
+  } finally {
+    lock?.release();
+  }
+}
+
+function progressLine(outcome: LetterOutcome, done: number, total: number, io: IO): string {
+  const counter = `[${String(done).padStart(String(total).length)}/${total}]`;
+  const id = outcome.letter.recipient.id;
+  switch (outcome.status) {
+    case "sent": {
+      const to = outcome.letter.message?.to.map((address) => address.address).join(", ");
+      const rejected = outcome.rejected.length
+        ? io.err.yellow(` (refused: ${outcome.rejected.map((r) => `${r.address} ${r.response}`).join("; ")})`)
+        : "";
+      return `${counter} ${io.err.green("sent     ")} ${id} → ${to}${rejected}`;
+    }
+    case "failed":
+      return `${counter} ${io.err.red("failed   ")} ${id}: ${outcome.response}`;
+    case "uncertain":
+      return `${counter} ${io.err.yellow("uncertain")} ${id}: ${outcome.reason}`;
+  }
+}
+
+function summarise(
+  campaign: string,
+  transport: Transport,
+  options: SendOptions,
+  skipped: Skipped[],
+  report: DeliveryReport | undefined,
+  started: number,
+): SendResult {
+  const outcomes = report?.outcomes ?? [];
+  return {
+    campaign,
+    transport: transport.description,
+    outbox: transport.kind === "outbox" ? `${OUTBOX_FOLDER}/${campaign}/` : null,
+    dry_run: Boolean(options.dryRun),
+    test: options.toSelf !== undefined,
+    sent: outcomes.flatMap((outcome) =>
+      outcome.status === "sent"
+        ? [
+            {
+              id: outcome.letter.recipient.id,
+              to: outcome.letter.message?.to.map((address) => address.address) ?? [],
+              response: outcome.response,
+            },
+          ]
+        : [],
+    ),
+    failed: outcomes.flatMap((outcome) =>
+      outcome.status === "failed"
+        ? [
+            {
+              id: outcome.letter.recipient.id,
+              kind: outcome.kind,
+              code: outcome.code ?? null,
+              response: outcome.response,
+            },
+          ]
+        : [],
+    ),
+    uncertain: outcomes.flatMap((outcome) =>
+      outcome.status === "uncertain" ? [{ id: outcome.letter.recipient.id, reason: outcome.reason }] : [],
+    ),
+    skipped: skipped.map((skip) => ({
+      id: skip.letter.recipient.id,
+      reason: skip.reason,
+      detail: skip.detail,
+    })),
+    not_started: report?.notStarted.map((letter) => letter.recipient.id) ?? [],
+    aborted: report?.aborted ?? null,
+    interrupted: report?.interrupted ?? false,
+    seconds: (Date.now() - started) / 1000,
+  };
+}
+
+function formatSummary(result: SendResult, io: IO): string {
+  const lines: string[] = [];
+  const rate = result.seconds > 0 ? ` (${(result.sent.length / result.seconds).toFixed(1)}/s)` : "";
+  if (result.outbox) {
+    lines.push(
+      `Wrote ${plural(result.sent.length, "letter")} to ${result.outbox} in ${result.seconds.toFixed(1)} s: ` +
+        'open them in a mail client, or configure SMTP to send them (README, "Sending").',
+    );
+  } else {
+    const verb = result.test ? "Test letters sent" : "Sent";
+    lines.push(
+      `${verb}: ${result.sent.length} in ${result.seconds.toFixed(1)} s${rate} via ${result.transport}`,
+    );
+  }
+  if (result.failed.length) {
+    lines.push(io.out.red(`Failed: ${result.failed.length}`));
+    for (const failure of result.failed) lines.push(`  ${failure.id}: ${failure.response}`);
+  }
+  if (result.uncertain.length) {
+    lines.push(
+      io.out.yellow(
+        `Uncertain: ${result.uncertain.length} (may or may not have arrived; never resent by itself)`,
+      ),
+    );
+    for (const item of result.uncertain) lines.push(`  ${item.id}: ${item.reason}`);
+    lines.push(
+      "  Decide for each: outreach resolve ID --sent, or --not-sent to send it again on the next run.",
+    );
+  }
+  const otherChannel = result.skipped.filter((skip) => skip.reason === "no-email");
+  if (otherChannel.length) {
+    lines.push(`Need another channel: ${otherChannel.length}`);
+    for (const skip of otherChannel) lines.push(`  ${skip.id}: ${skip.detail}`);
+  }
+  if (result.aborted) lines.push(io.out.red(`Stopped early: ${result.aborted}`));
+  if (result.interrupted)
+    lines.push(io.out.yellow("Interrupted: the letters not started are still to send."));
+  if (result.not_started.length)
+    lines.push(`Not started: ${result.not_started.length} (run send again to continue)`);
+  return `${lines.join("\n")}\n`;
+}

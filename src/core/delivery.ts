@@ -1,0 +1,340 @@
+// A send run: which letters go, and the loop that hands each to the transport with the journal written
+// first. The order for every letter is: attempt recorded (durably) → hand-off → outcome recorded. A crash
+// between the last two leaves an attempt without outcome, which later reads as "uncertain", never as
+// "not sent", so nothing is sent twice. All I/O comes in through `DeliveryDeps`.
+import {
+  type AttemptEvent,
+  type Delivery,
+  type FailedEvent,
+  getDelivery,
+  JOURNAL_VERSION,
+  type JournalEvent,
+  type JournalState,
+  reachedBy,
+  type SentEvent,
+  type TransportKind,
+  type UncertainEvent,
+} from "./journal.js";
+import type { Letter, MessageSpec } from "./letters.js";
+import type { DeliveryResult, Transport } from "./transport.js";
+
+export type SkipReason = "no-email" | "already-sent" | "uncertain" | "failed" | "address-reached" | "limit";
+
+export interface Skipped {
+  letter: Letter;
+  reason: SkipReason;
+  detail: string;
+}
+
+export interface SendPlan {
+  toSend: Letter[];
+  skipped: Skipped[];
+}
+
+/** Decides, from the journal, which letters this run sends. Pure. */
+export function planSend(
+  letters: readonly Letter[],
+  state: JournalState,
+  transport: TransportKind,
+  options: { limit?: number; retryFailed?: boolean } = {},
+): SendPlan {
+  const toSend: Letter[] = [];
+  const skipped: Skipped[] = [];
+  const claimed = new Map<string, string>();
+  for (const letter of letters) {
+    const { recipient } = letter;
+    if (!letter.message) {
+      const channels = recipient.channels;
+      const via = channels?.web_form
+        ? `web form ${channels.web_form}`
+        : channels?.post
+          ? "post"
+          : channels?.fax
+            ? `fax ${channels.fax}`
+            : "no channel";
+      skipped.push({ letter, reason: "no-email", detail: `no email: deliver by ${via}` });
+      continue;
+    }
+    const delivery = getDelivery(state, transport, letter.campaign, recipient.id);
+    const skip = skipFor(delivery, options.retryFailed ?? false);
+    if (skip) {
+      skipped.push({ letter, ...skip });
+      continue;
+    }
+    const addresses = [...letter.message.to, ...letter.message.cc].map((address) =>
+      address.address.toLowerCase(),
+    );
+    const other = addresses
+      .map((address) => ({
+        address,
+        by: reachedBy(state, transport, letter.campaign, address) ?? claimed.get(address),
+      }))
+      .find((found) => found.by !== undefined && found.by !== recipient.id);
+    if (other) {
+      skipped.push({
+        letter,
+        reason: "address-reached",
+        detail: `${other.address} was already written to as "${other.by}" in this campaign`,
+      });
+      continue;
+    }
+    if (options.limit !== undefined && toSend.length >= options.limit) {
+      skipped.push({ letter, reason: "limit", detail: `over --limit ${options.limit}` });
+      continue;
+    }
+    for (const address of addresses) claimed.set(address, recipient.id);
+    toSend.push(letter);
+  }
+  return { toSend, skipped };
+}
+
+function skipFor(delivery: Delivery | undefined, retryFailed: boolean): Omit<Skipped, "letter"> | undefined {
+  if (!delivery) return undefined;
+  switch (delivery.status) {
+    case "sent":
+      return { reason: "already-sent", detail: `already sent on ${delivery.sentAt?.slice(0, 10)}` };
+    case "uncertain":
+      return {
+        reason: "uncertain",
+        detail: `uncertain: ${delivery.uncertainReason}; resolve it with "outreach resolve ${delivery.recipient} --sent" or "--not-sent"`,
+      };
+    case "failed":
+      if (delivery.failure?.kind === "permanent" && !retryFailed) {
+        return {
+          reason: "failed",
+          detail: `refused earlier: ${delivery.failure.response} (fix the address, then send with --retry-failed)`,
+        };
+      }
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+export type LetterOutcome =
+  | { status: "sent"; letter: Letter; response: string; rejected: { address: string; response: string }[] }
+  | {
+      status: "failed";
+      letter: Letter;
+      kind: "transient" | "permanent" | "auth";
+      response: string;
+      code?: number;
+    }
+  | { status: "uncertain"; letter: Letter; reason: string };
+
+export interface DeliveryDeps {
+  transport: Transport;
+  /** Appends durably; rejects when the journal cannot be written. Absent for test sends, which record nothing. */
+  journal?: { append(event: JournalEvent): Promise<void> };
+  compose(spec: MessageSpec, envelope: { messageId: string; date: Date }): Promise<Buffer>;
+  /** Keeps a copy of a sent message. */
+  keepCopy?(letter: Letter, raw: Buffer, messageId: string): void;
+  newMessageId(): string;
+  newEventId(): string;
+  now(): Date;
+  sleep(ms: number): Promise<void>;
+  /** True once the user asked to stop: no new letters start. */
+  stopRequested(): boolean;
+  onOutcome(outcome: LetterOutcome, done: number, total: number): void;
+  onRetry?(letter: Letter, response: string, delayMs: number): void;
+}
+
+export interface DeliveryOptions {
+  /** Minimum time between the starts of two SMTP transactions (a rate limit); 0 for none. */
+  intervalMs: number;
+  retries: number;
+  retryDelayMs: number;
+  /** Rewrites each letter's message before composing, e.g. for a test send to oneself. */
+  rewrite?(spec: MessageSpec): MessageSpec;
+}
+
+export interface DeliveryReport {
+  outcomes: LetterOutcome[];
+  /** Letters not started because the run stopped (Ctrl-C, or a failure that would hit every letter). */
+  notStarted: Letter[];
+  /** Why the run stopped early, if it did for a reason other than the user's request. */
+  aborted?: string;
+  interrupted: boolean;
+}
+
+class Abort extends Error {}
+
+export async function deliverLetters(
+  letters: readonly Letter[],
+  deps: DeliveryDeps,
+  options: DeliveryOptions,
+): Promise<DeliveryReport> {
+  const outcomes: LetterOutcome[] = [];
+  const notStarted: Letter[] = [];
+  let aborted: string | undefined;
+  let next = 0;
+  let nextSlot = 0;
+
+  const waitForSlot = async () => {
+    if (options.intervalMs <= 0) return;
+    const now = deps.now().getTime();
+    const slot = Math.max(now, nextSlot);
+    nextSlot = slot + options.intervalMs;
+    if (slot > now) await deps.sleep(slot - now);
+  };
+  const stopping = () => aborted !== undefined || deps.stopRequested();
+  const base = (letter: Letter) => ({
+    v: JOURNAL_VERSION,
+    id: deps.newEventId(),
+    at: deps.now().toISOString(),
+    campaign: letter.campaign,
+    recipient: letter.recipient.id,
+  });
+  const record = async (event: JournalEvent) => {
+    if (!deps.journal) return;
+    try {
+      await deps.journal.append(event);
+    } catch (error) {
+      aborted = (error as Error).message;
+      throw new Abort();
+    }
+  };
+
+  // Set once the current letter was handed to the transport: if the journal then fails, it is uncertain.
+  const handedOver = new Set<Letter>();
+
+  const sendOne = async (letter: Letter): Promise<LetterOutcome | undefined> => {
+    const spec = options.rewrite
+      ? options.rewrite(letter.message as MessageSpec)
+      : (letter.message as MessageSpec);
+    const messageId = deps.newMessageId();
+    const raw = await deps.compose(spec, { messageId, date: deps.now() });
+    const envelope = {
+      from: spec.from.address,
+      to: [...spec.to, ...spec.cc].map((address) => address.address),
+    };
+    let result: DeliveryResult | undefined;
+    for (let attemptNumber = 1; attemptNumber <= options.retries + 1; attemptNumber++) {
+      if (attemptNumber > 1) {
+        const delay = options.retryDelayMs * 2 ** (attemptNumber - 2);
+        deps.onRetry?.(letter, result?.status === "failed" ? result.response : "", delay);
+        await deps.sleep(delay);
+        if (stopping()) break;
+      }
+      await waitForSlot();
+      if (attemptNumber === 1 && stopping()) return undefined;
+      const attempt: AttemptEvent = {
+        ...base(letter),
+        type: "attempt",
+        message_id: messageId,
+        transport: deps.transport.kind,
+        to: spec.to.map((address) => address.address),
+        cc: spec.cc.map((address) => address.address),
+        subject: spec.subject,
+        try: attemptNumber,
+      };
+      await record(attempt);
+      result = await deps.transport.deliver({
+        raw,
+        envelope,
+        messageId,
+        campaign: letter.campaign,
+        recipient: letter.recipient.id,
+      });
+      handedOver.add(letter);
+      if (result.status === "sent") {
+        const sent: SentEvent = {
+          ...base(letter),
+          type: "sent",
+          attempt: attempt.id,
+          message_id: messageId,
+          response: result.response,
+          accepted: result.accepted,
+          rejected: result.rejected,
+          ...(result.serverMessageId ? { server_message_id: result.serverMessageId } : {}),
+        };
+        await record(sent);
+        handedOver.delete(letter);
+        deps.keepCopy?.(letter, raw, messageId);
+        return { status: "sent", letter, response: result.response, rejected: result.rejected };
+      }
+      if (result.status === "uncertain") {
+        const uncertain: UncertainEvent = {
+          ...base(letter),
+          type: "uncertain",
+          attempt: attempt.id,
+          message_id: messageId,
+          reason: result.reason,
+        };
+        await record(uncertain);
+        handedOver.delete(letter);
+        return { status: "uncertain", letter, reason: result.reason };
+      }
+      const failed: FailedEvent = {
+        ...base(letter),
+        type: "failed",
+        attempt: attempt.id,
+        message_id: messageId,
+        kind: result.kind,
+        ...(result.code === undefined ? {} : { code: result.code }),
+        response: result.response,
+      };
+      await record(failed);
+      handedOver.delete(letter);
+      if (result.kind === "auth") {
+        aborted = `the server refused the login: ${result.response}`;
+        break;
+      }
+      if (result.kind === "permanent") {
+        if (result.unreachable) aborted = result.response;
+        break;
+      }
+    }
+    if (result?.status !== "failed") return undefined;
+    if (result.unreachable && result.kind === "transient") {
+      aborted = `the server cannot be reached: ${result.response}`;
+    }
+    return {
+      status: "failed",
+      letter,
+      kind: result.kind,
+      response: result.response,
+      ...(result.code === undefined ? {} : { code: result.code }),
+    };
+  };
+
+  const worker = async () => {
+    while (next < letters.length) {
+      const letter = letters[next++] as Letter;
+      if (stopping()) {
+        notStarted.push(letter);
+        continue;
+      }
+      try {
+        const outcome = await sendOne(letter);
+        if (outcome) {
+          outcomes.push(outcome);
+          deps.onOutcome(outcome, outcomes.length, letters.length);
+        } else {
+          notStarted.push(letter);
+        }
+      } catch (error) {
+        if (!(error instanceof Abort)) throw error;
+        if (handedOver.has(letter)) {
+          const outcome: LetterOutcome = {
+            status: "uncertain",
+            letter,
+            reason: "it was handed to the server, but the journal could not record the answer",
+          };
+          outcomes.push(outcome);
+          deps.onOutcome(outcome, outcomes.length, letters.length);
+        } else {
+          notStarted.push(letter);
+        }
+      }
+    }
+  };
+  const workers = Math.max(1, Math.min(deps.transport.concurrency, letters.length));
+  await Promise.all(Array.from({ length: workers }, worker));
+  return {
+    outcomes,
+    notStarted,
+    ...(aborted === undefined ? {} : { aborted }),
+    interrupted: deps.stopRequested(),
+  };
+}

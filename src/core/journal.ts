@@ -1,0 +1,216 @@
+// The journal's events and the state derived from them. The journal is the only record: what was attempted,
+// what the server answered, what the user resolved. State is computed from it, never stored twice, and the
+// computation does not depend on line order, so two people's journals merged by git give the same answer.
+
+export const JOURNAL_VERSION = 1;
+
+export type TransportKind = "smtp" | "outbox";
+
+interface EventBase {
+  v: number;
+  /** Unique id of this event. */
+  id: string;
+  /** ISO time the event was recorded. */
+  at: string;
+  campaign: string;
+  recipient: string;
+}
+
+export interface AttemptEvent extends EventBase {
+  type: "attempt";
+  message_id: string;
+  transport: TransportKind;
+  to: string[];
+  cc: string[];
+  subject: string;
+  /** 1 for the first try of this message, 2 for its first retry, … */
+  try: number;
+}
+
+export interface SentEvent extends EventBase {
+  type: "sent";
+  attempt: string;
+  message_id: string;
+  response: string;
+  accepted: string[];
+  rejected: { address: string; response: string }[];
+  /** The id the receiving server gave the message, when its answer names one. */
+  server_message_id?: string;
+}
+
+export type FailureKind = "transient" | "permanent" | "auth";
+
+export interface FailedEvent extends EventBase {
+  type: "failed";
+  attempt: string;
+  message_id: string;
+  kind: FailureKind;
+  code?: number;
+  response: string;
+}
+
+/** The message may or may not have been delivered: the connection was lost after the data was sent. */
+export interface UncertainEvent extends EventBase {
+  type: "uncertain";
+  attempt: string;
+  message_id: string;
+  reason: string;
+}
+
+/** The user's decision about an uncertain send. */
+export interface ResolvedEvent extends EventBase {
+  type: "resolved";
+  message_id: string;
+  outcome: "sent" | "not-sent";
+  note?: string;
+}
+
+export type JournalEvent = AttemptEvent | SentEvent | FailedEvent | UncertainEvent | ResolvedEvent;
+export type EventType = JournalEvent["type"];
+export const EVENT_TYPES: readonly EventType[] = ["attempt", "sent", "failed", "uncertain", "resolved"];
+
+export type DeliveryStatus = "sent" | "uncertain" | "failed" | "not-sent";
+
+export interface Delivery {
+  status: DeliveryStatus;
+  transport: TransportKind;
+  campaign: string;
+  recipient: string;
+  /** The message that was sent, or the latest attempted. */
+  messageId?: string;
+  sentAt?: string;
+  attempts: number;
+  failure?: { kind: FailureKind; code?: number; response: string; at: string };
+  /** Why it is uncertain: the attempt had no outcome (the run was killed), or the connection dropped after data. */
+  uncertainReason?: string;
+  uncertainMessageIds: string[];
+  /** Addresses this delivery reached or may have reached. */
+  addresses: string[];
+}
+
+export function deliveryKey(transport: TransportKind, campaign: string, recipient: string): string {
+  return `${transport}\u0000${campaign}\u0000${recipient}`;
+}
+
+export interface JournalState {
+  deliveries: Map<string, Delivery>;
+  /** Per transport and campaign: address → recipient id that reached (or may have reached) it. */
+  reached: Map<string, Map<string, string>>;
+}
+
+export function deriveState(events: readonly JournalEvent[]): JournalState {
+  const attemptsByKey = new Map<string, AttemptEvent[]>();
+  const outcomes = new Map<string, SentEvent | FailedEvent | UncertainEvent>();
+  const resolutions = new Map<string, ResolvedEvent>();
+  for (const event of events) {
+    switch (event.type) {
+      case "attempt": {
+        const key = deliveryKey(event.transport, event.campaign, event.recipient);
+        const list = attemptsByKey.get(key);
+        if (list) list.push(event);
+        else attemptsByKey.set(key, [event]);
+        break;
+      }
+      case "sent":
+      case "failed":
+      case "uncertain": {
+        const previous = outcomes.get(event.attempt);
+        // A definite answer wins over an uncertain one whatever the line order.
+        if (!previous || previous.type === "uncertain") outcomes.set(event.attempt, event);
+        break;
+      }
+      case "resolved": {
+        const previous = resolutions.get(event.message_id);
+        if (!previous || previous.at <= event.at) resolutions.set(event.message_id, event);
+        break;
+      }
+    }
+  }
+
+  const deliveries = new Map<string, Delivery>();
+  const reached = new Map<string, Map<string, string>>();
+  const reach = (attempt: AttemptEvent, addresses: string[]) => {
+    const scope = `${attempt.transport}\u0000${attempt.campaign}`;
+    let map = reached.get(scope);
+    if (!map) {
+      map = new Map();
+      reached.set(scope, map);
+    }
+    for (const address of addresses)
+      if (!map.has(address.toLowerCase())) map.set(address.toLowerCase(), attempt.recipient);
+  };
+
+  for (const [key, attempts] of attemptsByKey) {
+    attempts.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    const first = attempts[0] as AttemptEvent;
+    const delivery: Delivery = {
+      status: "not-sent",
+      transport: first.transport,
+      campaign: first.campaign,
+      recipient: first.recipient,
+      attempts: attempts.length,
+      uncertainMessageIds: [],
+      addresses: [],
+    };
+    let latestFailure: FailedEvent | undefined;
+    for (const attempt of attempts) {
+      const outcome = outcomes.get(attempt.id);
+      const resolution = resolutions.get(attempt.message_id);
+      delivery.messageId = attempt.message_id;
+      if (outcome?.type === "sent" || resolution?.outcome === "sent") {
+        if (delivery.status !== "sent") {
+          delivery.status = "sent";
+          delivery.sentAt = outcome?.type === "sent" ? outcome.at : (resolution?.at ?? attempt.at);
+          delivery.messageId = attempt.message_id;
+        }
+        const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
+        delivery.addresses.push(...addresses);
+        reach(attempt, addresses);
+      } else if ((outcome === undefined || outcome.type === "uncertain") && resolution === undefined) {
+        delivery.uncertainMessageIds.push(attempt.message_id);
+        delivery.uncertainReason =
+          outcome?.type === "uncertain"
+            ? outcome.reason
+            : "the run stopped after handing the letter over and before recording the server's answer";
+        delivery.addresses.push(...attempt.to, ...attempt.cc);
+        reach(attempt, [...attempt.to, ...attempt.cc]);
+      } else if (outcome?.type === "failed" && (!latestFailure || latestFailure.at <= outcome.at)) {
+        latestFailure = outcome;
+      }
+    }
+    if (delivery.status !== "sent") {
+      if (delivery.uncertainMessageIds.length > 0) delivery.status = "uncertain";
+      else if (latestFailure) delivery.status = "failed";
+    }
+    if (latestFailure) {
+      delivery.failure = {
+        kind: latestFailure.kind,
+        ...(latestFailure.code === undefined ? {} : { code: latestFailure.code }),
+        response: latestFailure.response,
+        at: latestFailure.at,
+      };
+    }
+    if (delivery.status === "sent" || delivery.status === "uncertain") delivery.uncertainMessageIds.sort();
+    deliveries.set(key, delivery);
+  }
+  return { deliveries, reached };
+}
+
+export function getDelivery(
+  state: JournalState,
+  transport: TransportKind,
+  campaign: string,
+  recipient: string,
+): Delivery | undefined {
+  return state.deliveries.get(deliveryKey(transport, campaign, recipient));
+}
+
+/** The recipient id that already reached `address` in this campaign over this transport, if any. */
+export function reachedBy(
+  state: JournalState,
+  transport: TransportKind,
+  campaign: string,
+  address: string,
+): string | undefined {
+  return state.reached.get(`${transport}\u0000${campaign}`)?.get(address.toLowerCase());
+}

@@ -1,0 +1,40 @@
+// The port every transport implements (outbox, SMTP): hand over one composed message, say plainly what happened.
+import type { TransportKind } from "./journal.js";
+
+export interface OutgoingMessage {
+  raw: Buffer;
+  /** Envelope sender and every recipient (To and Cc). */
+  envelope: { from: string; to: string[] };
+  messageId: string;
+  campaign: string;
+  recipient: string;
+}
+
+export type DeliveryResult =
+  | {
+      status: "sent";
+      response: string;
+      accepted: string[];
+      rejected: { address: string; response: string }[];
+      serverMessageId?: string;
+    }
+  | {
+      status: "failed";
+      /** transient: try again later; permanent: the server refused it; auth: the login was refused. */
+      kind: "transient" | "permanent" | "auth";
+      /** The server could not be reached at all, so every further letter would fail the same way. */
+      unreachable?: boolean;
+      code?: number;
+      response: string;
+    }
+  | { status: "uncertain"; reason: string };
+
+export interface Transport {
+  kind: TransportKind;
+  /** For people: where the letters go, e.g. "smtp://appeal@smtp.example.org:587 (STARTTLS)". Never a password. */
+  description: string;
+  /** How many messages may be in flight at once. */
+  concurrency: number;
+  deliver(message: OutgoingMessage): Promise<DeliveryResult>;
+  close(): Promise<void>;
+}
