@@ -46,7 +46,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .addHelpText("after", "\nExamples:\n  outreach check\n  outreach check -c khorog-2012 --json")
     .action(async (options: { campaign?: string; json?: boolean }) => {
       const { check } = await import("./commands/check.js");
-      const result = check({ ...global(), ...options }, io());
+      const result = await check({ ...global(), ...options }, io());
       if (!result.ok) process.exitCode = 1;
     });
 

@@ -90,18 +90,27 @@ describe("send over SMTP", () => {
     expect(server.received).toHaveLength(2);
   });
 
-  it("keeps an owner-only copy of every sent message and an owner-only journal", async () => {
+  it("keeps a copy of every sent message in an owner-only mbox, and an owner-only journal", async () => {
     const server = await sink();
     const folder = campaign();
     await run(["send", "--yes"], { cwd: folder, env: { OUTREACH_SMTP_URL: server.url } });
-    const copies = readdirSync(join(folder, ".outreach", "sent", "first-appeal")).sort();
-    expect(copies).toEqual(["example-ngo.eml", "un-special-rapporteur.eml"]);
-    const copy = await PostalMime.parse(
-      readFileSync(join(folder, ".outreach", "sent", "first-appeal", "example-ngo.eml")),
+    const mbox = readFileSync(join(folder, ".outreach", "sent", "first-appeal.mbox"), "latin1");
+    const entries = mbox.split(/^From you@example\.org /m).filter(Boolean);
+    expect(entries).toHaveLength(2);
+    const copies = await Promise.all(
+      entries.map((entry) => PostalMime.parse(Buffer.from(entry.slice(entry.indexOf("\n") + 1), "latin1"))),
     );
-    expect(copy.subject).toBe("Appel : Example Human Rights Association, agissez maintenant");
+    expect(copies.map((copy) => copy.subject).sort()).toEqual([
+      "Appeal — Хорог: UN Special Rapporteur on an example mandate",
+      "Appel : Example Human Rights Association, agissez maintenant",
+    ]);
+    const sentIds = server.received.map((message) =>
+      /^Message-ID: (.*)$/im.exec(message.raw.toString())?.[1]?.trim(),
+    );
+    expect(copies.map((copy) => copy.messageId).sort()).toEqual(sentIds.sort());
     expect(statSync(join(folder, ".outreach")).mode & 0o777).toBe(0o700);
     expect(statSync(join(folder, ".outreach", "journal.jsonl")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(folder, ".outreach", "sent", "first-appeal.mbox")).mode & 0o777).toBe(0o600);
   });
 
   it("sends one letter with --limit 1, and the rest on the next run", async () => {

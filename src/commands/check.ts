@@ -4,7 +4,7 @@ import type { IO } from "../adapters/terminal.js";
 import { renderLetters } from "../core/letters.js";
 import { pickCampaign } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
-import { type CampaignOptions, openPlan } from "./context.js";
+import { type CampaignOptions, openLetterPlan } from "./context.js";
 
 export interface CheckOptions extends CampaignOptions {
   json?: boolean;
@@ -19,13 +19,13 @@ export interface CheckResult {
   campaigns: { id: string; selected: number; letters: number; email: number; other_channels: number }[];
 }
 
-export function check(options: CheckOptions, io: IO): CheckResult {
-  const { root, plan, saveCache } = openPlan(options, io);
+export async function check(options: CheckOptions, io: IO): Promise<CheckResult> {
+  const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
   const problems = plan.problems;
   const campaigns = options.campaign ? [pickCampaign(plan, options.campaign)] : plan.campaigns;
   const summaries: CheckResult["campaigns"] = [];
   for (const { prepared, selected } of campaigns) {
-    const { letters, problems: renderProblems } = renderLetters(plan.engine, prepared, selected);
+    const { letters, problems: renderProblems } = renderLetters(engine, prepared, selected);
     problems.push(...renderProblems);
     const email = letters.filter((letter) => letter.message).length;
     summaries.push({

@@ -3,6 +3,7 @@ import { loadCampaignFolder } from "../adapters/campaign-folder.js";
 import { findCampaignFolder } from "../adapters/paths.js";
 import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
+import type { LetterEngine } from "../core/engine.js";
 import { type Plan, planCampaigns } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
@@ -24,12 +25,28 @@ export interface OpenedPlan {
   saveCache(): void;
 }
 
+export interface LetterPlan extends OpenedPlan {
+  engine: LetterEngine;
+}
+
+/** The campaign folder read and planned, without its templates (for commands that list or count). */
 export function openPlan(options: FolderOptions, io: IO): OpenedPlan {
   const root = findCampaignFolder(io.cwd, options.dir);
   const folder = loadCampaignFolder(root);
   const plan = planCampaigns(folder, io.now);
   sortProblems(plan.problems);
   return { root, plan, saveCache: folder.saveCache };
+}
+
+/** The campaign folder read and planned with its templates compiled, for commands that render letters. */
+export async function openLetterPlan(options: FolderOptions, io: IO): Promise<LetterPlan> {
+  const root = findCampaignFolder(io.cwd, options.dir);
+  const folder = loadCampaignFolder(root);
+  const { LetterEngine } = await import("../core/engine.js");
+  const engine = new LetterEngine(folder.library);
+  const plan = planCampaigns(folder, io.now, engine);
+  sortProblems(plan.problems);
+  return { root, plan, engine, saveCache: folder.saveCache };
 }
 
 /**
@@ -79,4 +96,12 @@ export function chooseRecipients(
       hint: suggestion ? `did you mean "${suggestion}"?` : 'list them with "outreach recipients"',
     });
   });
+}
+
+/** For commands that only read the campaign (no letters rendered): stops on any error, then caches. */
+export function openValidPlan(options: FolderOptions, io: IO): { root: string; plan: Plan } {
+  const { root, plan, saveCache } = openPlan(options, io);
+  requireValid(plan.problems, io);
+  saveCache();
+  return { root, plan };
 }

@@ -7,7 +7,7 @@ import type { IO } from "../adapters/terminal.js";
 import type { Address, Letter } from "../core/letters.js";
 import { renderLetters } from "../core/letters.js";
 import { pickCampaign } from "../core/plan.js";
-import { type CampaignOptions, chooseRecipients, openPlan, requireValid } from "./context.js";
+import { type CampaignOptions, chooseRecipients, openLetterPlan, requireValid } from "./context.js";
 
 export interface PreviewOptions extends CampaignOptions {
   ids?: string[];
@@ -54,11 +54,11 @@ export function formatLetter(letter: Letter): string {
 }
 
 export async function preview(options: PreviewOptions, io: IO): Promise<Letter[]> {
-  const { plan, saveCache } = openPlan(options, io);
+  const { plan, engine, saveCache } = await openLetterPlan(options, io);
   requireValid(plan.problems, io);
   const { prepared, selected } = pickCampaign(plan, options.campaign);
   const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
-  const { letters, problems } = renderLetters(plan.engine, prepared, entries);
+  const { letters, problems } = renderLetters(engine, prepared, entries);
   requireValid(problems, io);
   saveCache();
 

@@ -3,7 +3,7 @@ import { formatTable, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { pickCampaign } from "../core/plan.js";
 import { otherChannels } from "../core/recipients.js";
-import { type CampaignOptions, openPlan, requireValid } from "./context.js";
+import { type CampaignOptions, openValidPlan } from "./context.js";
 
 export interface RecipientsOptions extends CampaignOptions {
   type?: string[];
@@ -28,9 +28,7 @@ export interface RecipientRow {
 }
 
 export function listRecipients(options: RecipientsOptions, io: IO): RecipientRow[] {
-  const { plan, saveCache } = openPlan(options, io);
-  requireValid(plan.problems, io);
-  saveCache();
+  const { plan } = openValidPlan(options, io);
   const { selected, prepared } = pickCampaign(plan, options.campaign);
   const defaultLanguage = plan.config?.defaults.language ?? "en";
   const rows: RecipientRow[] = selected

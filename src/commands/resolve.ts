@@ -5,7 +5,7 @@ import type { IO } from "../adapters/terminal.js";
 import { deriveState, JOURNAL_VERSION, type ResolvedEvent } from "../core/journal.js";
 import { pickCampaign } from "../core/plan.js";
 import { EXIT, UserError } from "../errors.js";
-import { type CampaignOptions, chooseRecipients, openPlan, requireValid } from "./context.js";
+import { type CampaignOptions, chooseRecipients, openValidPlan } from "./context.js";
 
 export interface ResolveOptions extends CampaignOptions {
   id: string;
@@ -23,8 +23,7 @@ export async function resolve(options: ResolveOptions, io: IO): Promise<Resolved
       },
     );
   }
-  const { root, plan } = openPlan(options, io);
-  requireValid(plan.problems, io);
+  const { root, plan } = openValidPlan(options, io);
   const { prepared, selected } = pickCampaign(plan, options.campaign);
   const campaign = prepared.campaign.id;
   const [entry] = chooseRecipients(selected, plan.recipients, [options.id], campaign);

@@ -1,13 +1,12 @@
 // `outreach send`: the campaign's letters, exactly as previewed, to the outbox or an SMTP server. The journal
 // is written before and after every hand-off; a second run sends only what has not gone yet.
 import { randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { newEventId, readJournal, repairJournal, STATE_FOLDER } from "../adapters/journal-file.js";
+import { newEventId, readJournal, repairJournal } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
 import { composeMessage } from "../adapters/mime.js";
 import { confirm } from "../adapters/prompts.js";
 import { plural } from "../adapters/report.js";
+import { SentMailbox } from "../adapters/sent-mailbox.js";
 import type { IO } from "../adapters/terminal.js";
 import { OUTBOX_FOLDER } from "../adapters/transports/outbox.js";
 import {
@@ -23,7 +22,7 @@ import { pickCampaign } from "../core/plan.js";
 import { DURATION_PATTERN, RATE_PATTERN } from "../core/schema.js";
 import type { Transport } from "../core/transport.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
-import { type CampaignOptions, chooseRecipients, openPlan, requireValid } from "./context.js";
+import { type CampaignOptions, chooseRecipients, openLetterPlan, requireValid } from "./context.js";
 import { formatAddress } from "./preview.js";
 
 export interface SendOptions extends CampaignOptions {
@@ -91,12 +90,12 @@ export interface SendResult {
 }
 
 export async function send(options: SendOptions, io: IO): Promise<SendResult> {
-  const { root, plan, saveCache } = openPlan(options, io);
+  const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
   requireValid(plan.problems, io);
   const { prepared, selected } = pickCampaign(plan, options.campaign);
   const { campaign, config } = prepared;
   const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], campaign.id);
-  const { letters, problems } = renderLetters(plan.engine, prepared, entries);
+  const { letters, problems } = renderLetters(engine, prepared, entries);
   requireValid(problems, io);
   saveCache();
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
@@ -205,7 +204,8 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const sentFolder = join(root, STATE_FOLDER, "sent", campaign.id);
+    const mailbox =
+      testAddress || transport.kind === "outbox" ? undefined : SentMailbox.open(root, campaign.id);
     const domain = senderDomain(config.sender.email);
     let report: DeliveryReport;
     try {
@@ -215,14 +215,12 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
           transport,
           ...(writer ? { journal: writer } : {}),
           compose: composeMessage,
-          ...(testAddress || transport.kind === "outbox"
-            ? {}
-            : {
-                keepCopy(letter: Letter, raw: Buffer) {
-                  mkdirSync(sentFolder, { recursive: true, mode: 0o700 });
-                  writeFileSync(join(sentFolder, `${letter.recipient.id}.eml`), raw, { mode: 0o600 });
-                },
-              }),
+          ...(mailbox
+            ? {
+                keepCopy: (_letter: Letter, raw: Buffer) =>
+                  mailbox.append(raw, config.sender.email, new Date()),
+              }
+            : {}),
           newMessageId: () => `<${randomUUID()}@${domain}>`,
           newEventId,
           now: () => new Date(),
@@ -255,6 +253,7 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
       process.off("SIGTERM", onSignal);
       await transport.close();
       await writer?.close();
+      mailbox?.close();
     }
     const final = result(report);
     io.stdout.write(options.json ? `${JSON.stringify(final, null, 2)}\n` : formatSummary(final, io));

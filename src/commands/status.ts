@@ -4,7 +4,7 @@ import { formatTable } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { deriveState, getDelivery } from "../core/journal.js";
 import { pickCampaign } from "../core/plan.js";
-import { type CampaignOptions, openPlan, requireValid } from "./context.js";
+import { type CampaignOptions, openValidPlan } from "./context.js";
 
 export interface CampaignStatus {
   campaign: string;
@@ -20,8 +20,7 @@ export interface CampaignStatus {
 }
 
 export function status(options: CampaignOptions & { json?: boolean }, io: IO): CampaignStatus[] {
-  const { root, plan } = openPlan(options, io);
-  requireValid(plan.problems, io);
+  const { root, plan } = openValidPlan(options, io);
   const campaigns = options.campaign ? [pickCampaign(plan, options.campaign)] : plan.campaigns;
   const journal = readJournal(root);
   if (journal.torn) {

@@ -94,7 +94,7 @@ export function deliveryKey(transport: TransportKind, campaign: string, recipien
 
 export interface JournalState {
   deliveries: Map<string, Delivery>;
-  /** Per transport and campaign: address → recipient id that reached (or may have reached) it. */
+  /** Per transport and campaign: address → recipient id that reached (or may have reached) it; built on demand. */
   reached: Map<string, Map<string, string>>;
 }
 
@@ -128,17 +128,6 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
   }
 
   const deliveries = new Map<string, Delivery>();
-  const reached = new Map<string, Map<string, string>>();
-  const reach = (attempt: AttemptEvent, addresses: string[]) => {
-    const scope = `${attempt.transport}\u0000${attempt.campaign}`;
-    let map = reached.get(scope);
-    if (!map) {
-      map = new Map();
-      reached.set(scope, map);
-    }
-    for (const address of addresses)
-      if (!map.has(address.toLowerCase())) map.set(address.toLowerCase(), attempt.recipient);
-  };
 
   for (const [key, attempts] of attemptsByKey) {
     attempts.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
@@ -165,7 +154,6 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
         }
         const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
         delivery.addresses.push(...addresses);
-        reach(attempt, addresses);
       } else if ((outcome === undefined || outcome.type === "uncertain") && resolution === undefined) {
         delivery.uncertainMessageIds.push(attempt.message_id);
         delivery.uncertainReason =
@@ -173,7 +161,6 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
             ? outcome.reason
             : "the run stopped after handing the letter over and before recording the server's answer";
         delivery.addresses.push(...attempt.to, ...attempt.cc);
-        reach(attempt, [...attempt.to, ...attempt.cc]);
       } else if (outcome?.type === "failed" && (!latestFailure || latestFailure.at <= outcome.at)) {
         latestFailure = outcome;
       }
@@ -193,7 +180,7 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
     if (delivery.status === "sent" || delivery.status === "uncertain") delivery.uncertainMessageIds.sort();
     deliveries.set(key, delivery);
   }
-  return { deliveries, reached };
+  return { deliveries, reached: new Map() };
 }
 
 export function getDelivery(
@@ -212,5 +199,18 @@ export function reachedBy(
   campaign: string,
   address: string,
 ): string | undefined {
-  return state.reached.get(`${transport}\u0000${campaign}`)?.get(address.toLowerCase());
+  const scope = `${transport}\u0000${campaign}`;
+  let map = state.reached.get(scope);
+  if (!map) {
+    map = new Map();
+    for (const delivery of state.deliveries.values()) {
+      if (delivery.transport !== transport || delivery.campaign !== campaign) continue;
+      for (const reachedAddress of delivery.addresses) {
+        const key = reachedAddress.toLowerCase();
+        if (!map.has(key)) map.set(key, delivery.recipient);
+      }
+    }
+    state.reached.set(scope, map);
+  }
+  return map.get(address.toLowerCase());
 }

@@ -1,14 +1,8 @@
 // A campaign's letters: for each selected recipient, the language, subject, body and the message that
 // would go out. Pure: the templates, recipients and attachments are handed in already loaded.
 
-import {
-  BrokenTemplate,
-  type LetterEngine,
-  languageChain,
-  TemplateError,
-  type TemplateSource,
-  toProblem,
-} from "./letter.js";
+import type { LetterEngine } from "./engine.js";
+import { BrokenTemplate, languageChain, TemplateError, type TemplateSource, toProblem } from "./letter.js";
 import type { Problem } from "./problems.js";
 import { describeLocation, type RecipientEntry } from "./recipients.js";
 import type { Campaign, Config, Recipient } from "./schema.js";

@@ -1,7 +1,8 @@
 // The plan for a campaign folder: its campaigns, each with the recipients it selects and its compiled
 // letters, plus every problem found on the way. Pure: it works on a folder already read from disk.
 import { EXIT, UserError } from "../errors.js";
-import { LetterEngine, type TemplateLibrary } from "./letter.js";
+import type { LetterEngine } from "./engine.js";
+import type { TemplateLibrary } from "./letter.js";
 import { type AttachmentFile, type PreparedCampaign, prepareCampaign } from "./letters.js";
 import type { Problem } from "./problems.js";
 import { crossCheckRecipients, type RecipientEntry, recipientWarnings } from "./recipients.js";
@@ -28,15 +29,19 @@ export interface PlannedCampaign {
 
 export interface Plan {
   config?: Config;
-  engine: LetterEngine;
+  /** The compiled templates; absent when the plan was made without letters (listing commands). */
+  engine?: LetterEngine;
   recipients: RecipientEntry[];
   campaigns: PlannedCampaign[];
   problems: Problem[];
 }
 
-export function planCampaigns(folder: FolderContents, now: Date): Plan {
+/**
+ * With an engine, every campaign's templates and subjects are checked too; without one (commands that only
+ * list or count), the templates are left alone and Handlebars is never loaded.
+ */
+export function planCampaigns(folder: FolderContents, now: Date, engine?: LetterEngine): Plan {
   const problems = [...folder.problems];
-  const engine = new LetterEngine(folder.library);
   problems.push(...crossCheckRecipients(folder.recipients));
   const { config, configSource } = folder;
   const campaigns: PlannedCampaign[] = [];
@@ -51,6 +56,11 @@ export function planCampaigns(folder: FolderContents, now: Date): Plan {
       // With a recipient file unreadable, "no recipient has the id …" may only echo that error.
       if (recipientsComplete) problems.push(...selection.problems);
       const attachments = folder.attachments.get(campaign.id) ?? [];
+      if (!engine) {
+        const prepared = { campaign, config, index, subjects: new Map(), attachments };
+        campaigns.push({ prepared, selected: selection.selected });
+        return;
+      }
       const { prepared, problems: campaignProblems } = prepareCampaign(
         campaign,
         index,
@@ -64,8 +74,8 @@ export function planCampaigns(folder: FolderContents, now: Date): Plan {
       if (prepared) campaigns.push({ prepared, selected: selection.selected });
     });
   }
-  problems.push(...engine.problems);
-  return { config, engine, recipients: folder.recipients, campaigns, problems };
+  if (engine) problems.push(...engine.problems);
+  return { config, ...(engine ? { engine } : {}), recipients: folder.recipients, campaigns, problems };
 }
 
 /** The campaign a command works on: the one named, or the only one. */

@@ -1,0 +1,89 @@
+// Data for the bench: a campaign of generated recipients, and a journal of generated events.
+import { randomUUID } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const WORDS = (
+  "the security operation in the city left residents without communication and the roads were closed " +
+  "while families waited for news and the institutions that could act were asked to speak and to help"
+).split(" ");
+
+/** A campaign of `count` recipients in files of `perFile`, with a 400-word letter using 5 fields. */
+export function generateCampaign(folder, count, perFile) {
+  rmSync(folder, { recursive: true, force: true });
+  mkdirSync(join(folder, "recipients"), { recursive: true });
+  mkdirSync(join(folder, "templates"), { recursive: true });
+  writeFileSync(
+    join(folder, "outreach.yaml"),
+    [
+      "sender: { name: Bench Sender, email: bench@example.org }",
+      "transport: { connections: 4 }",
+      "campaigns:",
+      "  - id: bench",
+      '    subject: "Appeal to {{recipient.organisation}}"',
+      "    template: letter",
+      "    date: 2012-07-25",
+      "",
+    ].join("\n"),
+  );
+  let body = "";
+  for (let index = 0; index < 400; index++) {
+    body += WORDS[index % WORDS.length] + (index % 15 === 14 ? "\n" : " ");
+  }
+  writeFileSync(
+    join(folder, "templates", "letter.txt.hbs"),
+    "{{date campaign.date}}\n\n{{recipient.salutation}}\n\n" +
+      "We write to {{recipient.organisation}} in {{recipient.country}} about {{recipient.custom.topic}}.\n\n" +
+      `${body}\n\n{{default recipient.complimentary_close "Yours sincerely,"}}\n{{sender.name}}\n`,
+  );
+  for (let file = 0; file * perFile < count; file++) {
+    let yaml = "";
+    for (let index = file * perFile; index < Math.min(count, (file + 1) * perFile); index++) {
+      yaml +=
+        `- id: r${index}\n  organisation: Institution number ${index}\n` +
+        `  type: ${["un", "osce", "eu", "embassy"][index % 4]}\n` +
+        `  country: Country ${index % 50}\n  salutation: "Dear Colleague ${index},"\n  tags: [t${index % 10}]\n` +
+        `  contacts:\n    - name: Person ${index}\n      email: person${index}@r${index}.example.org\n` +
+        `  custom:\n    topic: "the situation in region ${index % 7}"\n`;
+    }
+    writeFileSync(join(folder, "recipients", `part-${String(file).padStart(4, "0")}.yaml`), yaml);
+  }
+}
+
+/** A journal of `events` events: sends to the first recipients, retries, and the rest as they would be. */
+export function generateJournal(folder, campaign, recipients, events) {
+  mkdirSync(join(folder, ".outreach"), { recursive: true });
+  const lines = [];
+  const start = Date.parse("2012-07-25T08:00:00Z");
+  for (let index = 0; lines.length < events; index++) {
+    const recipient = `r${index % recipients}`;
+    const at = new Date(start + index * 1000).toISOString();
+    const attempt = randomUUID();
+    const messageId = `<${randomUUID()}@example.org>`;
+    const base = { v: 1, at, campaign, recipient };
+    lines.push(
+      JSON.stringify({
+        ...base,
+        id: attempt,
+        type: "attempt",
+        message_id: messageId,
+        transport: "smtp",
+        to: [`person${index % recipients}@r${index % recipients}.example.org`],
+        cc: [],
+        subject: `Appeal to Institution number ${index % recipients}`,
+        try: 1,
+      }),
+    );
+    const outcome =
+      index % 10 === 9
+        ? { type: "failed", kind: "transient", code: 421, response: "421 4.7.0 Try again later" }
+        : {
+            type: "sent",
+            response: "250 2.0.0 Ok: queued",
+            accepted: [`person${index}@example.org`],
+            rejected: [],
+          };
+    lines.push(JSON.stringify({ ...base, id: randomUUID(), attempt, message_id: messageId, ...outcome }));
+  }
+  writeFileSync(join(folder, ".outreach", "journal.jsonl"), `${lines.slice(0, events).join("\n")}\n`);
+}
