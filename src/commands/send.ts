@@ -113,6 +113,14 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
   const lock = options.dryRun || testAddress ? undefined : SendLock.acquire(root, "send");
   try {
     const journal = readJournal(root);
+    const torn = lock ? await repairJournal(root, journal) : undefined;
+    if (torn) {
+      io.stderr.write(
+        io.err.yellow(
+          `The journal's last line was cut off (line ${journal.torn?.line}, probably a crash while writing); it was kept in ${torn} and left out.\n`,
+        ),
+      );
+    }
     const state = deriveState(journal.events);
     const transport = await chooseTransport(root, config, io, { outbox: options.outbox });
     let sendPlan = planSend(letters, state, transport.kind, {
@@ -155,8 +163,7 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
       io.stderr.write("Nothing to send.\n");
       const nothing = result();
       if (options.json) io.stdout.write(`${JSON.stringify(nothing, null, 2)}\n`);
-      if (sendPlan.skipped.some((skip) => skip.reason === "uncertain"))
-        throw new ExitError(EXIT.needsDecision);
+      throwIfUnfinished(sendPlan.skipped);
       return nothing;
     }
     if (!options.yes) {
@@ -174,14 +181,6 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
       }
     }
 
-    const torn = testAddress ? undefined : await repairJournal(root, journal);
-    if (torn) {
-      io.stderr.write(
-        io.err.yellow(
-          `The journal's last line was cut off (line ${journal.torn?.line}, probably a crash while writing); it was kept in ${torn} and left out.\n`,
-        ),
-      );
-    }
     const { JournalWriter } = await import("../adapters/journal-file.js");
     const writer = testAddress
       ? undefined
@@ -229,7 +228,7 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
           onOutcome: (outcome, done, total) => io.stderr.write(`${progressLine(outcome, done, total, io)}\n`),
           onRetry: (letter, response, delay) =>
             io.stderr.write(
-              `          ${letter.recipient.id}: ${response || "temporary failure"}; trying again in ${(delay / 1000).toFixed(1)} s\n`,
+              `          ${letter ? letter.recipient.id : "connecting"}: ${response || "temporary failure"}; trying again in ${(delay / 1000).toFixed(1)} s\n`,
             ),
         },
         {
@@ -259,13 +258,18 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
     io.stdout.write(options.json ? `${JSON.stringify(final, null, 2)}\n` : formatSummary(final, io));
     if (final.interrupted) throw new ExitError(EXIT.interrupted);
     if (final.aborted || final.failed.length > 0) throw new ExitError(EXIT.failed);
-    if (final.uncertain.length > 0 || sendPlan.skipped.some((skip) => skip.reason === "uncertain")) {
-      throw new ExitError(EXIT.needsDecision);
-    }
+    if (final.uncertain.length > 0) throw new ExitError(EXIT.needsDecision);
+    throwIfUnfinished(sendPlan.skipped);
     return final;
   } finally {
     lock?.release();
   }
+}
+
+/** Letters left unsent from earlier runs still decide the exit code: refused (1) or uncertain (3). */
+function throwIfUnfinished(skipped: Skipped[]): void {
+  if (skipped.some((skip) => skip.reason === "failed")) throw new ExitError(EXIT.failed);
+  if (skipped.some((skip) => skip.reason === "uncertain")) throw new ExitError(EXIT.needsDecision);
 }
 
 function progressLine(outcome: LetterOutcome, done: number, total: number, io: IO): string {

@@ -136,7 +136,8 @@ export interface DeliveryDeps {
   /** True once the user asked to stop: no new letters start. */
   stopRequested(): boolean;
   onOutcome(outcome: LetterOutcome, done: number, total: number): void;
-  onRetry?(letter: Letter, response: string, delayMs: number): void;
+  /** A temporary failure, tried again after `delayMs`; `letter` is undefined while connecting. */
+  onRetry?(letter: Letter | undefined, response: string, delayMs: number): void;
 }
 
 export interface DeliveryOptions {
@@ -329,7 +330,15 @@ export async function deliverLetters(
       }
     }
   };
-  const workers = Math.max(1, Math.min(deps.transport.concurrency, letters.length));
+  if (deps.transport.open && letters.length > 0) {
+    const failure = await openTransport(deps, options);
+    if (failure) {
+      return { outcomes, notStarted: [...letters], aborted: failure, interrupted: deps.stopRequested() };
+    }
+  }
+  // Under a rate limit one connection is enough, and it keeps the spacing exact at the server.
+  const parallel = options.intervalMs >= 100 ? 1 : deps.transport.concurrency;
+  const workers = Math.max(1, Math.min(parallel, letters.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return {
     outcomes,
@@ -337,4 +346,19 @@ export async function deliverLetters(
     ...(aborted === undefined ? {} : { aborted }),
     interrupted: deps.stopRequested(),
   };
+}
+
+/** Opens the transport, retrying temporary failures; returns why it could not be opened. */
+async function openTransport(deps: DeliveryDeps, options: DeliveryOptions): Promise<string | undefined> {
+  for (let attempt = 1; ; attempt++) {
+    const failure = await deps.transport.open?.();
+    if (!failure) return undefined;
+    if (failure.kind === "auth") return `the server refused the login: ${failure.response}`;
+    if (failure.kind === "permanent" || attempt > options.retries || deps.stopRequested()) {
+      return `${failure.unreachable ? "the server cannot be reached" : "the server cannot be used"}: ${failure.response}`;
+    }
+    const delay = options.retryDelayMs * 2 ** (attempt - 1);
+    deps.onRetry?.(undefined, failure.response, delay);
+    await deps.sleep(delay);
+  }
 }

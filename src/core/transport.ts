@@ -35,6 +35,11 @@ export interface Transport {
   description: string;
   /** How many messages may be in flight at once. */
   concurrency: number;
+  /**
+   * Connects (and logs in) before the first letter, so a wrong password or a server that cannot be reached
+   * stops the run before anything is recorded. Resolves to the failure, or undefined when ready.
+   */
+  open?(): Promise<Extract<DeliveryResult, { status: "failed" }> | undefined>;
   deliver(message: OutgoingMessage): Promise<DeliveryResult>;
   close(): Promise<void>;
 }

@@ -47,7 +47,8 @@ class Lane {
 
   constructor(private readonly settings: SmtpSettings) {}
 
-  private async connect(): Promise<SMTPConnection> {
+  /** Connects and logs in, or returns the open connection. A failed attempt leaves no socket behind. */
+  async connect(): Promise<SMTPConnection> {
     if (this.connection) return this.connection;
     const { settings } = this;
     const connection = new SMTPConnection({
@@ -60,20 +61,29 @@ class Lane {
       greetingTimeout: settings.connectTimeoutMs ?? 30_000,
       socketTimeout: 10 * 60_000,
     });
-    // Errors also reach the callbacks below; without a listener an 'error' event would end the process.
-    connection.on("error", () => {});
     connection.on("end", () => {
       if (this.connection === connection) this.connection = undefined;
     });
-    await new Promise<void>((resolve, reject) =>
-      connection.connect((error) => (error ? reject(error) : resolve())),
-    );
-    if (settings.user) {
-      await new Promise<void>((resolve, reject) =>
-        connection.login({ user: settings.user, pass: settings.password ?? "" }, (error) =>
-          error ? reject(error) : resolve(),
-        ),
-      );
+    try {
+      // Some failures (a refused connection) arrive only as an 'error' event, never through the callback.
+      await new Promise<void>((resolve, reject) => {
+        connection.once("error", reject);
+        connection.connect((error) => (error ? reject(error) : resolve()));
+      });
+      if (settings.user) {
+        await new Promise<void>((resolve, reject) =>
+          connection.login({ user: settings.user, pass: settings.password ?? "" }, (error) =>
+            error ? reject(error) : resolve(),
+          ),
+        );
+      }
+    } catch (error) {
+      connection.close();
+      throw error;
+    } finally {
+      connection.removeAllListeners("error");
+      // Later errors also reach the send callback; without a listener an 'error' event would end the process.
+      connection.on("error", () => {});
     }
     this.connection = connection;
     return connection;
@@ -113,8 +123,12 @@ class Lane {
       phase = "after-data";
     });
     return new Promise<DeliveryResult>((resolve) => {
-      connection.send(message.envelope, body, (error, info) => {
+      // A fresh envelope each time: nodemailer marks the one it is given with the transaction's errors.
+      const envelope = { from: message.envelope.from, to: [...message.envelope.to] };
+      connection.send(envelope, body, (error, info) => {
         if (error) {
+          // After a refused transaction the session is in an unknown state: the next letter gets a new one.
+          this.drop();
           resolve(this.classify(error as SmtpError, phase));
           return;
         }
@@ -132,7 +146,7 @@ class Lane {
     });
   }
 
-  private classify(error: SmtpError, phase: "before-data" | "during-data" | "after-data"): DeliveryResult {
+  classify(error: SmtpError, phase: "before-data" | "during-data" | "after-data"): DeliveryResult {
     const code = error.responseCode;
     const response = (error.response ?? error.message).trim();
     if (error.code === "EAUTH") {
@@ -181,6 +195,20 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     kind: "smtp",
     description: describeSmtp(settings),
     concurrency: settings.connections,
+    async open() {
+      const lane = await take();
+      try {
+        await lane.connect();
+        return undefined;
+      } catch (error) {
+        const result = lane.classify(error as SmtpError, "before-data");
+        return result.status === "failed"
+          ? result
+          : { status: "failed", kind: "transient", response: String(error) };
+      } finally {
+        give(lane);
+      }
+    },
     async deliver(message) {
       const lane = await take();
       try {
