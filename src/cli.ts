@@ -147,7 +147,121 @@ Examples:
       },
     );
 
+  program
+    .command("log")
+    .description("record an answer from a recipient, or a letter delivered by hand (web form, post, fax)")
+    .argument("[id]", "the recipient id (with --from-eml, taken from the reply when it answers one of ours)")
+    .addOption(campaignOption())
+    .option("--outcome <outcome>", `what the answer was: ${OUTCOME_LIST}`)
+    .option("--date <YYYY-MM-DD>", "when the answer came (default: today, or the reply's date)")
+    .option("--channel <channel>", `how it came: ${CHANNEL_LIST} (default: email)`)
+    .option("--from <who>", "the person who answered")
+    .option("--note <text>", "what they said, what was agreed")
+    .option("--from-eml <file>", "read a saved reply: date, sender, subject, and the letter it answers")
+    .option(
+      "--sent-by <channel>",
+      "record that the letter itself went by hand: web-form, letter (post), fax, …",
+    )
+    .option("--force", "record an answer although no letter was recorded as sent")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  outreach log ohchr --outcome acknowledged --note "Reference G/SO 214"
+  outreach log --from-eml ~/Downloads/reply.eml --outcome meeting
+  outreach log sr-executions --sent-by web-form --date 2012-07-26`,
+    )
+    .action(async (id: string | undefined, options: LogCliOptions) => {
+      const { log } = await import("./commands/log.js");
+      await log({ ...global(), ...options, ...(id ? { id } : {}) }, io());
+    });
+
+  program
+    .command("outstanding")
+    .description("contacts sent to with no answer yet, longest waiting first, with follow-ups due")
+    .addOption(campaignOption())
+    .option("--type <type>", "only this body type (repeatable)", collect)
+    .option("--tag <tag>", "only recipients with this tag (repeatable)", collect)
+    .option("--overdue", "only those waiting longer than the follow-up interval")
+    .option("--json", "print JSON")
+    .option("--csv", "print CSV")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  outreach outstanding --overdue\n  outreach outstanding --type embassy --csv",
+    )
+    .action(
+      async (options: {
+        campaign?: string;
+        type?: string[];
+        tag?: string[];
+        overdue?: boolean;
+        json?: boolean;
+        csv?: boolean;
+      }) => {
+        const { listOutstanding } = await import("./commands/outstanding.js");
+        await listOutstanding({ ...global(), ...options }, io());
+      },
+    );
+
+  program
+    .command("history")
+    .description("one recipient's timeline across campaigns: letters, failures, answers")
+    .argument("<id>", "the recipient id")
+    .option("--json", "print JSON")
+    .addHelpText("after", "\nExample:\n  outreach history osce-odihr")
+    .action(async (id: string, options: { json?: boolean }) => {
+      const { history } = await import("./commands/history.js");
+      history({ ...global(), ...options, id }, io());
+    });
+
+  program
+    .command("followup")
+    .description("send follow-ups to contacts whose answer is overdue, threaded under the original")
+    .argument("[ids...]", "only these recipients (default: every one whose follow-up is due)")
+    .addOption(campaignOption())
+    .option("-y, --yes", "send without asking (needed when not on a terminal)")
+    .option("-n, --dry-run", "show what would be sent; send and record nothing")
+    .option("--limit <n>", "send at most this many follow-ups in this run", (value) => Number(value))
+    .option("--rate <rate>", "at most this many per period, e.g. 20/minute")
+    .option("--to-self <address>", "a test: send every follow-up to this address, record nothing")
+    .option("--outbox", "write the follow-ups to outbox/ even when SMTP is configured")
+    .option("--json", "print the summary as JSON")
+    .addHelpText("after", "\nExamples:\n  outreach followup --dry-run\n  outreach followup --yes")
+    .action(async (ids: string[], options: SendCliOptions) => {
+      const { followup } = await import("./commands/followup.js");
+      await followup({ ...global(), ...options, ids }, io());
+    });
+
+  program
+    .command("export")
+    .description("the state of every campaign and recipient, as CSV or JSON, for a coalition spreadsheet")
+    .addOption(campaignOption())
+    .option("--format <format>", "csv or json (default: csv, or json for a .json file)")
+    .option("-o, --output <file>", "write to this file instead of the terminal")
+    .addHelpText("after", "\nExamples:\n  outreach export -o khorog.csv\n  outreach export --format json")
+    .action(async (options: { campaign?: string; format?: string; output?: string }) => {
+      const { exportState } = await import("./commands/export.js");
+      await exportState({ ...global(), ...options }, io());
+    });
+
   return program;
+}
+
+// The lists are written out here so that --help does not load the journal model.
+const OUTCOME_LIST =
+  "acknowledged, forwarded, clarification-requested, meeting, action-taken, public-statement, declined, auto-reply, bounced, closed";
+const CHANNEL_LIST = "email, letter, phone, meeting, web-form, fax, other";
+
+interface LogCliOptions {
+  campaign?: string;
+  outcome?: string;
+  date?: string;
+  channel?: string;
+  from?: string;
+  note?: string;
+  fromEml?: string;
+  sentBy?: string;
+  force?: boolean;
 }
 
 interface SendCliOptions {

@@ -24,6 +24,8 @@ export async function composeMessage(
     ...(spec.html === undefined ? {} : { html: spec.html }),
     attachments,
     headers: spec.headers,
+    ...(spec.inReplyTo ? { inReplyTo: spec.inReplyTo } : {}),
+    ...(spec.references?.length ? { references: spec.references } : {}),
     date: envelope.date,
     ...(envelope.messageId ? { messageId: envelope.messageId } : {}),
     disableFileAccess: true,

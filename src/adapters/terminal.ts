@@ -16,6 +16,8 @@ export interface IO {
   cwd: string;
   /** "Now", fixed by OUTREACH_NOW for tests and reproducible reports. */
   now: Date;
+  /** The time now, moving on from `now`: journal events and message dates use it. */
+  clock(): Date;
 }
 
 function colourLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
@@ -39,6 +41,8 @@ export function parseNow(env: NodeJS.ProcessEnv): Date {
 
 export function processIO(): IO {
   const env = process.env;
+  const now = parseNow(env);
+  const started = performance.now();
   return {
     stdout: process.stdout,
     stderr: process.stderr,
@@ -47,6 +51,7 @@ export function processIO(): IO {
     canPrompt: Boolean(process.stdin.isTTY && process.stdout.isTTY),
     env,
     cwd: process.cwd(),
-    now: parseNow(env),
+    now,
+    clock: () => new Date(now.getTime() + (performance.now() - started)),
   };
 }

@@ -1,7 +1,7 @@
 // `outreach check`: validate everything and render every selected letter; list every problem found.
 import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
-import { renderLetters } from "../core/letters.js";
+import { followupKind, renderLetters } from "../core/letters.js";
 import { pickCampaign } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
 import { type CampaignOptions, openLetterPlan } from "./context.js";
@@ -27,6 +27,18 @@ export async function check(options: CheckOptions, io: IO): Promise<CheckResult>
   for (const { prepared, selected } of campaigns) {
     const { letters, problems: renderProblems } = renderLetters(engine, prepared, selected);
     problems.push(...renderProblems);
+    if (prepared.campaign.followup.template && engine.hasLetter(prepared.campaign.followup.template)) {
+      // Follow-ups are rendered too, against a stand-in for the appeal, so their mistakes show up now.
+      const byId = new Map(letters.map((letter) => [letter.recipient.id, letter]));
+      const followups = renderLetters(engine, prepared, selected, (entry) =>
+        followupKind(prepared, 1, {
+          date: prepared.campaign.date ?? io.now.toISOString().slice(0, 10),
+          subject: byId.get(entry.recipient.id)?.subject ?? "",
+          messageIds: ["<appeal@example.invalid>"],
+        }),
+      );
+      problems.push(...followups.problems);
+    }
     const email = letters.filter((letter) => letter.message).length;
     summaries.push({
       id: prepared.campaign.id,

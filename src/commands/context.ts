@@ -1,13 +1,16 @@
 // What every campaign command starts with: find the folder, read it, plan its campaigns.
 import { loadCampaignFolder } from "../adapters/campaign-folder.js";
+import { readJournal } from "../adapters/journal-file.js";
 import { findCampaignFolder } from "../adapters/paths.js";
 import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import type { LetterEngine } from "../core/engine.js";
-import { type Plan, planCampaigns } from "../core/plan.js";
+import { deriveState } from "../core/journal.js";
+import { type Plan, pickCampaign, planCampaigns } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
 import { didYouMean } from "../core/suggest.js";
+import { trackCampaign } from "../core/tracking.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
 
 export interface FolderOptions {
@@ -104,4 +107,30 @@ export function openValidPlan(options: FolderOptions, io: IO): { root: string; p
   requireValid(plan.problems, io);
   saveCache();
   return { root, plan };
+}
+
+/** The journal read and derived for the campaigns a command reports on (the one named, or all). */
+export function openTracking(options: CampaignOptions, io: IO) {
+  const { root, plan } = openValidPlan(options, io);
+  const journal = readJournal(root);
+  if (journal.torn) {
+    io.stderr.write(
+      io.err.yellow(
+        `The journal's last line (${journal.torn.line}) is cut off; the next send sets it aside.\n`,
+      ),
+    );
+  }
+  const state = deriveState(journal.events);
+  const campaigns = options.campaign ? [pickCampaign(plan, options.campaign)] : plan.campaigns;
+  return {
+    root,
+    plan,
+    journal,
+    state,
+    campaigns: campaigns.map(({ prepared, selected }) => ({
+      campaign: prepared.campaign,
+      selected,
+      trackings: trackCampaign(state, prepared.campaign, selected, io.now),
+    })),
+  };
 }

@@ -51,7 +51,7 @@ export async function resolve(options: ResolveOptions, io: IO): Promise<Resolved
           const event: ResolvedEvent = {
             v: JOURNAL_VERSION,
             id: newEventId(),
-            at: io.now.toISOString(),
+            at: io.clock().toISOString(),
             campaign,
             recipient,
             type: "resolved",

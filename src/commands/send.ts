@@ -16,8 +16,8 @@ import {
   planSend,
   type Skipped,
 } from "../core/delivery.js";
-import { deriveState } from "../core/journal.js";
-import { type Letter, renderLetters } from "../core/letters.js";
+import { deriveState, type JournalState } from "../core/journal.js";
+import { type Letter, type PreparedCampaign, renderLetters } from "../core/letters.js";
 import { pickCampaign } from "../core/plan.js";
 import { DURATION_PATTERN, RATE_PATTERN } from "../core/schema.js";
 import type { Transport } from "../core/transport.js";
@@ -61,14 +61,14 @@ function senderDomain(address: string): string {
   return address.slice(address.lastIndexOf("@") + 1);
 }
 
-function describeSkips(skipped: Skipped[]): string {
+function describeSkips(skipped: Skipped[], noun: string, outbox: boolean): string {
   const lines = skipped
     .filter((skip) => skip.reason !== "already-sent" && skip.reason !== "limit")
     .map((skip) => `  ${skip.letter.recipient.id}: ${skip.detail}`);
   const alreadySent = skipped.filter((skip) => skip.reason === "already-sent").length;
   const overLimit = skipped.filter((skip) => skip.reason === "limit").length;
-  if (alreadySent) lines.push(`  ${plural(alreadySent, "letter")} already sent`);
-  if (overLimit) lines.push(`  ${plural(overLimit, "letter")} left for a later run (--limit)`);
+  if (alreadySent) lines.push(`  ${plural(alreadySent, noun)} already ${outbox ? "in the outbox" : "sent"}`);
+  if (overLimit) lines.push(`  ${plural(overLimit, noun)} left for a later run (--limit)`);
   return lines.join("\n");
 }
 
@@ -93,11 +93,31 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
   const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
   requireValid(plan.problems, io);
   const { prepared, selected } = pickCampaign(plan, options.campaign);
-  const { campaign, config } = prepared;
-  const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], campaign.id);
+  const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
   const { letters, problems } = renderLetters(engine, prepared, entries);
   requireValid(problems, io);
   saveCache();
+  return runDelivery(
+    { root, prepared, options, command: "send", noun: "letter", choose: () => ({ letters, skipped: [] }) },
+    io,
+  );
+}
+
+/** A send run: `send` for the appeal, `followup` for follow-ups. Everything but the choice of letters is shared. */
+export interface DeliveryRun {
+  root: string;
+  prepared: PreparedCampaign;
+  options: SendOptions;
+  command: string;
+  /** What one item is called in messages: "letter", "follow-up". */
+  noun: string;
+  /** Under the lock, from the journal: the letters to consider, and those left out up front with why. */
+  choose(state: JournalState): { letters: Letter[]; skipped: Skipped[] };
+}
+
+export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult> {
+  const { root, prepared, options } = run;
+  const { campaign, config } = prepared;
   if (options.limit !== undefined && (!Number.isInteger(options.limit) || options.limit < 1)) {
     throw new UserError("--limit must be a whole number of at least 1", { exitCode: EXIT.usage });
   }
@@ -110,7 +130,7 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
 
   const { chooseTransport } = await import("../adapters/transports/choose.js");
   // Decide who gets a letter while holding the lock, so that two runs can never both decide to send it.
-  const lock = options.dryRun || testAddress ? undefined : SendLock.acquire(root, "send");
+  const lock = options.dryRun || testAddress ? undefined : SendLock.acquire(root, run.command);
   try {
     const journal = readJournal(root);
     const torn = lock ? await repairJournal(root, journal) : undefined;
@@ -122,11 +142,13 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
       );
     }
     const state = deriveState(journal.events);
+    const { letters, skipped } = run.choose(state);
     const transport = await chooseTransport(root, config, io, { outbox: options.outbox });
     let sendPlan = planSend(letters, state, transport.kind, {
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       retryFailed: options.retryFailed ?? false,
     });
+    sendPlan.skipped.unshift(...skipped);
     if (testAddress) {
       const withEmail = letters.filter((letter) => letter.message);
       sendPlan = {
@@ -135,11 +157,11 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
       };
     }
     const header =
-      `Campaign ${campaign.id}: ${plural(sendPlan.toSend.length, "letter")} to send` +
+      `Campaign ${campaign.id}: ${plural(sendPlan.toSend.length, run.noun)} to send` +
       `${testAddress ? ` as a TEST to ${testAddress} (nothing is recorded as sent)` : ""}\n` +
       `  from ${formatAddress(sendPlan.toSend[0]?.message?.from ?? { name: config.sender.name, address: config.sender.email })}\n` +
       `  via  ${transport.description}${intervalMs ? `, at most ${rate}` : ""}\n`;
-    const skips = describeSkips(sendPlan.skipped);
+    const skips = describeSkips(sendPlan.skipped, run.noun, transport.kind === "outbox");
     io.stderr.write(`${header}${skips ? `Not sending:\n${skips}\n` : ""}`);
 
     const started = Date.now();
@@ -174,7 +196,7 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
           hint: "add --yes to send, or --dry-run to see what would go",
         });
       }
-      if (!(await confirm(io, `Send ${plural(sendPlan.toSend.length, "letter")} now?`))) {
+      if (!(await confirm(io, `Send ${plural(sendPlan.toSend.length, run.noun)} now?`))) {
         await transport.close();
         io.stderr.write("Nothing was sent.\n");
         throw new ExitError(EXIT.ok);
@@ -217,12 +239,12 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
           ...(mailbox
             ? {
                 keepCopy: (_letter: Letter, raw: Buffer) =>
-                  mailbox.append(raw, config.sender.email, new Date()),
+                  mailbox.append(raw, config.sender.email, io.clock()),
               }
             : {}),
           newMessageId: () => `<${randomUUID()}@${domain}>`,
           newEventId,
-          now: () => new Date(),
+          now: () => io.clock(),
           sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
           stopRequested: () => stopRequests > 0,
           onOutcome: (outcome, done, total) => io.stderr.write(`${progressLine(outcome, done, total, io)}\n`),

@@ -1,61 +1,86 @@
-// `outreach status`: one screen per campaign: selected, sent, failed, uncertain, still to send.
-import { readJournal } from "../adapters/journal-file.js";
+// `outreach status`: one screen per campaign: what went out, what came back, who is overdue, by body type.
 import { formatTable } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
-import { deriveState, getDelivery } from "../core/journal.js";
-import { pickCampaign } from "../core/plan.js";
-import { type CampaignOptions, openValidPlan } from "./context.js";
+import { getDelivery, OUTCOMES, type Outcome } from "../core/journal.js";
+import type { Tracking } from "../core/tracking.js";
+import { type CampaignOptions, openTracking } from "./context.js";
 
-export interface CampaignStatus {
-  campaign: string;
+interface Counts {
   selected: number;
   sent: number;
+  responded: number;
+  waiting: number;
+  overdue: number;
+}
+
+export interface CampaignStatus extends Counts {
+  campaign: string;
+  /** Of the letters sent, those that went by email and by hand. */
+  sent_by_email: number;
+  sent_by_hand: number;
   failed: number;
   uncertain: number;
   not_sent: number;
+  /** Recipients without email whose letter has not been recorded as delivered by hand. */
   other_channel: number;
   in_outbox: number;
+  bounced: number;
+  closed: number;
+  /** Responded (including closed) as a share of letters sent, 0 to 1. */
+  response_rate: number;
+  outcomes: Partial<Record<Outcome, number>>;
+  by_type: Record<string, Counts>;
   uncertain_ids: string[];
   failed_ids: string[];
 }
 
+function emptyCounts(): Counts {
+  return { selected: 0, sent: 0, responded: 0, waiting: 0, overdue: 0 };
+}
+
+function count(into: Counts, tracking: Tracking): void {
+  into.selected++;
+  if (tracking.appeal) into.sent++;
+  if (tracking.status === "responded" || tracking.status === "closed") into.responded++;
+  if (tracking.status === "waiting") into.waiting++;
+  if (tracking.overdue) into.overdue++;
+}
+
 export function status(options: CampaignOptions & { json?: boolean }, io: IO): CampaignStatus[] {
-  const { root, plan } = openValidPlan(options, io);
-  const campaigns = options.campaign ? [pickCampaign(plan, options.campaign)] : plan.campaigns;
-  const journal = readJournal(root);
-  if (journal.torn) {
-    io.stderr.write(
-      io.err.yellow(
-        `The journal's last line (${journal.torn.line}) is cut off; the next send sets it aside.\n`,
-      ),
-    );
-  }
-  const state = deriveState(journal.events);
-  const rows: CampaignStatus[] = campaigns.map(({ prepared, selected }) => {
-    const id = prepared.campaign.id;
+  const { state, campaigns } = openTracking(options, io);
+  const rows = campaigns.map(({ campaign, trackings }) => {
     const row: CampaignStatus = {
-      campaign: id,
-      selected: selected.length,
-      sent: 0,
+      campaign: campaign.id,
+      ...emptyCounts(),
+      sent_by_email: 0,
+      sent_by_hand: 0,
       failed: 0,
       uncertain: 0,
       not_sent: 0,
       other_channel: 0,
       in_outbox: 0,
+      bounced: 0,
+      closed: 0,
+      response_rate: 0,
+      outcomes: {},
+      by_type: {},
       uncertain_ids: [],
       failed_ids: [],
     };
-    for (const { recipient } of selected) {
-      if (getDelivery(state, "outbox", id, recipient.id)?.status === "sent") row.in_outbox++;
-      if (recipient.contacts.length === 0) {
-        row.other_channel++;
-        continue;
+    for (const tracking of trackings) {
+      const { recipient } = tracking.entry;
+      count(row, tracking);
+      const byType = row.by_type[recipient.type] ?? emptyCounts();
+      row.by_type[recipient.type] = byType;
+      count(byType, tracking);
+      if (getDelivery(state, "outbox", campaign.id, recipient.id)?.status === "sent") row.in_outbox++;
+      if (tracking.appeal) {
+        if (tracking.appeal.channel === "email") row.sent_by_email++;
+        else row.sent_by_hand++;
       }
-      const delivery = getDelivery(state, "smtp", id, recipient.id);
-      switch (delivery?.status) {
-        case "sent":
-          row.sent++;
-          break;
+      if (tracking.latest)
+        row.outcomes[tracking.latest.outcome] = (row.outcomes[tracking.latest.outcome] ?? 0) + 1;
+      switch (tracking.status) {
         case "failed":
           row.failed++;
           row.failed_ids.push(recipient.id);
@@ -64,43 +89,70 @@ export function status(options: CampaignOptions & { json?: boolean }, io: IO): C
           row.uncertain++;
           row.uncertain_ids.push(recipient.id);
           break;
-        default:
-          row.not_sent++;
+        case "bounced":
+          row.bounced++;
+          break;
+        case "closed":
+          row.closed++;
+          break;
+        case "not-sent":
+          if (recipient.contacts.length === 0) row.other_channel++;
+          else row.not_sent++;
+          break;
       }
     }
+    row.response_rate = row.sent === 0 ? 0 : row.responded / row.sent;
     return row;
   });
+
   if (options.json) {
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return rows;
   }
-  io.stdout.write(
-    formatTable(
-      ["CAMPAIGN", "SELECTED", "SENT", "FAILED", "UNCERTAIN", "NOT SENT", "OTHER CHANNEL", "IN OUTBOX"],
-      rows.map((row) =>
-        [
-          row.campaign,
-          row.selected,
-          row.sent,
-          row.failed,
-          row.uncertain,
-          row.not_sent,
-          row.other_channel,
-          row.in_outbox,
-        ].map(String),
-      ),
-      io.out,
-    ),
-  );
-  for (const row of rows) {
-    if (row.uncertain_ids.length) {
-      io.stdout.write(
-        io.out.yellow(`${row.campaign}: uncertain, needs your decision: ${row.uncertain_ids.join(", ")}\n`) +
-          "  outreach resolve ID --sent (it arrived) or --not-sent (send it again on the next run)\n",
-      );
-    }
-    if (row.failed_ids.length) io.stdout.write(`${row.campaign}: failed: ${row.failed_ids.join(", ")}\n`);
-  }
-  io.stdout.write("SENT counts letters sent through SMTP; IN OUTBOX counts .eml files written to outbox/.\n");
+  for (const row of rows) io.stdout.write(formatStatus(row, io));
   return rows;
+}
+
+function formatStatus(row: CampaignStatus, io: IO): string {
+  const lines: string[] = [];
+  lines.push(io.out.bold(`${row.campaign}: ${row.selected} recipients`));
+  const sent = [`sent ${row.sent}`];
+  if (row.sent_by_hand) sent.push(`(${row.sent_by_email} by email, ${row.sent_by_hand} by hand)`);
+  lines.push(
+    `  ${sent.join(" ")} · not sent ${row.not_sent} · need another channel ${row.other_channel} · failed ${row.failed} · uncertain ${row.uncertain}` +
+      (row.in_outbox ? ` · in outbox ${row.in_outbox}` : ""),
+  );
+  const percent = Math.round(row.response_rate * 100);
+  lines.push(
+    `  answered ${row.responded} of ${row.sent} (${percent}%) · waiting ${row.waiting}, ${row.overdue ? io.out.yellow(`overdue ${row.overdue}`) : "overdue 0"}` +
+      (row.bounced ? ` · bounced ${row.bounced}` : "") +
+      (row.closed ? ` · closed ${row.closed}` : ""),
+  );
+  const outcomes = OUTCOMES.filter((outcome) => row.outcomes[outcome]).map(
+    (outcome) => `${outcome} ${row.outcomes[outcome]}`,
+  );
+  if (outcomes.length) lines.push(`  answers: ${outcomes.join(", ")}`);
+  if (row.uncertain_ids.length) {
+    lines.push(io.out.yellow(`  uncertain, needs your decision: ${row.uncertain_ids.join(", ")}`));
+    lines.push("    outreach resolve ID --sent (it arrived) or --not-sent (send it again on the next run)");
+  }
+  if (row.failed_ids.length) lines.push(`  failed: ${row.failed_ids.join(", ")}`);
+  const types = Object.entries(row.by_type).sort(([a], [b]) => a.localeCompare(b));
+  const table = formatTable(
+    ["TYPE", "SELECTED", "SENT", "ANSWERED", "WAITING", "OVERDUE"],
+    types.map(([type, counts]) =>
+      [type, counts.selected, counts.sent, counts.responded, counts.waiting, counts.overdue].map(String),
+    ),
+    io.out,
+  );
+  lines.push(
+    ...table
+      .trimEnd()
+      .split("\n")
+      .map((line) => `  ${line}`),
+  );
+  if (row.in_outbox && row.sent === 0) {
+    lines.push("  (letters in outbox/ are not counted as sent: configure SMTP to send them, see the README)");
+  }
+  return `${lines.join("\n")}\n`;
 }

@@ -3,6 +3,7 @@
 // between the last two leaves an attempt without outcome, which later reads as "uncertain", never as
 // "not sent", so nothing is sent twice. All I/O comes in through `DeliveryDeps`.
 import {
+  APPEAL,
   type AttemptEvent,
   type Delivery,
   type FailedEvent,
@@ -11,6 +12,7 @@ import {
   type JournalEvent,
   type JournalState,
   reachedBy,
+  recipientKey,
   type SentEvent,
   type TransportKind,
   type UncertainEvent,
@@ -55,7 +57,19 @@ export function planSend(
       skipped.push({ letter, reason: "no-email", detail: `no email: deliver by ${via}` });
       continue;
     }
-    const delivery = getDelivery(state, transport, letter.campaign, recipient.id);
+    // A letter the user delivered by other means (and logged) counts as sent, whatever the transport.
+    const byHand = state.handDeliveries
+      .get(recipientKey(letter.campaign, recipient.id))
+      ?.find((event) => (event.stage ?? APPEAL) === letter.stage);
+    if (byHand) {
+      skipped.push({
+        letter,
+        reason: "already-sent",
+        detail: `already delivered by ${byHand.channel} on ${byHand.date} (logged by hand)`,
+      });
+      continue;
+    }
+    const delivery = getDelivery(state, transport, letter.campaign, recipient.id, letter.stage);
     const skip = skipFor(delivery, options.retryFailed ?? false);
     if (skip) {
       skipped.push({ letter, ...skip });
@@ -64,12 +78,16 @@ export function planSend(
     const addresses = [...letter.message.to, ...letter.message.cc].map((address) =>
       address.address.toLowerCase(),
     );
-    const other = addresses
-      .map((address) => ({
-        address,
-        by: reachedBy(state, transport, letter.campaign, address) ?? claimed.get(address),
-      }))
-      .find((found) => found.by !== undefined && found.by !== recipient.id);
+    // A follow-up goes to the addresses its appeal went to; only appeals must not reach one address twice.
+    const other =
+      letter.stage !== APPEAL
+        ? undefined
+        : addresses
+            .map((address) => ({
+              address,
+              by: reachedBy(state, transport, letter.campaign, address) ?? claimed.get(address),
+            }))
+            .find((found) => found.by !== undefined && found.by !== recipient.id);
     if (other) {
       skipped.push({
         letter,
@@ -228,6 +246,8 @@ export async function deliverLetters(
         cc: spec.cc.map((address) => address.address),
         subject: spec.subject,
         try: attemptNumber,
+        ...(letter.stage === APPEAL ? {} : { stage: letter.stage }),
+        ...(spec.inReplyTo ? { in_reply_to: spec.inReplyTo } : {}),
       };
       await record(attempt);
       result = await deps.transport.deliver({

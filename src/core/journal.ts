@@ -25,6 +25,10 @@ export interface AttemptEvent extends EventBase {
   subject: string;
   /** 1 for the first try of this message, 2 for its first retry, … */
   try: number;
+  /** Which letter of the campaign: absent for the appeal itself, "followup-1", "followup-2", … */
+  stage?: string;
+  /** The Message-IDs this letter answers (a follow-up is threaded under the appeal). */
+  in_reply_to?: string;
 }
 
 export interface SentEvent extends EventBase {
@@ -65,15 +69,91 @@ export interface ResolvedEvent extends EventBase {
   note?: string;
 }
 
-export type JournalEvent = AttemptEvent | SentEvent | FailedEvent | UncertainEvent | ResolvedEvent;
+/** What advocates record about an answer (PRODUCT.md's list; "no reply" is derived, never logged). */
+export const OUTCOMES = [
+  "acknowledged",
+  "forwarded",
+  "clarification-requested",
+  "meeting",
+  "action-taken",
+  "public-statement",
+  "declined",
+  "auto-reply",
+  "bounced",
+  "closed",
+] as const;
+export type Outcome = (typeof OUTCOMES)[number];
+
+export const OUTCOME_DESCRIPTIONS: Record<Outcome, string> = {
+  acknowledged: "they confirmed receipt",
+  forwarded: "forwarded or referred to another office",
+  "clarification-requested": "they asked for more information",
+  meeting: "they offered or held a meeting",
+  "action-taken": "they acted, privately",
+  "public-statement": "they spoke publicly",
+  declined: "declined, or not in their mandate",
+  "auto-reply": "an automatic reply (still waiting for a real one)",
+  bounced: "the letter bounced (the address does not work)",
+  closed: "nothing more to do for this contact",
+};
+
+export const CHANNELS = ["email", "letter", "phone", "meeting", "web-form", "fax", "other"] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** A response from a recipient, logged by the user. */
+export interface ResponseEvent extends EventBase {
+  type: "response";
+  outcome: Outcome;
+  /** The day the answer came, YYYY-MM-DD. */
+  date: string;
+  channel: Channel;
+  /** Who answered. */
+  from?: string;
+  note?: string;
+  /** The reply's own Message-ID, when it was read from a saved email. */
+  message_id?: string;
+  /** Our Message-ID it answers, when its headers name one. */
+  in_reply_to?: string;
+  subject?: string;
+}
+
+/** A letter delivered by hand: through a web form, by post or fax, in person. */
+export interface DeliveredEvent extends EventBase {
+  type: "delivered";
+  channel: Channel;
+  date: string;
+  stage?: string;
+  note?: string;
+}
+
+export type JournalEvent =
+  | AttemptEvent
+  | SentEvent
+  | FailedEvent
+  | UncertainEvent
+  | ResolvedEvent
+  | ResponseEvent
+  | DeliveredEvent;
 export type EventType = JournalEvent["type"];
-export const EVENT_TYPES: readonly EventType[] = ["attempt", "sent", "failed", "uncertain", "resolved"];
+export const EVENT_TYPES: readonly EventType[] = [
+  "attempt",
+  "sent",
+  "failed",
+  "uncertain",
+  "resolved",
+  "response",
+  "delivered",
+];
+
+export const APPEAL = "appeal";
 
 export type DeliveryStatus = "sent" | "uncertain" | "failed" | "not-sent";
 
 export interface Delivery {
   status: DeliveryStatus;
   transport: TransportKind;
+  /** "appeal", or "followup-1", "followup-2", … */
+  stage: string;
   campaign: string;
   recipient: string;
   /** The message that was sent, or the latest attempted. */
@@ -86,14 +166,29 @@ export interface Delivery {
   uncertainMessageIds: string[];
   /** Addresses this delivery reached or may have reached. */
   addresses: string[];
+  /** The subject of the message that was sent (or of the latest attempt). */
+  subject?: string;
 }
 
-export function deliveryKey(transport: TransportKind, campaign: string, recipient: string): string {
-  return `${transport}\u0000${campaign}\u0000${recipient}`;
+export function deliveryKey(
+  transport: TransportKind,
+  campaign: string,
+  recipient: string,
+  stage: string = APPEAL,
+): string {
+  return `${transport}\u0000${campaign}\u0000${recipient}\u0000${stage}`;
+}
+
+export function recipientKey(campaign: string, recipient: string): string {
+  return `${campaign}\u0000${recipient}`;
 }
 
 export interface JournalState {
   deliveries: Map<string, Delivery>;
+  /** Logged responses per campaign and recipient (recipientKey), oldest first. */
+  responses: Map<string, ResponseEvent[]>;
+  /** Letters delivered by hand per campaign and recipient (recipientKey), oldest first. */
+  handDeliveries: Map<string, DeliveredEvent[]>;
   /** Per transport and campaign: address → recipient id that reached (or may have reached) it; built on demand. */
   reached: Map<string, Map<string, string>>;
 }
@@ -102,10 +197,24 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
   const attemptsByKey = new Map<string, AttemptEvent[]>();
   const outcomes = new Map<string, SentEvent | FailedEvent | UncertainEvent>();
   const resolutions = new Map<string, ResolvedEvent>();
+  const responses = new Map<string, ResponseEvent[]>();
+  const handDeliveries = new Map<string, DeliveredEvent[]>();
+  const collect = <T extends JournalEvent>(map: Map<string, T[]>, event: T) => {
+    const key = recipientKey(event.campaign, event.recipient);
+    const list = map.get(key);
+    if (list) list.push(event);
+    else map.set(key, [event]);
+  };
   for (const event of events) {
     switch (event.type) {
+      case "response":
+        collect(responses, event);
+        break;
+      case "delivered":
+        collect(handDeliveries, event);
+        break;
       case "attempt": {
-        const key = deliveryKey(event.transport, event.campaign, event.recipient);
+        const key = deliveryKey(event.transport, event.campaign, event.recipient, event.stage);
         const list = attemptsByKey.get(key);
         if (list) list.push(event);
         else attemptsByKey.set(key, [event]);
@@ -135,6 +244,7 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
     const delivery: Delivery = {
       status: "not-sent",
       transport: first.transport,
+      stage: first.stage ?? APPEAL,
       campaign: first.campaign,
       recipient: first.recipient,
       attempts: attempts.length,
@@ -145,12 +255,16 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
     for (const attempt of attempts) {
       const outcome = outcomes.get(attempt.id);
       const resolution = resolutions.get(attempt.message_id);
-      delivery.messageId = attempt.message_id;
+      if (delivery.status !== "sent") {
+        delivery.messageId = attempt.message_id;
+        delivery.subject = attempt.subject;
+      }
       if (outcome?.type === "sent" || resolution?.outcome === "sent") {
         if (delivery.status !== "sent") {
           delivery.status = "sent";
           delivery.sentAt = outcome?.type === "sent" ? outcome.at : (resolution?.at ?? attempt.at);
           delivery.messageId = attempt.message_id;
+          delivery.subject = attempt.subject;
         }
         const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
         delivery.addresses.push(...addresses);
@@ -180,7 +294,12 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
     if (delivery.status === "sent" || delivery.status === "uncertain") delivery.uncertainMessageIds.sort();
     deliveries.set(key, delivery);
   }
-  return { deliveries, reached: new Map() };
+  // Oldest first by the day it happened, then by when it was recorded: the same order after any merge.
+  const byDate = (a: ResponseEvent | DeliveredEvent, b: ResponseEvent | DeliveredEvent) =>
+    a.date < b.date ? -1 : a.date > b.date ? 1 : a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1;
+  for (const list of responses.values()) list.sort(byDate);
+  for (const list of handDeliveries.values()) list.sort(byDate);
+  return { deliveries, responses, handDeliveries, reached: new Map() };
 }
 
 export function getDelivery(
@@ -188,8 +307,9 @@ export function getDelivery(
   transport: TransportKind,
   campaign: string,
   recipient: string,
+  stage: string = APPEAL,
 ): Delivery | undefined {
-  return state.deliveries.get(deliveryKey(transport, campaign, recipient));
+  return state.deliveries.get(deliveryKey(transport, campaign, recipient, stage));
 }
 
 /** The recipient id that already reached `address` in this campaign over this transport, if any. */

@@ -33,6 +33,9 @@ export interface MessageSpec {
   html?: string;
   attachments: AttachmentFile[];
   headers: Record<string, string>;
+  /** Threading for a follow-up: the Message-ID it answers, and every earlier one of the thread. */
+  inReplyTo?: string;
+  references?: string[];
 }
 
 export interface Letter {
@@ -45,6 +48,8 @@ export interface Letter {
   html?: string;
   /** Template files this letter was rendered from. */
   templates: string[];
+  /** "appeal", or "followup-1", "followup-2", … */
+  stage: string;
   /** The email, or undefined when the recipient has no email contact and needs another channel. */
   message?: MessageSpec;
 }
@@ -54,6 +59,8 @@ export interface PreparedCampaign {
   config: Config;
   index: number;
   subjects: Map<string, TemplateSource>;
+  /** Subjects for follow-ups, when the campaign sets them (followup.subject); otherwise "Re: " + the original. */
+  followupSubjects: Map<string, TemplateSource>;
   attachments: AttachmentFile[];
 }
 
@@ -94,46 +101,112 @@ export function prepareCampaign(
     });
   }
 
-  const subjects = new Map<string, TemplateSource>();
   const subjectAt = at(["subject"], "subject");
-  if (typeof campaign.subject === "string") {
-    subjects.set("", {
-      file: configFile,
-      text: campaign.subject,
-      startLine: subjectAt.line ?? 1,
-      field: `campaigns[${index}].subject`,
+  const subjects = subjectSources(
+    campaign.subject,
+    ["campaigns", index, "subject"],
+    `campaigns[${index}].subject`,
+    configFile,
+    locate,
+  );
+  if (
+    !subjects.has("") &&
+    !languageChain(config.defaults.language).some((language) => subjects.has(language))
+  ) {
+    problems.push({
+      ...subjectAt,
+      severity: "error",
+      message: `the subject has no entry for the default language "${config.defaults.language}"`,
+      hint: `add "${config.defaults.language}: …" under subject`,
     });
-  } else {
-    for (const [language, text] of Object.entries(campaign.subject)) {
-      const line = locate(["campaigns", index, "subject", language])?.line ?? subjectAt.line ?? 1;
-      subjects.set(language, {
-        file: configFile,
-        text,
-        startLine: line,
-        field: `campaigns[${index}].subject.${language}`,
-      });
-    }
-    if (!languageChain(config.defaults.language).some((language) => subjects.has(language))) {
-      problems.push({
-        ...subjectAt,
-        severity: "error",
-        message: `the subject has no entry for the default language "${config.defaults.language}"`,
-        hint: `add "${config.defaults.language}: …" under subject`,
-      });
-    }
   }
-  for (const source of subjects.values()) engine.inline(source);
+  const followupSubjects = campaign.followup.subject
+    ? subjectSources(
+        campaign.followup.subject,
+        ["campaigns", index, "followup", "subject"],
+        `campaigns[${index}].followup.subject`,
+        configFile,
+        locate,
+      )
+    : new Map<string, TemplateSource>();
+  for (const source of [...subjects.values(), ...followupSubjects.values()]) engine.inline(source);
   if (problems.length > 0) return { problems };
-  return { prepared: { campaign, config, index, subjects, attachments }, problems };
+  return { prepared: { campaign, config, index, subjects, followupSubjects, attachments }, problems };
 }
 
-function subjectFor(prepared: PreparedCampaign, language: string, defaultLanguage: string): TemplateSource {
-  const { subjects } = prepared;
+/** A subject written in outreach.yaml (one line, or one per language) as templates that know their line. */
+function subjectSources(
+  subject: string | Record<string, string>,
+  path: PropertyKey[],
+  field: string,
+  configFile: string,
+  locate: Locate,
+): Map<string, TemplateSource> {
+  const sources = new Map<string, TemplateSource>();
+  const startLine = locate(path)?.line ?? 1;
+  if (typeof subject === "string") {
+    sources.set("", { file: configFile, text: subject, startLine, field });
+    return sources;
+  }
+  for (const [language, text] of Object.entries(subject)) {
+    const line = locate([...path, language])?.line ?? startLine;
+    sources.set(language, { file: configFile, text, startLine: line, field: `${field}.${language}` });
+  }
+  return sources;
+}
+
+function subjectFor(
+  subjects: Map<string, TemplateSource>,
+  language: string,
+  defaultLanguage: string,
+): TemplateSource | undefined {
   for (const candidate of [...languageChain(language), ...languageChain(defaultLanguage), ""]) {
     const source = subjects.get(candidate);
     if (source) return source;
   }
-  return subjects.values().next().value as TemplateSource;
+  return subjects.values().next().value;
+}
+
+/** Which letter of the campaign to render: the appeal, or a follow-up threaded under earlier letters. */
+export interface LetterKind {
+  stage: string;
+  template: string;
+  subjects: Map<string, TemplateSource>;
+  /** The subject when `subjects` is empty. */
+  defaultSubject?: string;
+  /** More for the template to see (a follow-up sees `original` and `followup`). */
+  context?: Record<string, unknown>;
+  thread?: { inReplyTo: string; references: string[] };
+}
+
+export function appealKind(prepared: PreparedCampaign): LetterKind {
+  return { stage: "appeal", template: prepared.campaign.template, subjects: prepared.subjects };
+}
+
+/** What a follow-up knows of the letter it follows. */
+export interface OriginalLetter {
+  /** YYYY-MM-DD the appeal went out. */
+  date: string;
+  subject: string;
+  /** Message-IDs of the appeal and every follow-up since, oldest first. */
+  messageIds: string[];
+}
+
+export function followupKind(
+  prepared: PreparedCampaign,
+  number: number,
+  original: OriginalLetter,
+): LetterKind {
+  const template = prepared.campaign.followup.template ?? "";
+  const last = original.messageIds.at(-1);
+  return {
+    stage: `followup-${number}`,
+    template,
+    subjects: prepared.followupSubjects,
+    defaultSubject: /^re:/i.test(original.subject) ? original.subject : `Re: ${original.subject}`,
+    context: { original: { date: original.date, subject: original.subject }, followup: { number } },
+    ...(last ? { thread: { inReplyTo: last, references: original.messageIds } } : {}),
+  };
 }
 
 /** Renders one recipient's letter; throws TemplateError when a template fails for this recipient. */
@@ -141,12 +214,13 @@ export function renderLetter(
   engine: LetterEngine,
   prepared: PreparedCampaign,
   entry: RecipientEntry,
+  kind: LetterKind = appealKind(prepared),
 ): Letter {
   const { recipient } = entry;
   const { campaign, config } = prepared;
   const language = recipient.language ?? config.defaults.language;
-  const variant = engine.variant(campaign.template, language);
-  if (!variant) throw new TemplateError(`no template "${campaign.template}"`, "templates");
+  const variant = engine.variant(kind.template, language);
+  if (!variant) throw new TemplateError(`no template "${kind.template}"`, "templates");
   const contact = recipient.contacts.find((candidate) => !candidate.cc);
   const context = {
     recipient: { ...recipient, language },
@@ -155,9 +229,15 @@ export function renderLetter(
     campaign: { id: campaign.id, ...(campaign.date ? { date: campaign.date } : {}) },
     signatories: campaign.signatories,
     language,
+    ...kind.context,
   };
-  const subjectSource = subjectFor(prepared, language, config.defaults.language);
-  const subject = engine.render(subjectSource, false, context).trim();
+  const subjectSource = subjectFor(kind.subjects, language, config.defaults.language) ?? {
+    file: "outreach.yaml",
+    text: "",
+  };
+  const subject = (
+    kind.subjects.size > 0 ? engine.render(subjectSource, false, context) : (kind.defaultSubject ?? "")
+  ).trim();
   const badCharacter = describeForbiddenCharacter(subject, false);
   if (badCharacter || subject === "") {
     throw new TemplateError(
@@ -183,8 +263,15 @@ export function renderLetter(
     text: text ?? "",
     ...(html === undefined ? {} : { html }),
     templates,
+    stage: kind.stage,
   };
-  if (recipient.contacts.length > 0) letter.message = buildMessage(letter, prepared, config);
+  if (recipient.contacts.length > 0) {
+    letter.message = buildMessage(letter, prepared, config);
+    if (kind.thread) {
+      letter.message.inReplyTo = kind.thread.inReplyTo;
+      letter.message.references = kind.thread.references;
+    }
+  }
   return letter;
 }
 
@@ -222,16 +309,20 @@ export function renderLetters(
   engine: LetterEngine,
   prepared: PreparedCampaign,
   entries: readonly RecipientEntry[],
+  kindFor: (entry: RecipientEntry) => LetterKind = () => appealKind(prepared),
 ): RenderOutcome {
   const { config } = prepared;
   const letters: Letter[] = [];
   const failures = new Map<string, { problem: Problem; others: number }>();
   const fallbacks = new Map<string, { file: string; ids: string[] }>();
+  let template = prepared.campaign.template;
   for (const entry of entries) {
     try {
-      const letter = renderLetter(engine, prepared, entry);
+      const kind = kindFor(entry);
+      const letter = renderLetter(engine, prepared, entry, kind);
       letters.push(letter);
-      const variant = engine.variant(prepared.campaign.template, letter.language);
+      template = kind.template;
+      const variant = engine.variant(kind.template, letter.language);
       if (variant?.fellBack && !languageChain(config.defaults.language).includes(letter.language)) {
         const group = fallbacks.get(letter.language) ?? { file: letter.templates[0] ?? "templates", ids: [] };
         group.ids.push(letter.recipient.id);
@@ -261,8 +352,8 @@ export function renderLetters(
     problems.push({
       severity: "warning",
       file,
-      message: `no "${language}" variant of "${prepared.campaign.template}"; ${shown} get${ids.length === 1 ? "s" : ""} the default-language letter`,
-      hint: `add templates/${prepared.campaign.template}.${language}.txt.hbs`,
+      message: `no "${language}" variant of "${template}"; ${shown} get${ids.length === 1 ? "s" : ""} the default-language letter`,
+      hint: `add templates/${template}.${language}.txt.hbs`,
     });
   }
   return { letters, problems };

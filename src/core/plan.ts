@@ -57,7 +57,14 @@ export function planCampaigns(folder: FolderContents, now: Date, engine?: Letter
       if (recipientsComplete) problems.push(...selection.problems);
       const attachments = folder.attachments.get(campaign.id) ?? [];
       if (!engine) {
-        const prepared = { campaign, config, index, subjects: new Map(), attachments };
+        const prepared = {
+          campaign,
+          config,
+          index,
+          subjects: new Map(),
+          followupSubjects: new Map(),
+          attachments,
+        };
         campaigns.push({ prepared, selected: selection.selected });
         return;
       }

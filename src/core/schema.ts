@@ -160,6 +160,8 @@ export const campaignSchema = z.strictObject({
       after_days: z.int().min(1).max(365).default(14),
       max: z.int().min(0).max(10).default(2),
       template: z.string().optional(),
+      /** The follow-up's subject; without it, "Re: " and the appeal's subject. */
+      subject: z.union([line(), z.record(language(), line())]).optional(),
     })
     .default({ after_days: 14, max: 2 }),
 });

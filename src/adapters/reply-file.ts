@@ -1,0 +1,75 @@
+// Reads a saved reply (.eml) the way a mail client would, for `outreach log --from-eml`.
+import { readFileSync, statSync } from "node:fs";
+import PostalMime from "postal-mime";
+import { EXIT, UserError } from "../errors.js";
+
+const MAX_EML_BYTES = 50 * 1024 * 1024;
+
+export interface SavedReply {
+  /** YYYY-MM-DD from the Date header. */
+  date?: string;
+  from?: string;
+  subject?: string;
+  messageId?: string;
+  /** Every Message-ID named in In-Reply-To and References, nearest first. */
+  answers: string[];
+  autoReply: boolean;
+  bounce: boolean;
+}
+
+function messageIds(value: string | undefined): string[] {
+  return value ? [...value.matchAll(/<[^<>\s]+>/g)].map((match) => match[0]) : [];
+}
+
+export async function readReply(path: string, shown: string): Promise<SavedReply> {
+  let buffer: Buffer;
+  try {
+    if (statSync(path).size > MAX_EML_BYTES) throw new UserError(`${shown} is larger than 50 MB`);
+    buffer = readFileSync(path);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError(
+      `cannot read ${shown}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      {
+        exitCode: EXIT.usage,
+      },
+    );
+  }
+  // A message starts with header lines ("Name: value"); anything else is not a saved email.
+  const head = buffer.subarray(0, 2048).toString("latin1");
+  if (!/^(From [^\n]*\n)?[!-9;-~]+:[^\n]*\n/.test(head)) {
+    throw new UserError(`${shown} is not an email message: it does not start with mail headers`, {
+      hint: 'save the reply from your mail client as .eml ("Save as" or "Download message")',
+    });
+  }
+  const email = await PostalMime.parse(buffer);
+  const header = (name: string) => email.headers.find((entry) => entry.key === name)?.value;
+  if (!header("from") && !header("date") && !header("message-id")) {
+    throw new UserError(`${shown} is not an email message: it has no From, Date or Message-ID header`, {
+      hint: "save the reply from your mail client as .eml",
+    });
+  }
+  const date = email.date ? new Date(email.date) : undefined;
+  const from = email.from
+    ? email.from.name
+      ? `${email.from.name} <${email.from.address}>`
+      : email.from.address
+    : undefined;
+  const autoSubmitted = header("auto-submitted");
+  const contentType = header("content-type") ?? "";
+  return {
+    ...(date && !Number.isNaN(date.getTime()) ? { date: date.toISOString().slice(0, 10) } : {}),
+    ...(from ? { from } : {}),
+    ...(email.subject ? { subject: email.subject } : {}),
+    ...(email.messageId ? { messageId: email.messageId } : {}),
+    answers: [...messageIds(email.inReplyTo), ...messageIds(email.references).reverse()],
+    autoReply:
+      (autoSubmitted !== undefined && autoSubmitted.toLowerCase() !== "no") ||
+      header("x-autoreply") !== undefined ||
+      /auto_reply/i.test(header("precedence") ?? ""),
+    bounce:
+      /multipart\/report/i.test(contentType) && /delivery-status/i.test(contentType)
+        ? true
+        : /^(mailer-daemon|postmaster)@/i.test(email.from?.address ?? ""),
+  };
+}

@@ -1,0 +1,92 @@
+// `outreach export`: the derived state, one row per campaign and recipient, as CSV or JSON for a spreadsheet.
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { plural } from "../adapters/report.js";
+import type { IO } from "../adapters/terminal.js";
+import type { Tracking } from "../core/tracking.js";
+import { EXIT, UserError } from "../errors.js";
+import { type CampaignOptions, openTracking } from "./context.js";
+
+export interface ExportRow {
+  campaign: string;
+  id: string;
+  organisation: string;
+  type: string;
+  country: string;
+  language: string;
+  status: string;
+  outcome: string;
+  sent_on: string;
+  sent_by: string;
+  days_waiting: number | null;
+  overdue: boolean;
+  followups_sent: number;
+  next_followup_due: string;
+  answered_on: string;
+  answers: number;
+  answered_by: string;
+  last_note: string;
+  emails: string;
+}
+
+export function exportRow(tracking: Tracking, defaultLanguage: string): ExportRow {
+  const { recipient } = tracking.entry;
+  const last = tracking.responses.at(-1);
+  return {
+    campaign: tracking.campaign,
+    id: recipient.id,
+    organisation: recipient.organisation,
+    type: recipient.type,
+    country: recipient.country ?? "",
+    language: recipient.language ?? defaultLanguage,
+    status: tracking.status,
+    outcome: tracking.latest?.outcome ?? "",
+    sent_on: tracking.appeal?.at.slice(0, 10) ?? "",
+    sent_by: tracking.appeal?.channel ?? "",
+    days_waiting: tracking.daysWaiting ?? null,
+    overdue: tracking.overdue,
+    followups_sent: tracking.followupsSent,
+    next_followup_due: tracking.nextFollowupDue ?? "",
+    answered_on: tracking.latest?.date ?? "",
+    answers: tracking.responses.length,
+    answered_by: tracking.latest?.from ?? "",
+    last_note: last?.note ?? "",
+    emails: recipient.contacts.map((contact) => contact.email).join(" "),
+  };
+}
+
+export async function exportState(
+  options: CampaignOptions & { format?: string; output?: string },
+  io: IO,
+): Promise<ExportRow[]> {
+  const format = options.format ?? (options.output?.endsWith(".json") ? "json" : "csv");
+  if (format !== "csv" && format !== "json") {
+    throw new UserError(`--format must be csv or json, not "${format}"`, { exitCode: EXIT.usage });
+  }
+  const { plan, campaigns } = openTracking(options, io);
+  const language = plan.config?.defaults.language ?? "en";
+  const rows = campaigns.flatMap(({ trackings }) =>
+    trackings.map((tracking) => exportRow(tracking, language)),
+  );
+  let text: string;
+  if (format === "json") {
+    text = `${JSON.stringify(rows, null, 2)}\n`;
+  } else {
+    const { stringify } = await import("csv-stringify/sync");
+    // A cell starting with = + - @ would run as a formula in a spreadsheet: quote it as text.
+    text = stringify(rows, {
+      header: true,
+      cast: {
+        boolean: (value) => (value ? "yes" : "no"),
+        string: (value) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value),
+      },
+    });
+  }
+  if (options.output) {
+    writeFileSync(resolve(io.cwd, options.output), text);
+    io.stderr.write(`Wrote ${plural(rows.length, "row")} to ${options.output}\n`);
+  } else {
+    io.stdout.write(text);
+  }
+  return rows;
+}

@@ -1,0 +1,148 @@
+// `outreach history ID`: one recipient's timeline across campaigns: letters, failures, answers, decisions.
+import { readJournal } from "../adapters/journal-file.js";
+import type { IO } from "../adapters/terminal.js";
+import { APPEAL, type AttemptEvent, type JournalEvent } from "../core/journal.js";
+import { didYouMean } from "../core/suggest.js";
+import { EXIT, UserError } from "../errors.js";
+import { type FolderOptions, openValidPlan } from "./context.js";
+
+export interface HistoryItem {
+  at: string;
+  /** The day it happened: for logged answers and hand deliveries, the day the user gave. */
+  date: string;
+  campaign: string;
+  kind: "sent" | "failed" | "uncertain" | "no-outcome" | "resolved" | "delivered" | "response";
+  stage: string | null;
+  summary: string;
+  event: JournalEvent;
+}
+
+function stageName(stage: string | undefined): string {
+  if (!stage || stage === APPEAL) return "appeal";
+  return stage.replace("followup-", "follow-up ");
+}
+
+export function historyOf(events: readonly JournalEvent[], recipient: string): HistoryItem[] {
+  const attempts = new Map<string, AttemptEvent>();
+  const answered = new Set<string>();
+  const items: HistoryItem[] = [];
+  const item = (
+    event: JournalEvent,
+    kind: HistoryItem["kind"],
+    stage: string | undefined,
+    summary: string,
+    date?: string,
+  ) =>
+    items.push({
+      at: event.at,
+      date: date ?? event.at.slice(0, 10),
+      campaign: event.campaign,
+      kind,
+      stage: stage ?? null,
+      summary,
+      event,
+    });
+  for (const event of events) {
+    if (event.recipient !== recipient) continue;
+    switch (event.type) {
+      case "attempt":
+        attempts.set(event.id, event);
+        break;
+      case "sent": {
+        answered.add(event.attempt);
+        const attempt = attempts.get(event.attempt);
+        const transport = attempt?.transport === "outbox" ? "written to the outbox" : "sent by email";
+        item(
+          event,
+          "sent",
+          attempt?.stage,
+          `${stageName(attempt?.stage)} ${transport} to ${event.accepted.join(", ")} (${event.response})`,
+        );
+        break;
+      }
+      case "failed": {
+        answered.add(event.attempt);
+        const attempt = attempts.get(event.attempt);
+        item(
+          event,
+          "failed",
+          attempt?.stage,
+          `${stageName(attempt?.stage)} failed (${event.kind}): ${event.response}`,
+        );
+        break;
+      }
+      case "uncertain": {
+        answered.add(event.attempt);
+        const attempt = attempts.get(event.attempt);
+        item(event, "uncertain", attempt?.stage, `${stageName(attempt?.stage)} uncertain: ${event.reason}`);
+        break;
+      }
+      case "resolved":
+        item(
+          event,
+          "resolved",
+          undefined,
+          `decided: ${event.outcome === "sent" ? "it arrived" : "it did not arrive"}${event.note ? ` (${event.note})` : ""}`,
+        );
+        break;
+      case "delivered":
+        item(
+          event,
+          "delivered",
+          event.stage,
+          `${stageName(event.stage)} delivered by ${event.channel}${event.note ? `: ${event.note}` : ""}`,
+          event.date,
+        );
+        break;
+      case "response":
+        item(
+          event,
+          "response",
+          undefined,
+          `answer: ${event.outcome} by ${event.channel}${event.from ? ` from ${event.from}` : ""}${event.note ? ` — ${event.note}` : ""}`,
+          event.date,
+        );
+        break;
+    }
+  }
+  for (const attempt of attempts.values()) {
+    if (!answered.has(attempt.id)) {
+      item(
+        attempt,
+        "no-outcome",
+        attempt.stage,
+        `${stageName(attempt.stage)} handed over, no answer from the server recorded (uncertain)`,
+      );
+    }
+  }
+  return items.sort((a, b) =>
+    a.date < b.date ? -1 : a.date > b.date ? 1 : a.at < b.at ? -1 : a.at > b.at ? 1 : 0,
+  );
+}
+
+export function history(options: FolderOptions & { id: string; json?: boolean }, io: IO): HistoryItem[] {
+  const { root, plan } = openValidPlan(options, io);
+  const entry = plan.recipients.find((candidate) => candidate.recipient.id === options.id);
+  if (!entry) {
+    const suggestion = didYouMean(
+      options.id,
+      plan.recipients.map((candidate) => candidate.recipient.id),
+    );
+    throw new UserError(`no recipient with the id "${options.id}"`, {
+      exitCode: EXIT.usage,
+      hint: suggestion ? `did you mean "${suggestion}"?` : 'list them with "outreach recipients"',
+    });
+  }
+  const items = historyOf(readJournal(root).events, options.id);
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
+    return items;
+  }
+  const { recipient } = entry;
+  io.stdout.write(`${io.out.bold(`${recipient.id} · ${recipient.organisation}`)} (${recipient.type})\n`);
+  if (items.length === 0) io.stdout.write("Nothing has happened yet: no letter was sent or logged.\n");
+  for (const historyItem of items) {
+    io.stdout.write(`${historyItem.date}  ${historyItem.campaign}  ${historyItem.summary}\n`);
+  }
+  return items;
+}

@@ -1,0 +1,221 @@
+// `outreach log ID`: record what a recipient answered (or that a letter went by hand). Prompts for what is
+// missing on a terminal; otherwise every answer comes from flags.
+import { resolve as resolvePath } from "node:path";
+import { JournalWriter, newEventId, readJournal } from "../adapters/journal-file.js";
+import { askText, choose } from "../adapters/prompts.js";
+import type { IO } from "../adapters/terminal.js";
+import {
+  CHANNELS,
+  type Channel,
+  type DeliveredEvent,
+  deriveState,
+  getDelivery,
+  JOURNAL_VERSION,
+  OUTCOME_DESCRIPTIONS,
+  OUTCOMES,
+  type Outcome,
+  type ResponseEvent,
+} from "../core/journal.js";
+import { pickCampaign } from "../core/plan.js";
+import { dayOf, trackRecipient } from "../core/tracking.js";
+import { EXIT, UserError } from "../errors.js";
+import { type CampaignOptions, chooseRecipients, openValidPlan } from "./context.js";
+
+export interface LogOptions extends CampaignOptions {
+  id?: string;
+  outcome?: string;
+  date?: string;
+  channel?: string;
+  from?: string;
+  note?: string;
+  fromEml?: string;
+  sentBy?: string;
+  force?: boolean;
+}
+
+function parseChoice<T extends string>(value: string, allowed: readonly T[], what: string): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new UserError(`unknown ${what} "${value}"`, {
+    exitCode: EXIT.usage,
+    hint: `use one of: ${allowed.join(", ")}`,
+  });
+}
+
+export function parseDay(value: string, now: Date, what = "--date"): string {
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
+  if (!date || Number.isNaN(date.getTime()) || dayOf(date) !== value) {
+    throw new UserError(`${what} must be a date written YYYY-MM-DD, not "${value}"`, {
+      exitCode: EXIT.usage,
+    });
+  }
+  if (value > dayOf(now)) {
+    throw new UserError(`${what} ${value} is in the future (today is ${dayOf(now)})`, {
+      exitCode: EXIT.usage,
+    });
+  }
+  return value;
+}
+
+export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | DeliveredEvent> {
+  const { root, plan } = openValidPlan(options, io);
+  const journal = readJournal(root);
+  const state = deriveState(journal.events);
+  const reply = options.fromEml
+    ? await (await import("../adapters/reply-file.js")).readReply(
+        resolvePath(io.cwd, options.fromEml),
+        options.fromEml,
+      )
+    : undefined;
+
+  // A saved reply that names one of our messages says who answered, and in which campaign.
+  let linked: { campaign: string; recipient: string; messageId: string } | undefined;
+  if (reply) {
+    const ours = new Map<string, { campaign: string; recipient: string }>();
+    for (const event of journal.events) {
+      if (event.type === "attempt")
+        ours.set(event.message_id, { campaign: event.campaign, recipient: event.recipient });
+    }
+    for (const messageId of reply.answers) {
+      const found = ours.get(messageId);
+      if (found) {
+        linked = { ...found, messageId };
+        break;
+      }
+    }
+  }
+  const campaignId = options.campaign ?? linked?.campaign;
+  const { prepared, selected } = pickCampaign(plan, campaignId);
+  const campaign = prepared.campaign;
+  const id = options.id ?? linked?.recipient;
+  if (!id) {
+    throw new UserError(
+      reply
+        ? `${options.fromEml} does not answer any letter in the journal, so it is not clear who sent it`
+        : "say which recipient answered: outreach log ID",
+      {
+        exitCode: EXIT.usage,
+        hint: reply ? "give the recipient's id: outreach log ID --from-eml FILE" : undefined,
+      },
+    );
+  }
+  if (linked && (linked.recipient !== id || linked.campaign !== campaign.id)) {
+    throw new UserError(
+      `${options.fromEml} answers the letter to "${linked.recipient}" in ${linked.campaign}, not "${id}" in ${campaign.id}`,
+      { exitCode: EXIT.usage, hint: "leave out the id to use the one the reply names" },
+    );
+  }
+  const [entry] = chooseRecipients(selected, plan.recipients, [id], campaign.id);
+  if (!entry) throw new UserError(`no recipient "${id}"`, { exitCode: EXIT.usage });
+  const tracking = trackRecipient(state, campaign, entry, io.now);
+
+  const base = {
+    v: JOURNAL_VERSION,
+    id: newEventId(),
+    at: io.clock().toISOString(),
+    campaign: campaign.id,
+    recipient: entry.recipient.id,
+  };
+  let event: ResponseEvent | DeliveredEvent;
+  if (options.sentBy !== undefined) {
+    const channel = parseChoice<Channel>(options.sentBy, CHANNELS, "channel");
+    if (tracking.appeal) {
+      throw new UserError(
+        `the letter to "${entry.recipient.id}" was already sent on ${tracking.appeal.at.slice(0, 10)} (${tracking.appeal.channel})`,
+        { hint: "to record a follow-up, use outreach followup; to record an answer, use --outcome" },
+      );
+    }
+    event = {
+      ...base,
+      type: "delivered",
+      channel,
+      date: options.date ? parseDay(options.date, io.now) : dayOf(io.now),
+      ...(options.note ? { note: options.note } : {}),
+    };
+  } else {
+    const neverSent = !tracking.appeal && tracking.status !== "uncertain";
+    if (
+      neverSent &&
+      !options.force &&
+      getDelivery(state, "outbox", campaign.id, entry.recipient.id)?.status === "sent"
+    ) {
+      throw new UserError(
+        `the letter to "${entry.recipient.id}" was only written to the outbox (outbox/${campaign.id}/${entry.recipient.id}.eml), not sent`,
+        {
+          hint: `if you sent that file yourself, record it first: outreach log ${entry.recipient.id} --sent-by email --date YYYY-MM-DD`,
+        },
+      );
+    }
+    if (neverSent && !options.force) {
+      throw new UserError(
+        `no letter to "${entry.recipient.id}" in ${campaign.id} was sent, so there is nothing to answer`,
+        {
+          hint: `if it went another way, record that first: outreach log ${entry.recipient.id} --sent-by web-form (or post, fax…); or record the answer anyway with --force`,
+        },
+      );
+    }
+    const outcome = await askOutcome(options, reply, io);
+    const channel = options.channel
+      ? parseChoice<Channel>(options.channel, CHANNELS, "channel")
+      : reply
+        ? "email"
+        : io.canPrompt
+          ? await choose<Channel>(
+              io,
+              "How did the answer come?",
+              CHANNELS.map((value) => ({ value })),
+            )
+          : "email";
+    const note =
+      options.note ?? (io.canPrompt && !reply ? await askText(io, "A note (optional):") : undefined);
+    const date = options.date ? parseDay(options.date, io.now) : (reply?.date ?? dayOf(io.now));
+    if (date > dayOf(io.now)) {
+      throw new UserError(`the reply is dated ${date}, which is in the future`, { exitCode: EXIT.usage });
+    }
+    event = {
+      ...base,
+      type: "response",
+      outcome,
+      date,
+      channel,
+      ...((options.from ?? reply?.from) ? { from: options.from ?? reply?.from } : {}),
+      ...(note ? { note } : {}),
+      ...(reply?.messageId ? { message_id: reply.messageId } : {}),
+      ...(linked ? { in_reply_to: linked.messageId } : {}),
+      ...(reply?.subject ? { subject: reply.subject } : {}),
+    } as ResponseEvent;
+  }
+
+  const writer = await JournalWriter.open(root);
+  try {
+    await writer.append(event);
+  } finally {
+    await writer.close();
+  }
+  io.stdout.write(
+    event.type === "delivered"
+      ? `Recorded: the letter to ${entry.recipient.id} went by ${event.channel} on ${event.date}.\n`
+      : `Recorded: ${entry.recipient.id} ${event.outcome} on ${event.date} by ${event.channel}${event.from ? ` (from ${event.from})` : ""}${linked ? ", answering our letter" : ""}.\n`,
+  );
+  return event;
+}
+
+async function askOutcome(
+  options: LogOptions,
+  reply: { autoReply: boolean; bounce: boolean } | undefined,
+  io: IO,
+): Promise<Outcome> {
+  if (options.outcome) return parseChoice<Outcome>(options.outcome, OUTCOMES, "outcome");
+  if (reply?.bounce) return "bounced";
+  if (reply?.autoReply) return "auto-reply";
+  if (!io.canPrompt) {
+    throw new UserError("say what the answer was with --outcome", {
+      exitCode: EXIT.usage,
+      hint: `one of: ${OUTCOMES.join(", ")}`,
+    });
+  }
+  return choose<Outcome>(
+    io,
+    "What was the answer?",
+    OUTCOMES.map((value) => ({ value, description: OUTCOME_DESCRIPTIONS[value] })),
+  );
+}

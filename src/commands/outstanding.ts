@@ -1,0 +1,107 @@
+// `outreach outstanding`: who has not answered yet, those waiting longest first, and when to chase them.
+import { formatTable, plural } from "../adapters/report.js";
+import type { IO } from "../adapters/terminal.js";
+import type { Tracking } from "../core/tracking.js";
+import { outstanding as waiting } from "../core/tracking.js";
+import { type CampaignOptions, openTracking } from "./context.js";
+
+export interface OutstandingOptions extends CampaignOptions {
+  type?: string[];
+  tag?: string[];
+  overdue?: boolean;
+  json?: boolean;
+  csv?: boolean;
+}
+
+export interface OutstandingRow {
+  campaign: string;
+  id: string;
+  organisation: string;
+  type: string;
+  channel: string;
+  sent_on: string;
+  days_waiting: number;
+  overdue: boolean;
+  followups_sent: number;
+  next_followup_due: string | null;
+}
+
+export function outstandingRow(tracking: Tracking): OutstandingRow {
+  const { recipient } = tracking.entry;
+  return {
+    campaign: tracking.campaign,
+    id: recipient.id,
+    organisation: recipient.organisation,
+    type: recipient.type,
+    channel: tracking.appeal?.channel ?? "",
+    sent_on: tracking.appeal?.at.slice(0, 10) ?? "",
+    days_waiting: tracking.daysWaiting ?? 0,
+    overdue: tracking.overdue,
+    followups_sent: tracking.followupsSent,
+    next_followup_due: tracking.nextFollowupDue ?? null,
+  };
+}
+
+export async function listOutstanding(options: OutstandingOptions, io: IO): Promise<OutstandingRow[]> {
+  const { campaigns } = openTracking(options, io);
+  const rows = campaigns
+    .flatMap(({ trackings }) => waiting(trackings))
+    .filter(({ entry }) => !options.type?.length || options.type.includes(entry.recipient.type))
+    .filter(
+      ({ entry }) => !options.tag?.length || options.tag.some((tag) => entry.recipient.tags.includes(tag)),
+    )
+    .filter((tracking) => !options.overdue || tracking.overdue)
+    .sort((a, b) => (b.daysWaiting ?? 0) - (a.daysWaiting ?? 0))
+    .map(outstandingRow);
+
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return rows;
+  }
+  if (options.csv) {
+    const { stringify } = await import("csv-stringify/sync");
+    io.stdout.write(stringify(rows, { header: true }));
+    return rows;
+  }
+  if (rows.length === 0) {
+    io.stdout.write(options.overdue ? "No one is overdue.\n" : "No one is waiting for an answer.\n");
+    return rows;
+  }
+  const today = io.now.toISOString().slice(0, 10);
+  const several = campaigns.length > 1;
+  const table = rows.map((row) => [
+    ...(several ? [row.campaign] : []),
+    row.id,
+    row.type,
+    row.channel,
+    row.sent_on,
+    row.overdue ? io.out.yellow(String(row.days_waiting).padStart(4)) : String(row.days_waiting).padStart(4),
+    String(row.followups_sent),
+    row.next_followup_due === null
+      ? "no more"
+      : row.next_followup_due <= today
+        ? "due now"
+        : row.next_followup_due,
+    row.organisation,
+  ]);
+  io.stdout.write(
+    formatTable(
+      [
+        ...(several ? ["CAMPAIGN"] : []),
+        "ID",
+        "TYPE",
+        "CHANNEL",
+        "SENT",
+        "DAYS",
+        "FOLLOW-UPS",
+        "NEXT",
+        "ORGANISATION",
+      ],
+      table,
+      io.out,
+    ),
+  );
+  const overdue = rows.filter((row) => row.overdue).length;
+  io.stderr.write(`${plural(rows.length, "contact")} waiting for an answer, ${overdue} overdue\n`);
+  return rows;
+}
