@@ -95,6 +95,13 @@ const cases = [
     before: freshJournal(big),
   },
   { name: "status, journal of 100,000 events", size: 100_000, args: ["status"], cwd: tracked, budgetMs: 500 },
+  {
+    name: "outstanding, journal of 100,000 events",
+    size: 100_000,
+    args: ["outstanding"],
+    cwd: tracked,
+    budgetMs: 500,
+  },
 ];
 
 const rows = [];

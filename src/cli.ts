@@ -162,6 +162,7 @@ Examples:
       "--sent-by <channel>",
       "record that the letter itself went by hand: web-form, letter (post), fax, …",
     )
+    .option("--followup", "with --sent-by: what went by hand was a follow-up")
     .option("--force", "record an answer although no letter was recorded as sent")
     .addHelpText(
       "after",
@@ -261,6 +262,7 @@ interface LogCliOptions {
   note?: string;
   fromEml?: string;
   sentBy?: string;
+  followup?: boolean;
   force?: boolean;
 }
 

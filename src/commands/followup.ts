@@ -52,7 +52,7 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
             skipped.push({
               letter: placeholder(entry, campaign.id),
               reason: "no-email",
-              detail: `follow-up due, but the letter went by ${channel}: follow up the same way, then outreach log ${entry.recipient.id} --sent-by …`,
+              detail: `follow-up due, but the letter went by ${channel}: follow up the same way, then outreach log ${entry.recipient.id} --sent-by ${channel} --followup`,
             });
             continue;
           }

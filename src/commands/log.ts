@@ -30,6 +30,8 @@ export interface LogOptions extends CampaignOptions {
   note?: string;
   fromEml?: string;
   sentBy?: string;
+  /** With --sent-by: what went by hand was a follow-up, not the letter itself. */
+  followup?: boolean;
   force?: boolean;
 }
 
@@ -118,16 +120,27 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
   let event: ResponseEvent | DeliveredEvent;
   if (options.sentBy !== undefined) {
     const channel = parseChoice<Channel>(options.sentBy, CHANNELS, "channel");
-    if (tracking.appeal) {
+    if (tracking.appeal && !options.followup) {
       throw new UserError(
         `the letter to "${entry.recipient.id}" was already sent on ${tracking.appeal.at.slice(0, 10)} (${tracking.appeal.channel})`,
-        { hint: "to record a follow-up, use outreach followup; to record an answer, use --outcome" },
+        {
+          hint: "to record a follow-up that went by hand, add --followup; to record an answer, use --outcome",
+        },
+      );
+    }
+    if (options.followup && !tracking.appeal) {
+      throw new UserError(
+        `no letter to "${entry.recipient.id}" was sent yet, so there is nothing to follow up`,
+        {
+          hint: `record the letter itself first: outreach log ${entry.recipient.id} --sent-by ${channel}`,
+        },
       );
     }
     event = {
       ...base,
       type: "delivered",
       channel,
+      ...(options.followup ? { stage: `followup-${tracking.followupsSent + 1}` } : {}),
       date: options.date ? parseDay(options.date, io.now) : dayOf(io.now),
       ...(options.note ? { note: options.note } : {}),
     };
@@ -193,7 +206,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
   }
   io.stdout.write(
     event.type === "delivered"
-      ? `Recorded: the letter to ${entry.recipient.id} went by ${event.channel} on ${event.date}.\n`
+      ? `Recorded: the ${event.stage ? event.stage.replace("followup-", "follow-up ") : "letter"} to ${entry.recipient.id} went by ${event.channel} on ${event.date}.\n`
       : `Recorded: ${entry.recipient.id} ${event.outcome} on ${event.date} by ${event.channel}${event.from ? ` (from ${event.from})` : ""}${linked ? ", answering our letter" : ""}.\n`,
   );
   return event;
