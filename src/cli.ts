@@ -1,6 +1,12 @@
 // The command line: declares commands and options, and loads each command only when it runs.
 import { Command, Option } from "commander";
 import type { IO } from "./adapters/terminal.js";
+import type { LogOptions } from "./commands/log.js";
+import type { SendOptions } from "./commands/send.js";
+
+// Type imports only: the commands themselves load when they run.
+type LogCliOptions = Omit<LogOptions, "id" | "dir">;
+type SendCliOptions = Omit<SendOptions, "ids" | "dir">;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -252,28 +258,3 @@ Examples:
 const OUTCOME_LIST =
   "acknowledged, forwarded, clarification-requested, meeting, action-taken, public-statement, declined, auto-reply, bounced, closed";
 const CHANNEL_LIST = "email, letter, phone, meeting, web-form, fax, other";
-
-interface LogCliOptions {
-  campaign?: string;
-  outcome?: string;
-  date?: string;
-  channel?: string;
-  from?: string;
-  note?: string;
-  fromEml?: string;
-  sentBy?: string;
-  followup?: boolean;
-  force?: boolean;
-}
-
-interface SendCliOptions {
-  campaign?: string;
-  yes?: boolean;
-  dryRun?: boolean;
-  limit?: number;
-  rate?: string;
-  toSelf?: string;
-  outbox?: boolean;
-  retryFailed?: boolean;
-  json?: boolean;
-}

@@ -5,9 +5,7 @@ import { composeMessage } from "../adapters/mime.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import type { Address, Letter } from "../core/letters.js";
-import { renderLetters } from "../core/letters.js";
-import { pickCampaign } from "../core/plan.js";
-import { type CampaignOptions, chooseRecipients, openLetterPlan, requireValid } from "./context.js";
+import { type CampaignOptions, renderCampaign } from "./context.js";
 
 export interface PreviewOptions extends CampaignOptions {
   ids?: string[];
@@ -54,13 +52,7 @@ export function formatLetter(letter: Letter): string {
 }
 
 export async function preview(options: PreviewOptions, io: IO): Promise<Letter[]> {
-  const { plan, engine, saveCache } = await openLetterPlan(options, io);
-  requireValid(plan.problems, io);
-  const { prepared, selected } = pickCampaign(plan, options.campaign);
-  const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
-  const { letters, problems } = renderLetters(engine, prepared, entries);
-  requireValid(problems, io);
-  saveCache();
+  const { prepared, letters } = await renderCampaign(options, io);
 
   if (options.out !== undefined) {
     const folder = resolve(io.cwd, options.out);

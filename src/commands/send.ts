@@ -17,12 +17,11 @@ import {
   type Skipped,
 } from "../core/delivery.js";
 import { deriveState, type JournalState } from "../core/journal.js";
-import { type Letter, type PreparedCampaign, renderLetters } from "../core/letters.js";
-import { pickCampaign } from "../core/plan.js";
+import type { Letter, PreparedCampaign } from "../core/letters.js";
 import { DURATION_PATTERN, RATE_PATTERN } from "../core/schema.js";
 import type { Transport } from "../core/transport.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
-import { type CampaignOptions, chooseRecipients, openLetterPlan, requireValid } from "./context.js";
+import { type CampaignOptions, renderCampaign } from "./context.js";
 import { formatAddress } from "./preview.js";
 
 export interface SendOptions extends CampaignOptions {
@@ -90,13 +89,7 @@ export interface SendResult {
 }
 
 export async function send(options: SendOptions, io: IO): Promise<SendResult> {
-  const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
-  requireValid(plan.problems, io);
-  const { prepared, selected } = pickCampaign(plan, options.campaign);
-  const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
-  const { letters, problems } = renderLetters(engine, prepared, entries);
-  requireValid(problems, io);
-  saveCache();
+  const { root, prepared, letters } = await renderCampaign(options, io);
   return runDelivery(
     { root, prepared, options, command: "send", noun: "letter", choose: () => ({ letters, skipped: [] }) },
     io,
