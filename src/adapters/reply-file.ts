@@ -4,6 +4,7 @@ import PostalMime from "postal-mime";
 import { EXIT, UserError } from "../errors.js";
 
 const MAX_EML_BYTES = 50 * 1024 * 1024;
+const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 export interface SavedReply {
   /** YYYY-MM-DD from the Date header. */
@@ -50,6 +51,15 @@ export async function readReply(path: string, shown: string): Promise<SavedReply
     });
   }
   const date = email.date ? new Date(email.date) : undefined;
+  // The day the sender wrote it, in the sender's own time zone, as the Date header says it.
+  const written = /(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\s+(\d{4})/i.exec(
+    header("date") ?? "",
+  );
+  const day = written
+    ? `${written[3]}-${String(MONTHS.indexOf((written[2] ?? "").slice(0, 3).toLowerCase()) + 1).padStart(2, "0")}-${String(written[1]).padStart(2, "0")}`
+    : date && !Number.isNaN(date.getTime())
+      ? date.toISOString().slice(0, 10)
+      : undefined;
   const from = email.from
     ? email.from.name
       ? `${email.from.name} <${email.from.address}>`
@@ -58,7 +68,7 @@ export async function readReply(path: string, shown: string): Promise<SavedReply
   const autoSubmitted = header("auto-submitted");
   const contentType = header("content-type") ?? "";
   return {
-    ...(date && !Number.isNaN(date.getTime()) ? { date: date.toISOString().slice(0, 10) } : {}),
+    ...(day ? { date: day } : {}),
     ...(from ? { from } : {}),
     ...(email.subject ? { subject: email.subject } : {}),
     ...(email.messageId ? { messageId: email.messageId } : {}),

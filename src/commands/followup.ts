@@ -47,12 +47,14 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
             continue;
           }
           if (!byEmail || entry.recipient.contacts.length === 0) {
-            const channel =
-              sentLetters.find((letter) => letter.channel !== "email")?.channel ?? "another channel";
+            // A letter outreach did not send itself has no Message-ID to thread under.
+            const byHand = sentLetters.find((letter) => letter.channel !== "email" || !letter.messageId);
+            const channel = byHand?.channel ?? "email";
+            const how = channel === "email" ? "was emailed from your own mail client" : `went by ${channel}`;
             skipped.push({
               letter: placeholder(entry, campaign.id),
               reason: "no-email",
-              detail: `follow-up due, but the letter went by ${channel}: follow up the same way, then outreach log ${entry.recipient.id} --sent-by ${channel} --followup`,
+              detail: `follow-up due, but the letter ${how}: follow up the same way, then outreach log ${entry.recipient.id} --sent-by ${channel} --followup`,
             });
             continue;
           }
@@ -67,8 +69,9 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
           });
         }
         if (due.length === 0 && notDue.length > 0) {
+          const next = `${notDue.slice(0, 5).join(", ")}${notDue.length > 5 ? ", …" : ""}`;
           io.stderr.write(
-            `No follow-up is due yet. Next: ${notDue.slice(0, 5).join(", ")}${notDue.length > 5 ? ", …" : ""}\n`,
+            `${skipped.length ? "No follow-up is due by email" : "No follow-up is due yet"}. Next: ${next}\n`,
           );
         }
         const kinds = new Map(due.map(({ entry, kind }) => [entry, kind]));

@@ -184,6 +184,13 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
     if (date > dayOf(io.now)) {
       throw new UserError(`the reply is dated ${date}, which is in the future`, { exitCode: EXIT.usage });
     }
+    const sentOn = tracking.appeal?.at.slice(0, 10);
+    if (sentOn && date < sentOn && !options.force) {
+      throw new UserError(`${date} is before the letter was sent (${sentOn})`, {
+        exitCode: EXIT.usage,
+        hint: "check the date; if the answer really came first, add --force",
+      });
+    }
     event = {
       ...base,
       type: "response",

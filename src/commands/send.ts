@@ -1,7 +1,7 @@
 // `outreach send`: the campaign's letters, exactly as previewed, to the outbox or an SMTP server. The journal
 // is written before and after every hand-off; a second run sends only what has not gone yet.
 import { randomUUID } from "node:crypto";
-import { newEventId, readJournal, repairJournal } from "../adapters/journal-file.js";
+import { JournalWriter, newEventId, readJournal, repairJournal } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
 import { composeMessage } from "../adapters/mime.js";
 import { confirm } from "../adapters/prompts.js";
@@ -157,7 +157,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     const skips = describeSkips(sendPlan.skipped, run.noun, transport.kind === "outbox");
     io.stderr.write(`${header}${skips ? `Not sending:\n${skips}\n` : ""}`);
 
-    const started = Date.now();
+    let started = Date.now();
     const result = (report?: DeliveryReport): SendResult =>
       summarise(campaign.id, transport, options, sendPlan.skipped, report, started);
 
@@ -196,7 +196,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       }
     }
 
-    const { JournalWriter } = await import("../adapters/journal-file.js");
+    started = Date.now(); // the time spent answering the question is not sending time
     const writer = testAddress
       ? undefined
       : await JournalWriter.open(root, { durable: io.env.OUTREACH_UNSAFE_NO_FSYNC !== "1" });
