@@ -1,4 +1,5 @@
 // The command line: declares commands and options, and loads each command only when it runs.
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import type { IO } from "./adapters/terminal.js";
 import type { LogOptions } from "./commands/log.js";
@@ -10,17 +11,25 @@ type SendCliOptions = Omit<SendOptions, "ids" | "dir">;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+function packageVersion(): string {
+  return (
+    JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
+  ).version;
+}
+
 export function buildProgram(io: () => IO): Command {
   const program = new Command("outreach")
     .description(
       "Send one appeal to many institutions, each in its own words, and keep track of who answered.",
     )
-    .version(process.env.npm_package_version ?? "0.1.0", "-V, --version")
+    .version(packageVersion(), "-V, --version")
     .option(
       "-d, --dir <path>",
       "the campaign folder (default: this folder or the nearest parent with outreach.yaml)",
     )
     .showSuggestionAfterError()
+    // Before any command is declared, so that every command inherits it: usage errors reach index.ts.
+    .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) })
     .addHelpText(
       "after",
@@ -105,6 +114,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     )
     .option("--outbox", "write the letters to outbox/ even when SMTP is configured")
     .option("--retry-failed", "also send again the letters a server refused permanently before")
+    .option("--include-outbox", "also send by SMTP the letters written to outbox/ earlier")
     .option("--json", "print the summary as JSON")
     .addHelpText(
       "after",
@@ -232,6 +242,8 @@ Examples:
     .option("--rate <rate>", "at most this many per period, e.g. 20/minute")
     .option("--to-self <address>", "a test: send every follow-up to this address, record nothing")
     .option("--outbox", "write the follow-ups to outbox/ even when SMTP is configured")
+    .option("--retry-failed", "also send again the follow-ups a server refused permanently before")
+    .option("--include-outbox", "also send by SMTP the follow-ups written to outbox/ earlier")
     .option("--json", "print the summary as JSON")
     .addHelpText("after", "\nExamples:\n  outreach followup --dry-run\n  outreach followup --yes")
     .action(async (ids: string[], options: SendCliOptions) => {

@@ -8,13 +8,16 @@ async function main(argv: string[]): Promise<void> {
     if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
     throw error;
   });
+  // Progress and warnings are a courtesy: a closed stderr must not stop a send half way.
+  process.stderr.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+  });
   const { processIO } = await import("./adapters/terminal.js");
   let io: ReturnType<typeof processIO> | undefined;
   const program = buildProgram(() => {
     io ??= processIO();
     return io;
   });
-  program.exitOverride();
   try {
     await program.parseAsync(argv);
   } catch (error) {

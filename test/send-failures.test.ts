@@ -827,12 +827,13 @@ describe("send: a team's journals in git", () => {
     expect(git("ls-files")).toContain(".outreach/journal.jsonl");
     git("branch", "bob");
 
-    const alice = await send(folder, server, ["un-special-rapporteur"]);
+    // The letters were in the outbox first: sending them by SMTP is an explicit decision.
+    const alice = await send(folder, server, ["--include-outbox", "un-special-rapporteur"]);
     expectExit(alice, 0);
     git("commit", "-q", "-am", "alice writes to the UN");
 
     git("checkout", "-q", "bob");
-    const bob = await send(folder, server, ["example-ngo"]);
+    const bob = await send(folder, server, ["--include-outbox", "example-ngo"]);
     expectExit(bob, 0);
     git("commit", "-q", "-am", "bob writes to the NGO");
 

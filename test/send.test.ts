@@ -224,12 +224,21 @@ describe("send to the outbox (no SMTP configured)", () => {
     ]);
   });
 
-  it("letters written to the outbox still go out when SMTP is configured later", async () => {
+  it("letters already in the outbox wait for a decision before SMTP sends them, then go with --include-outbox", async () => {
     const folder = campaign();
     await run(["send", "--yes"], { cwd: folder });
     const server = await sink();
-    const result = await run(["send", "--yes"], { cwd: folder, env: { OUTREACH_SMTP_URL: server.url } });
-    expect(result.exitCode).toBe(0);
-    expect(server.received).toHaveLength(2);
+    const env = { OUTREACH_SMTP_URL: server.url };
+    const held = await run(["send", "--yes"], { cwd: folder, env });
+    expect(held.exitCode).toBe(3);
+    expect(held.stderr).toContain(
+      "un-special-rapporteur: written to the outbox earlier: if you sent that file yourself, record it (outreach log un-special-rapporteur --sent-by email); to send it now, add --include-outbox",
+    );
+    expect(server.received).toHaveLength(0);
+    const logged = await run(["log", "example-ngo", "--sent-by", "email"], { cwd: folder });
+    expect(logged.exitCode).toBe(0);
+    const sent = await run(["send", "--yes", "--include-outbox"], { cwd: folder, env });
+    expect(sent.exitCode).toBe(0);
+    expect(server.received.map((message) => message.to[0])).toEqual(["urgent-appeals@un.example.org"]);
   });
 });

@@ -155,6 +155,7 @@ describe("the response-tracking workflow", () => {
         overdue: false,
         followups_sent: 0,
         next_followup_due: "2026-02-15",
+        follow_up_problem: null,
       },
     ]);
 
@@ -676,13 +677,13 @@ describe("outstanding and history", () => {
     expect(csv.exitCode).toBe(0);
     const lines = csv.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe(
-      "campaign,id,organisation,type,channel,sent_on,days_waiting,overdue,followups_sent,next_followup_due",
+      "campaign,id,organisation,type,channel,sent_on,days_waiting,overdue,followups_sent,next_followup_due,follow_up_problem",
     );
     expect(lines.slice(1)).toHaveLength(3);
     expect(lines[3]).toMatch(
       new RegExp(`^first-appeal,${WEB},Example Ombudsman \\(web form only\\),ngo,web-form,2026-02-10,10,`),
     );
-    expect(lines[3]).toMatch(/,0,2026-02-24$/);
+    expect(lines[3]).toMatch(/,no,0,2026-02-24,$/);
 
     const table = await cli(folder, "2026-02-05", ["outstanding", "--overdue"]);
     expect(table.exitCode).toBe(0);

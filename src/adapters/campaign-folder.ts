@@ -8,7 +8,7 @@ import type { Problem } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
 import { type Config, configSchema, recipientSchema } from "../core/schema.js";
 import { validate } from "../core/validation.js";
-import { CONFIG_FILE, isInside, resolveInside, toPosix } from "./paths.js";
+import { CONFIG_FILE, isInside, LOOPBACK_HOSTS, resolveInside, toPosix } from "./paths.js";
 import { RecipientCache } from "./recipient-cache.js";
 import { loadYamlFile, readTextFile, type YamlFile } from "./yaml-file.js";
 
@@ -47,6 +47,17 @@ function loadConfig(root: string, problems: Problem[]): { config?: Config; sourc
   if (!result.ok) {
     problems.push(...result.problems);
     return { source: loaded.yaml };
+  }
+  const smtp = result.data.transport.smtp;
+  if (smtp?.security === "none" && smtp.user && !LOOPBACK_HOSTS.has(smtp.host)) {
+    problems.push({
+      severity: "error",
+      file: CONFIG_FILE,
+      ...loaded.yaml.locate(["transport", "smtp", "security"]),
+      field: "transport.smtp.security",
+      message: `security: none would send the password for ${smtp.user} to ${smtp.host} in clear text`,
+      hint: "use starttls (port 587) or tls (port 465); none is only for a relay on this machine (127.0.0.1)",
+    });
   }
   const seen = new Map<string, number>();
   result.data.campaigns.forEach((campaign, index) => {

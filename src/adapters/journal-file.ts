@@ -1,7 +1,17 @@
 // The journal on disk: .outreach/journal.jsonl, one JSON event per line, appended and fsynced before the
 // command reports anything. A torn last line (a crash mid-write) is set aside; damage elsewhere stops the run.
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeFileSync,
+} from "node:fs";
 import { type FileHandle, open, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { EVENT_TYPES, JOURNAL_VERSION, type JournalEvent } from "../core/journal.js";
@@ -115,6 +125,26 @@ export async function repairJournal(root: string, contents: JournalContents): Pr
     await handle.close();
   }
   return undefined;
+}
+
+/** True when the journal does not end with a complete line (a crash cut it off), so it needs repairJournal. */
+export function journalNeedsRepair(root: string): boolean {
+  const path = join(root, JOURNAL_FILE);
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(descriptor).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(descriptor, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(descriptor);
+  }
 }
 
 export function newEventId(): string {

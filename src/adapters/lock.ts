@@ -1,7 +1,7 @@
 // One send at a time per campaign folder: .outreach/send.lock holds the running process's pid. A lock left
 // by a process that no longer exists is taken over; the check is the process table, never a timer.
 import { randomUUID } from "node:crypto";
-import { linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { EXIT, UserError } from "../errors.js";
@@ -49,45 +49,67 @@ export class SendLock {
       command,
       started: new Date().toISOString(),
     };
-    for (let round = 0; round < 5; round++) {
-      try {
-        writeFileSync(path, JSON.stringify(owner), { flag: "wx", mode: 0o600 });
-        return new SendLock(path, owner.token);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      }
-      const holder = readOwner(path);
-      if (holder && isAlive(holder)) {
-        throw new UserError(
-          `another outreach ${holder.command} is running in this campaign folder (pid ${holder.pid} on ${holder.host}, started ${holder.started})`,
-          {
-            exitCode: EXIT.failed,
-            hint:
-              holder.host === hostname()
-                ? "wait for it to finish, or stop it; then run this again"
-                : `if no send runs on ${holder.host}, delete ${join(STATE_FOLDER, "send.lock")}`,
-          },
-        );
-      }
-      // The holder is gone. Move its lock aside under a name only this process uses, then make sure what
-      // was moved is the dead holder's lock and not one a faster process took in the meantime.
-      const aside = `${path}.stale-${process.pid}`;
-      try {
-        renameSync(path, aside);
-      } catch {
-        continue;
-      }
-      const moved = readOwner(aside);
-      if (holder && moved && moved.token !== holder.token) {
+    // The lock appears with its contents in one step (a complete file linked into place), so another run
+    // never reads a lock that exists but is still empty.
+    const draft = `${path}.${process.pid}.${owner.token}`;
+    writeFileSync(draft, JSON.stringify(owner), { mode: 0o600 });
+    try {
+      for (let round = 0; round < 5; round++) {
         try {
-          linkSync(aside, path); // give the live lock back, unless yet another process holds the name now
-        } catch {}
+          linkSync(draft, path);
+          return new SendLock(path, owner.token);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+        }
+        SendLock.takeOverIfStale(path);
       }
-      unlinkSync(aside);
+    } finally {
+      unlinkSync(draft);
     }
     throw new UserError("could not take the send lock: several runs are starting at once", {
       hint: "run one send at a time",
     });
+  }
+
+  /** Throws if a live process holds the lock; moves the lock of a process that is gone out of the way. */
+  private static takeOverIfStale(path: string): void {
+    const holder = readOwner(path);
+    if (holder === undefined) {
+      if (!existsSync(path)) return;
+      throw new UserError(
+        `${join(STATE_FOLDER, "send.lock")} cannot be read, so another run may be sending`,
+        {
+          hint: "if no outreach send, followup or resolve is running, delete that file and run this again",
+        },
+      );
+    }
+    if (isAlive(holder)) {
+      throw new UserError(
+        `another outreach ${holder.command} is running in this campaign folder (pid ${holder.pid} on ${holder.host}, started ${holder.started})`,
+        {
+          exitCode: EXIT.failed,
+          hint:
+            holder.host === hostname()
+              ? "wait for it to finish, or stop it; then run this again"
+              : `if no send runs on ${holder.host}, delete ${join(STATE_FOLDER, "send.lock")}`,
+        },
+      );
+    }
+    // The holder is gone. Move its lock aside under a name only this process uses, then make sure what
+    // was moved is the dead holder's lock and not one a faster process took in the meantime.
+    const aside = `${path}.stale-${process.pid}`;
+    try {
+      renameSync(path, aside);
+    } catch {
+      return;
+    }
+    const moved = readOwner(aside);
+    if (moved && moved.token !== holder.token) {
+      try {
+        linkSync(aside, path); // give the live lock back, unless yet another process holds the name now
+      } catch {}
+    }
+    unlinkSync(aside);
   }
 
   release(): void {

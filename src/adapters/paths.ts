@@ -5,6 +5,9 @@ import { EXIT, UserError } from "../errors.js";
 
 export const CONFIG_FILE = "outreach.yaml";
 
+/** Hosts on this machine: the only ones a password may be sent to without TLS. */
+export const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+
 /** The campaign folder: `dir` if given, else the current folder or the nearest parent holding outreach.yaml. */
 export function findCampaignFolder(cwd: string, dir?: string): string {
   if (dir !== undefined) {

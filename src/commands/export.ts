@@ -1,6 +1,7 @@
 // `outreach export`: the derived state, one row per campaign and recipient, as CSV or JSON for a spreadsheet.
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { toCsv } from "../adapters/csv.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import type { Tracking } from "../core/tracking.js";
@@ -41,7 +42,7 @@ export function exportRow(tracking: Tracking, defaultLanguage: string): ExportRo
     language: recipient.language ?? defaultLanguage,
     status: tracking.status,
     outcome: tracking.latest?.outcome ?? "",
-    sent_on: tracking.appeal?.at.slice(0, 10) ?? "",
+    sent_on: tracking.appeal?.day ?? "",
     sent_by: tracking.appeal?.channel ?? "",
     days_waiting: tracking.daysWaiting ?? null,
     overdue: tracking.overdue,
@@ -72,15 +73,7 @@ export async function exportState(
   if (format === "json") {
     text = `${JSON.stringify(rows, null, 2)}\n`;
   } else {
-    const { stringify } = await import("csv-stringify/sync");
-    // A cell starting with = + - @ would run as a formula in a spreadsheet: quote it as text.
-    text = stringify(rows, {
-      header: true,
-      cast: {
-        boolean: (value) => (value ? "yes" : "no"),
-        string: (value) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value),
-      },
-    });
+    text = await toCsv(rows);
   }
   if (options.output) {
     writeFileSync(resolve(io.cwd, options.output), text);

@@ -42,8 +42,11 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
       summary,
       event,
     });
+  const resolved = new Set<string>();
+  const seen = new Set<string>();
   for (const event of events) {
-    if (event.recipient !== recipient) continue;
+    if (event.recipient !== recipient || seen.has(event.id)) continue;
+    seen.add(event.id);
     switch (event.type) {
       case "attempt":
         attempts.set(event.id, event);
@@ -78,6 +81,7 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
         break;
       }
       case "resolved":
+        resolved.add(event.message_id);
         item(
           event,
           "resolved",
@@ -106,7 +110,7 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
     }
   }
   for (const attempt of attempts.values()) {
-    if (!answered.has(attempt.id)) {
+    if (!answered.has(attempt.id) && !resolved.has(attempt.message_id)) {
       item(
         attempt,
         "no-outcome",

@@ -1,7 +1,14 @@
 // `outreach log ID`: record what a recipient answered (or that a letter went by hand). Prompts for what is
 // missing on a terminal; otherwise every answer comes from flags.
 import { resolve as resolvePath } from "node:path";
-import { JournalWriter, newEventId, readJournal } from "../adapters/journal-file.js";
+import {
+  JournalWriter,
+  journalNeedsRepair,
+  newEventId,
+  readJournal,
+  repairJournal,
+} from "../adapters/journal-file.js";
+import { SendLock } from "../adapters/lock.js";
 import { askText, choose } from "../adapters/prompts.js";
 import type { IO } from "../adapters/terminal.js";
 import {
@@ -17,7 +24,7 @@ import {
   type ResponseEvent,
 } from "../core/journal.js";
 import { pickCampaign } from "../core/plan.js";
-import { dayOf, trackRecipient } from "../core/tracking.js";
+import { localDay as dayOf, trackRecipient } from "../core/tracking.js";
 import { EXIT, UserError } from "../errors.js";
 import { type CampaignOptions, chooseRecipients, openValidPlan } from "./context.js";
 
@@ -45,7 +52,7 @@ function parseChoice<T extends string>(value: string, allowed: readonly T[], wha
 
 export function parseDay(value: string, now: Date, what = "--date"): string {
   const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
-  if (!date || Number.isNaN(date.getTime()) || dayOf(date) !== value) {
+  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
     throw new UserError(`${what} must be a date written YYYY-MM-DD, not "${value}"`, {
       exitCode: EXIT.usage,
     });
@@ -59,6 +66,7 @@ export function parseDay(value: string, now: Date, what = "--date"): string {
 }
 
 export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | DeliveredEvent> {
+  refuseConflicts(options);
   const { root, plan } = openValidPlan(options, io);
   const journal = readJournal(root);
   const state = deriveState(journal.events);
@@ -122,7 +130,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
     const channel = parseChoice<Channel>(options.sentBy, CHANNELS, "channel");
     if (tracking.appeal && !options.followup) {
       throw new UserError(
-        `the letter to "${entry.recipient.id}" was already sent on ${tracking.appeal.at.slice(0, 10)} (${tracking.appeal.channel})`,
+        `the letter to "${entry.recipient.id}" was already sent on ${tracking.appeal.day} (${tracking.appeal.channel})`,
         {
           hint: "to record a follow-up that went by hand, add --followup; to record an answer, use --outcome",
         },
@@ -184,7 +192,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
     if (date > dayOf(io.now)) {
       throw new UserError(`the reply is dated ${date}, which is in the future`, { exitCode: EXIT.usage });
     }
-    const sentOn = tracking.appeal?.at.slice(0, 10);
+    const sentOn = tracking.appeal?.day;
     if (sentOn && date < sentOn && !options.force) {
       throw new UserError(`${date} is before the letter was sent (${sentOn})`, {
         exitCode: EXIT.usage,
@@ -205,6 +213,17 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
     } as ResponseEvent;
   }
 
+  if (journalNeedsRepair(root)) {
+    // Cutting off a torn line needs the lock: a send in progress must not lose a line it is writing.
+    const lock = SendLock.acquire(root, "log");
+    try {
+      const kept = await repairJournal(root, readJournal(root));
+      if (kept)
+        io.stderr.write(io.err.yellow(`The journal's last line was cut off; it was kept in ${kept}.\n`));
+    } finally {
+      lock.release();
+    }
+  }
   const writer = await JournalWriter.open(root);
   try {
     await writer.append(event);
@@ -217,6 +236,29 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
       : `Recorded: ${entry.recipient.id} ${event.outcome} on ${event.date} by ${event.channel}${event.from ? ` (from ${event.from})` : ""}${linked ? ", answering our letter" : ""}.\n`,
   );
   return event;
+}
+
+/** Flags that mean nothing together are refused rather than silently ignored. */
+function refuseConflicts(options: LogOptions): void {
+  const usage = (message: string) => new UserError(message, { exitCode: EXIT.usage });
+  if (options.sentBy !== undefined) {
+    const answerFlags = (
+      [
+        ["--outcome", options.outcome],
+        ["--channel", options.channel],
+        ["--from", options.from],
+        ["--from-eml", options.fromEml],
+        ["--force", options.force],
+      ] as const
+    ).filter(([, value]) => value !== undefined && value !== false);
+    if (answerFlags.length > 0) {
+      throw usage(
+        `--sent-by records a letter that went by hand; ${answerFlags.map(([flag]) => flag).join(", ")} belong to an answer: log them separately`,
+      );
+    }
+  } else if (options.followup) {
+    throw usage("--followup goes with --sent-by: outreach log ID --sent-by web-form --followup");
+  }
 }
 
 async function askOutcome(

@@ -1,8 +1,10 @@
 // `outreach outstanding`: who has not answered yet, those waiting longest first, and when to chase them.
+import { toCsv } from "../adapters/csv.js";
 import { formatTable, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import type { Tracking } from "../core/tracking.js";
 import { outstanding as waiting } from "../core/tracking.js";
+import { EXIT, UserError } from "../errors.js";
 import { type CampaignOptions, openTracking } from "./context.js";
 
 export interface OutstandingOptions extends CampaignOptions {
@@ -24,6 +26,8 @@ export interface OutstandingRow {
   overdue: boolean;
   followups_sent: number;
   next_followup_due: string | null;
+  /** "uncertain" or "failed" when the last follow-up did not go through cleanly. */
+  follow_up_problem: string | null;
 }
 
 export function outstandingRow(tracking: Tracking): OutstandingRow {
@@ -34,15 +38,19 @@ export function outstandingRow(tracking: Tracking): OutstandingRow {
     organisation: recipient.organisation,
     type: recipient.type,
     channel: tracking.appeal?.channel ?? "",
-    sent_on: tracking.appeal?.at.slice(0, 10) ?? "",
+    sent_on: tracking.appeal?.day ?? "",
     days_waiting: tracking.daysWaiting ?? 0,
     overdue: tracking.overdue,
     followups_sent: tracking.followupsSent,
     next_followup_due: tracking.nextFollowupDue ?? null,
+    follow_up_problem: tracking.followupTrouble?.status ?? null,
   };
 }
 
 export async function listOutstanding(options: OutstandingOptions, io: IO): Promise<OutstandingRow[]> {
+  if (options.json && options.csv) {
+    throw new UserError("choose one of --json and --csv", { exitCode: EXIT.usage });
+  }
   const { campaigns } = openTracking(options, io);
   const rows = campaigns
     .flatMap(({ trackings }) => waiting(trackings))
@@ -59,8 +67,7 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     return rows;
   }
   if (options.csv) {
-    const { stringify } = await import("csv-stringify/sync");
-    io.stdout.write(stringify(rows, { header: true }));
+    io.stdout.write(await toCsv(rows));
     return rows;
   }
   if (rows.length === 0) {
@@ -77,11 +84,13 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     row.sent_on,
     row.overdue ? io.out.yellow(String(row.days_waiting).padStart(4)) : String(row.days_waiting).padStart(4),
     String(row.followups_sent),
-    row.next_followup_due === null
-      ? "no more"
-      : row.next_followup_due <= today
-        ? "due now"
-        : row.next_followup_due,
+    row.follow_up_problem !== null
+      ? `follow-up ${row.follow_up_problem}`
+      : row.next_followup_due === null
+        ? "no more"
+        : row.next_followup_due <= today
+          ? "due now"
+          : row.next_followup_due,
     row.organisation,
   ]);
   io.stdout.write(

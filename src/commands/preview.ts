@@ -5,6 +5,7 @@ import { composeMessage } from "../adapters/mime.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import type { Address, Letter } from "../core/letters.js";
+import { otherChannelHint } from "../core/recipients.js";
 import { type CampaignOptions, renderCampaign } from "./context.js";
 
 export interface PreviewOptions extends CampaignOptions {
@@ -31,14 +32,7 @@ export function formatLetter(letter: Letter): string {
     headers.push(["To", message.to.map(formatAddress).join(", ")]);
     if (message.cc.length > 0) headers.push(["Cc", message.cc.map(formatAddress).join(", ")]);
   } else {
-    const channels = recipient.channels;
-    const via = channels?.web_form
-      ? `web form ${channels.web_form}`
-      : channels?.post
-        ? `post to ${channels.post.join(", ")}`
-        : channels?.fax
-          ? `fax ${channels.fax}`
-          : "no channel";
+    const via = otherChannelHint(recipient);
     headers.push(["To", `(no email: deliver by ${via})`]);
   }
   headers.push(["Subject", letter.subject]);

@@ -1,5 +1,5 @@
 // `outreach resolve ID --sent | --not-sent`: the user's decision about an uncertain send, recorded in the journal.
-import { JournalWriter, newEventId, readJournal } from "../adapters/journal-file.js";
+import { JournalWriter, newEventId, readJournal, repairJournal } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
 import type { IO } from "../adapters/terminal.js";
 import { deriveState, JOURNAL_VERSION, type ResolvedEvent } from "../core/journal.js";
@@ -30,7 +30,11 @@ export async function resolve(options: ResolveOptions, io: IO): Promise<Resolved
   const recipient = entry?.recipient.id ?? options.id;
   const lock = SendLock.acquire(root, "resolve");
   try {
-    const state = deriveState(readJournal(root).events);
+    const journal = readJournal(root);
+    const kept = await repairJournal(root, journal);
+    if (kept)
+      io.stderr.write(io.err.yellow(`The journal's last line was cut off; it was kept in ${kept}.\n`));
+    const state = deriveState(journal.events);
     const uncertain = [...state.deliveries.values()].filter(
       (delivery) =>
         delivery.campaign === campaign && delivery.recipient === recipient && delivery.status === "uncertain",

@@ -33,6 +33,7 @@ export interface SendOptions extends CampaignOptions {
   toSelf?: string;
   outbox?: boolean;
   retryFailed?: boolean;
+  includeOutbox?: boolean;
   json?: boolean;
 }
 
@@ -63,7 +64,7 @@ function senderDomain(address: string): string {
 function describeSkips(skipped: Skipped[], noun: string, outbox: boolean): string {
   const lines = skipped
     .filter((skip) => skip.reason !== "already-sent" && skip.reason !== "limit")
-    .map((skip) => `  ${skip.letter.recipient.id}: ${skip.detail}`);
+    .map((skip) => `  ${skip.recipient}: ${skip.detail}`);
   const alreadySent = skipped.filter((skip) => skip.reason === "already-sent").length;
   const overLimit = skipped.filter((skip) => skip.reason === "limit").length;
   if (alreadySent) lines.push(`  ${plural(alreadySent, noun)} already ${outbox ? "in the outbox" : "sent"}`);
@@ -78,7 +79,8 @@ export interface SendResult {
   outbox: string | null;
   dry_run: boolean;
   test: boolean;
-  sent: { id: string; to: string[]; response: string }[];
+  /** `to` holds the addresses the server accepted; `rejected` those it refused, with its words. */
+  sent: { id: string; to: string[]; rejected: { address: string; response: string }[]; response: string }[];
   failed: { id: string; kind: string; code: number | null; response: string }[];
   uncertain: { id: string; reason: string }[];
   skipped: { id: string; reason: string; detail: string }[];
@@ -140,6 +142,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     let sendPlan = planSend(letters, state, transport.kind, {
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       retryFailed: options.retryFailed ?? false,
+      includeOutbox: options.includeOutbox ?? false,
     });
     sendPlan.skipped.unshift(...skipped);
     if (testAddress) {
@@ -241,6 +244,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
           sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
           stopRequested: () => stopRequests > 0,
           onOutcome: (outcome, done, total) => io.stderr.write(`${progressLine(outcome, done, total, io)}\n`),
+          onWarning: (message) => io.stderr.write(`${io.err.yellow(`warning: ${message}`)}\n`),
           onRetry: (letter, response, delay) =>
             io.stderr.write(
               `          ${letter ? letter.recipient.id : "connecting"}: ${response || "temporary failure"}; trying again in ${(delay / 1000).toFixed(1)} s\n`,
@@ -252,6 +256,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
           retryDelayMs: parseDuration(config.transport.retry_delay),
           ...(testAddress
             ? {
+                test: true,
                 rewrite: (spec) => ({
                   ...spec,
                   to: [{ address: testAddress }],
@@ -272,7 +277,10 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     const final = result(report);
     io.stdout.write(options.json ? `${JSON.stringify(final, null, 2)}\n` : formatSummary(final, io));
     if (final.interrupted) throw new ExitError(EXIT.interrupted);
-    if (final.aborted || final.failed.length > 0) throw new ExitError(EXIT.failed);
+    const byId = new Map(sendPlan.toSend.map((letter) => [letter.recipient.id, letter]));
+    if (final.aborted || final.failed.length > 0 || final.sent.some((sent) => missedAddressee(sent, byId))) {
+      throw new ExitError(EXIT.failed);
+    }
     if (final.uncertain.length > 0) throw new ExitError(EXIT.needsDecision);
     throwIfUnfinished(sendPlan.skipped);
     return final;
@@ -281,10 +289,19 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
   }
 }
 
-/** Letters left unsent from earlier runs still decide the exit code: refused (1) or uncertain (3). */
+/** Letters left unsent from earlier runs still decide the exit code: refused (1), or waiting for a decision (3). */
 function throwIfUnfinished(skipped: Skipped[]): void {
   if (skipped.some((skip) => skip.reason === "failed")) throw new ExitError(EXIT.failed);
-  if (skipped.some((skip) => skip.reason === "uncertain")) throw new ExitError(EXIT.needsDecision);
+  if (skipped.some((skip) => skip.reason === "uncertain" || skip.reason === "in-outbox")) {
+    throw new ExitError(EXIT.needsDecision);
+  }
+}
+
+/** A letter whose every To address the server refused reached only its Cc: its main addressee never got it. */
+function missedAddressee(sent: SendResult["sent"][number], letters: Map<string, Letter>): boolean {
+  const to = letters.get(sent.id)?.message?.to.map((address) => address.address.toLowerCase()) ?? [];
+  const refused = new Set(sent.rejected.map((rejection) => rejection.address.toLowerCase()));
+  return to.length > 0 && to.every((address) => refused.has(address));
 }
 
 function progressLine(outcome: LetterOutcome, done: number, total: number, io: IO): string {
@@ -317,7 +334,10 @@ function summarise(
   return {
     campaign,
     transport: transport.description,
-    outbox: transport.kind === "outbox" ? `${OUTBOX_FOLDER}/${campaign}/` : null,
+    outbox:
+      transport.kind === "outbox"
+        ? `${OUTBOX_FOLDER}/${campaign}/${options.toSelf !== undefined ? "test/" : ""}`
+        : null,
     dry_run: Boolean(options.dryRun),
     test: options.toSelf !== undefined,
     sent: outcomes.flatMap((outcome) =>
@@ -325,7 +345,8 @@ function summarise(
         ? [
             {
               id: outcome.letter.recipient.id,
-              to: outcome.letter.message?.to.map((address) => address.address) ?? [],
+              to: outcome.accepted,
+              rejected: outcome.rejected,
               response: outcome.response,
             },
           ]
@@ -347,7 +368,7 @@ function summarise(
       outcome.status === "uncertain" ? [{ id: outcome.letter.recipient.id, reason: outcome.reason }] : [],
     ),
     skipped: skipped.map((skip) => ({
-      id: skip.letter.recipient.id,
+      id: skip.recipient,
       reason: skip.reason,
       detail: skip.detail,
     })),
@@ -371,6 +392,16 @@ function formatSummary(result: SendResult, io: IO): string {
     lines.push(
       `${verb}: ${result.sent.length} in ${result.seconds.toFixed(1)} s${rate} via ${result.transport}`,
     );
+  }
+  const partial = result.sent.filter((sent) => sent.rejected.length > 0);
+  if (partial.length) {
+    lines.push(io.out.red(`Refused by the server for some addresses: ${partial.length}`));
+    for (const sent of partial) {
+      lines.push(
+        `  ${sent.id}: ${sent.rejected.map((rejection) => `${rejection.address}: ${rejection.response}`).join("; ")}` +
+          (sent.to.length ? ` (delivered to ${sent.to.join(", ")})` : ""),
+      );
+    }
   }
   if (result.failed.length) {
     lines.push(io.out.red(`Failed: ${result.failed.length}`));

@@ -41,7 +41,8 @@ function emptyCounts(): Counts {
 function count(into: Counts, tracking: Tracking): void {
   into.selected++;
   if (tracking.appeal) into.sent++;
-  if (tracking.status === "responded" || tracking.status === "closed") into.responded++;
+  // Answers to letters outreach knows went out; one logged with --force for a letter never sent is not a rate.
+  if (tracking.appeal && (tracking.status === "responded" || tracking.status === "closed")) into.responded++;
   if (tracking.status === "waiting") into.waiting++;
   if (tracking.overdue) into.overdue++;
 }
@@ -80,6 +81,16 @@ export function status(options: CampaignOptions & { json?: boolean }, io: IO): C
       }
       if (tracking.latest)
         row.outcomes[tracking.latest.outcome] = (row.outcomes[tracking.latest.outcome] ?? 0) + 1;
+      if (tracking.followupTrouble && tracking.status === "waiting") {
+        const label = `${recipient.id} (${tracking.followupTrouble.stage.replace("followup-", "follow-up ")})`;
+        if (tracking.followupTrouble.status === "uncertain") {
+          row.uncertain++;
+          row.uncertain_ids.push(label);
+        } else {
+          row.failed++;
+          row.failed_ids.push(label);
+        }
+      }
       switch (tracking.status) {
         case "failed":
           row.failed++;

@@ -18,12 +18,21 @@ import {
   type UncertainEvent,
 } from "./journal.js";
 import type { Letter, MessageSpec } from "./letters.js";
+import { otherChannelHint } from "./recipients.js";
 import type { DeliveryResult, Transport } from "./transport.js";
 
-export type SkipReason = "no-email" | "already-sent" | "uncertain" | "failed" | "address-reached" | "limit";
+export type SkipReason =
+  | "no-email"
+  | "already-sent"
+  | "in-outbox"
+  | "uncertain"
+  | "failed"
+  | "address-reached"
+  | "limit";
 
 export interface Skipped {
-  letter: Letter;
+  /** The recipient's id. */
+  recipient: string;
   reason: SkipReason;
   detail: string;
 }
@@ -38,7 +47,7 @@ export function planSend(
   letters: readonly Letter[],
   state: JournalState,
   transport: TransportKind,
-  options: { limit?: number; retryFailed?: boolean } = {},
+  options: { limit?: number; retryFailed?: boolean; includeOutbox?: boolean } = {},
 ): SendPlan {
   const toSend: Letter[] = [];
   const skipped: Skipped[] = [];
@@ -46,15 +55,8 @@ export function planSend(
   for (const letter of letters) {
     const { recipient } = letter;
     if (!letter.message) {
-      const channels = recipient.channels;
-      const via = channels?.web_form
-        ? `web form ${channels.web_form}`
-        : channels?.post
-          ? "post"
-          : channels?.fax
-            ? `fax ${channels.fax}`
-            : "no channel";
-      skipped.push({ letter, reason: "no-email", detail: `no email: deliver by ${via}` });
+      const via = otherChannelHint(recipient);
+      skipped.push({ recipient: recipient.id, reason: "no-email", detail: `no email: deliver by ${via}` });
       continue;
     }
     // A letter the user delivered by other means (and logged) counts as sent, whatever the transport.
@@ -63,7 +65,7 @@ export function planSend(
       ?.find((event) => (event.stage ?? APPEAL) === letter.stage);
     if (byHand) {
       skipped.push({
-        letter,
+        recipient: recipient.id,
         reason: "already-sent",
         detail: `already delivered by ${byHand.channel} on ${byHand.date} (logged by hand)`,
       });
@@ -71,8 +73,23 @@ export function planSend(
     }
     const delivery = getDelivery(state, transport, letter.campaign, recipient.id, letter.stage);
     const skip = skipFor(delivery, options.retryFailed ?? false);
+    // A letter already written to the outbox may have been sent by hand from it: SMTP waits for a decision.
+    const inOutbox =
+      transport === "smtp" &&
+      !options.includeOutbox &&
+      !skip &&
+      delivery?.status !== "failed" &&
+      getDelivery(state, "outbox", letter.campaign, recipient.id, letter.stage)?.status === "sent";
+    if (inOutbox) {
+      skipped.push({
+        recipient: recipient.id,
+        reason: "in-outbox",
+        detail: `written to the outbox earlier: if you sent that file yourself, record it (outreach log ${recipient.id} --sent-by email); to send it now, add --include-outbox`,
+      });
+      continue;
+    }
     if (skip) {
-      skipped.push({ letter, ...skip });
+      skipped.push({ recipient: recipient.id, ...skip });
       continue;
     }
     const addresses = [...letter.message.to, ...letter.message.cc].map((address) =>
@@ -90,14 +107,14 @@ export function planSend(
             .find((found) => found.by !== undefined && found.by !== recipient.id);
     if (other) {
       skipped.push({
-        letter,
+        recipient: recipient.id,
         reason: "address-reached",
         detail: `${other.address} was already written to as "${other.by}" in this campaign`,
       });
       continue;
     }
     if (options.limit !== undefined && toSend.length >= options.limit) {
-      skipped.push({ letter, reason: "limit", detail: `over --limit ${options.limit}` });
+      skipped.push({ recipient: recipient.id, reason: "limit", detail: `over --limit ${options.limit}` });
       continue;
     }
     for (const address of addresses) claimed.set(address, recipient.id);
@@ -106,7 +123,10 @@ export function planSend(
   return { toSend, skipped };
 }
 
-function skipFor(delivery: Delivery | undefined, retryFailed: boolean): Omit<Skipped, "letter"> | undefined {
+function skipFor(
+  delivery: Delivery | undefined,
+  retryFailed: boolean,
+): Omit<Skipped, "recipient"> | undefined {
   if (!delivery) return undefined;
   switch (delivery.status) {
     case "sent":
@@ -130,7 +150,13 @@ function skipFor(delivery: Delivery | undefined, retryFailed: boolean): Omit<Ski
 }
 
 export type LetterOutcome =
-  | { status: "sent"; letter: Letter; response: string; rejected: { address: string; response: string }[] }
+  | {
+      status: "sent";
+      letter: Letter;
+      response: string;
+      accepted: string[];
+      rejected: { address: string; response: string }[];
+    }
   | {
       status: "failed";
       letter: Letter;
@@ -156,6 +182,7 @@ export interface DeliveryDeps {
   onOutcome(outcome: LetterOutcome, done: number, total: number): void;
   /** A temporary failure, tried again after `delayMs`; `letter` is undefined while connecting. */
   onRetry?(letter: Letter | undefined, response: string, delayMs: number): void;
+  onWarning?(message: string): void;
 }
 
 export interface DeliveryOptions {
@@ -165,6 +192,8 @@ export interface DeliveryOptions {
   retryDelayMs: number;
   /** Rewrites each letter's message before composing, e.g. for a test send to oneself. */
   rewrite?(spec: MessageSpec): MessageSpec;
+  /** A test send: the transport keeps it apart (the outbox writes it to a test/ folder). */
+  test?: boolean;
 }
 
 export interface DeliveryReport {
@@ -222,7 +251,18 @@ export async function deliverLetters(
       ? options.rewrite(letter.message as MessageSpec)
       : (letter.message as MessageSpec);
     const messageId = deps.newMessageId();
-    const raw = await deps.compose(spec, { messageId, date: deps.now() });
+    let raw: Buffer;
+    try {
+      raw = await deps.compose(spec, { messageId, date: deps.now() });
+    } catch (error) {
+      // Nothing was handed over, so nothing to record: e.g. an attachment that became unreadable after check.
+      return {
+        status: "failed",
+        letter,
+        kind: "permanent",
+        response: `the message could not be composed: ${(error as Error).message}`,
+      };
+    }
     const envelope = {
       from: spec.from.address,
       to: [...spec.to, ...spec.cc].map((address) => address.address),
@@ -256,6 +296,8 @@ export async function deliverLetters(
         messageId,
         campaign: letter.campaign,
         recipient: letter.recipient.id,
+        stage: letter.stage,
+        test: options.test ?? false,
       });
       handedOver.add(letter);
       if (result.status === "sent") {
@@ -271,8 +313,20 @@ export async function deliverLetters(
         };
         await record(sent);
         handedOver.delete(letter);
-        deps.keepCopy?.(letter, raw, messageId);
-        return { status: "sent", letter, response: result.response, rejected: result.rejected };
+        try {
+          deps.keepCopy?.(letter, raw, messageId);
+        } catch (error) {
+          deps.onWarning?.(
+            `the copy of the letter to ${letter.recipient.id} could not be kept: ${(error as Error).message}`,
+          );
+        }
+        return {
+          status: "sent",
+          letter,
+          response: result.response,
+          accepted: result.accepted,
+          rejected: result.rejected,
+        };
       }
       if (result.status === "uncertain") {
         const uncertain: UncertainEvent = {
@@ -359,7 +413,18 @@ export async function deliverLetters(
   // Under a rate limit one connection is enough, and it keeps the spacing exact at the server.
   const parallel = options.intervalMs >= 100 ? 1 : deps.transport.concurrency;
   const workers = Math.max(1, Math.min(parallel, letters.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  // An unexpected error in one worker stops the others from starting letters, and every worker finishes
+  // what it has in flight before the error is passed on: nothing is closed under a letter being sent.
+  const settled = await Promise.allSettled(
+    Array.from({ length: workers }, () =>
+      worker().catch((error: unknown) => {
+        aborted ??= `an unexpected error: ${(error as Error).message}`;
+        throw error;
+      }),
+    ),
+  );
+  const failure = settled.find((result) => result.status === "rejected");
+  if (failure) throw failure.reason;
   return {
     outcomes,
     notStarted,

@@ -193,6 +193,15 @@ export interface JournalState {
   reached: Map<string, Map<string, string>>;
 }
 
+/** Whether `a` was recorded after `b`; the event id breaks a tie, so the answer never depends on line order. */
+function later(a: JournalEvent, b: JournalEvent): boolean {
+  return a.at > b.at || (a.at === b.at && a.id > b.id);
+}
+
+function rank(outcome: SentEvent | FailedEvent | UncertainEvent): number {
+  return outcome.type === "uncertain" ? 0 : 1;
+}
+
 export function deriveState(events: readonly JournalEvent[]): JournalState {
   const attemptsByKey = new Map<string, AttemptEvent[]>();
   const outcomes = new Map<string, SentEvent | FailedEvent | UncertainEvent>();
@@ -205,7 +214,11 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
     if (list) list.push(event);
     else map.set(key, [event]);
   };
+  // The same event twice (a rebase or cherry-pick can copy lines) counts once.
+  const seen = new Set<string>();
   for (const event of events) {
+    if (seen.has(event.id)) continue;
+    seen.add(event.id);
     switch (event.type) {
       case "response":
         collect(responses, event);
@@ -224,13 +237,20 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
       case "failed":
       case "uncertain": {
         const previous = outcomes.get(event.attempt);
-        // A definite answer wins over an uncertain one whatever the line order.
-        if (!previous || previous.type === "uncertain") outcomes.set(event.attempt, event);
+        // A definite answer wins over an uncertain one, whatever the line order; between two of a kind
+        // (only possible after a bad merge), the later one, and the event id settles a tie.
+        if (
+          !previous ||
+          rank(event) > rank(previous) ||
+          (rank(event) === rank(previous) && later(event, previous))
+        ) {
+          outcomes.set(event.attempt, event);
+        }
         break;
       }
       case "resolved": {
         const previous = resolutions.get(event.message_id);
-        if (!previous || previous.at <= event.at) resolutions.set(event.message_id, event);
+        if (!previous || later(event, previous)) resolutions.set(event.message_id, event);
         break;
       }
     }
@@ -239,7 +259,7 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
   const deliveries = new Map<string, Delivery>();
 
   for (const [key, attempts] of attemptsByKey) {
-    attempts.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    attempts.sort((a, b) => (later(a, b) ? 1 : later(b, a) ? -1 : 0));
     const first = attempts[0] as AttemptEvent;
     const delivery: Delivery = {
       status: "not-sent",
@@ -275,7 +295,7 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
             ? outcome.reason
             : "the run stopped after handing the letter over and before recording the server's answer";
         delivery.addresses.push(...attempt.to, ...attempt.cc);
-      } else if (outcome?.type === "failed" && (!latestFailure || latestFailure.at <= outcome.at)) {
+      } else if (outcome?.type === "failed" && (!latestFailure || later(outcome, latestFailure))) {
         latestFailure = outcome;
       }
     }

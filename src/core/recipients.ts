@@ -141,3 +141,13 @@ export function otherChannels(recipient: Recipient): string[] {
   if (channels.phone) names.push("phone");
   return names;
 }
+
+/** How to deliver a letter to a recipient without email, in a few words: "web form https://…". */
+export function otherChannelHint(recipient: Recipient): string {
+  const channels = recipient.channels;
+  if (channels?.web_form) return `web form ${channels.web_form}`;
+  if (channels?.post) return `post to ${channels.post.join(", ")}`;
+  if (channels?.fax) return `fax ${channels.fax}`;
+  if (channels?.phone) return `phone ${channels.phone}`;
+  return "no channel";
+}

@@ -10,6 +10,7 @@ import {
   type ResponseEvent,
   recipientKey,
 } from "./journal.js";
+import type { OriginalLetter } from "./letters.js";
 import type { RecipientEntry } from "./recipients.js";
 import type { Campaign } from "./schema.js";
 
@@ -26,6 +27,8 @@ export interface SentLetter {
   stage: string;
   /** ISO time it went out (for a letter delivered by hand: that day, at noon UTC). */
   at: string;
+  /** The calendar day it went out, where the user is (for a letter delivered by hand: the day logged). */
+  day: string;
   channel: Channel;
   messageId?: string;
   subject?: string;
@@ -52,16 +55,24 @@ export interface Tracking {
   followupDue: boolean;
   failure?: Delivery["failure"];
   uncertainReason?: string;
+  /** The latest follow-up attempt did not go through cleanly: it is uncertain, or it failed. */
+  followupTrouble?: { stage: string; status: "uncertain" | "failed"; detail: string };
 }
 
 const DAY = 86_400_000;
 
-export function dayOf(date: Date): string {
-  return date.toISOString().slice(0, 10);
+/** The calendar day of `date` where the user is (the machine's time zone), YYYY-MM-DD. */
+export function localDay(date: Date): string {
+  const pad = (value: number) => String(value).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-function addDays(iso: string, days: number): string {
-  return dayOf(new Date(Date.parse(iso) + days * DAY));
+function addDays(day: string, days: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
+}
+
+function daysBetween(from: string, to: string): number {
+  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY);
 }
 
 function sentLetter(delivery: Delivery | undefined): SentLetter | undefined {
@@ -69,6 +80,7 @@ function sentLetter(delivery: Delivery | undefined): SentLetter | undefined {
   return {
     stage: delivery.stage,
     at: delivery.sentAt,
+    day: localDay(new Date(delivery.sentAt)),
     channel: "email",
     ...(delivery.messageId ? { messageId: delivery.messageId } : {}),
     ...(delivery.subject ? { subject: delivery.subject } : {}),
@@ -91,7 +103,12 @@ export function trackRecipient(
   const appeal =
     appealByEmail ??
     (appealByHand
-      ? { stage: APPEAL, at: `${appealByHand.date}T12:00:00.000Z`, channel: appealByHand.channel }
+      ? {
+          stage: APPEAL,
+          at: `${appealByHand.date}T12:00:00.000Z`,
+          day: appealByHand.date,
+          channel: appealByHand.channel,
+        }
       : undefined);
   if (appeal) letters.push(appeal);
   for (let number = 1; ; number++) {
@@ -100,10 +117,20 @@ export function trackRecipient(
     const handed = byHand.find((event) => event.stage === stage);
     const followup =
       byEmail ??
-      (handed ? { stage, at: `${handed.date}T12:00:00.000Z`, channel: handed.channel } : undefined);
+      (handed
+        ? { stage, at: `${handed.date}T12:00:00.000Z`, day: handed.date, channel: handed.channel }
+        : undefined);
     if (!followup) break;
     letters.push(followup);
   }
+  const nextStage = `followup-${letters.length}`;
+  const nextAttempt = letters.length > 0 ? getDelivery(state, "smtp", campaign.id, id, nextStage) : undefined;
+  const followupTrouble =
+    nextAttempt?.status === "uncertain"
+      ? { stage: nextStage, status: "uncertain" as const, detail: nextAttempt.uncertainReason ?? "" }
+      : nextAttempt?.status === "failed"
+        ? { stage: nextStage, status: "failed" as const, detail: nextAttempt.failure?.response ?? "" }
+        : undefined;
   const responses = state.responses.get(key) ?? [];
   const real = responses.filter((response) => response.outcome !== "auto-reply");
   const latest = real.at(-1);
@@ -116,6 +143,7 @@ export function trackRecipient(
     followupsSent: Math.max(0, letters.length - 1),
     responses,
     ...(latest ? { latest } : {}),
+    ...(followupTrouble ? { followupTrouble } : {}),
     overdue: false,
     followupDue: false,
   };
@@ -135,12 +163,14 @@ export function trackRecipient(
     return tracking;
   }
   tracking.status = "waiting";
+  // Whole calendar days where the user is: "due on the 15th" and "overdue" agree all day long.
+  const today = localDay(now);
   const last = letters.at(-1) as SentLetter;
-  tracking.daysWaiting = Math.max(0, Math.floor((now.getTime() - Date.parse(appeal.at)) / DAY));
-  const sinceLast = (now.getTime() - Date.parse(last.at)) / DAY;
-  tracking.overdue = sinceLast >= campaign.followup.after_days;
+  const dueOn = addDays(last.day, campaign.followup.after_days);
+  tracking.daysWaiting = Math.max(0, daysBetween(appeal.day, today));
+  tracking.overdue = today >= dueOn;
   if (tracking.followupsSent < campaign.followup.max) {
-    tracking.nextFollowupDue = addDays(last.at, campaign.followup.after_days);
+    tracking.nextFollowupDue = dueOn;
     tracking.followupDue = tracking.overdue;
   }
   return tracking;
@@ -170,4 +200,31 @@ export function outstanding(trackings: readonly Tracking[]): Tracking[] {
         (b.daysWaiting ?? 0) - (a.daysWaiting ?? 0) ||
         a.entry.recipient.id.localeCompare(b.entry.recipient.id),
     );
+}
+
+/** What `followup` should do for one recipient. */
+export type FollowupDecision =
+  | { kind: "due"; number: number; original: OriginalLetter }
+  /** Due, but a letter of the thread went by hand: no Message-ID to answer, so the user follows up by hand. */
+  | { kind: "by-hand"; channel: Channel }
+  | { kind: "later"; on: string }
+  | { kind: "done" }
+  | { kind: "none" };
+
+export function followupFor(tracking: Tracking, hasEmail: boolean): FollowupDecision {
+  if (tracking.status !== "waiting") return { kind: "none" };
+  if (!tracking.nextFollowupDue) return { kind: "done" };
+  if (!tracking.followupDue) return { kind: "later", on: tracking.nextFollowupDue };
+  const byHand = tracking.letters.find((letter) => letter.channel !== "email" || !letter.messageId);
+  if (byHand || !hasEmail) return { kind: "by-hand", channel: byHand?.channel ?? "email" };
+  const appeal = tracking.appeal as SentLetter;
+  return {
+    kind: "due",
+    number: tracking.followupsSent + 1,
+    original: {
+      date: appeal.day,
+      subject: appeal.subject ?? "",
+      messageIds: tracking.letters.map((letter) => letter.messageId as string),
+    },
+  };
 }

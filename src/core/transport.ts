@@ -8,6 +8,10 @@ export interface OutgoingMessage {
   messageId: string;
   campaign: string;
   recipient: string;
+  /** "appeal", "followup-1", … */
+  stage: string;
+  /** A test send (--to-self): nothing about it is recorded. */
+  test: boolean;
 }
 
 export type DeliveryResult =

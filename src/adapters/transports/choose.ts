@@ -7,12 +7,11 @@ import { parseEnv } from "node:util";
 import type { Config } from "../../core/schema.js";
 import type { Transport } from "../../core/transport.js";
 import { EXIT, UserError } from "../../errors.js";
+import { LOOPBACK_HOSTS } from "../paths.js";
 import { askPassword } from "../prompts.js";
 import type { IO } from "../terminal.js";
 import { outboxTransport } from "./outbox.js";
 import { type SmtpSettings, smtpTransport } from "./smtp.js";
-
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
 /** Variables from the campaign folder's .env file; the real environment wins over it. */
 function environment(root: string, io: IO): Record<string, string | undefined> {
@@ -56,7 +55,7 @@ function smtpFromUrl(text: string): Omit<SmtpSettings, "connections" | "password
     host,
     port: url.port ? Number(url.port) : tls ? 465 : 587,
     // A password never crosses a network in clear text: smtp:// to another machine requires STARTTLS.
-    security: tls ? "tls" : LOOPBACK.has(host) ? "opportunistic" : "starttls",
+    security: tls ? "tls" : LOOPBACK_HOSTS.has(host) ? "opportunistic" : "starttls",
     ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
   };
 }
@@ -114,12 +113,11 @@ export async function chooseTransport(
         security: configured?.security ?? "starttls",
         ...(configured?.user ? { user: configured.user } : {}),
       };
-  const password = base.user
-    ? await findPassword(root, variables, configured?.password_file, base, io)
-    : undefined;
   return smtpTransport({
     ...base,
-    ...(password === undefined ? {} : { password }),
+    ...(base.user
+      ? { findPassword: () => findPassword(root, variables, configured?.password_file, base, io) }
+      : {}),
     connections: options.connections ?? config.transport.connections,
   });
 }

@@ -12,8 +12,10 @@ export function outboxTransport(root: string): Transport {
     description: `${OUTBOX_FOLDER}/ (no SMTP server is configured: letters are written as .eml files)`,
     concurrency: 1,
     async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
-      const folder = join(root, OUTBOX_FOLDER, message.campaign);
-      const file = `${message.recipient}.eml`;
+      // One file per letter: the appeal, each follow-up, and test sends in a folder of their own.
+      const folder = join(root, OUTBOX_FOLDER, message.campaign, ...(message.test ? ["test"] : []));
+      const file = `${message.recipient}${message.stage === "appeal" ? "" : `.${message.stage}`}.eml`;
+      const shown = `${OUTBOX_FOLDER}/${message.campaign}/${message.test ? "test/" : ""}${file}`;
       try {
         mkdirSync(folder, { recursive: true });
         const temporary = join(folder, `.${file}.${process.pid}.tmp`);
@@ -24,12 +26,12 @@ export function outboxTransport(root: string): Transport {
           status: "failed",
           kind: "permanent",
           unreachable: true,
-          response: `cannot write ${OUTBOX_FOLDER}/${message.campaign}/${file}: ${(error as NodeJS.ErrnoException).code}`,
+          response: `cannot write ${shown}: ${(error as NodeJS.ErrnoException).code}`,
         };
       }
       return {
         status: "sent",
-        response: `written to ${OUTBOX_FOLDER}/${message.campaign}/${file}`,
+        response: `written to ${shown}`,
         accepted: message.envelope.to,
         rejected: [],
       };

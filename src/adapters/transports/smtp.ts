@@ -12,6 +12,8 @@ export interface SmtpSettings {
   security: "tls" | "starttls" | "opportunistic" | "none";
   user?: string;
   password?: string;
+  /** Where the password comes from, asked only when a connection is first opened (never for a dry run). */
+  findPassword?: () => Promise<string>;
   connections: number;
   /** Waits for connecting and for the greeting; the wait for the server's answer to the data stays long. */
   connectTimeoutMs?: number;
@@ -196,6 +198,9 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     description: describeSmtp(settings),
     concurrency: settings.connections,
     async open() {
+      if (settings.findPassword && settings.password === undefined) {
+        settings.password = await settings.findPassword();
+      }
       const lane = await take();
       try {
         await lane.connect();

@@ -1,0 +1,217 @@
+// Edge cases of sending and tracking: each test names the way a letter could otherwise go twice, be
+// recorded wrongly, leak a secret or give a wrong exit code.
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { parse, type Sink, startSink } from "./smtp-sink.js";
+import { campaignFolder, run, STARTER } from "./support.js";
+
+const sinks: Sink[] = [];
+afterEach(async () => {
+  for (const sink of sinks.splice(0)) await sink.close();
+});
+async function sink(...args: Parameters<typeof startSink>) {
+  const started = await startSink(...args);
+  sinks.push(started);
+  return started;
+}
+const starterConfig = readFileSync(join(STARTER, "outreach.yaml"), "utf8");
+const journalText = (folder: string) => readFileSync(join(folder, ".outreach", "journal.jsonl"), "utf8");
+
+describe("the send lock", () => {
+  it("treats a lock file it cannot read as held, and sends nothing", async () => {
+    const server = await sink();
+    const folder = campaignFolder();
+    mkdirSync(join(folder, ".outreach"), { recursive: true });
+    writeFileSync(join(folder, ".outreach", "send.lock"), "");
+    const result = await run(["send", "--yes"], { cwd: folder, env: { OUTREACH_SMTP_URL: server.url } });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(".outreach/send.lock cannot be read, so another run may be sending");
+    expect(server.received).toHaveLength(0);
+  });
+});
+
+describe("addresses refused by the server", () => {
+  it("reports a letter whose main addressee was refused while its Cc was accepted, with exit 1", async () => {
+    const server = await sink({
+      onRcpt: (address) =>
+        address === "director@ngo.example.net" ? { code: 550, message: "5.1.1 No such user" } : undefined,
+    });
+    const folder = campaignFolder();
+    const result = await run(["send", "--yes", "--json", "example-ngo"], {
+      cwd: folder,
+      env: { OUTREACH_SMTP_URL: server.url },
+    });
+    expect(result.exitCode).toBe(1);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.sent).toEqual([
+      {
+        id: "example-ngo",
+        to: ["press@ngo.example.net"],
+        rejected: [{ address: "director@ngo.example.net", response: "550 5.1.1 No such user" }],
+        response: expect.stringContaining("250"),
+      },
+    ]);
+    const human = await run(["send", "--yes", "example-ngo"], {
+      cwd: campaignFolder(),
+      env: { OUTREACH_SMTP_URL: server.url },
+    });
+    expect(human.stdout).toContain("Refused by the server for some addresses: 1");
+    expect(human.stdout).toContain(
+      "director@ngo.example.net: 550 5.1.1 No such user (delivered to press@ngo.example.net)",
+    );
+  });
+});
+
+describe("the journal", () => {
+  it("log sets a torn last line aside instead of gluing its event onto it", async () => {
+    const server = await sink();
+    const folder = campaignFolder();
+    await run(["send", "--yes"], { cwd: folder, env: { OUTREACH_SMTP_URL: server.url } });
+    appendFileSync(join(folder, ".outreach", "journal.jsonl"), '{"v":1,"id":"torn","at":"2026-');
+    const logged = await run(["log", "example-ngo", "--outcome", "acknowledged"], { cwd: folder });
+    expect(logged.exitCode).toBe(0);
+    expect(logged.stderr).toMatch(
+      /The journal's last line was cut off; it was kept in \.outreach\/journal\.torn-/,
+    );
+    for (const line of journalText(folder).trimEnd().split("\n"))
+      expect(() => JSON.parse(line)).not.toThrow();
+    const status = await run(["status", "--json"], { cwd: folder });
+    expect(status.exitCode).toBe(0);
+    expect(JSON.parse(status.stdout)[0]).toMatchObject({ sent: 2, responded: 1 });
+  });
+});
+
+describe("the outbox", () => {
+  it("keeps the appeal, each follow-up and test sends in files of their own", async () => {
+    const folder = campaignFolder();
+    expect(
+      (await run(["send", "--yes"], { cwd: folder, env: { OUTREACH_NOW: "2026-02-01T09:00:00Z" } })).exitCode,
+    ).toBe(0);
+    await run(["send", "--yes", "--to-self", "me@example.org"], { cwd: folder });
+    expect(readdirSync(join(folder, "outbox", "first-appeal")).sort()).toEqual([
+      "example-ngo.eml",
+      "test",
+      "un-special-rapporteur.eml",
+    ]);
+    expect(readdirSync(join(folder, "outbox", "first-appeal", "test")).sort()).toEqual([
+      "example-ngo.eml",
+      "un-special-rapporteur.eml",
+    ]);
+    const appeal = readFileSync(join(folder, "outbox", "first-appeal", "un-special-rapporteur.eml"), "utf8");
+    expect(appeal).not.toContain("[TEST]");
+    expect(appeal).toContain("To: urgent-appeals@un.example.org");
+  });
+});
+
+describe("SMTP settings", () => {
+  it("refuses security: none with a login to another machine, at its line, before anything is sent", async () => {
+    const folder = campaignFolder({
+      "outreach.yaml": starterConfig.replace(
+        "campaigns:",
+        "transport:\n  smtp:\n    host: smtp.example.org\n    port: 25\n    security: none\n    user: me@example.org\ncampaigns:",
+      ),
+    });
+    const result = await run(["check"], { cwd: folder });
+    expect(result.exitCode).toBe(1);
+    const line = starterConfig.split("\n").findIndex((text) => text.startsWith("campaigns:")) + 5;
+    expect(result.stdout).toContain(
+      `outreach.yaml:${line}:15  transport.smtp.security: security: none would send the password for me@example.org to smtp.example.org in clear text`,
+    );
+  });
+
+  it("does not ask for the password on a dry run", async () => {
+    const folder = campaignFolder();
+    const result = await run(["send", "--dry-run"], {
+      cwd: folder,
+      env: { OUTREACH_SMTP_URL: "smtps://me%40example.org@smtp.example.org:465" },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toContain("via  smtps://me%40example.org@smtp.example.org:465 (TLS)");
+    expect(result.stdout).toContain("would send  un-special-rapporteur");
+  });
+
+  it("without a terminal, a send that needs a password says where to put it (exit 2), and records nothing", async () => {
+    const server = await sink({ auth: { user: "me", pass: "right" } });
+    const folder = campaignFolder();
+    const result = await run(["send", "--yes"], {
+      cwd: folder,
+      env: { OUTREACH_SMTP_URL: `smtp://me@127.0.0.1:${server.port}` },
+    });
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toContain(
+      "the SMTP user me needs a password, and there is no terminal to ask for it",
+    );
+    expect(existsSync(join(folder, ".outreach", "journal.jsonl")) ? journalText(folder) : "").toBe("");
+    expect(server.received).toHaveLength(0);
+  });
+});
+
+describe("usage errors", () => {
+  it("exit 2 for an unknown option or a missing argument of a command", async () => {
+    const folder = campaignFolder();
+    const unknown = await run(["send", "--bogus"], { cwd: folder });
+    expect(unknown.exitCode).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--bogus'");
+    expect((await run(["resolve"], { cwd: folder })).exitCode).toBe(2);
+    expect((await run(["outstanding", "--json", "--csv"], { cwd: folder })).exitCode).toBe(2);
+  });
+
+  it("log refuses flags that mean nothing together, with exit 2", async () => {
+    const folder = campaignFolder();
+    const mixed = await run(
+      ["log", "example-web-form-only", "--sent-by", "web-form", "--outcome", "meeting"],
+      {
+        cwd: folder,
+      },
+    );
+    expect(mixed.exitCode).toBe(2);
+    expect(mixed.stderr).toContain("--outcome belong to an answer");
+    const lone = await run(["log", "example-ngo", "--followup", "--outcome", "meeting"], { cwd: folder });
+    expect(lone.exitCode).toBe(2);
+    expect(lone.stderr).toContain("--followup goes with --sent-by");
+    expect(existsSync(join(folder, ".outreach", "journal.jsonl"))).toBe(false);
+  });
+});
+
+describe("follow-ups, day by day", () => {
+  it("on the day a follow-up is due, outstanding and followup agree from the first hour", async () => {
+    const server = await sink();
+    const folder = campaignFolder();
+    const env = { OUTREACH_SMTP_URL: server.url };
+    await run(["send", "--yes", "un-special-rapporteur"], {
+      cwd: folder,
+      env: { ...env, OUTREACH_NOW: "2026-02-01T18:00:00Z" },
+    });
+    const early = { ...env, OUTREACH_NOW: "2026-02-15T01:00:00Z" };
+    const waiting = JSON.parse((await run(["outstanding", "--json"], { cwd: folder, env: early })).stdout);
+    expect(waiting[0]).toMatchObject({ overdue: true, next_followup_due: "2026-02-15" });
+    const followup = await run(["followup", "--yes"], { cwd: folder, env: early });
+    expect(followup.exitCode).toBe(0);
+    expect(server.received).toHaveLength(2);
+    const sent = await parse(server.received[1] as NonNullable<(typeof server.received)[number]>);
+    expect(sent.subject).toBe("Re: Appeal: UN Special Rapporteur on an example mandate, please act now");
+  });
+
+  it("an uncertain follow-up shows in status and outstanding, and is never resent by itself", async () => {
+    const server = await sink({ onData: (index) => (index === 1 ? "drop" : "accept") });
+    const folder = campaignFolder();
+    const env = { OUTREACH_SMTP_URL: server.url };
+    await run(["send", "--yes", "un-special-rapporteur"], {
+      cwd: folder,
+      env: { ...env, OUTREACH_NOW: "2026-02-01T09:00:00Z" },
+    });
+    const later = { ...env, OUTREACH_NOW: "2026-02-20" };
+    const first = await run(["followup", "--yes"], { cwd: folder, env: later });
+    expect(first.exitCode).toBe(3);
+    const again = await run(["followup", "--yes"], { cwd: folder, env: later });
+    expect(again.exitCode).toBe(3);
+    expect(server.received).toHaveLength(2);
+    const status = JSON.parse((await run(["status", "--json"], { cwd: folder, env: later })).stdout);
+    expect(status[0].uncertain_ids).toEqual(["un-special-rapporteur (follow-up 1)"]);
+    const outstanding = JSON.parse(
+      (await run(["outstanding", "--json"], { cwd: folder, env: later })).stdout,
+    );
+    expect(outstanding[0].follow_up_problem).toBe("uncertain");
+  });
+});
