@@ -385,7 +385,7 @@ function formatSummary(result: SendResult, io: IO): string {
   if (result.outbox) {
     lines.push(
       `Wrote ${plural(result.sent.length, "letter")} to ${result.outbox} in ${result.seconds.toFixed(1)} s: ` +
-        'open them in a mail client, or configure SMTP to send them (README, "Sending").',
+        'open them in a mail client. If you send one yourself, record it: outreach log ID --sent-by email (README, "The outbox").',
     );
   } else {
     const verb = result.test ? "Test letters sent" : "Sent";
