@@ -75,7 +75,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .addHelpText("after", "\nExamples:\n  outreach recipients\n  outreach recipients --type embassy --json")
     .action(async (options: { campaign?: string; type?: string[]; tag?: string[]; json?: boolean }) => {
       const { listRecipients } = await import("./commands/recipients.js");
-      listRecipients({ ...global(), ...options }, io());
+      await listRecipients({ ...global(), ...options }, io());
     });
 
   program
@@ -138,7 +138,7 @@ Examples:
     .addHelpText("after", "\nExample:\n  outreach status --json")
     .action(async (options: { campaign?: string; json?: boolean }) => {
       const { status } = await import("./commands/status.js");
-      status({ ...global(), ...options }, io());
+      await status({ ...global(), ...options }, io());
     });
 
   program
@@ -228,7 +228,7 @@ Examples:
     .addHelpText("after", "\nExample:\n  outreach history osce-odihr")
     .action(async (id: string, options: { json?: boolean }) => {
       const { history } = await import("./commands/history.js");
-      history({ ...global(), ...options, id }, io());
+      await history({ ...global(), ...options, id }, io());
     });
 
   program

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import PostalMime from "postal-mime";
 import { describe, expect, it } from "vitest";
@@ -148,7 +148,7 @@ describe("check", () => {
   it("sees an edit to a recipient file even though the file was cached", async () => {
     const folder = campaignFolder();
     expect((await run(["check"], { cwd: folder })).exitCode).toBe(0);
-    expect(Object.keys(snapshot(folder))).toContain(".outreach/cache/recipients.json");
+    expect(Object.keys(snapshot(folder))).toContain(".outreach/cache/folder.json");
     const path = join(folder, "recipients/example.yaml");
     const original = readFileSync(path, "utf8");
     writeFileSync(path, original.replace("director@ngo.example.net", "director@ngo"));
@@ -157,6 +157,36 @@ describe("check", () => {
     expect(result.exitCode).toBe(1);
     expect(result.stdout).toContain(
       "recipients/example.yaml:35:14  [1].contacts[0].email: must be one email address",
+    );
+  });
+
+  it("points at the line in outreach.yaml even when the folder was read from the cache", async () => {
+    const config = readFileSync(join(campaignFolder(), "outreach.yaml"), "utf8").replace(
+      "      # ids: [some-id]",
+      "      ids: [example-web-form-only]",
+    );
+    const folder = campaignFolder({
+      "outreach.yaml": config,
+      "recipients/ombudsman.yaml": readFileSync(join(campaignFolder(), "recipients/example.yaml"), "utf8")
+        .split("\n- id: ")
+        .filter((part) => part.startsWith("example-web-form-only"))
+        .map((part) => `- id: ${part}`)
+        .join(""),
+      "recipients/example.yaml": readFileSync(
+        join(campaignFolder(), "recipients/example.yaml"),
+        "utf8",
+      ).replace(/\n- id: example-web-form-only[\s\S]*$/, "\n"),
+    });
+    expect((await run(["check"], { cwd: folder })).exitCode).toBe(0);
+    writeFileSync(join(folder, "recipients/ombudsman.yaml"), "");
+    const emptied = await run(["check"], { cwd: folder });
+    expect(emptied.exitCode).toBe(1);
+    rmSync(join(folder, "recipients/ombudsman.yaml"));
+    const result = await run(["check"], { cwd: folder });
+    expect(result.exitCode).toBe(1);
+    const line = config.split("\n").findIndex((text) => text.includes("ids: [example-web-form-only]")) + 1;
+    expect(result.stdout).toContain(
+      `outreach.yaml:${line}:13  campaigns[0].select.ids[0]: no recipient has the id "example-web-form-only"`,
     );
   });
 

@@ -1,21 +1,25 @@
 // Reads a campaign folder from disk: outreach.yaml, recipients/, templates/ and the attachments a campaign
 // names. Everything is validated here; what comes out is either data the core can trust, or problems.
-import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
-import { addTemplateFile, emptyLibrary, type TemplateLibrary } from "../core/letter.js";
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import type { TemplateLibrary } from "../core/letter.js";
 import type { AttachmentFile } from "../core/letters.js";
 import type { Problem } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
 import { type Config, configSchema, recipientSchema } from "../core/schema.js";
 import { validate } from "../core/validation.js";
-import { CONFIG_FILE, isInside, LOOPBACK_HOSTS, resolveInside, toPosix } from "./paths.js";
-import { RecipientCache } from "./recipient-cache.js";
-import { loadYamlFile, readTextFile, type YamlFile } from "./yaml-file.js";
+import { FolderCache } from "./folder-cache.js";
+import { loadAttachments, loadTemplates, walk } from "./folder-files.js";
+import { CONFIG_FILE, LOOPBACK_HOSTS } from "./paths.js";
+import { loadYamlFile, type YamlFile } from "./yaml-file.js";
 
 export interface LoadedFolder {
   root: string;
   config?: Config;
-  configSource?: YamlFile;
+  configSource?: {
+    file: string;
+    locate(path: readonly PropertyKey[], key?: boolean): { line: number; column: number } | undefined;
+  };
   recipients: RecipientEntry[];
   library: TemplateLibrary;
   /** Attachment files per campaign id, checked to exist inside the folder. */
@@ -25,16 +29,30 @@ export interface LoadedFolder {
   saveCache(): void;
 }
 
+/** Reads and validates everything, using the cache only for files that did not change. */
 export function loadCampaignFolder(root: string): LoadedFolder {
   const problems: Problem[] = [];
+  const cache = new FolderCache(root);
+  // Taken before reading, so that an edit made meanwhile makes the cache entry stale rather than wrong.
+  const configStat = statOrUndefined(join(root, CONFIG_FILE));
   const { config, source: configSource } = loadConfig(root, problems);
-  const cache = new RecipientCache(root);
+  if (config && configStat) cache.setConfig(configStat.size, configStat.mtimeMs, config);
   const recipients = loadRecipients(root, cache, problems);
   const library = loadTemplates(root, problems);
   const attachments =
-    config && configSource ? loadAttachments(root, config, configSource, problems) : new Map();
+    config && configSource
+      ? loadAttachments(root, config, (path) => configSource.locate(path), problems)
+      : new Map();
   const saveCache = () => cache.save();
   return { root, config, configSource, recipients, library, attachments, problems, saveCache };
+}
+
+function statOrUndefined(path: string): { size: number; mtimeMs: number } | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 function loadConfig(root: string, problems: Problem[]): { config?: Config; source?: YamlFile } {
@@ -78,61 +96,7 @@ function loadConfig(root: string, problems: Problem[]): { config?: Config; sourc
   return { config: result.data, source: loaded.yaml };
 }
 
-/** Files below `folder` (relative to root, sorted), refusing links that lead outside the campaign folder. */
-function walk(root: string, folder: string, problems: Problem[]): string[] {
-  const files: string[] = [];
-  const realRoot = realpathSync(root);
-  const visit = (directory: string) => {
-    let entries: Dirent[];
-    try {
-      entries = readdirSync(directory, { withFileTypes: true });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-        problems.push({
-          severity: "error",
-          file: toPosix(relative(root, directory)),
-          message: `cannot read the folder: ${(error as NodeJS.ErrnoException).code}`,
-        });
-      }
-      return;
-    }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      if (entry.name.startsWith(".")) continue;
-      const path = join(directory, entry.name);
-      let isDirectory = entry.isDirectory();
-      if (entry.isSymbolicLink()) {
-        let target: string;
-        try {
-          target = realpathSync(path);
-        } catch {
-          problems.push({
-            severity: "error",
-            file: toPosix(relative(root, path)),
-            message: "is a broken link",
-          });
-          continue;
-        }
-        if (!isInside(realRoot, target)) {
-          problems.push({
-            severity: "error",
-            file: toPosix(relative(root, path)),
-            message: "is a link to a file outside the campaign folder",
-            hint: "copy the file into the campaign folder instead",
-          });
-          continue;
-        }
-        isDirectory = statSync(target).isDirectory();
-      }
-      if (isDirectory) visit(path);
-      else files.push(toPosix(relative(root, path)));
-    }
-  };
-  visit(join(root, folder));
-  return files;
-}
-
-function loadRecipients(root: string, cache: RecipientCache, problems: Problem[]): RecipientEntry[] {
+function loadRecipients(root: string, cache: FolderCache, problems: Problem[]): RecipientEntry[] {
   const entries: RecipientEntry[] = [];
   for (const file of walk(root, "recipients", problems)) {
     if (!/\.ya?ml$/.test(file)) {
@@ -198,86 +162,4 @@ function recipientsFromFile(
     entries.push({ recipient, file: yaml.file, line: start?.line ?? 1, ...(isList ? { index } : {}), at });
   });
   return { entries, valid };
-}
-
-function loadTemplates(root: string, problems: Problem[]): TemplateLibrary {
-  const library = emptyLibrary();
-  for (const file of walk(root, "templates", problems)) {
-    const name = file.slice("templates/".length);
-    if (!file.endsWith(".hbs")) {
-      problems.push({
-        severity: "warning",
-        file,
-        message: "is not a template (.txt.hbs, .html.hbs or a partial .hbs), so it is ignored",
-      });
-      continue;
-    }
-    const read = readTextFile(join(root, file), file);
-    if (!read.ok) problems.push(...read.problems);
-    // An unreadable template still counts as present, so it is reported once and not also as missing.
-    const source = read.ok ? { file, text: read.text } : { file, text: "", unreadable: true };
-    if (!addTemplateFile(library, name, source)) {
-      problems.push({
-        severity: "warning",
-        file,
-        message: "is not named like a letter template, so it is ignored",
-        hint: "name letters NAME.txt.hbs, NAME.LANG.txt.hbs or NAME.html.hbs; put partials in templates/partials/",
-      });
-    }
-  }
-  return library;
-}
-
-function loadAttachments(
-  root: string,
-  config: Config,
-  source: YamlFile,
-  problems: Problem[],
-): Map<string, AttachmentFile[]> {
-  const byCampaign = new Map<string, AttachmentFile[]>();
-  config.campaigns.forEach((campaign, index) => {
-    const files: AttachmentFile[] = [];
-    campaign.attachments.forEach((file, attachmentIndex) => {
-      const path = ["campaigns", index, "attachments", attachmentIndex];
-      const at = {
-        file: CONFIG_FILE,
-        ...source.locate(path),
-        field: `campaigns[${index}].attachments[${attachmentIndex}]`,
-      };
-      const resolved = resolveInside(root, file);
-      if (!resolved.ok) {
-        problems.push({
-          severity: "error",
-          ...at,
-          message: `the attachment "${file}" ${resolved.reason}`,
-          hint: "copy the file into attachments/ and write its path relative to the campaign folder",
-        });
-        return;
-      }
-      let size: number;
-      try {
-        const stat = statSync(resolved.absolute);
-        if (!stat.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
-        size = stat.size;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        problems.push({
-          severity: "error",
-          ...at,
-          message:
-            code === "ENOENT"
-              ? `the attachment "${file}" does not exist`
-              : `the attachment "${file}" cannot be read (${code})`,
-          hint:
-            code === "ENOENT"
-              ? "check the path (relative to the campaign folder), or remove the line"
-              : undefined,
-        });
-        return;
-      }
-      files.push({ file, filename: file.split("/").at(-1) ?? file, absolutePath: resolved.absolute, size });
-    });
-    byCampaign.set(campaign.id, files);
-  });
-  return byCampaign;
 }

@@ -1,10 +1,9 @@
 // The one loader for YAML: reads a file safely (size, encoding, nesting, aliases, odd keys) and keeps
 // positions so that every later problem can name the file, line and column.
-import { readFileSync, statSync } from "node:fs";
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
 import type { Problem } from "../core/problems.js";
+import { readTextFile } from "./text-file.js";
 
-export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 const MAX_FLOW_DEPTH = 64;
 const MAX_INDENT_COLUMN = 400;
 const MAX_ALIAS_COUNT = 100;
@@ -25,75 +24,6 @@ export interface YamlFile {
 }
 
 export type LoadResult = { ok: true; yaml: YamlFile } | { ok: false; problems: Problem[] };
-
-/** Reads a file as UTF-8 text, refusing binary, oversized and non-UTF-8 files with a located problem. */
-export function readTextFile(
-  absolutePath: string,
-  file: string,
-): { ok: true; text: string } | { ok: false; problems: Problem[] } {
-  const fail = (message: string, hint?: string, line?: number): { ok: false; problems: Problem[] } => ({
-    ok: false,
-    problems: [{ severity: "error", file, line, message, hint }],
-  });
-  let buffer: Buffer;
-  try {
-    const size = statSync(absolutePath).size;
-    if (size > MAX_FILE_BYTES) {
-      return fail(
-        `file is ${(size / 1024 / 1024).toFixed(1)} MB, over the ${MAX_FILE_BYTES / 1024 / 1024} MB limit`,
-        "split it into several files",
-      );
-    }
-    buffer = readFileSync(absolutePath);
-  } catch (error) {
-    return fail(`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-  }
-  if ((buffer[0] === 0xff && buffer[1] === 0xfe) || (buffer[0] === 0xfe && buffer[1] === 0xff)) {
-    return fail("file is UTF-16 text", "save it as UTF-8 (in most editors: Save As… → Encoding: UTF-8)");
-  }
-  const nul = buffer.indexOf(0);
-  if (nul !== -1) {
-    return fail(
-      "file is binary, not text",
-      "recipient, config and template files must be UTF-8 text",
-      lineAt(buffer, nul),
-    );
-  }
-  const start = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf ? 3 : 0;
-  try {
-    return { ok: true, text: new TextDecoder("utf-8", { fatal: true }).decode(buffer.subarray(start)) };
-  } catch {
-    return fail(
-      "file is not UTF-8 text (perhaps Latin-1 or Windows-1252)",
-      "save it as UTF-8 (in most editors: Save As… → Encoding: UTF-8)",
-      lineAt(buffer, firstInvalidUtf8(buffer)),
-    );
-  }
-}
-
-function lineAt(buffer: Buffer, offset: number): number {
-  let line = 1;
-  for (let index = buffer.indexOf(10); index !== -1 && index < offset; index = buffer.indexOf(10, index + 1))
-    line++;
-  return line;
-}
-
-function firstInvalidUtf8(buffer: Buffer): number {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let low = 0;
-  let high = buffer.length;
-  // The longest valid prefix, found by bisection (a valid prefix may end mid-character, so allow 3 bytes).
-  while (high - low > 4) {
-    const middle = (low + high) >> 1;
-    try {
-      decoder.decode(buffer.subarray(0, middle), { stream: true });
-      low = middle;
-    } catch {
-      high = middle;
-    }
-  }
-  return low;
-}
 
 /**
  * Looks at the raw lines before parsing. Rejects nesting that would exhaust the parser (deep flow brackets or

@@ -1,11 +1,12 @@
 // What every campaign command starts with: find the folder, read it, plan its campaigns.
-import { loadCampaignFolder } from "../adapters/campaign-folder.js";
+import { loadFromCache } from "../adapters/cached-folder.js";
 import { readJournal } from "../adapters/journal-file.js";
-import { findCampaignFolder } from "../adapters/paths.js";
+import { CONFIG_FILE, findCampaignFolder } from "../adapters/paths.js";
 import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import type { LetterEngine } from "../core/engine.js";
 import { deriveState } from "../core/journal.js";
+import type { TemplateLibrary } from "../core/letter.js";
 import { renderLetters } from "../core/letters.js";
 import { type Plan, pickCampaign, planCampaigns } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
@@ -34,23 +35,48 @@ export interface LetterPlan extends OpenedPlan {
 }
 
 /** The campaign folder read and planned, without its templates (for commands that list or count). */
-export function openPlan(options: FolderOptions, io: IO): OpenedPlan {
-  const root = findCampaignFolder(io.cwd, options.dir);
+/**
+ * Reads and plans the folder: from the cache when nothing changed (no YAML parser, no schemas), otherwise,
+ * or when a problem must be pointed at in outreach.yaml, with the full loader.
+ */
+async function planFolder(
+  root: string,
+  io: IO,
+  engineFor?: (library: TemplateLibrary) => LetterEngine,
+): Promise<{ plan: Plan; engine?: LetterEngine; saveCache(): void }> {
+  const cached = loadFromCache(root);
+  if (cached) {
+    const engine = engineFor?.(cached.library);
+    const plan = planCampaigns(cached, io.now, engine);
+    if (!plan.problems.some((problem) => problem.file === CONFIG_FILE)) {
+      return { plan, ...(engine ? { engine } : {}), saveCache: cached.saveCache };
+    }
+  }
+  const { loadCampaignFolder } = await import("../adapters/campaign-folder.js");
   const folder = loadCampaignFolder(root);
-  const plan = planCampaigns(folder, io.now);
+  const engine = engineFor?.(folder.library);
+  return {
+    plan: planCampaigns(folder, io.now, engine),
+    ...(engine ? { engine } : {}),
+    saveCache: folder.saveCache,
+  };
+}
+
+/** The campaign folder read and planned, without its templates (for commands that list or count). */
+export async function openPlan(options: FolderOptions, io: IO): Promise<OpenedPlan> {
+  const root = findCampaignFolder(io.cwd, options.dir);
+  const { plan, saveCache } = await planFolder(root, io);
   sortProblems(plan.problems);
-  return { root, plan, saveCache: folder.saveCache };
+  return { root, plan, saveCache };
 }
 
 /** The campaign folder read and planned with its templates compiled, for commands that render letters. */
 export async function openLetterPlan(options: FolderOptions, io: IO): Promise<LetterPlan> {
   const root = findCampaignFolder(io.cwd, options.dir);
-  const folder = loadCampaignFolder(root);
   const { LetterEngine } = await import("../core/engine.js");
-  const engine = new LetterEngine(folder.library);
-  const plan = planCampaigns(folder, io.now, engine);
+  const { plan, engine, saveCache } = await planFolder(root, io, (library) => new LetterEngine(library));
   sortProblems(plan.problems);
-  return { root, plan, engine, saveCache: folder.saveCache };
+  return { root, plan, engine: engine as LetterEngine, saveCache };
 }
 
 /**
@@ -103,16 +129,16 @@ export function chooseRecipients(
 }
 
 /** For commands that only read the campaign (no letters rendered): stops on any error, then caches. */
-export function openValidPlan(options: FolderOptions, io: IO): { root: string; plan: Plan } {
-  const { root, plan, saveCache } = openPlan(options, io);
+export async function openValidPlan(options: FolderOptions, io: IO): Promise<{ root: string; plan: Plan }> {
+  const { root, plan, saveCache } = await openPlan(options, io);
   requireValid(plan.problems, io);
   saveCache();
   return { root, plan };
 }
 
 /** The journal read and derived for the campaigns a command reports on (the one named, or all). */
-export function openTracking(options: CampaignOptions, io: IO) {
-  const { root, plan } = openValidPlan(options, io);
+export async function openTracking(options: CampaignOptions, io: IO) {
+  const { root, plan } = await openValidPlan(options, io);
   const journal = readJournal(root);
   if (journal.torn) {
     io.stderr.write(

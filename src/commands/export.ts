@@ -64,7 +64,7 @@ export async function exportState(
   if (format !== "csv" && format !== "json") {
     throw new UserError(`--format must be csv or json, not "${format}"`, { exitCode: EXIT.usage });
   }
-  const { plan, campaigns } = openTracking(options, io);
+  const { plan, campaigns } = await openTracking(options, io);
   const language = plan.config?.defaults.language ?? "en";
   const rows = campaigns.flatMap(({ trackings }) =>
     trackings.map((tracking) => exportRow(tracking, language)),

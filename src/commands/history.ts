@@ -124,8 +124,11 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
   );
 }
 
-export function history(options: FolderOptions & { id: string; json?: boolean }, io: IO): HistoryItem[] {
-  const { root, plan } = openValidPlan(options, io);
+export async function history(
+  options: FolderOptions & { id: string; json?: boolean },
+  io: IO,
+): Promise<HistoryItem[]> {
+  const { root, plan } = await openValidPlan(options, io);
   const entry = plan.recipients.find((candidate) => candidate.recipient.id === options.id);
   if (!entry) {
     const suggestion = didYouMean(

@@ -67,7 +67,7 @@ export function parseDay(value: string, now: Date, what = "--date"): string {
 
 export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | DeliveredEvent> {
   refuseConflicts(options);
-  const { root, plan } = openValidPlan(options, io);
+  const { root, plan } = await openValidPlan(options, io);
   const journal = readJournal(root);
   const state = deriveState(journal.events);
   const reply = options.fromEml

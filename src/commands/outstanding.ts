@@ -51,7 +51,7 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
   if (options.json && options.csv) {
     throw new UserError("choose one of --json and --csv", { exitCode: EXIT.usage });
   }
-  const { campaigns } = openTracking(options, io);
+  const { campaigns } = await openTracking(options, io);
   const rows = campaigns
     .flatMap(({ trackings }) => waiting(trackings))
     .filter(({ entry }) => !options.type?.length || options.type.includes(entry.recipient.type))

@@ -27,8 +27,8 @@ export interface RecipientRow {
   line: number;
 }
 
-export function listRecipients(options: RecipientsOptions, io: IO): RecipientRow[] {
-  const { plan } = openValidPlan(options, io);
+export async function listRecipients(options: RecipientsOptions, io: IO): Promise<RecipientRow[]> {
+  const { plan } = await openValidPlan(options, io);
   const { selected, prepared } = pickCampaign(plan, options.campaign);
   const defaultLanguage = plan.config?.defaults.language ?? "en";
   const rows: RecipientRow[] = selected

@@ -23,7 +23,7 @@ export async function resolve(options: ResolveOptions, io: IO): Promise<Resolved
       },
     );
   }
-  const { root, plan } = openValidPlan(options, io);
+  const { root, plan } = await openValidPlan(options, io);
   const { prepared, selected } = pickCampaign(plan, options.campaign);
   const campaign = prepared.campaign.id;
   const [entry] = chooseRecipients(selected, plan.recipients, [options.id], campaign);

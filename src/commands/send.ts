@@ -18,7 +18,7 @@ import {
 } from "../core/delivery.js";
 import { deriveState, type JournalState } from "../core/journal.js";
 import type { Letter, PreparedCampaign } from "../core/letters.js";
-import { DURATION_PATTERN, RATE_PATTERN } from "../core/schema.js";
+import { DURATION_PATTERN, RATE_PATTERN } from "../core/text-rules.js";
 import type { Transport } from "../core/transport.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
 import { type CampaignOptions, renderCampaign } from "./context.js";

@@ -47,8 +47,11 @@ function count(into: Counts, tracking: Tracking): void {
   if (tracking.overdue) into.overdue++;
 }
 
-export function status(options: CampaignOptions & { json?: boolean }, io: IO): CampaignStatus[] {
-  const { state, campaigns } = openTracking(options, io);
+export async function status(
+  options: CampaignOptions & { json?: boolean },
+  io: IO,
+): Promise<CampaignStatus[]> {
+  const { state, campaigns } = await openTracking(options, io);
   const rows = campaigns.map(({ campaign, trackings }) => {
     const row: CampaignStatus = {
       campaign: campaign.id,

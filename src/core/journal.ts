@@ -208,31 +208,28 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
   const resolutions = new Map<string, ResolvedEvent>();
   const responses = new Map<string, ResponseEvent[]>();
   const handDeliveries = new Map<string, DeliveredEvent[]>();
-  const collect = <T extends JournalEvent>(map: Map<string, T[]>, event: T) => {
-    const key = recipientKey(event.campaign, event.recipient);
+  // The same event twice (a rebase or cherry-pick can copy lines) counts once. The lists per recipient are
+  // short, so looking through them costs less than remembering every id of a long journal.
+  const collect = <T extends JournalEvent>(map: Map<string, T[]>, key: string, event: T) => {
     const list = map.get(key);
-    if (list) list.push(event);
-    else map.set(key, [event]);
+    if (!list) map.set(key, [event]);
+    else if (!list.some((other) => other.id === event.id)) list.push(event);
   };
-  // The same event twice (a rebase or cherry-pick can copy lines) counts once.
-  const seen = new Set<string>();
   for (const event of events) {
-    if (seen.has(event.id)) continue;
-    seen.add(event.id);
     switch (event.type) {
       case "response":
-        collect(responses, event);
+        collect(responses, recipientKey(event.campaign, event.recipient), event);
         break;
       case "delivered":
-        collect(handDeliveries, event);
+        collect(handDeliveries, recipientKey(event.campaign, event.recipient), event);
         break;
-      case "attempt": {
-        const key = deliveryKey(event.transport, event.campaign, event.recipient, event.stage);
-        const list = attemptsByKey.get(key);
-        if (list) list.push(event);
-        else attemptsByKey.set(key, [event]);
+      case "attempt":
+        collect(
+          attemptsByKey,
+          deliveryKey(event.transport, event.campaign, event.recipient, event.stage),
+          event,
+        );
         break;
-      }
       case "sent":
       case "failed":
       case "uncertain": {

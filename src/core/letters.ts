@@ -6,8 +6,8 @@ import { BrokenTemplate, languageChain, TemplateError, type TemplateSource, toPr
 import type { Problem } from "./problems.js";
 import { describeLocation, type RecipientEntry } from "./recipients.js";
 import type { Campaign, Config, Recipient } from "./schema.js";
-import { describeForbiddenCharacter } from "./schema.js";
 import { didYouMean } from "./suggest.js";
+import { describeForbiddenCharacter } from "./text-rules.js";
 
 export interface Address {
   name?: string;

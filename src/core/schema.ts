@@ -1,24 +1,6 @@
 // The shapes of outreach.yaml and of a recipient, as zod schemas: the single definition of what is valid.
 import { z } from "zod";
-
-// Characters that must never reach a mail header or a one-line field: C0/C1 controls, DEL,
-// Unicode line separators and bidirectional overrides (they can disguise an address or a name).
-const FORBIDDEN_IN_LINE =
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this regex's job
-  /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u;
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this regex's job
-const FORBIDDEN_IN_TEXT = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
-
-export function describeForbiddenCharacter(value: string, multiline: boolean): string | undefined {
-  const match = (multiline ? FORBIDDEN_IN_TEXT : FORBIDDEN_IN_LINE).exec(value);
-  if (!match) return undefined;
-  const code = match[0].codePointAt(0) ?? 0;
-  const hex = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
-  if (code === 0x0a || code === 0x0d) return `a line break (${hex})`;
-  if (code >= 0x200e && code !== 0x2028 && code !== 0x2029)
-    return `an invisible text-direction control (${hex})`;
-  return `a control character (${hex})`;
-}
+import { DURATION_PATTERN, describeForbiddenCharacter, RATE_PATTERN } from "./text-rules.js";
 
 /** A one-line text: no line breaks, control or text-direction characters (these can smuggle mail headers). */
 export const line = () =>
@@ -168,13 +150,9 @@ export const campaignSchema = z.strictObject({
 
 export type Campaign = z.output<typeof campaignSchema>;
 
-/** "20/minute", "1/second", "300/hour": letters started per period. */
-export const RATE_PATTERN = /^(\d+)\s*\/\s*(s|sec|second|m|min|minute|h|hour)$/;
 const rate = () =>
   z.string().regex(RATE_PATTERN, { error: 'must be a rate like "20/minute", "2/second" or "300/hour"' });
 
-/** "500ms", "2s", "1m". */
-export const DURATION_PATTERN = /^(\d+)\s*(ms|s|m)$/;
 const duration = () =>
   z.string().regex(DURATION_PATTERN, { error: 'must be a duration like "500ms", "2s" or "1m"' });
 

@@ -1,0 +1,49 @@
+// The fast way to read a campaign folder: when outreach.yaml and every recipient file are unchanged since
+// the last valid run, take them from the cache, so neither the YAML parser nor the schemas are loaded.
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import type { Problem } from "../core/problems.js";
+import type { RecipientEntry } from "../core/recipients.js";
+import type { LoadedFolder } from "./campaign-folder.js";
+import { FolderCache } from "./folder-cache.js";
+import { loadAttachments, loadTemplates, walk } from "./folder-files.js";
+import { CONFIG_FILE } from "./paths.js";
+
+/**
+ * The folder from the cache, or undefined when anything changed (then the full loader reads it). Positions
+ * in outreach.yaml are not known here: a caller that meets a problem in outreach.yaml reads the folder again
+ * with the full loader, which can point at the line.
+ */
+export function loadFromCache(root: string): LoadedFolder | undefined {
+  const cache = new FolderCache(root);
+  let config: ReturnType<FolderCache["config"]>;
+  try {
+    const { size, mtimeMs } = statSync(join(root, CONFIG_FILE));
+    config = cache.config(size, mtimeMs);
+  } catch {
+    return undefined;
+  }
+  if (!config) return undefined;
+  const problems: Problem[] = [];
+  const recipients: RecipientEntry[] = [];
+  for (const file of walk(root, "recipients", problems)) {
+    if (!/\.ya?ml$/.test(file)) return undefined;
+    const { size, mtimeMs } = statSync(join(root, file));
+    const cached = cache.get(file, size, mtimeMs);
+    if (!cached) return undefined;
+    recipients.push(...cached);
+  }
+  if (problems.length > 0) return undefined;
+  const library = loadTemplates(root, problems);
+  const attachments = loadAttachments(root, config, () => undefined, problems);
+  return {
+    root,
+    config,
+    configSource: { file: CONFIG_FILE, locate: () => undefined },
+    recipients,
+    library,
+    attachments,
+    problems,
+    saveCache: () => cache.save(),
+  };
+}

@@ -1,0 +1,146 @@
+// The parts of a campaign folder that need no YAML parser and no schema: the files below a folder, the
+// templates, and the attachments a campaign names. Shared by the full loader and the cached one.
+import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { addTemplateFile, emptyLibrary, type TemplateLibrary } from "../core/letter.js";
+import type { AttachmentFile } from "../core/letters.js";
+import type { Problem } from "../core/problems.js";
+import type { Config } from "../core/schema.js";
+import { CONFIG_FILE, isInside, resolveInside, toPosix } from "./paths.js";
+import { readTextFile } from "./text-file.js";
+
+/** Files below `folder` (relative to root, sorted), refusing links that lead outside the campaign folder. */
+export function walk(root: string, folder: string, problems: Problem[]): string[] {
+  const files: string[] = [];
+  const realRoot = realpathSync(root);
+  const visit = (directory: string) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(directory, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+        problems.push({
+          severity: "error",
+          file: toPosix(relative(root, directory)),
+          message: `cannot read the folder: ${(error as NodeJS.ErrnoException).code}`,
+        });
+      }
+      return;
+    }
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
+      if (entry.name.startsWith(".")) continue;
+      const path = join(directory, entry.name);
+      let isDirectory = entry.isDirectory();
+      if (entry.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = realpathSync(path);
+        } catch {
+          problems.push({
+            severity: "error",
+            file: toPosix(relative(root, path)),
+            message: "is a broken link",
+          });
+          continue;
+        }
+        if (!isInside(realRoot, target)) {
+          problems.push({
+            severity: "error",
+            file: toPosix(relative(root, path)),
+            message: "is a link to a file outside the campaign folder",
+            hint: "copy the file into the campaign folder instead",
+          });
+          continue;
+        }
+        isDirectory = statSync(target).isDirectory();
+      }
+      if (isDirectory) visit(path);
+      else files.push(toPosix(relative(root, path)));
+    }
+  };
+  visit(join(root, folder));
+  return files;
+}
+
+export function loadTemplates(root: string, problems: Problem[]): TemplateLibrary {
+  const library = emptyLibrary();
+  for (const file of walk(root, "templates", problems)) {
+    const name = file.slice("templates/".length);
+    if (!file.endsWith(".hbs")) {
+      problems.push({
+        severity: "warning",
+        file,
+        message: "is not a template (.txt.hbs, .html.hbs or a partial .hbs), so it is ignored",
+      });
+      continue;
+    }
+    const read = readTextFile(join(root, file), file);
+    if (!read.ok) problems.push(...read.problems);
+    // An unreadable template still counts as present, so it is reported once and not also as missing.
+    const source = read.ok ? { file, text: read.text } : { file, text: "", unreadable: true };
+    if (!addTemplateFile(library, name, source)) {
+      problems.push({
+        severity: "warning",
+        file,
+        message: "is not named like a letter template, so it is ignored",
+        hint: "name letters NAME.txt.hbs, NAME.LANG.txt.hbs or NAME.html.hbs; put partials in templates/partials/",
+      });
+    }
+  }
+  return library;
+}
+
+export function loadAttachments(
+  root: string,
+  config: Config,
+  locate: (path: PropertyKey[]) => { line: number; column: number } | undefined,
+  problems: Problem[],
+): Map<string, AttachmentFile[]> {
+  const byCampaign = new Map<string, AttachmentFile[]>();
+  config.campaigns.forEach((campaign, index) => {
+    const files: AttachmentFile[] = [];
+    campaign.attachments.forEach((file, attachmentIndex) => {
+      const path = ["campaigns", index, "attachments", attachmentIndex];
+      const at = {
+        file: CONFIG_FILE,
+        ...locate(path),
+        field: `campaigns[${index}].attachments[${attachmentIndex}]`,
+      };
+      const resolved = resolveInside(root, file);
+      if (!resolved.ok) {
+        problems.push({
+          severity: "error",
+          ...at,
+          message: `the attachment "${file}" ${resolved.reason}`,
+          hint: "copy the file into attachments/ and write its path relative to the campaign folder",
+        });
+        return;
+      }
+      let size: number;
+      try {
+        const stat = statSync(resolved.absolute);
+        if (!stat.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+        size = stat.size;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        problems.push({
+          severity: "error",
+          ...at,
+          message:
+            code === "ENOENT"
+              ? `the attachment "${file}" does not exist`
+              : `the attachment "${file}" cannot be read (${code})`,
+          hint:
+            code === "ENOENT"
+              ? "check the path (relative to the campaign folder), or remove the line"
+              : undefined,
+        });
+        return;
+      }
+      files.push({ file, filename: file.split("/").at(-1) ?? file, absolutePath: resolved.absolute, size });
+    });
+    byCampaign.set(campaign.id, files);
+  });
+  return byCampaign;
+}
