@@ -11,7 +11,9 @@ describe("outreach init", () => {
     expect(created.stdout).toContain("outreach.yaml");
     const folder = join(parent, "appeal");
     expect(readFileSync(join(folder, ".gitignore"), "utf8")).toContain(".outreach/cache/");
-    expect(readFileSync(join(folder, ".gitattributes"), "utf8")).toContain(".outreach/journal.jsonl merge=union");
+    expect(readFileSync(join(folder, ".gitattributes"), "utf8")).toContain(
+      ".outreach/journal.jsonl merge=union",
+    );
 
     const checked = await run(["check"], { cwd: folder });
     expect(checked.stdout).toContain("No errors");

@@ -14,6 +14,8 @@ export interface SinkOptions {
   onData?: (index: number) => DataAnswer;
   /** Answer to MAIL FROM; undefined accepts. */
   onMailFrom?: (count: number) => { code: number; message: string } | undefined;
+  /** Speak TLS: from the first byte (`implicit`), or after STARTTLS. Without it, STARTTLS is not offered. */
+  tls?: { key: string; cert: string; implicit: boolean };
 }
 
 export interface ReceivedMessage {
@@ -22,6 +24,8 @@ export interface ReceivedMessage {
   to: string[];
   at: number;
   answer: DataAnswer;
+  /** The session was encrypted when the message arrived. */
+  secure: boolean;
 }
 
 export interface Sink {
@@ -51,9 +55,11 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   let mailFromCount = 0;
   const server = new SMTPServer({
     logger: false,
-    disabledCommands: options.auth ? ["STARTTLS"] : ["STARTTLS", "AUTH"],
+    disabledCommands: [...(options.tls ? [] : ["STARTTLS"]), ...(options.auth ? [] : ["AUTH"])],
     authOptional: !options.auth,
-    allowInsecureAuth: true,
+    // Without TLS configured, logins over plain text are allowed (tests on 127.0.0.1); with it, they are not.
+    allowInsecureAuth: !options.tls,
+    ...(options.tls ? { key: options.tls.key, cert: options.tls.cert, secure: options.tls.implicit } : {}),
     onAuth(auth, _session, callback) {
       logins.push({ user: auth.username ?? "", pass: auth.password ?? "" });
       if (options.auth && auth.username === options.auth.user && auth.password === options.auth.pass) {
@@ -84,6 +90,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
           to: session.envelope.rcptTo.map((address) => address.address),
           at: Date.now(),
           answer,
+          secure: Boolean(session.secure),
         });
         if (answer === "accept") callback(null, `2.0.0 Ok: queued as Q${received.length}`);
         else if (answer === "drop") {
@@ -97,6 +104,8 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
       });
     },
   });
+  // A client that gives up during the TLS handshake is a test's subject, not an error of the test.
+  server.on("error", () => {});
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const address = server.server.address();
   const port = typeof address === "object" && address ? address.port : 0;

@@ -170,6 +170,15 @@ class Lane {
         reason: `the connection was lost after the message was sent, before the server confirmed it (${response})`,
       };
     }
+    // A certificate that cannot be trusted, or TLS that cannot be set up, will not change on a retry.
+    const tlsCode = String((error as { originalCode?: string }).originalCode ?? "");
+    if (
+      error.code === "ETLS" ||
+      /CERT|SELF_SIGNED|HOSTNAME|ERR_SSL|ERR_TLS/.test(tlsCode) ||
+      /certificate/i.test(error.message)
+    ) {
+      return { status: "failed", kind: "permanent", response: `TLS failed: ${response}` };
+    }
     const errno = (error as { errno?: string; cause?: { code?: string } }).cause?.code ?? error.code;
     const unreachable =
       phase === "before-data" &&
