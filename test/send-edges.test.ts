@@ -215,3 +215,85 @@ describe("follow-ups, day by day", () => {
     expect(outstanding[0].follow_up_problem).toBe("uncertain");
   });
 });
+
+describe("what a person reads", () => {
+  it("a test send shows the test address in its progress lines, not the recipient's", async () => {
+    const server = await sink();
+    const folder = campaignFolder();
+    const result = await run(["send", "--yes", "--to-self", "me@example.org", "example-ngo"], {
+      cwd: folder,
+      env: { OUTREACH_SMTP_URL: server.url },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stderr).toMatch(/sent\s+example-ngo → me@example\.org/);
+    expect(result.stderr).not.toContain("→ director@ngo.example.net");
+  });
+
+  it("status exits 3 while an uncertain send waits for a decision, and 0 once it is resolved", async () => {
+    const server = await sink({ onData: () => "drop" });
+    const folder = campaignFolder();
+    const env = { OUTREACH_SMTP_URL: server.url };
+    expect((await run(["send", "--yes", "example-ngo"], { cwd: folder, env })).exitCode).toBe(3);
+    const waiting = await run(["status"], { cwd: folder });
+    expect(waiting.exitCode).toBe(3);
+    expect(waiting.stdout).toContain("uncertain, needs your decision: example-ngo");
+    expect((await run(["resolve", "example-ngo", "--sent"], { cwd: folder })).exitCode).toBe(0);
+    expect((await run(["status"], { cwd: folder })).exitCode).toBe(0);
+  });
+
+  it("counts a letter in the outbox only until it is sent by SMTP or logged as sent by hand", async () => {
+    const server = await sink();
+    const folder = campaignFolder();
+    await run(["send", "--yes"], { cwd: folder });
+    const before = JSON.parse((await run(["status", "--json"], { cwd: folder })).stdout)[0];
+    expect(before).toMatchObject({ in_outbox: 2, sent: 0 });
+    await run(["send", "--yes", "--include-outbox", "un-special-rapporteur"], {
+      cwd: folder,
+      env: { OUTREACH_SMTP_URL: server.url },
+    });
+    await run(["log", "example-ngo", "--sent-by", "email"], { cwd: folder });
+    const after = JSON.parse((await run(["status", "--json"], { cwd: folder })).stdout)[0];
+    expect(after).toMatchObject({ in_outbox: 0, sent: 2, sent_by_email: 1, sent_by_hand: 1 });
+  });
+
+  it("export to a folder that does not exist says so, without a stack trace", async () => {
+    const folder = campaignFolder();
+    const result = await run(["export", "-o", "no/such/folder/state.csv"], { cwd: folder });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain("cannot write no/such/folder/state.csv: ENOENT");
+    expect(result.stderr).not.toContain("This is a bug");
+  });
+
+  it("the same saved reply logged twice is refused the second time", async () => {
+    const server = await sink();
+    const folder = campaignFolder();
+    await run(["send", "--yes", "example-ngo"], { cwd: folder, env: { OUTREACH_SMTP_URL: server.url } });
+    const appealId = /^Message-ID: (.*)$/im.exec(server.received[0]?.raw.toString() ?? "")?.[1]?.trim() ?? "";
+    const reply = join(folder, "reply.eml");
+    writeFileSync(
+      reply,
+      [
+        "From: Jeanne Exemple <director@ngo.example.net>",
+        "To: you@example.org",
+        "Subject: Re: Appel",
+        "Date: Sun, 01 Feb 2026 11:00:00 +0000",
+        "Message-ID: <reply-1@ngo.example.net>",
+        `In-Reply-To: ${appealId}`,
+        "",
+        "Bien reçu.",
+        "",
+      ].join("\r\n"),
+    );
+    const first = await run(["log", "--from-eml", "reply.eml", "--outcome", "acknowledged"], { cwd: folder });
+    expect(first.exitCode).toBe(0);
+    const journalBefore = journalText(folder);
+    const second = await run(["log", "--from-eml", "reply.eml", "--outcome", "acknowledged"], {
+      cwd: folder,
+    });
+    expect(second.exitCode).toBe(1);
+    expect(second.stderr).toContain(
+      'reply.eml was already logged on 2026-02-01 for "example-ngo" (acknowledged)',
+    );
+    expect(journalText(folder)).toBe(journalBefore);
+  });
+});

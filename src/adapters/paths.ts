@@ -15,7 +15,7 @@ export function findCampaignFolder(cwd: string, dir?: string): string {
     if (!existsSync(join(root, CONFIG_FILE))) {
       throw new UserError(`${root} has no ${CONFIG_FILE}`, {
         hint: `run "outreach init ${dir}" to create a campaign folder there`,
-        exitCode: EXIT.failed,
+        exitCode: EXIT.usage,
       });
     }
     return root;
@@ -26,6 +26,7 @@ export function findCampaignFolder(cwd: string, dir?: string): string {
   }
   throw new UserError(`no ${CONFIG_FILE} in ${resolve(cwd)} or any folder above it`, {
     hint: 'run "outreach init" to create a campaign folder, or pass --dir PATH',
+    exitCode: EXIT.usage,
   });
 }
 

@@ -29,10 +29,14 @@ export async function readReply(path: string, shown: string): Promise<SavedReply
     buffer = readFileSync(path);
   } catch (error) {
     if (error instanceof UserError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
     throw new UserError(
-      `cannot read ${shown}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      code === "ENOENT"
+        ? `there is no file ${shown}`
+        : `cannot read ${shown}: ${code ?? (error as Error).message}`,
       {
         exitCode: EXIT.usage,
+        hint: "give the path of a reply saved from your mail client as .eml",
       },
     );
   }

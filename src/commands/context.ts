@@ -94,7 +94,7 @@ export function requireValid(problems: readonly Problem[], io: IO): void {
   io.stderr.write(formatProblems(errors, io.err));
   const { errors: count } = countProblems(problems);
   io.stderr.write(
-    `\n${io.err.red(`${plural(count, "error")} in the campaign folder; nothing was done.`)} Fix them, then run "outreach check".\n`,
+    `\n${io.err.red(`${plural(count, "error")} in the campaign folder; nothing was done.`)} Fix ${count === 1 ? "it" : "them"}, then run "outreach check".\n`,
   );
   throw new ExitError(EXIT.failed);
 }

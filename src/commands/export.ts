@@ -76,7 +76,16 @@ export async function exportState(
     text = await toCsv(rows);
   }
   if (options.output) {
-    writeFileSync(resolve(io.cwd, options.output), text);
+    try {
+      writeFileSync(resolve(io.cwd, options.output), text);
+    } catch (error) {
+      throw new UserError(
+        `cannot write ${options.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+        {
+          hint: "check that the folder exists and can be written to",
+        },
+      );
+    }
     io.stderr.write(`Wrote ${plural(rows.length, "row")} to ${options.output}\n`);
   } else {
     io.stdout.write(text);

@@ -110,12 +110,14 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
     }
   }
   for (const attempt of attempts.values()) {
-    if (!answered.has(attempt.id) && !resolved.has(attempt.message_id)) {
+    if (!answered.has(attempt.id)) {
+      const to = [...attempt.to, ...attempt.cc].join(", ");
       item(
         attempt,
         "no-outcome",
         attempt.stage,
-        `${stageName(attempt.stage)} handed over, no answer from the server recorded (uncertain)`,
+        `${stageName(attempt.stage)} handed over for ${to}; the server's answer was not recorded` +
+          (resolved.has(attempt.message_id) ? " (see your decision)" : " (uncertain)"),
       );
     }
   }

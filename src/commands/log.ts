@@ -77,6 +77,19 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
       )
     : undefined;
 
+  // The same saved reply logged twice would count as two answers.
+  const replyId = reply?.messageId;
+  if (replyId) {
+    const earlier = journal.events.find((event) => event.type === "response" && event.message_id === replyId);
+    if (earlier?.type === "response") {
+      throw new UserError(
+        `${options.fromEml} was already logged on ${earlier.at.slice(0, 10)} for "${earlier.recipient}" (${earlier.outcome})`,
+        {
+          hint: `see it with: outreach history ${earlier.recipient}`,
+        },
+      );
+    }
+  }
   // A saved reply that names one of our messages says who answered, and in which campaign.
   let linked: { campaign: string; recipient: string; messageId: string } | undefined;
   if (reply) {

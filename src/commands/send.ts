@@ -61,14 +61,20 @@ function senderDomain(address: string): string {
   return address.slice(address.lastIndexOf("@") + 1);
 }
 
-function describeSkips(skipped: Skipped[], noun: string, outbox: boolean): string {
+/** Who is left out and why: one line each, except the counts of what is already done. */
+function describeSkips(skipped: Skipped[], noun: string): string {
+  const counted: Partial<Record<Skipped["reason"], string>> = {
+    "already-sent": "already sent",
+    "already-in-outbox": "already in the outbox",
+    limit: "left for a later run (--limit)",
+  };
   const lines = skipped
-    .filter((skip) => skip.reason !== "already-sent" && skip.reason !== "limit")
+    .filter((skip) => counted[skip.reason] === undefined)
     .map((skip) => `  ${skip.recipient}: ${skip.detail}`);
-  const alreadySent = skipped.filter((skip) => skip.reason === "already-sent").length;
-  const overLimit = skipped.filter((skip) => skip.reason === "limit").length;
-  if (alreadySent) lines.push(`  ${plural(alreadySent, noun)} already ${outbox ? "in the outbox" : "sent"}`);
-  if (overLimit) lines.push(`  ${plural(overLimit, noun)} left for a later run (--limit)`);
+  for (const [reason, label] of Object.entries(counted)) {
+    const count = skipped.filter((skip) => skip.reason === reason).length;
+    if (count) lines.push(`  ${plural(count, noun)} ${label}`);
+  }
   return lines.join("\n");
 }
 
@@ -157,7 +163,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       `${testAddress ? ` as a TEST to ${testAddress} (nothing is recorded as sent)` : ""}\n` +
       `  from ${formatAddress(sendPlan.toSend[0]?.message?.from ?? { name: config.sender.name, address: config.sender.email })}\n` +
       `  via  ${transport.description}${intervalMs ? `, at most ${rate}` : ""}\n`;
-    const skips = describeSkips(sendPlan.skipped, run.noun, transport.kind === "outbox");
+    const skips = describeSkips(sendPlan.skipped, run.noun);
     io.stderr.write(`${header}${skips ? `Not sending:\n${skips}\n` : ""}`);
 
     let started = Date.now();
@@ -167,7 +173,8 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     if (options.dryRun) {
       for (const letter of sendPlan.toSend) {
         io.stdout.write(
-          `would send  ${letter.recipient.id}  → ${letter.message?.to.map(formatAddress).join(", ")}  "${letter.subject}"\n`,
+          `would send  ${letter.recipient.id}  → ${letter.message?.to.map(formatAddress).join(", ")}` +
+            `${letter.message?.cc.length ? `, cc ${letter.message.cc.map(formatAddress).join(", ")}` : ""}  "${letter.subject}"\n`,
         );
       }
       await transport.close();
@@ -243,7 +250,8 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
           now: () => io.clock(),
           sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
           stopRequested: () => stopRequests > 0,
-          onOutcome: (outcome, done, total) => io.stderr.write(`${progressLine(outcome, done, total, io)}\n`),
+          onOutcome: (outcome, done, total) =>
+            io.stderr.write(`${progressLine(outcome, done, total, transport.kind === "outbox", io)}\n`),
           onWarning: (message) => io.stderr.write(`${io.err.yellow(`warning: ${message}`)}\n`),
           onRetry: (letter, response, delay) =>
             io.stderr.write(
@@ -304,16 +312,18 @@ function missedAddressee(sent: SendResult["sent"][number], letters: Map<string, 
   return to.length > 0 && to.every((address) => refused.has(address));
 }
 
-function progressLine(outcome: LetterOutcome, done: number, total: number, io: IO): string {
+function progressLine(outcome: LetterOutcome, done: number, total: number, outbox: boolean, io: IO): string {
   const counter = `[${String(done).padStart(String(total).length)}/${total}]`;
   const id = outcome.letter.recipient.id;
   switch (outcome.status) {
     case "sent": {
-      const to = outcome.letter.message?.to.map((address) => address.address).join(", ");
+      // What the server accepted: for a test send, the test address, not the recipient's.
+      const to = outcome.accepted.join(", ");
       const rejected = outcome.rejected.length
         ? io.err.yellow(` (refused: ${outcome.rejected.map((r) => `${r.address} ${r.response}`).join("; ")})`)
         : "";
-      return `${counter} ${io.err.green("sent     ")} ${id} → ${to}${rejected}`;
+      const verb = outbox ? "written  " : "sent     ";
+      return `${counter} ${io.err.green(verb)} ${id} → ${to}${rejected}`;
     }
     case "failed":
       return `${counter} ${io.err.red("failed   ")} ${id}: ${outcome.response}`;
@@ -384,8 +394,10 @@ function formatSummary(result: SendResult, io: IO): string {
   const rate = result.seconds > 0 ? ` (${(result.sent.length / result.seconds).toFixed(1)}/s)` : "";
   if (result.outbox) {
     lines.push(
-      `Wrote ${plural(result.sent.length, "letter")} to ${result.outbox} in ${result.seconds.toFixed(1)} s: ` +
-        'open them in a mail client. If you send one yourself, record it: outreach log ID --sent-by email (README, "The outbox").',
+      `Wrote ${plural(result.sent.length, "letter")} to ${result.outbox} in ${result.seconds.toFixed(1)} s: open them in a mail client.` +
+        (result.test
+          ? " They are test copies: nothing was recorded."
+          : ' If you send one yourself, record it: outreach log ID --sent-by email (README, "The outbox").'),
     );
   } else {
     const verb = result.test ? "Test letters sent" : "Sent";

@@ -3,6 +3,7 @@ import { formatTable } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { getDelivery, OUTCOMES, type Outcome } from "../core/journal.js";
 import type { Tracking } from "../core/tracking.js";
+import { EXIT, ExitError } from "../errors.js";
 import { type CampaignOptions, openTracking } from "./context.js";
 
 interface Counts {
@@ -77,10 +78,13 @@ export async function status(
       const byType = row.by_type[recipient.type] ?? emptyCounts();
       row.by_type[recipient.type] = byType;
       count(byType, tracking);
-      if (getDelivery(state, "outbox", campaign.id, recipient.id)?.status === "sent") row.in_outbox++;
+      // Written to the outbox and not sent since, by SMTP or by hand.
+      if (!tracking.appeal && getDelivery(state, "outbox", campaign.id, recipient.id)?.status === "sent") {
+        row.in_outbox++;
+      }
       if (tracking.appeal) {
-        if (tracking.appeal.channel === "email") row.sent_by_email++;
-        else row.sent_by_hand++;
+        if (tracking.appeal.byHand) row.sent_by_hand++;
+        else row.sent_by_email++;
       }
       if (tracking.latest)
         row.outcomes[tracking.latest.outcome] = (row.outcomes[tracking.latest.outcome] ?? 0) + 1;
@@ -119,11 +123,10 @@ export async function status(
     return row;
   });
 
-  if (options.json) {
-    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    return rows;
-  }
-  for (const row of rows) io.stdout.write(formatStatus(row, io));
+  if (options.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  else for (const row of rows) io.stdout.write(formatStatus(row, io));
+  // Done, but an uncertain send waits for the user's decision.
+  if (rows.some((row) => row.uncertain > 0)) throw new ExitError(EXIT.needsDecision);
   return rows;
 }
 

@@ -24,6 +24,7 @@ import type { DeliveryResult, Transport } from "./transport.js";
 export type SkipReason =
   | "no-email"
   | "already-sent"
+  | "already-in-outbox"
   | "in-outbox"
   | "uncertain"
   | "failed"
@@ -130,7 +131,12 @@ function skipFor(
   if (!delivery) return undefined;
   switch (delivery.status) {
     case "sent":
-      return { reason: "already-sent", detail: `already sent on ${delivery.sentAt?.slice(0, 10)}` };
+      return delivery.transport === "outbox"
+        ? {
+            reason: "already-in-outbox",
+            detail: `already written to the outbox on ${delivery.sentAt?.slice(0, 10)}`,
+          }
+        : { reason: "already-sent", detail: `already sent on ${delivery.sentAt?.slice(0, 10)}` };
     case "uncertain":
       return {
         reason: "uncertain",

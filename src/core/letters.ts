@@ -220,7 +220,15 @@ export function renderLetter(
   const { campaign, config } = prepared;
   const language = recipient.language ?? config.defaults.language;
   const variant = engine.variant(kind.template, language);
-  if (!variant) throw new TemplateError(`no template "${kind.template}"`, "templates");
+  if (!variant) {
+    throw new TemplateError(
+      `no "${kind.template}" letter for the language ${language}, and no default`,
+      `templates/${kind.template}.txt.hbs`,
+      undefined,
+      undefined,
+      `add templates/${kind.template}.txt.hbs (the default language's letter)`,
+    );
+  }
   const contact = recipient.contacts.find((candidate) => !candidate.cc);
   const context = {
     recipient: { ...recipient, language },

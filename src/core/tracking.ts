@@ -30,6 +30,8 @@ export interface SentLetter {
   /** The calendar day it went out, where the user is (for a letter delivered by hand: the day logged). */
   day: string;
   channel: Channel;
+  /** Delivered by the user (web form, post, their own mail client) and logged, not sent by outreach. */
+  byHand: boolean;
   messageId?: string;
   subject?: string;
 }
@@ -81,6 +83,7 @@ function sentLetter(delivery: Delivery | undefined): SentLetter | undefined {
     stage: delivery.stage,
     at: delivery.sentAt,
     day: localDay(new Date(delivery.sentAt)),
+    byHand: false,
     channel: "email",
     ...(delivery.messageId ? { messageId: delivery.messageId } : {}),
     ...(delivery.subject ? { subject: delivery.subject } : {}),
@@ -108,6 +111,7 @@ export function trackRecipient(
           at: `${appealByHand.date}T12:00:00.000Z`,
           day: appealByHand.date,
           channel: appealByHand.channel,
+          byHand: true,
         }
       : undefined);
   if (appeal) letters.push(appeal);
@@ -118,7 +122,13 @@ export function trackRecipient(
     const followup =
       byEmail ??
       (handed
-        ? { stage, at: `${handed.date}T12:00:00.000Z`, day: handed.date, channel: handed.channel }
+        ? {
+            stage,
+            at: `${handed.date}T12:00:00.000Z`,
+            day: handed.date,
+            channel: handed.channel,
+            byHand: true,
+          }
         : undefined);
     if (!followup) break;
     letters.push(followup);
@@ -215,8 +225,8 @@ export function followupFor(tracking: Tracking, hasEmail: boolean): FollowupDeci
   if (tracking.status !== "waiting") return { kind: "none" };
   if (!tracking.nextFollowupDue) return { kind: "done" };
   if (!tracking.followupDue) return { kind: "later", on: tracking.nextFollowupDue };
-  const byHand = tracking.letters.find((letter) => letter.channel !== "email" || !letter.messageId);
-  if (byHand || !hasEmail) return { kind: "by-hand", channel: byHand?.channel ?? "email" };
+  const handed = tracking.letters.find((letter) => letter.byHand || !letter.messageId);
+  if (handed || !hasEmail) return { kind: "by-hand", channel: handed?.channel ?? "email" };
   const appeal = tracking.appeal as SentLetter;
   return {
     kind: "due",
