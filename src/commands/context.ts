@@ -7,7 +7,7 @@ import type { IO } from "../adapters/terminal.js";
 import type { LetterEngine } from "../core/engine.js";
 import { deriveState } from "../core/journal.js";
 import type { TemplateLibrary } from "../core/letter.js";
-import { renderLetters } from "../core/letters.js";
+import { type Letter, renderLetters } from "../core/letters.js";
 import { type Plan, pickCampaign, planCampaigns } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
@@ -166,12 +166,16 @@ export async function openTracking(options: CampaignOptions, io: IO) {
  * For commands that act on the appeal's letters (preview, send): the campaign, the recipients named (or all
  * it selects), and their letters, rendered and checked. Stops on any error; caches once all is valid.
  */
-export async function renderCampaign(options: CampaignOptions & { ids?: string[] }, io: IO) {
+export async function renderCampaign(
+  options: CampaignOptions & { ids?: string[] },
+  io: IO,
+  onLetter?: (letter: Letter) => void,
+) {
   const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
   requireValid(plan.problems, io);
   const { prepared, selected } = pickCampaign(plan, options.campaign);
   const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
-  const { letters, problems } = renderLetters(engine, prepared, entries);
+  const { letters, problems } = renderLetters(engine, prepared, entries, undefined, onLetter);
   requireValid(problems, io);
   saveCache();
   return { root, prepared, letters };

@@ -45,8 +45,9 @@ export function formatLetter(letter: Letter): string {
   return `${head}\n\n${letter.text.replace(/\s+$/, "")}\n`;
 }
 
-export async function preview(options: PreviewOptions, io: IO): Promise<Letter[]> {
-  const { prepared, letters } = await renderCampaign(options, io);
+export async function preview(options: PreviewOptions, io: IO): Promise<number> {
+  if (options.out === undefined && !options.json) return previewOnTerminal(options, io);
+  const { letters } = await renderCampaign(options, io);
 
   if (options.out !== undefined) {
     const folder = resolve(io.cwd, options.out);
@@ -62,35 +63,46 @@ export async function preview(options: PreviewOptions, io: IO): Promise<Letter[]
       `Wrote ${plural(letters.length, "letter")} to ${relative(io.cwd, folder) || "."}/: ` +
         `${plural(letters.length, ".txt file")} and ${plural(emails, ".eml file")} (recipients without email get only .txt)\n`,
     );
-    return letters;
+    return letters.length;
   }
-  if (options.json) {
-    const rows = letters.map((letter) => ({
-      id: letter.recipient.id,
-      campaign: letter.campaign,
-      organisation: letter.recipient.organisation,
-      language: letter.language,
-      templates: letter.templates,
-      from: letter.message?.from ?? null,
-      to: letter.message?.to ?? [],
-      cc: letter.message?.cc ?? [],
-      subject: letter.subject,
-      text: letter.text,
-      html: letter.html ?? null,
-      attachments: letter.message?.attachments.map((attachment) => attachment.file) ?? [],
-      channels: letter.recipient.channels ?? {},
-    }));
-    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    return letters;
-  }
-  const rule = "─".repeat(72);
-  const chunks: string[] = [];
-  for (const letter of letters) {
-    chunks.push(
-      `${io.out.dim(rule)}\n${io.out.bold(`${letter.recipient.id} · ${letter.recipient.organisation}`)}\n${io.out.dim(rule)}\n${formatLetter(letter)}\n`,
-    );
-  }
-  io.stdout.write(chunks.join(""));
-  io.stderr.write(`${plural(letters.length, "letter")} previewed for campaign ${prepared.campaign.id}\n`);
-  return letters;
+  const rows = letters.map((letter) => ({
+    id: letter.recipient.id,
+    campaign: letter.campaign,
+    organisation: letter.recipient.organisation,
+    language: letter.language,
+    templates: letter.templates,
+    from: letter.message?.from ?? null,
+    to: letter.message?.to ?? [],
+    cc: letter.message?.cc ?? [],
+    subject: letter.subject,
+    text: letter.text,
+    html: letter.html ?? null,
+    attachments: letter.message?.attachments.map((attachment) => attachment.file) ?? [],
+    channels: letter.recipient.channels ?? {},
+  }));
+  io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+  return letters.length;
+}
+
+/**
+ * Letters on the terminal. Each is formatted as soon as it is rendered and only the text is kept (in
+ * batches), so 10,000 letters never sit in memory as objects; nothing is printed unless all rendered.
+ */
+async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<number> {
+  const rule = io.out.dim("─".repeat(72));
+  const batches: string[] = [];
+  let batch = "";
+  let count = 0;
+  const { prepared } = await renderCampaign(options, io, (letter) => {
+    count++;
+    batch += `${rule}\n${io.out.bold(`${letter.recipient.id} · ${letter.recipient.organisation}`)}\n${rule}\n${formatLetter(letter)}\n`;
+    if (batch.length > 1 << 20) {
+      batches.push(batch);
+      batch = "";
+    }
+  });
+  batches.push(batch);
+  for (const text of batches) io.stdout.write(text);
+  io.stderr.write(`${plural(count, "letter")} previewed for campaign ${prepared.campaign.id}\n`);
+  return count;
 }

@@ -318,6 +318,8 @@ export function renderLetters(
   prepared: PreparedCampaign,
   entries: readonly RecipientEntry[],
   kindFor: (entry: RecipientEntry) => LetterKind = () => appealKind(prepared),
+  /** Takes each letter instead of keeping it, so that 10,000 letters need not be held at once. */
+  onLetter?: (letter: Letter) => void,
 ): RenderOutcome {
   const { config } = prepared;
   const letters: Letter[] = [];
@@ -328,7 +330,8 @@ export function renderLetters(
     try {
       const kind = kindFor(entry);
       const letter = renderLetter(engine, prepared, entry, kind);
-      letters.push(letter);
+      if (onLetter) onLetter(letter);
+      else letters.push(letter);
       template = kind.template;
       const variant = engine.variant(kind.template, letter.language);
       if (variant?.fellBack && !languageChain(config.defaults.language).includes(letter.language)) {
