@@ -2,19 +2,11 @@
 // recorded wrongly, leak a secret or give a wrong exit code.
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { parse, type Sink, startSink } from "./smtp-sink.js";
+import { describe, expect, it } from "vitest";
+import { parse, sinkPerTest } from "./smtp-sink.js";
 import { campaignFolder, run, STARTER } from "./support.js";
 
-const sinks: Sink[] = [];
-afterEach(async () => {
-  for (const sink of sinks.splice(0)) await sink.close();
-});
-async function sink(...args: Parameters<typeof startSink>) {
-  const started = await startSink(...args);
-  sinks.push(started);
-  return started;
-}
+const sink = sinkPerTest();
 const starterConfig = readFileSync(join(STARTER, "outreach.yaml"), "utf8");
 const journalText = (folder: string) => readFileSync(join(folder, ".outreach", "journal.jsonl"), "utf8");
 

@@ -4,8 +4,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generate } from "selfsigned";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { parse, type Sink, startSink } from "./smtp-sink.js";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parse, sinkPerTest } from "./smtp-sink.js";
 import { campaignFolder, run, STARTER } from "./support.js";
 
 let key = "";
@@ -23,15 +23,7 @@ beforeAll(async () => {
   writeFileSync(caFile, cert);
 });
 
-const sinks: Sink[] = [];
-afterEach(async () => {
-  for (const sink of sinks.splice(0)) await sink.close();
-});
-async function sink(options: Parameters<typeof startSink>[0]) {
-  const started = await startSink(options);
-  sinks.push(started);
-  return started;
-}
+const sink = sinkPerTest();
 
 const starterConfig = readFileSync(join(STARTER, "outreach.yaml"), "utf8");
 const PASSWORD = "tls-Pw-4417";

@@ -1,19 +1,11 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import PostalMime from "postal-mime";
-import { afterEach, describe, expect, it } from "vitest";
-import { parse, type Sink, startSink } from "./smtp-sink.js";
+import { describe, expect, it } from "vitest";
+import { parse, sinkPerTest } from "./smtp-sink.js";
 import { campaignFolder, run, STARTER } from "./support.js";
 
-const sinks: Sink[] = [];
-afterEach(async () => {
-  for (const sink of sinks.splice(0)) await sink.close();
-});
-async function sink(...args: Parameters<typeof startSink>) {
-  const started = await startSink(...args);
-  sinks.push(started);
-  return started;
-}
+const sink = sinkPerTest();
 
 function journal(folder: string): Record<string, unknown>[] {
   const path = join(folder, ".outreach", "journal.jsonl");

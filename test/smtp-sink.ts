@@ -2,6 +2,7 @@
 // accept, refuse with a code, drop the connection after the data, or withhold the reply until released.
 import PostalMime, { type Email } from "postal-mime";
 import { SMTPServer, type SMTPServerSession } from "smtp-server";
+import { afterEach } from "vitest";
 
 export type DataAnswer = "accept" | "drop" | "withhold" | { code: number; message: string };
 
@@ -124,4 +125,23 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
 
 export function parse(message: ReceivedMessage): Promise<Email> {
   return PostalMime.parse(message.raw);
+}
+
+/**
+ * For a test file: a `sink()` that starts a server and closes it after each test (answering anything it
+ * still withholds first), so no test leaves a server behind.
+ */
+export function sinkPerTest(): (options?: SinkOptions) => Promise<Sink> {
+  const started: Sink[] = [];
+  afterEach(async () => {
+    for (const sink of started.splice(0)) {
+      sink.release();
+      await Promise.race([sink.close(), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+    }
+  });
+  return async (options = {}) => {
+    const sink = await startSink(options);
+    started.push(sink);
+    return sink;
+  };
 }

@@ -5,8 +5,8 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import MailComposer from "nodemailer/lib/mail-composer";
 import PostalMime from "postal-mime";
-import { afterEach, describe, expect, it } from "vitest";
-import { parse, type Sink, startSink } from "./smtp-sink.js";
+import { describe, expect, it } from "vitest";
+import { parse, type Sink, sinkPerTest, startSink } from "./smtp-sink.js";
 import { campaignFolder, run, STARTER, tempFolder } from "./support.js";
 
 const UN = "un-special-rapporteur";
@@ -19,15 +19,7 @@ const OUR_ADDRESS = "you@example.org";
 /** When the appeal goes out in every test. */
 const SENT_AT = "2026-02-01T09:00:00Z";
 
-const sinks: Sink[] = [];
-afterEach(async () => {
-  for (const sink of sinks.splice(0)) await sink.close();
-});
-async function sink(...args: Parameters<typeof startSink>) {
-  const started = await startSink(...args);
-  sinks.push(started);
-  return started;
-}
+const sink = sinkPerTest();
 
 type Event = Record<string, unknown> & { type: string; recipient: string; stage?: string };
 
