@@ -134,8 +134,7 @@ export type JournalEvent =
   | ResolvedEvent
   | ResponseEvent
   | DeliveredEvent;
-export type EventType = JournalEvent["type"];
-export const EVENT_TYPES: readonly EventType[] = [
+export const EVENT_TYPES: readonly JournalEvent["type"][] = [
   "attempt",
   "sent",
   "failed",

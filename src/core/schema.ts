@@ -20,7 +20,7 @@ const text = () =>
     if (found) ctx.addIssue({ code: "custom", message: `contains ${found}` });
   });
 
-export const ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
+const ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const id = () =>
   z.string().regex(ID_PATTERN, {
     error: "must be 1 to 64 lower-case letters, digits, '-', '_' or '.', starting with a letter or digit",
@@ -29,7 +29,7 @@ const id = () =>
 const slug = () =>
   z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: "must be lower-case letters, digits, '-' or '_'" });
 
-export const LANGUAGE_PATTERN = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+const LANGUAGE_PATTERN = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 const language = () =>
   z.string().regex(LANGUAGE_PATTERN, { error: "must be a language code such as en, ru, fr or pt-BR" });
 
@@ -55,7 +55,7 @@ const customValue: z.ZodType<JsonValue> = z.lazy(() =>
   ]),
 );
 
-export const contactSchema = z.strictObject({
+const contactSchema = z.strictObject({
   name: line().optional(),
   role: line().optional(),
   email: email(),
@@ -110,7 +110,6 @@ export const recipientSchema = z
   });
 
 export type Recipient = z.output<typeof recipientSchema>;
-export type Contact = z.output<typeof contactSchema>;
 
 const selectionSchema = z.strictObject({
   types: z.array(slug()).optional(),
@@ -156,7 +155,7 @@ const rate = () =>
 const duration = () =>
   z.string().regex(DURATION_PATTERN, { error: 'must be a duration like "500ms", "2s" or "1m"' });
 
-export const smtpSchema = z.strictObject({
+const smtpSchema = z.strictObject({
   host: line(),
   port: z.int().min(1).max(65535).optional(),
   security: z.enum(["tls", "starttls", "none"], {
@@ -168,16 +167,13 @@ export const smtpSchema = z.strictObject({
   password_file: line().optional(),
 });
 
-export const transportSchema = z.strictObject({
+const transportSchema = z.strictObject({
   smtp: smtpSchema.optional(),
   rate: rate().optional(),
   connections: z.int().min(1).max(16).default(4),
   retries: z.int().min(0).max(10).default(3),
   retry_delay: duration().default("2s"),
 });
-
-export type TransportConfig = z.output<typeof transportSchema>;
-export type SmtpConfig = z.output<typeof smtpSchema>;
 
 export const configSchema = z.strictObject({
   sender: z.strictObject({
