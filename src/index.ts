@@ -21,14 +21,14 @@ async function main(argv: string[]): Promise<void> {
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    process.exitCode = exitCodeFor(error);
+    const { colourLevel } = await import("./adapters/terminal.js");
+    process.exitCode = exitCodeFor(error, colourLevel(process.stderr, process.env) > 0);
   }
 }
 
-function exitCodeFor(error: unknown): number {
+function exitCodeFor(error: unknown, colour: boolean): number {
   if (error instanceof ExitError) return error.exitCode;
   if (error instanceof UserError) {
-    const colour = process.stderr.isTTY && !process.env.NO_COLOR;
     const red = (text: string) => (colour ? `\u001b[31m${text}\u001b[39m` : text);
     process.stderr.write(`${red("error:")} ${error.message}\n`);
     if (error.hint) process.stderr.write(`  → ${error.hint}\n`);

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { run, snapshot, tempFolder } from "./support.js";
+import { CLI, run, snapshot, tempFolder } from "./support.js";
 
 describe("outreach init", () => {
   it("creates a starter campaign that passes check and previews every letter", async () => {
@@ -37,5 +38,31 @@ describe("outreach init", () => {
     expect(result.stderr).toContain("nothing was written");
     expect(snapshot(folder)).toEqual(before);
     expect(existsSync(join(folder, "recipients"))).toBe(false);
+  });
+});
+
+describe("colour", () => {
+  it("is never used when the output is not a terminal, and never with NO_COLOR even when forced", async () => {
+    const folder = tempFolder();
+    await run(["init", "c"], { cwd: folder });
+    const plain = await execa("node", [CLI, "check", "--dir", "c"], {
+      cwd: folder,
+      reject: false,
+      env: { NO_COLOR: "", FORCE_COLOR: "" },
+    });
+    expect(String(plain.stdout)).toContain("No errors.");
+    expect(String(plain.stdout)).not.toContain("\u001b[");
+    const forced = await execa("node", [CLI, "check", "--dir", "c"], {
+      cwd: folder,
+      reject: false,
+      env: { FORCE_COLOR: "1" },
+    });
+    expect(String(forced.stdout)).toContain("\u001b[");
+    const refused = await execa("node", [CLI, "check", "--dir", "c"], {
+      cwd: folder,
+      reject: false,
+      env: { FORCE_COLOR: "1", NO_COLOR: "1" },
+    });
+    expect(String(refused.stdout)).not.toContain("\u001b[");
   });
 });

@@ -20,9 +20,9 @@ export interface IO {
   clock(): Date;
 }
 
-function colourLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
+export function colourLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== "") return 0;
-  if (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== "0") return 1;
+  if (env.FORCE_COLOR && env.FORCE_COLOR !== "0") return 1;
   if (!stream.isTTY || env.TERM === "dumb") return 0;
   return 1;
 }
