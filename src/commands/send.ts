@@ -40,14 +40,16 @@ export interface SendOptions extends CampaignOptions {
 export function parseRate(rate: string, source: string): number {
   const match = RATE_PATTERN.exec(rate.trim());
   if (!match) {
-    throw new UserError(`${source} must be a rate like 20/minute, 2/second or 300/hour, not "${rate}"`, {
-      exitCode: EXIT.usage,
-    });
+    throw new UserError(
+      `${source} must be a rate of at least one letter per period, like 20/minute, 2/second or 300/hour, not "${rate}"`,
+      {
+        exitCode: EXIT.usage,
+      },
+    );
   }
   const count = Number(match[1]);
   const unit = match[2] ?? "m";
   const period = unit.startsWith("s") ? 1000 : unit.startsWith("h") ? 3_600_000 : 60_000;
-  if (count === 0) throw new UserError(`${source} must allow at least one letter`, { exitCode: EXIT.usage });
   return period / count;
 }
 
@@ -206,7 +208,8 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       }
     }
 
-    started = Date.now(); // the time spent answering the question is not sending time
+    await transport.prepare?.();
+    started = Date.now(); // the time spent answering questions is not sending time
     const writer = testAddress
       ? undefined
       : await JournalWriter.open(root, { durable: io.env.OUTREACH_UNSAFE_NO_FSYNC !== "1" });

@@ -22,7 +22,7 @@ export function describeForbiddenCharacter(value: string, multiline: boolean): s
 }
 
 /** "20/minute", "1/second", "300/hour": letters started per period. */
-export const RATE_PATTERN = /^(\d+)\s*\/\s*(s|sec|second|m|min|minute|h|hour)$/;
+export const RATE_PATTERN = /^([1-9]\d*)\s*\/\s*(s|sec|second|m|min|minute|h|hour)$/;
 
 /** "500ms", "2s", "1m". */
 export const DURATION_PATTERN = /^(\d+)\s*(ms|s|m)$/;

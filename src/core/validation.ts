@@ -70,8 +70,11 @@ function describeIssue(
 ): { message: string; hint?: string } {
   const field = String(path.at(-1) ?? "value");
   if (issue.code === "invalid_type") {
-    if (issue.input === undefined && !written) {
+    if (issue.input === undefined && written === undefined) {
       return { message: "is required", hint: `add "${field}:"` };
+    }
+    if (issue.input === undefined && (written === "" || written === "~" || written === "null")) {
+      return { message: "is empty", hint: `write a value after "${field}:"` };
     }
     const expected = describeExpected(issue.expected);
     const got = describeWritten(written);
@@ -95,6 +98,12 @@ function describeIssue(
   }
   if (issue.code === "too_small" && issue.origin === "array") {
     return { message: `must list at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}` };
+  }
+  if (issue.code === "too_small" && issue.origin === "number") {
+    return { message: `must be at least ${issue.minimum}${written === undefined ? "" : `, not ${written}`}` };
+  }
+  if (issue.code === "too_big" && issue.origin === "number") {
+    return { message: `must be at most ${issue.maximum}${written === undefined ? "" : `, not ${written}`}` };
   }
   return { message: issue.message };
 }
@@ -124,5 +133,5 @@ function describeWritten(written: string | undefined): string {
   if (/^(true|false)$/i.test(written)) return "true/false";
   if (written.startsWith("-") || written.startsWith("[")) return "a list";
   if (/^[^"'].*:\s/.test(written) || written.startsWith("{")) return "a mapping";
-  return `"${written}"`;
+  return /^["']/.test(written) ? written : `"${written}"`;
 }

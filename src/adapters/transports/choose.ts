@@ -15,17 +15,25 @@ import { type SmtpSettings, smtpTransport } from "./smtp.js";
 
 /** Variables from the campaign folder's .env file; the real environment wins over it. */
 function environment(root: string, io: IO): Record<string, string | undefined> {
-  let fromFile: Record<string, string | undefined> = {};
+  let text: string;
   try {
-    fromFile = parseEnv(readFileSync(join(root, ".env"), "utf8"));
+    text = readFileSync(join(root, ".env"), "utf8");
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-      throw new UserError(
-        `cannot read .env: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-      );
-    }
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ...io.env };
+    throw new UserError(
+      `cannot read .env: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
   }
-  return { ...fromFile, ...io.env };
+  // parseEnv skips what it does not understand; a mistyped line would silently turn an SMTP send into an
+  // outbox write, so say which lines were skipped.
+  text.split(/\r?\n/).forEach((line, index) => {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) return;
+    if (!/^(export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/.test(trimmed)) {
+      io.stderr.write(io.err.yellow(`warning: .env:${index + 1} is not NAME=value, so it is ignored\n`));
+    }
+  });
+  return { ...parseEnv(text), ...io.env };
 }
 
 function smtpFromUrl(text: string): Omit<SmtpSettings, "connections" | "password"> {
@@ -79,9 +87,15 @@ async function findPassword(
     try {
       return readFileSync(path, "utf8").replace(/\r?\n$/, "");
     } catch (error) {
-      throw new UserError(`cannot read the password file ${file}: ${(error as NodeJS.ErrnoException).code}`, {
-        hint: "check the path in OUTREACH_SMTP_PASSWORD_FILE or transport.smtp.password_file",
-      });
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UserError(
+        code === "ENOENT"
+          ? `there is no password file ${file}`
+          : `cannot read the password file ${file}: ${code}`,
+        {
+          hint: "check the path in OUTREACH_SMTP_PASSWORD_FILE or transport.smtp.password_file",
+        },
+      );
     }
   }
   if (io.canPrompt) return askPassword(io, `Password for ${settings.user} at ${settings.host}:`);

@@ -202,14 +202,18 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     if (next) next(lane);
     else idle.push(lane);
   };
+  const prepare = async () => {
+    if (settings.findPassword && settings.password === undefined) {
+      settings.password = await settings.findPassword();
+    }
+  };
   return {
     kind: "smtp",
     description: describeSmtp(settings),
     concurrency: settings.connections,
+    prepare,
     async open() {
-      if (settings.findPassword && settings.password === undefined) {
-        settings.password = await settings.findPassword();
-      }
+      await prepare();
       const lane = await take();
       try {
         await lane.connect();
