@@ -336,7 +336,10 @@ describe("send flags: refused with exit 2 before anything is sent", () => {
   });
 
   it("refuses --rate fast, showing the rate form", async () => {
-    await expectFlagRefused(["--rate", "fast"], /--rate must be a rate of at least one letter per period, like 20\/minute.*"fast"/);
+    await expectFlagRefused(
+      ["--rate", "fast"],
+      /--rate must be a rate of at least one letter per period, like 20\/minute.*"fast"/,
+    );
   });
 
   it("refuses --rate 0/minute", async () => {

@@ -150,11 +150,9 @@ export const campaignSchema = z.strictObject({
 export type Campaign = z.output<typeof campaignSchema>;
 
 const rate = () =>
-  z
-    .string()
-    .regex(RATE_PATTERN, {
-      error: 'must be a rate of at least one letter per period, like "20/minute", "2/second" or "300/hour"',
-    });
+  z.string().regex(RATE_PATTERN, {
+    error: 'must be a rate of at least one letter per period, like "20/minute", "2/second" or "300/hour"',
+  });
 
 const duration = () =>
   z.string().regex(DURATION_PATTERN, { error: 'must be a duration like "500ms", "2s" or "1m"' });
