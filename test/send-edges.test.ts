@@ -289,3 +289,58 @@ describe("what a person reads", () => {
     expect(journalText(folder)).toBe(journalBefore);
   });
 });
+
+describe("bounces", () => {
+  it("a saved bounce report is linked to the letter it quotes and recorded as bounced, without an id", async () => {
+    const server = await sink();
+    const folder = campaignFolder();
+    await run(["send", "--yes", "un-special-rapporteur"], {
+      cwd: folder,
+      env: { OUTREACH_SMTP_URL: server.url },
+    });
+    const appealId = /^Message-ID: (.*)$/im.exec(server.received[0]?.raw.toString() ?? "")?.[1]?.trim() ?? "";
+    const boundary = "report-boundary";
+    writeFileSync(
+      join(folder, "bounce.eml"),
+      [
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>",
+        "To: you@example.org",
+        "Subject: Undelivered Mail Returned to Sender",
+        "Date: Sun, 01 Feb 2026 11:30:00 +0000",
+        "Message-ID: <dsn-1@mx.example.org>",
+        `Content-Type: multipart/report; report-type=delivery-status; boundary="${boundary}"`,
+        "MIME-Version: 1.0",
+        "",
+        `--${boundary}`,
+        "Content-Type: text/plain",
+        "",
+        "Your message could not be delivered to urgent-appeals@un.example.org.",
+        `--${boundary}`,
+        "Content-Type: message/delivery-status",
+        "",
+        "Final-Recipient: rfc822; urgent-appeals@un.example.org",
+        "Action: failed",
+        "Status: 5.1.1",
+        `--${boundary}`,
+        "Content-Type: text/rfc822-headers",
+        "",
+        "From: Your Name or Organisation <you@example.org>",
+        "To: urgent-appeals@un.example.org",
+        `Message-ID: ${appealId}`,
+        `--${boundary}--`,
+        "",
+      ].join("\r\n"),
+    );
+    const logged = await run(["log", "--from-eml", "bounce.eml"], { cwd: folder });
+    expect(logged.exitCode).toBe(0);
+    expect(logged.stdout).toContain("Recorded: un-special-rapporteur bounced on 2026-02-01 by email");
+    const status = JSON.parse((await run(["status", "--json"], { cwd: folder })).stdout)[0];
+    expect(status).toMatchObject({ bounced: 1, waiting: 0 });
+    const chase = await run(["followup", "--yes"], {
+      cwd: folder,
+      env: { OUTREACH_SMTP_URL: server.url, OUTREACH_NOW: "2026-03-01" },
+    });
+    expect(chase.exitCode).toBe(0);
+    expect(server.received).toHaveLength(1);
+  });
+});

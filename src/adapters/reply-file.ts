@@ -71,19 +71,29 @@ export async function readReply(path: string, shown: string): Promise<SavedReply
     : undefined;
   const autoSubmitted = header("auto-submitted");
   const contentType = header("content-type") ?? "";
+  const bounce =
+    (/multipart\/report/i.test(contentType) && /delivery-status/i.test(contentType)) ||
+    /^(mailer-daemon|postmaster)@/i.test(email.from?.address ?? "");
+  // A bounce report quotes the headers of the message that bounced (RFC 3464): its Message-ID says which
+  // of our letters it is, even though the report itself does not answer it.
+  const bounced = bounce ? quotedMessageIds(buffer, email.messageId) : [];
   return {
     ...(day ? { date: day } : {}),
     ...(from ? { from } : {}),
     ...(email.subject ? { subject: email.subject } : {}),
     ...(email.messageId ? { messageId: email.messageId } : {}),
-    answers: [...messageIds(email.inReplyTo), ...messageIds(email.references).reverse()],
+    answers: [...messageIds(email.inReplyTo), ...messageIds(email.references).reverse(), ...bounced],
     autoReply:
       (autoSubmitted !== undefined && autoSubmitted.toLowerCase() !== "no") ||
       header("x-autoreply") !== undefined ||
       /auto_reply/i.test(header("precedence") ?? ""),
-    bounce:
-      /multipart\/report/i.test(contentType) && /delivery-status/i.test(contentType)
-        ? true
-        : /^(mailer-daemon|postmaster)@/i.test(email.from?.address ?? ""),
+    bounce,
   };
+}
+
+/** Message-IDs quoted inside a message (in its attached headers), other than its own. */
+function quotedMessageIds(buffer: Buffer, own: string | undefined): string[] {
+  const text = buffer.toString("latin1");
+  const found = [...text.matchAll(/^Message-ID:\s*(<[^<>\s]+>)/gim)].map((match) => match[1] as string);
+  return found.filter((id) => id !== own);
 }
