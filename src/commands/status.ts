@@ -169,7 +169,9 @@ function formatStatus(row: CampaignStatus, io: IO): string {
       .map((line) => `  ${line}`),
   );
   if (row.in_outbox && row.sent === 0) {
-    lines.push("  (letters in outbox/ are not counted as sent: configure SMTP to send them, see the README)");
+    lines.push(
+      '  (letters in outbox/ are not counted as sent: send them by SMTP, or log those you sent yourself; README, "The outbox")',
+    );
   }
   return `${lines.join("\n")}\n`;
 }
