@@ -344,3 +344,42 @@ describe("bounces", () => {
     expect(server.received).toHaveLength(1);
   });
 });
+
+describe("a letter refused for its main address", () => {
+  it("after the address is fixed, --retry-failed writes only to the addresses that did not get it", async () => {
+    const server = await sink({
+      onRcpt: (address) =>
+        address === "director@ngo.example.net" ? { code: 550, message: "5.1.1 No such user" } : undefined,
+    });
+    const folder = campaignFolder();
+    const env = { OUTREACH_SMTP_URL: server.url };
+    const first = await run(["send", "--yes", "example-ngo"], { cwd: folder, env });
+    expect(first.exitCode).toBe(1);
+    expect(server.received.map((message) => message.to)).toEqual([["press@ngo.example.net"]]);
+
+    const path = join(folder, "recipients", "example.yaml");
+    writeFileSync(
+      path,
+      readFileSync(path, "utf8").replace("director@ngo.example.net", "jeanne@ngo.example.net"),
+    );
+    const held = await run(["send", "--yes", "example-ngo"], { cwd: folder, env });
+    expect(held.exitCode).toBe(1);
+    expect(held.stderr).toContain(
+      "example-ngo: the server refused director@ngo.example.net, so jeanne@ngo.example.net did not get the letter",
+    );
+    expect(server.received).toHaveLength(1);
+
+    const resent = await run(["send", "--yes", "--retry-failed", "example-ngo"], { cwd: folder, env });
+    expect(resent.exitCode).toBe(0);
+    expect(server.received.map((message) => message.to)).toEqual([
+      ["press@ngo.example.net"],
+      ["jeanne@ngo.example.net"],
+    ]);
+    const letter = await parse(server.received[1] as NonNullable<(typeof server.received)[1]>);
+    expect(letter.to).toEqual([{ name: "Jeanne Exemple", address: "jeanne@ngo.example.net" }]);
+    expect(letter.cc).toEqual([{ name: "", address: "press@ngo.example.net" }]);
+    const again = await run(["send", "--yes", "--retry-failed", "example-ngo"], { cwd: folder, env });
+    expect(again.exitCode).toBe(0);
+    expect(server.received).toHaveLength(2);
+  });
+});

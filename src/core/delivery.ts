@@ -73,6 +73,25 @@ export function planSend(
       continue;
     }
     const delivery = getDelivery(state, transport, letter.campaign, recipient.id, letter.stage);
+    // Sent, but a server refused some of its addresses: those (or their corrections) never got the letter.
+    const missing =
+      delivery?.status === "sent" && delivery.refused.length > 0 ? notReached(letter, delivery) : [];
+    if (missing.length > 0) {
+      if (!options.retryFailed) {
+        skipped.push({
+          recipient: recipient.id,
+          reason: "failed",
+          detail: `the server refused ${delivery?.refused.join(", ")}, so ${missing.join(", ")} did not get the letter (fix the address, then send with --retry-failed: only the addresses that did not get it are written to)`,
+        });
+        continue;
+      }
+      if (options.limit !== undefined && toSend.length >= options.limit) {
+        skipped.push({ recipient: recipient.id, reason: "limit", detail: `over --limit ${options.limit}` });
+        continue;
+      }
+      toSend.push({ ...letter, message: { ...(letter.message as MessageSpec), envelopeTo: missing } });
+      continue;
+    }
     const skip = skipFor(delivery, options.retryFailed ?? false);
     // A letter already written to the outbox may have been sent by hand from it: SMTP waits for a decision.
     const inOutbox =
@@ -122,6 +141,15 @@ export function planSend(
     toSend.push(letter);
   }
   return { toSend, skipped };
+}
+
+/** The letter's current addresses that no delivery has reached yet. */
+function notReached(letter: Letter, delivery: Delivery): string[] {
+  const reached = new Set(delivery.addresses.map((address) => address.toLowerCase()));
+  const message = letter.message as MessageSpec;
+  return [...message.to, ...message.cc]
+    .map((address) => address.address)
+    .filter((address) => !reached.has(address.toLowerCase()));
 }
 
 function skipFor(
@@ -271,7 +299,7 @@ export async function deliverLetters(
     }
     const envelope = {
       from: spec.from.address,
-      to: [...spec.to, ...spec.cc].map((address) => address.address),
+      to: spec.envelopeTo ?? [...spec.to, ...spec.cc].map((address) => address.address),
     };
     let result: DeliveryResult | undefined;
     for (let attemptNumber = 1; attemptNumber <= options.retries + 1; attemptNumber++) {
@@ -288,8 +316,9 @@ export async function deliverLetters(
         type: "attempt",
         message_id: messageId,
         transport: deps.transport.kind,
-        to: spec.to.map((address) => address.address),
-        cc: spec.cc.map((address) => address.address),
+        // Who this attempt really writes to: for a resend, only the addresses that did not get the letter.
+        to: spec.envelopeTo ?? spec.to.map((address) => address.address),
+        cc: spec.envelopeTo ? [] : spec.cc.map((address) => address.address),
         subject: spec.subject,
         try: attemptNumber,
         ...(letter.stage === APPEAL ? {} : { stage: letter.stage }),

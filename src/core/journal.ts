@@ -165,6 +165,8 @@ export interface Delivery {
   uncertainMessageIds: string[];
   /** Addresses this delivery reached or may have reached. */
   addresses: string[];
+  /** Addresses a server refused while accepting the letter for others. */
+  refused: string[];
   /** The subject of the message that was sent (or of the latest attempt). */
   subject?: string;
 }
@@ -266,6 +268,7 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
       attempts: attempts.length,
       uncertainMessageIds: [],
       addresses: [],
+      refused: [],
     };
     let latestFailure: FailedEvent | undefined;
     for (const attempt of attempts) {
@@ -284,6 +287,8 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
         }
         const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
         delivery.addresses.push(...addresses);
+        if (outcome?.type === "sent")
+          delivery.refused.push(...outcome.rejected.map((rejection) => rejection.address));
       } else if ((outcome === undefined || outcome.type === "uncertain") && resolution === undefined) {
         delivery.uncertainMessageIds.push(attempt.message_id);
         delivery.uncertainReason =

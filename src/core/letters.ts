@@ -33,6 +33,8 @@ export interface MessageSpec {
   html?: string;
   attachments: AttachmentFile[];
   headers: Record<string, string>;
+  /** Only these envelope recipients, when a resend goes to the addresses that did not get the letter. */
+  envelopeTo?: string[];
   /** Threading for a follow-up: the Message-ID it answers, and every earlier one of the thread. */
   inReplyTo?: string;
   references?: string[];
