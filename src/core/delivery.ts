@@ -335,19 +335,29 @@ export async function deliverLetters(
         test: options.test ?? false,
       });
       handedOver.add(letter);
-      if (result.status === "sent") {
-        const sent: SentEvent = {
+      // Every outcome answers this attempt; once it is on disk, the letter is no longer in doubt.
+      const recordOutcome = async (
+        fields:
+          | Pick<SentEvent, "type" | "response" | "accepted" | "rejected" | "server_message_id">
+          | Pick<UncertainEvent, "type" | "reason">
+          | Pick<FailedEvent, "type" | "kind" | "code" | "response">,
+      ) => {
+        await record({
           ...base(letter),
-          type: "sent",
           attempt: attempt.id,
           message_id: messageId,
+          ...fields,
+        } as JournalEvent);
+        handedOver.delete(letter);
+      };
+      if (result.status === "sent") {
+        await recordOutcome({
+          type: "sent",
           response: result.response,
           accepted: result.accepted,
           rejected: result.rejected,
           ...(result.serverMessageId ? { server_message_id: result.serverMessageId } : {}),
-        };
-        await record(sent);
-        handedOver.delete(letter);
+        });
         try {
           deps.keepCopy?.(letter, raw, messageId);
         } catch (error) {
@@ -364,28 +374,15 @@ export async function deliverLetters(
         };
       }
       if (result.status === "uncertain") {
-        const uncertain: UncertainEvent = {
-          ...base(letter),
-          type: "uncertain",
-          attempt: attempt.id,
-          message_id: messageId,
-          reason: result.reason,
-        };
-        await record(uncertain);
-        handedOver.delete(letter);
+        await recordOutcome({ type: "uncertain", reason: result.reason });
         return { status: "uncertain", letter, reason: result.reason };
       }
-      const failed: FailedEvent = {
-        ...base(letter),
+      await recordOutcome({
         type: "failed",
-        attempt: attempt.id,
-        message_id: messageId,
         kind: result.kind,
         ...(result.code === undefined ? {} : { code: result.code }),
         response: result.response,
-      };
-      await record(failed);
-      handedOver.delete(letter);
+      });
       if (result.kind === "auth") {
         aborted = `the server refused the login: ${result.response}`;
         break;
