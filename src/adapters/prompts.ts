@@ -1,5 +1,6 @@
-// Questions to the user, only ever asked on a terminal (stdin and stdout both TTYs): @inquirer/prompts
-// would wait forever on a closed stdin. Loaded only when a question is actually asked.
+// Questions to the user, only ever asked on a terminal (stdin, and the stream the prompt is drawn on, both
+// TTYs; terminal.ts decides): @inquirer/prompts would wait forever on a closed stdin. Loaded only when a
+// question is actually asked.
 import { EXIT, UserError } from "../errors.js";
 import type { IO } from "./terminal.js";
 
@@ -13,13 +14,13 @@ function interrupted(error: unknown): never {
 export async function confirm(io: IO, message: string): Promise<boolean> {
   if (!io.canPrompt) throw new Error("confirm() needs a terminal; callers check io.canPrompt first");
   const { confirm: ask } = await import("@inquirer/prompts");
-  return ask({ message, default: false }, { output: io.stderr }).catch(interrupted);
+  return ask({ message, default: false }, { output: io.promptOutput }).catch(interrupted);
 }
 
 export async function askPassword(io: IO, message: string): Promise<string> {
   if (!io.canPrompt) throw new Error("askPassword() needs a terminal; callers check io.canPrompt first");
   const { password } = await import("@inquirer/prompts");
-  return password({ message, mask: "*" }, { output: io.stderr }).catch(interrupted);
+  return password({ message, mask: "*" }, { output: io.promptOutput }).catch(interrupted);
 }
 
 export async function choose<T extends string>(
@@ -29,7 +30,7 @@ export async function choose<T extends string>(
 ): Promise<T> {
   if (!io.canPrompt) throw new Error("choose() needs a terminal; callers check io.canPrompt first");
   const { select } = await import("@inquirer/prompts");
-  return select<T>({ message, choices }, { output: io.stderr }).catch(interrupted);
+  return select<T>({ message, choices }, { output: io.promptOutput }).catch(interrupted);
 }
 
 export async function askText(io: IO, message: string, defaultValue?: string): Promise<string> {
@@ -37,6 +38,6 @@ export async function askText(io: IO, message: string, defaultValue?: string): P
   const { input } = await import("@inquirer/prompts");
   return input(
     { message, ...(defaultValue === undefined ? {} : { default: defaultValue }) },
-    { output: io.stderr },
+    { output: io.promptOutput },
   ).catch(interrupted);
 }

@@ -10,8 +10,13 @@ export interface IO {
   /** Colours for stdout and stderr; plain when that stream is not a terminal or NO_COLOR is set. */
   out: ChalkInstance;
   err: ChalkInstance;
-  /** True when a prompt may be shown: both stdin and stdout are terminals. */
+  /**
+   * True when a prompt may be shown: stdin is a terminal and so is the stream the prompt is drawn on
+   * (`promptOutput`), so `send | tee log` still asks and `send 2>err.txt` never asks into a file.
+   */
   canPrompt: boolean;
+  /** Where prompts are drawn: stderr when it is a terminal, else stdout when that is one. */
+  promptOutput: Writable;
   env: NodeJS.ProcessEnv;
   cwd: string;
   /** "Now", fixed by OUTREACH_NOW for tests and reproducible reports. */
@@ -39,16 +44,34 @@ export function parseNow(env: NodeJS.ProcessEnv): Date {
   return date;
 }
 
+/**
+ * Prompts are drawn on stderr, so that stdout stays the result (`send --json > f` still asks); when stderr
+ * goes to a file and stdout is the terminal, the prompt is drawn there rather than hidden in the file.
+ * Without a terminal for stdin, or for either output, nothing is asked: @inquirer/prompts would wait forever.
+ */
+export function promptStream<S extends { isTTY?: boolean }>(streams: {
+  stdin: { isTTY?: boolean };
+  stdout: S;
+  stderr: S;
+}): S | undefined {
+  if (!streams.stdin.isTTY) return undefined;
+  if (streams.stderr.isTTY) return streams.stderr;
+  if (streams.stdout.isTTY) return streams.stdout;
+  return undefined;
+}
+
 export function processIO(): IO {
   const env = process.env;
   const now = parseNow(env);
   const started = performance.now();
+  const prompt = promptStream<Writable & { isTTY?: boolean }>(process);
   return {
     stdout: process.stdout,
     stderr: process.stderr,
     out: new Chalk({ level: colourLevel(process.stdout, env) }),
     err: new Chalk({ level: colourLevel(process.stderr, env) }),
-    canPrompt: Boolean(process.stdin.isTTY && process.stdout.isTTY),
+    canPrompt: prompt !== undefined,
+    promptOutput: prompt ?? process.stderr,
     env,
     cwd: process.cwd(),
     now,
