@@ -96,6 +96,39 @@ export interface SendResult {
   aborted: string | null;
   interrupted: boolean;
   seconds: number;
+  /** A dry run's letters, as they would go; empty for a real run (see `sent`). */
+  would_send: WouldSend[];
+}
+
+export interface WouldSend {
+  id: string;
+  to: string[];
+  cc: string[];
+  subject: string;
+  /** "appeal", "followup-1", … */
+  stage: string;
+  transport: Transport["kind"];
+}
+
+/** What a dry run lists: the addresses and subject each letter would go with (a test's, with --to-self). */
+function wouldSend(letters: Letter[], transport: Transport["kind"], testAddress?: string): WouldSend[] {
+  return letters.map((letter) => ({
+    id: letter.recipient.id,
+    to: testAddress ? [testAddress] : (letter.message?.to.map(formatAddress) ?? []),
+    cc: testAddress ? [] : (letter.message?.cc.map(formatAddress) ?? []),
+    subject: testAddress ? `[TEST] ${letter.subject}` : letter.subject,
+    stage: letter.stage,
+    transport,
+  }));
+}
+
+function formatWouldSend(letters: WouldSend[]): string {
+  return letters
+    .map(
+      (letter) =>
+        `would send  ${letter.id}  → ${letter.to.join(", ")}${letter.cc.length ? `, cc ${letter.cc.join(", ")}` : ""}  "${letter.subject}"\n`,
+    )
+    .join("");
 }
 
 export async function send(options: SendOptions, io: IO): Promise<SendResult> {
@@ -173,15 +206,10 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       summarise(campaign.id, transport, options, sendPlan.skipped, report, started);
 
     if (options.dryRun) {
-      for (const letter of sendPlan.toSend) {
-        io.stdout.write(
-          `would send  ${letter.recipient.id}  → ${letter.message?.to.map(formatAddress).join(", ")}` +
-            `${letter.message?.cc.length ? `, cc ${letter.message.cc.map(formatAddress).join(", ")}` : ""}  "${letter.subject}"\n`,
-        );
-      }
       await transport.close();
-      const dry = result();
-      if (options.json) io.stdout.write(`${JSON.stringify(dry, null, 2)}\n`);
+      const dry = { ...result(), would_send: wouldSend(sendPlan.toSend, transport.kind, testAddress) };
+      // With --json the list is in the JSON: stdout holds nothing else.
+      io.stdout.write(options.json ? `${JSON.stringify(dry, null, 2)}\n` : formatWouldSend(dry.would_send));
       io.stderr.write("Dry run: nothing was sent and nothing was recorded.\n");
       return dry;
     }
@@ -389,6 +417,7 @@ function summarise(
     aborted: report?.aborted ?? null,
     interrupted: report?.interrupted ?? false,
     seconds: (Date.now() - started) / 1000,
+    would_send: [],
   };
 }
 
