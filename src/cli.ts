@@ -84,7 +84,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .argument("[ids...]", "recipient ids (default: every recipient the campaign selects)")
     .addOption(campaignOption())
     .option("-o, --out <dir>", "write <id>.eml and <id>.txt per recipient into this folder")
-    .option("--json", "print JSON")
+    .addOption(new Option("--json", "print JSON").conflicts("out"))
     .addHelpText(
       "after",
       "\nExamples:\n  outreach preview ohchr osce-odihr\n  outreach preview --out preview/",
@@ -114,7 +114,11 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     )
     .option("--outbox", "write the letters to outbox/ even when SMTP is configured")
     .option("--retry-failed", "also send again the letters a server refused permanently before")
-    .option("--include-outbox", "also send by SMTP the letters written to outbox/ earlier")
+    .addOption(
+      new Option("--include-outbox", "also send by SMTP the letters written to outbox/ earlier").conflicts(
+        "outbox",
+      ),
+    )
     .option("--json", "print the summary as JSON")
     .addHelpText(
       "after",
@@ -147,7 +151,9 @@ Examples:
     .argument("<id>", "the recipient id")
     .addOption(campaignOption())
     .option("--sent", "the letter arrived: never send it again")
-    .option("--not-sent", "the letter did not arrive: the next send sends it again")
+    .addOption(
+      new Option("--not-sent", "the letter did not arrive: the next send sends it again").conflicts("sent"),
+    )
     .option("--note <text>", "why you decided so (kept in the journal)")
     .addHelpText(
       "after",
@@ -201,7 +207,7 @@ Examples:
     .option("--tag <tag>", "only recipients with this tag (repeatable)", collect)
     .option("--overdue", "only those waiting longer than the follow-up interval")
     .option("--json", "print JSON")
-    .option("--csv", "print CSV")
+    .addOption(new Option("--csv", "print CSV").conflicts("json"))
     .addHelpText(
       "after",
       "\nExamples:\n  outreach outstanding --overdue\n  outreach outstanding --type embassy --csv",
@@ -243,7 +249,11 @@ Examples:
     .option("--to-self <address>", "a test: send every follow-up to this address, record nothing")
     .option("--outbox", "write the follow-ups to outbox/ even when SMTP is configured")
     .option("--retry-failed", "also send again the follow-ups a server refused permanently before")
-    .option("--include-outbox", "also send by SMTP the follow-ups written to outbox/ earlier")
+    .addOption(
+      new Option("--include-outbox", "also send by SMTP the follow-ups written to outbox/ earlier").conflicts(
+        "outbox",
+      ),
+    )
     .option("--json", "print the summary as JSON")
     .addHelpText("after", "\nExamples:\n  outreach followup --dry-run\n  outreach followup --yes")
     .action(async (ids: string[], options: SendCliOptions) => {
@@ -257,8 +267,12 @@ Examples:
     .addOption(campaignOption())
     .option("--format <format>", "csv or json (default: csv, or json for a .json file)")
     .option("-o, --output <file>", "write to this file instead of the terminal")
-    .addHelpText("after", "\nExamples:\n  outreach export -o khorog.csv\n  outreach export --format json")
-    .action(async (options: { campaign?: string; format?: string; output?: string }) => {
+    .option("--excel", "CSV that Excel opens with every alphabet intact (UTF-8 byte-order mark, CRLF)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  outreach export -o khorog.csv --excel\n  outreach export --format json",
+    )
+    .action(async (options: { campaign?: string; format?: string; output?: string; excel?: boolean }) => {
       const { exportState } = await import("./commands/export.js");
       await exportState({ ...global(), ...options }, io());
     });

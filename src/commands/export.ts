@@ -4,6 +4,7 @@ import { resolve } from "node:path";
 import { toCsv } from "../adapters/csv.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
+import { parseChoice } from "../core/suggest.js";
 import type { Tracking } from "../core/tracking.js";
 import { EXIT, UserError } from "../errors.js";
 import { type CampaignOptions, openTracking } from "./context.js";
@@ -33,6 +34,8 @@ export interface ExportRow {
 export function exportRow(tracking: Tracking, defaultLanguage: string): ExportRow {
   const { recipient } = tracking.entry;
   const last = tracking.responses.at(-1);
+  // An auto-reply is not an answer (the status stays "waiting"), but the row still says it came, and when.
+  const answer = tracking.latest ?? last;
   return {
     campaign: tracking.campaign,
     id: recipient.id,
@@ -41,28 +44,39 @@ export function exportRow(tracking: Tracking, defaultLanguage: string): ExportRo
     country: recipient.country ?? "",
     language: recipient.language ?? defaultLanguage,
     status: tracking.status,
-    outcome: tracking.latest?.outcome ?? "",
+    outcome: answer?.outcome ?? "",
     sent_on: tracking.appeal?.day ?? "",
     sent_by: tracking.appeal?.channel ?? "",
     days_waiting: tracking.daysWaiting ?? null,
     overdue: tracking.overdue,
     followups_sent: tracking.followupsSent,
     next_followup_due: tracking.nextFollowupDue ?? "",
-    answered_on: tracking.latest?.date ?? "",
+    answered_on: answer?.date ?? "",
     answers: tracking.responses.length,
-    answered_by: tracking.latest?.from ?? "",
+    answered_by: answer?.from ?? "",
     last_note: last?.note ?? "",
     emails: recipient.contacts.map((contact) => contact.email).join(" "),
   };
 }
 
-export async function exportState(
-  options: CampaignOptions & { format?: string; output?: string },
-  io: IO,
-): Promise<ExportRow[]> {
-  const format = options.format ?? (options.output?.endsWith(".json") ? "json" : "csv");
-  if (format !== "csv" && format !== "json") {
-    throw new UserError(`--format must be csv or json, not "${format}"`, { exitCode: EXIT.usage });
+export interface ExportOptions extends CampaignOptions {
+  format?: string;
+  output?: string;
+  /** CSV for Excel: a UTF-8 byte-order mark and CRLF line ends. */
+  excel?: boolean;
+}
+
+export async function exportState(options: ExportOptions, io: IO): Promise<ExportRow[]> {
+  const format = parseChoice(
+    options.format ?? (options.output?.endsWith(".json") && !options.excel ? "json" : "csv"),
+    ["csv", "json"] as const,
+    "--format",
+  );
+  if (options.excel && format === "json") {
+    throw new UserError("--excel writes CSV; it cannot go with JSON", {
+      exitCode: EXIT.usage,
+      hint: "leave out --format json (or the .json file name), or leave out --excel",
+    });
   }
   const { plan, campaigns } = await openTracking(options, io);
   const language = plan.config?.defaults.language ?? "en";
@@ -73,7 +87,7 @@ export async function exportState(
   if (format === "json") {
     text = `${JSON.stringify(rows, null, 2)}\n`;
   } else {
-    text = await toCsv(rows);
+    text = await toCsv(rows, { excel: options.excel ?? false });
   }
   if (options.output) {
     try {

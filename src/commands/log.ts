@@ -24,6 +24,7 @@ import {
   type ResponseEvent,
 } from "../core/journal.js";
 import { pickCampaign } from "../core/plan.js";
+import { parseChoice } from "../core/suggest.js";
 import { localDay as dayOf, trackRecipient } from "../core/tracking.js";
 import { EXIT, UserError } from "../errors.js";
 import { type CampaignOptions, chooseRecipients, openValidPlan } from "./context.js";
@@ -40,14 +41,6 @@ export interface LogOptions extends CampaignOptions {
   /** With --sent-by: what went by hand was a follow-up, not the letter itself. */
   followup?: boolean;
   force?: boolean;
-}
-
-function parseChoice<T extends string>(value: string, allowed: readonly T[], what: string): T {
-  if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UserError(`unknown ${what} "${value}"`, {
-    exitCode: EXIT.usage,
-    hint: `use one of: ${allowed.join(", ")}`,
-  });
 }
 
 export function parseDay(value: string, now: Date, what = "--date"): string {
@@ -67,6 +60,7 @@ export function parseDay(value: string, now: Date, what = "--date"): string {
 
 export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | DeliveredEvent> {
   refuseConflicts(options);
+  refuseUnknownValues(options);
   const { root, plan } = await openValidPlan(options, io);
   const journal = readJournal(root);
   const state = deriveState(journal.events);
@@ -140,7 +134,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
   };
   let event: ResponseEvent | DeliveredEvent;
   if (options.sentBy !== undefined) {
-    const channel = parseChoice<Channel>(options.sentBy, CHANNELS, "channel");
+    const channel = parseChoice<Channel>(options.sentBy, CHANNELS, "--sent-by channel");
     if (tracking.appeal && !options.followup) {
       throw new UserError(
         `the letter to "${entry.recipient.id}" was already sent on ${tracking.appeal.day} (${tracking.appeal.channel})`,
@@ -189,7 +183,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
     }
     const outcome = await askOutcome(options, reply, io);
     const channel = options.channel
-      ? parseChoice<Channel>(options.channel, CHANNELS, "channel")
+      ? parseChoice<Channel>(options.channel, CHANNELS, "--channel")
       : reply
         ? "email"
         : io.canPrompt
@@ -251,6 +245,13 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
   return event;
 }
 
+/** A mistyped outcome or channel is wrong usage, said before anything is read. */
+function refuseUnknownValues(options: LogOptions): void {
+  if (options.outcome !== undefined) parseChoice(options.outcome, OUTCOMES, "--outcome");
+  if (options.channel !== undefined) parseChoice(options.channel, CHANNELS, "--channel");
+  if (options.sentBy !== undefined) parseChoice(options.sentBy, CHANNELS, "--sent-by channel");
+}
+
 /** Flags that mean nothing together are refused rather than silently ignored. */
 function refuseConflicts(options: LogOptions): void {
   const usage = (message: string) => new UserError(message, { exitCode: EXIT.usage });
@@ -279,7 +280,7 @@ async function askOutcome(
   reply: { autoReply: boolean; bounce: boolean } | undefined,
   io: IO,
 ): Promise<Outcome> {
-  if (options.outcome) return parseChoice<Outcome>(options.outcome, OUTCOMES, "outcome");
+  if (options.outcome) return parseChoice<Outcome>(options.outcome, OUTCOMES, "--outcome");
   if (reply?.bounce) return "bounced";
   if (reply?.autoReply) return "auto-reply";
   if (!io.canPrompt) {

@@ -2,6 +2,7 @@
 import { toCsv } from "../adapters/csv.js";
 import { formatTable, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
+import { filterRecipients } from "../core/selection.js";
 import type { Tracking } from "../core/tracking.js";
 import { outstanding as waiting } from "../core/tracking.js";
 import { EXIT, UserError } from "../errors.js";
@@ -51,13 +52,9 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
   if (options.json && options.csv) {
     throw new UserError("choose one of --json and --csv", { exitCode: EXIT.usage });
   }
-  const { campaigns } = await openTracking(options, io);
-  const rows = campaigns
-    .flatMap(({ trackings }) => waiting(trackings))
-    .filter(({ entry }) => !options.type?.length || options.type.includes(entry.recipient.type))
-    .filter(
-      ({ entry }) => !options.tag?.length || options.tag.some((tag) => entry.recipient.tags.includes(tag)),
-    )
+  const { plan, campaigns } = await openTracking(options, io);
+  const everyone = campaigns.flatMap(({ trackings }) => waiting(trackings));
+  const rows = filterRecipients(everyone, (tracking) => tracking.entry, options, plan.recipients)
     .filter((tracking) => !options.overdue || tracking.overdue)
     .sort((a, b) => (b.daysWaiting ?? 0) - (a.daysWaiting ?? 0))
     .map(outstandingRow);
@@ -71,7 +68,12 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     return rows;
   }
   if (rows.length === 0) {
-    io.stdout.write(options.overdue ? "No one is overdue.\n" : "No one is waiting for an answer.\n");
+    const filters = [
+      ...(options.type ?? []).map((type) => `--type ${type}`),
+      ...(options.tag ?? []).map((tag) => `--tag ${tag}`),
+    ];
+    const who = filters.length ? `No one matching ${filters.join(" ")}` : "No one";
+    io.stdout.write(options.overdue ? `${who} is overdue.\n` : `${who} is waiting for an answer.\n`);
     return rows;
   }
   const today = io.now.toISOString().slice(0, 10);

@@ -3,6 +3,7 @@ import { formatTable, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { pickCampaign } from "../core/plan.js";
 import { otherChannels } from "../core/recipients.js";
+import { filterRecipients } from "../core/selection.js";
 import { type CampaignOptions, openValidPlan } from "./context.js";
 
 export interface RecipientsOptions extends CampaignOptions {
@@ -31,12 +32,8 @@ export async function listRecipients(options: RecipientsOptions, io: IO): Promis
   const { plan } = await openValidPlan(options, io);
   const { selected, prepared } = pickCampaign(plan, options.campaign);
   const defaultLanguage = plan.config?.defaults.language ?? "en";
-  const rows: RecipientRow[] = selected
-    .filter(({ recipient }) => !options.type?.length || options.type.includes(recipient.type))
-    .filter(
-      ({ recipient }) => !options.tag?.length || options.tag.some((tag) => recipient.tags.includes(tag)),
-    )
-    .map(({ recipient, file, line }) => ({
+  const rows: RecipientRow[] = filterRecipients(selected, (entry) => entry, options, plan.recipients).map(
+    ({ recipient, file, line }) => ({
       id: recipient.id,
       organisation: recipient.organisation,
       type: recipient.type,
@@ -50,7 +47,8 @@ export async function listRecipients(options: RecipientsOptions, io: IO): Promis
       fax: recipient.channels?.fax ?? null,
       file,
       line,
-    }));
+    }),
+  );
 
   if (options.json) {
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);

@@ -15,12 +15,15 @@ export interface ResolveOptions extends CampaignOptions {
 }
 
 export async function resolve(options: ResolveOptions, io: IO): Promise<ResolvedEvent[]> {
-  if (Boolean(options.sent) === Boolean(options.notSent)) {
+  if (options.sent && options.notSent) {
+    throw new UserError("--sent and --not-sent say opposite things: give one of them", {
+      exitCode: EXIT.usage,
+    });
+  }
+  if (!options.sent && !options.notSent) {
     throw new UserError(
       "say what happened: --sent (the letter arrived) or --not-sent (send it again next time)",
-      {
-        exitCode: EXIT.usage,
-      },
+      { exitCode: EXIT.usage },
     );
   }
   const { root, plan } = await openValidPlan(options, io);

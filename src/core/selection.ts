@@ -1,8 +1,10 @@
 // Which recipients a campaign addresses: by type, tag or id (a union), minus exclusions.
+
+import { EXIT, UserError } from "../errors.js";
 import type { Problem } from "./problems.js";
 import type { RecipientEntry } from "./recipients.js";
 import type { Campaign } from "./schema.js";
-import { didYouMean } from "./suggest.js";
+import { choiceHint, didYouMean } from "./suggest.js";
 
 export interface Selection {
   selected: RecipientEntry[];
@@ -67,4 +69,43 @@ export function selectRecipients(
       !(select?.exclude && matches(entry, select.exclude)),
   );
   return { selected, problems };
+}
+
+export interface Filters {
+  type?: string[];
+  tag?: string[];
+}
+
+/**
+ * The `--type` / `--tag` filters of listing commands: several values of one flag are alternatives (OR), the
+ * two flags together must both hold (AND). A value no recipient in the folder has is a typo, never an empty
+ * list: wrong usage (exit 2) with "did you mean".
+ */
+export function filterRecipients<T>(
+  items: readonly T[],
+  entryOf: (item: T) => RecipientEntry,
+  filters: Filters,
+  folder: readonly RecipientEntry[],
+): T[] {
+  const known = {
+    type: [...new Set(folder.map((entry) => entry.recipient.type))].sort(),
+    tag: [...new Set(folder.flatMap((entry) => entry.recipient.tags))].sort(),
+  };
+  for (const flag of ["type", "tag"] as const) {
+    for (const value of filters[flag] ?? []) {
+      if (known[flag].includes(value)) continue;
+      throw new UserError(`no recipient has the ${flag} "${value}" (--${flag})`, {
+        exitCode: EXIT.usage,
+        hint: choiceHint(value, known[flag]),
+      });
+    }
+  }
+  const { type = [], tag = [] } = filters;
+  return items.filter((item) => {
+    const { recipient } = entryOf(item);
+    return (
+      (type.length === 0 || type.includes(recipient.type)) &&
+      (tag.length === 0 || tag.some((wanted) => recipient.tags.includes(wanted)))
+    );
+  });
 }
