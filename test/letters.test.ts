@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "no
 import { join } from "node:path";
 import PostalMime from "postal-mime";
 import { describe, expect, it } from "vitest";
-import { campaignFolder, REPO, run, snapshot } from "./support.js";
+import { campaignFolder, REPO, run, STARTER, snapshot } from "./support.js";
 
 describe("preview", () => {
   it("writes .eml files a mail client reads back with the same subject, addresses, body and attachment", async () => {
@@ -190,12 +190,33 @@ describe("check", () => {
     );
   });
 
-  it("warns about addresses last verified too long ago", async () => {
-    const result = await run(["check"], { cwd: campaignFolder(), env: { OUTREACH_NOW: "2028-06-01" } });
+  it("warns about addresses last verified too long before the letter's date (today's, when undated)", async () => {
+    const starter = readFileSync(join(STARTER, "outreach.yaml"), "utf8");
+    const today = campaignFolder({
+      "outreach.yaml": starter.replace("date: 2026-01-15", "date: 2028-06-01"),
+    });
+    const result = await run(["check"], { cwd: today, env: { OUTREACH_NOW: "2028-06-01" } });
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toContain(
       'recipients/example.yaml:21:18  [0].provenance.verified_on: "un-special-rapporteur" was last verified on 2026-01-10, more than 365 days ago',
     );
+    const dated = campaignFolder({
+      "outreach.yaml": starter.replace("date: 2026-01-15", "date: 2028-05-01"),
+    });
+    const later = await run(["check"], { cwd: dated, env: { OUTREACH_NOW: "2028-06-01" } });
+    expect(later.stdout).toContain(
+      '"un-special-rapporteur" was last verified on 2026-01-10, more than 365 days before the letter\'s date (2028-05-01)',
+    );
+  });
+
+  it("a historical campaign does not warn about addresses that were current when its letter was dated", async () => {
+    // The starter's letter is dated 2026-01-15, its addresses verified 2026-01-10: years later, still quiet.
+    const folder = campaignFolder();
+    for (const command of [["check"], ["status"], ["recipients"], ["send", "--dry-run"]]) {
+      const result = await run(command, { cwd: folder, env: { OUTREACH_NOW: "2030-06-01" } });
+      expect(result.exitCode).toBe(0);
+      expect(`${result.stdout}${result.stderr}`).not.toContain("warning");
+    }
   });
 });
 

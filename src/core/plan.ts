@@ -6,7 +6,7 @@ import type { TemplateLibrary } from "./letter.js";
 import { type AttachmentFile, type PreparedCampaign, prepareCampaign } from "./letters.js";
 import type { Problem } from "./problems.js";
 import { crossCheckRecipients, type RecipientEntry, recipientWarnings } from "./recipients.js";
-import type { Config } from "./schema.js";
+import type { Campaign, Config } from "./schema.js";
 import { selectRecipients } from "./selection.js";
 import { didYouMean } from "./suggest.js";
 
@@ -49,10 +49,16 @@ export function planCampaigns(folder: FolderContents, now: Date, engine?: Letter
     (problem) => problem.severity === "error" && problem.file.startsWith("recipients/"),
   );
   if (config && configSource) {
-    problems.push(...recipientWarnings(folder.recipients, now, config.defaults.stale_after_days));
     const locate = (path: PropertyKey[]) => configSource.locate(path);
+    const selections = config.campaigns.map((campaign, index) =>
+      selectRecipients(folder.recipients, campaign, locate, configSource.file, index),
+    );
+    const lettersDated = letterDates(config.campaigns, selections, now);
+    problems.push(
+      ...recipientWarnings(folder.recipients, now, config.defaults.stale_after_days, lettersDated),
+    );
     config.campaigns.forEach((campaign, index) => {
-      const selection = selectRecipients(folder.recipients, campaign, locate, configSource.file, index);
+      const selection = selections[index] as ReturnType<typeof selectRecipients>;
       // With a recipient file unreadable, "no recipient has the id …" may only echo that error.
       if (recipientsComplete) problems.push(...selection.problems);
       const attachments = folder.attachments.get(campaign.id) ?? [];
@@ -83,6 +89,28 @@ export function planCampaigns(folder: FolderContents, now: Date, engine?: Letter
   }
   if (engine) problems.push(...engine.problems);
   return { config, ...(engine ? { engine } : {}), recipients: folder.recipients, campaigns, problems };
+}
+
+/**
+ * The day each recipient's letters are dated: an address is "stale" if it was verified too long before the
+ * letter, not before today, so a historical campaign (the bundled 2012 appeal) does not warn on every command
+ * about addresses that were current when it was written. A campaign without a date is dated today; a
+ * recipient in several campaigns counts from the latest of their dates.
+ */
+function letterDates(
+  campaigns: readonly Campaign[],
+  selections: readonly { selected: RecipientEntry[] }[],
+  now: Date,
+): Map<string, Date> {
+  const dates = new Map<string, Date>();
+  campaigns.forEach((campaign, index) => {
+    const dated = campaign.date ? new Date(`${campaign.date}T00:00:00Z`) : now;
+    for (const entry of selections[index]?.selected ?? []) {
+      const earlier = dates.get(entry.recipient.id);
+      if (!earlier || earlier < dated) dates.set(entry.recipient.id, dated);
+    }
+  });
+  return dates;
 }
 
 /** The campaign a command works on: the one named, or the only one. */

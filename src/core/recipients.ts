@@ -78,18 +78,23 @@ export function crossCheckRecipients(entries: readonly RecipientEntry[]): Proble
 // Past this many stale recipients in one file, one warning for the file says it better than one per recipient.
 const STALE_PER_FILE = 3;
 
+/**
+ * `letterDates` gives the day a recipient's letters are dated (see plan.ts); staleness counts back from it,
+ * and from `now` for a recipient no campaign selects.
+ */
 export function recipientWarnings(
   entries: readonly RecipientEntry[],
   now: Date,
   staleAfterDays: number,
+  letterDates: ReadonlyMap<string, Date> = new Map(),
 ): Problem[] {
   const problems: Problem[] = [];
-  const staleBefore = now.getTime() - staleAfterDays * 86_400_000;
   const staleByFile = new Map<string, RecipientEntry[]>();
   for (const entry of entries) {
     const { recipient } = entry;
     const verifiedOn = recipient.provenance?.verified_on;
-    if (verifiedOn && Date.parse(`${verifiedOn}T00:00:00Z`) < staleBefore) {
+    const dated = letterDates.get(recipient.id) ?? now;
+    if (verifiedOn && Date.parse(`${verifiedOn}T00:00:00Z`) < dated.getTime() - staleAfterDays * 86_400_000) {
       const stale = staleByFile.get(entry.file) ?? [];
       stale.push(entry);
       staleByFile.set(entry.file, stale);
@@ -104,13 +109,18 @@ export function recipientWarnings(
     }
   }
   const hint = "check the contact details against the source and update verified_on";
+  const before = (entry: RecipientEntry) => {
+    const dated = letterDates.get(entry.recipient.id);
+    const day = dated?.toISOString().slice(0, 10);
+    return day && day !== now.toISOString().slice(0, 10) ? `before the letter's date (${day})` : "ago";
+  };
   for (const stale of staleByFile.values()) {
     if (stale.length <= STALE_PER_FILE) {
       for (const entry of stale) {
         problems.push({
           severity: "warning",
           ...where(entry, "provenance.verified_on"),
-          message: `"${entry.recipient.id}" was last verified on ${entry.recipient.provenance?.verified_on}, more than ${staleAfterDays} days ago`,
+          message: `"${entry.recipient.id}" was last verified on ${entry.recipient.provenance?.verified_on}, more than ${staleAfterDays} days ${before(entry)}`,
           hint,
         });
       }
@@ -120,7 +130,7 @@ export function recipientWarnings(
     problems.push({
       severity: "warning",
       ...where(stale[0] as RecipientEntry, "provenance.verified_on"),
-      message: `${stale.length} recipients in this file were last verified more than ${staleAfterDays} days ago: ${ids.slice(0, 4).join(", ")}${ids.length > 4 ? ", …" : ""}`,
+      message: `${stale.length} recipients in this file were last verified more than ${staleAfterDays} days ${before(stale[0] as RecipientEntry)}: ${ids.slice(0, 4).join(", ")}${ids.length > 4 ? ", …" : ""}`,
       hint,
     });
   }
