@@ -87,7 +87,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .addOption(new Option("--json", "print JSON").conflicts("out"))
     .addHelpText(
       "after",
-      "\nExamples:\n  outreach preview ohchr osce-odihr\n  outreach preview --out preview/",
+      "\nExamples:\n  outreach preview ohchr odihr\n  outreach preview --out preview/",
     )
     .action(async (ids: string[], options: { campaign?: string; out?: string; json?: boolean }) => {
       const { preview } = await import("./commands/preview.js");
@@ -231,7 +231,7 @@ Examples:
     .description("one recipient's timeline across campaigns: letters, failures, answers")
     .argument("<id>", "the recipient id")
     .option("--json", "print JSON")
-    .addHelpText("after", "\nExample:\n  outreach history osce-odihr")
+    .addHelpText("after", "\nExample:\n  outreach history odihr")
     .action(async (id: string, options: { json?: boolean }) => {
       const { history } = await import("./commands/history.js");
       await history({ ...global(), ...options, id }, io());
