@@ -85,10 +85,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .addOption(campaignOption())
     .option("-o, --out <dir>", "write <id>.eml and <id>.txt per recipient into this folder")
     .addOption(new Option("--json", "print JSON").conflicts("out"))
-    .addHelpText(
-      "after",
-      "\nExamples:\n  outreach preview ohchr odihr\n  outreach preview --out preview/",
-    )
+    .addHelpText("after", "\nExamples:\n  outreach preview ohchr odihr\n  outreach preview --out preview/")
     .action(async (ids: string[], options: { campaign?: string; out?: string; json?: boolean }) => {
       const { preview } = await import("./commands/preview.js");
       await preview({ ...global(), ...options, ids }, io());
