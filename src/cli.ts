@@ -205,6 +205,11 @@ Examples:
     .option("--overdue", "only those waiting longer than the follow-up interval")
     .option("--json", "print JSON")
     .addOption(new Option("--csv", "print CSV").conflicts("json"))
+    .addOption(
+      new Option("--excel", "print CSV that Excel opens intact (UTF-8 byte-order mark, CRLF)").conflicts(
+        "json",
+      ),
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  outreach outstanding --overdue\n  outreach outstanding --type embassy --csv",
@@ -217,6 +222,7 @@ Examples:
         overdue?: boolean;
         json?: boolean;
         csv?: boolean;
+        excel?: boolean;
       }) => {
         const { listOutstanding } = await import("./commands/outstanding.js");
         await listOutstanding({ ...global(), ...options }, io());

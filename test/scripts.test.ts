@@ -267,6 +267,21 @@ describe("export for a coalition spreadsheet", () => {
     expect(plain.stdout).not.toContain("\r\n");
   });
 
+  it("outstanding --excel is the same CSV for Excel", async () => {
+    const server = await sink();
+    const folder = campaignFolder();
+    expect((await cli(folder, ["send", "--yes"], { now: SENT_AT, server })).exitCode).toBe(0);
+    const result = await run(["outstanding", "--excel"], {
+      cwd: folder,
+      env: { OUTREACH_NOW: LATER },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.startsWith("\ufeffcampaign,id,")).toBe(true);
+    expect(result.stdout.split("\r\n")).toHaveLength(3); // header and two rows (execa strips the final line end)
+    const both = await cli(folder, ["outstanding", "--excel", "--json"]);
+    expect(both.exitCode).toBe(2);
+  });
+
   it("an auto-reply row has its outcome and date, and stays waiting", async () => {
     const server = await sink();
     const folder = campaignFolder();

@@ -14,6 +14,8 @@ export interface OutstandingOptions extends CampaignOptions {
   overdue?: boolean;
   json?: boolean;
   csv?: boolean;
+  /** CSV for Excel: a UTF-8 byte-order mark and CRLF line ends (implies csv). */
+  excel?: boolean;
 }
 
 export interface OutstandingRow {
@@ -49,8 +51,10 @@ export function outstandingRow(tracking: Tracking): OutstandingRow {
 }
 
 export async function listOutstanding(options: OutstandingOptions, io: IO): Promise<OutstandingRow[]> {
-  if (options.json && options.csv) {
-    throw new UserError("choose one of --json and --csv", { exitCode: EXIT.usage });
+  if (options.json && (options.csv || options.excel)) {
+    throw new UserError(`choose one of --json and ${options.csv ? "--csv" : "--excel"}`, {
+      exitCode: EXIT.usage,
+    });
   }
   const { plan, campaigns } = await openTracking(options, io);
   const everyone = campaigns.flatMap(({ trackings }) => waiting(trackings));
@@ -63,8 +67,8 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     return rows;
   }
-  if (options.csv) {
-    io.stdout.write(await toCsv(rows));
+  if (options.csv || options.excel) {
+    io.stdout.write(await toCsv(rows, { excel: options.excel ?? false }));
     return rows;
   }
   if (rows.length === 0) {
