@@ -69,8 +69,12 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .command("recipients")
     .description("list the recipients a campaign selects, with their channels and language")
     .addOption(campaignOption())
-    .option("--type <type>", "only this body type (repeatable)", collect)
-    .option("--tag <tag>", "only recipients with this tag (repeatable)", collect)
+    .option(
+      "--type <type>",
+      "only this body type (repeatable: any of them; with --tag, both must hold)",
+      collect,
+    )
+    .option("--tag <tag>", "only recipients with this tag (repeatable: any of them)", collect)
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  outreach recipients\n  outreach recipients --type embassy --json")
     .action(async (options: { campaign?: string; type?: string[]; tag?: string[]; json?: boolean }) => {
@@ -200,8 +204,12 @@ Examples:
     .command("outstanding")
     .description("contacts sent to with no answer yet, longest waiting first, with follow-ups due")
     .addOption(campaignOption())
-    .option("--type <type>", "only this body type (repeatable)", collect)
-    .option("--tag <tag>", "only recipients with this tag (repeatable)", collect)
+    .option(
+      "--type <type>",
+      "only this body type (repeatable: any of them; with --tag, both must hold)",
+      collect,
+    )
+    .option("--tag <tag>", "only recipients with this tag (repeatable: any of them)", collect)
     .option("--overdue", "only those waiting longer than the follow-up interval")
     .option("--json", "print JSON")
     .addOption(new Option("--csv", "print CSV").conflicts("json"))
