@@ -56,14 +56,14 @@ describe("promptStream: a question is drawn where a person sees it, or not at al
 
 describe("parseChoice", () => {
   it("returns a known value, and refuses an unknown one as usage with the closest", () => {
-    expect(parseChoice("csv", ["csv", "json"], "--format")).toBe("csv");
-    const error = usageError(() => parseChoice("jsn", ["csv", "json"], "--format"));
+    expect(parseChoice("csv", ["csv", "json"], "format", "--format")).toBe("csv");
+    const error = usageError(() => parseChoice("jsn", ["csv", "json"], "format", "--format"));
     expect(error.exitCode).toBe(2);
-    expect(error.message).toBe('unknown --format "jsn"');
+    expect(error.message).toBe('unknown format "jsn" (--format)');
     expect(error.hint).toBe('did you mean "json"? (one of: csv, json)');
   });
   it("lists the values without a guess when nothing is close", () => {
-    expect(usageError(() => parseChoice("zzzzzz", ["csv", "json"], "--format")).hint).toBe(
+    expect(usageError(() => parseChoice("zzzzzz", ["csv", "json"], "format", "--format")).hint).toBe(
       "one of: csv, json",
     );
   });

@@ -70,6 +70,7 @@ export async function exportState(options: ExportOptions, io: IO): Promise<Expor
   const format = parseChoice(
     options.format ?? (options.output?.endsWith(".json") && !options.excel ? "json" : "csv"),
     ["csv", "json"] as const,
+    "format",
     "--format",
   );
   if (options.excel && format === "json") {

@@ -134,7 +134,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
   };
   let event: ResponseEvent | DeliveredEvent;
   if (options.sentBy !== undefined) {
-    const channel = parseChoice<Channel>(options.sentBy, CHANNELS, "--sent-by channel");
+    const channel = parseChoice<Channel>(options.sentBy, CHANNELS, "channel", "--sent-by");
     if (tracking.appeal && !options.followup) {
       throw new UserError(
         `the letter to "${entry.recipient.id}" was already sent on ${tracking.appeal.day} (${tracking.appeal.channel})`,
@@ -183,7 +183,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
     }
     const outcome = await askOutcome(options, reply, io);
     const channel = options.channel
-      ? parseChoice<Channel>(options.channel, CHANNELS, "--channel")
+      ? parseChoice<Channel>(options.channel, CHANNELS, "channel", "--channel")
       : reply
         ? "email"
         : io.canPrompt
@@ -247,9 +247,9 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
 
 /** A mistyped outcome or channel is wrong usage, said before anything is read. */
 function refuseUnknownValues(options: LogOptions): void {
-  if (options.outcome !== undefined) parseChoice(options.outcome, OUTCOMES, "--outcome");
-  if (options.channel !== undefined) parseChoice(options.channel, CHANNELS, "--channel");
-  if (options.sentBy !== undefined) parseChoice(options.sentBy, CHANNELS, "--sent-by channel");
+  if (options.outcome !== undefined) parseChoice(options.outcome, OUTCOMES, "outcome", "--outcome");
+  if (options.channel !== undefined) parseChoice(options.channel, CHANNELS, "channel", "--channel");
+  if (options.sentBy !== undefined) parseChoice(options.sentBy, CHANNELS, "channel", "--sent-by");
 }
 
 /** Flags that mean nothing together are refused rather than silently ignored. */
@@ -280,7 +280,7 @@ async function askOutcome(
   reply: { autoReply: boolean; bounce: boolean } | undefined,
   io: IO,
 ): Promise<Outcome> {
-  if (options.outcome) return parseChoice<Outcome>(options.outcome, OUTCOMES, "--outcome");
+  if (options.outcome) return parseChoice<Outcome>(options.outcome, OUTCOMES, "outcome", "--outcome");
   if (reply?.bounce) return "bounced";
   if (reply?.autoReply) return "auto-reply";
   if (!io.canPrompt) {

@@ -19,12 +19,17 @@ export function choiceHint(value: string, allowed: readonly string[]): string {
 }
 
 /**
- * `value` if it is one of `allowed`; otherwise wrong usage (exit 2) naming the flag, with "did you mean".
- * `what` names the value in the message, e.g. `--outcome` or `--type`.
+ * `value` if it is one of `allowed`; otherwise wrong usage (exit 2) naming what it is and the flag it came
+ * from (`what` "outcome", `flag` "--outcome"), with "did you mean".
  */
-export function parseChoice<T extends string>(value: string, allowed: readonly T[], what: string): T {
+export function parseChoice<T extends string>(
+  value: string,
+  allowed: readonly T[],
+  what: string,
+  flag: string,
+): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UserError(`unknown ${what} "${value}"`, {
+  throw new UserError(`unknown ${what} "${value}" (${flag})`, {
     exitCode: EXIT.usage,
     hint: choiceHint(value, allowed),
   });
