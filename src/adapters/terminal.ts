@@ -47,7 +47,8 @@ export function parseNow(env: NodeJS.ProcessEnv): Date {
 /**
  * Prompts are drawn on stderr, so that stdout stays the result (`send --json > f` still asks); when stderr
  * goes to a file and stdout is the terminal, the prompt is drawn there rather than hidden in the file.
- * Without a terminal for stdin, or for either output, nothing is asked: @inquirer/prompts would wait forever.
+ * Without a terminal for stdin, or with neither output a terminal, nothing is asked: @inquirer/prompts would
+ * wait forever on a closed stdin, and a question drawn into a file is never seen.
  */
 export function promptStream<S extends { isTTY?: boolean }>(streams: {
   stdin: { isTTY?: boolean };
