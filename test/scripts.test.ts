@@ -225,6 +225,8 @@ describe("filters and flags: a typo is wrong usage, never an empty answer", () =
       [["send", "--yes", "--outbox", "--include-outbox"], "--include-outbox", "--outbox"],
       [["followup", "--yes", "--outbox", "--include-outbox"], "--include-outbox", "--outbox"],
       [["export", "--excel", "--format", "json"], "--excel", "JSON"],
+      [["export", "--excel", "-o", "state.json"], "--excel", "JSON"],
+      [["outstanding", "--excel", "--json"], "--excel", "--json"],
       [["log", "example-ngo", "--sent-by", "fax", "--outcome", "meeting"], "--sent-by", "--outcome"],
     ];
     for (const [args, first, second] of cases) {

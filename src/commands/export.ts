@@ -68,7 +68,7 @@ export interface ExportOptions extends CampaignOptions {
 
 export async function exportState(options: ExportOptions, io: IO): Promise<ExportRow[]> {
   const format = parseChoice(
-    options.format ?? (options.output?.endsWith(".json") && !options.excel ? "json" : "csv"),
+    options.format ?? (options.output?.endsWith(".json") ? "json" : "csv"),
     ["csv", "json"] as const,
     "format",
     "--format",
