@@ -663,7 +663,10 @@ describe("outstanding and history", () => {
     expect(
       (await json(folder, now, ["outstanding", "--tag", "geneva", "--json"])).map((row) => row.id),
     ).toEqual([UN]);
-    expect(await json(folder, now, ["outstanding", "--type", "embassy", "--json"])).toEqual([]);
+    // No recipient in the folder is an embassy: a typo or a wrong folder, never "no one is waiting".
+    const unknown = await cli(folder, now, ["outstanding", "--type", "embassy", "--json"]);
+    expect([unknown.exitCode, unknown.stdout]).toEqual([2, ""]);
+    expect(unknown.stderr).toContain('no recipient has the type "embassy" (--type)');
 
     const csv = await cli(folder, now, ["outstanding", "--csv"]);
     expect(csv.exitCode).toBe(0);
