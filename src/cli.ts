@@ -120,7 +120,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
         "outbox",
       ),
     )
-    .option("--json", "print the summary as JSON")
+    .option("--json", "print the result as JSON (for a dry run, each letter that would go)")
     .addHelpText(
       "after",
       `
@@ -265,7 +265,7 @@ Examples:
         "outbox",
       ),
     )
-    .option("--json", "print the summary as JSON")
+    .option("--json", "print the result as JSON (for a dry run, each letter that would go)")
     .addHelpText("after", "\nExamples:\n  outreach followup --dry-run\n  outreach followup --yes")
     .action(async (ids: string[], options: SendCliOptions) => {
       const { followup } = await import("./commands/followup.js");
