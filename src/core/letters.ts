@@ -298,11 +298,9 @@ function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config
     text: letter.text,
     ...(letter.html === undefined ? {} : { html: letter.html }),
     attachments: prepared.attachments,
-    headers: {
-      "Content-Language": letter.language,
-      "X-Outreach-Campaign": letter.campaign,
-      "X-Outreach-Recipient": letter.recipient.id,
-    },
+    // Nothing internal goes in the headers the institution sees: the Message-ID, journaled before the
+    // hand-off, is what ties an answer or a bounce to this letter.
+    headers: { "Content-Language": letter.language },
   };
 }
 
