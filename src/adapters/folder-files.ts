@@ -2,6 +2,13 @@
 // templates, and the attachments a campaign names. Shared by the full loader and the cached one.
 import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
+import {
+  base64Length,
+  estimateMessageSize,
+  maxMessageBytes,
+  messageSizeProblem,
+  textAttachmentType,
+} from "../core/attachments.js";
 import { addTemplateFile, emptyLibrary, type TemplateLibrary } from "../core/letter.js";
 import type { AttachmentFile } from "../core/letters.js";
 import type { Problem } from "../core/problems.js";
@@ -98,49 +105,100 @@ export function loadAttachments(
   problems: Problem[],
 ): Map<string, AttachmentFile[]> {
   const byCampaign = new Map<string, AttachmentFile[]>();
+  const maxBytes = maxMessageBytes(config.transport.max_message_size);
   config.campaigns.forEach((campaign, index) => {
     const files: AttachmentFile[] = [];
     campaign.attachments.forEach((file, attachmentIndex) => {
-      const path = ["campaigns", index, "attachments", attachmentIndex];
       const at = {
         file: CONFIG_FILE,
-        ...locate(path),
+        ...locate(["campaigns", index, "attachments", attachmentIndex]),
         field: `campaigns[${index}].attachments[${attachmentIndex}]`,
       };
-      const resolved = resolveInside(root, file);
-      if (!resolved.ok) {
-        problems.push({
-          severity: "error",
-          ...at,
-          message: `the attachment "${file}" ${resolved.reason}`,
-          hint: "copy the file into attachments/ and write its path relative to the campaign folder",
-        });
-        return;
-      }
-      let size: number;
-      try {
-        const stat = statSync(resolved.absolute);
-        if (!stat.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
-        size = stat.size;
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        problems.push({
-          severity: "error",
-          ...at,
-          message:
-            code === "ENOENT"
-              ? `the attachment "${file}" does not exist`
-              : `the attachment "${file}" cannot be read (${code})`,
-          hint:
-            code === "ENOENT"
-              ? "check the path (relative to the campaign folder), or remove the line"
-              : undefined,
-        });
-        return;
-      }
-      files.push({ file, filename: file.split("/").at(-1) ?? file, absolutePath: resolved.absolute, size });
+      const attachment = loadAttachment(root, file, at, problems);
+      if (attachment) files.push(attachment);
     });
+    // Every letter of a campaign carries the same attachments, so they decide whether a provider takes it.
+    const tooBig =
+      files.length > 0 &&
+      messageSizeProblem(estimateMessageSize(files), maxBytes, "transport.max_message_size");
+    if (tooBig) {
+      problems.push({
+        ...tooBig,
+        file: CONFIG_FILE,
+        ...locate(["campaigns", index, "attachments"]),
+        field: `campaigns[${index}].attachments`,
+      });
+    }
     byCampaign.set(campaign.id, files);
   });
   return byCampaign;
+}
+
+function loadAttachment(
+  root: string,
+  file: string,
+  at: Pick<Problem, "file" | "line" | "column" | "field">,
+  problems: Problem[],
+): AttachmentFile | undefined {
+  const resolved = resolveInside(root, file);
+  if (!resolved.ok) {
+    problems.push({
+      severity: "error",
+      ...at,
+      message: `the attachment "${file}" ${resolved.reason}`,
+      hint: "copy the file into attachments/ and write its path relative to the campaign folder",
+    });
+    return undefined;
+  }
+  let size: number;
+  try {
+    const stat = statSync(resolved.absolute);
+    if (!stat.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
+    size = stat.size;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    problems.push({
+      severity: "error",
+      ...at,
+      message:
+        code === "ENOENT"
+          ? `the attachment "${file}" does not exist`
+          : `the attachment "${file}" cannot be read (${code})`,
+      hint:
+        code === "ENOENT"
+          ? "check the path (relative to the campaign folder), or remove the line"
+          : undefined,
+    });
+    return undefined;
+  }
+  const filename = file.split("/").at(-1) ?? file;
+  const attachment = {
+    file,
+    filename,
+    absolutePath: resolved.absolute,
+    size,
+    encodedSize: base64Length(size),
+  };
+  const contentType = textAttachmentType(filename);
+  if (!contentType) return attachment;
+  // A text file is sent as UTF-8 with CRLF line ends, so that every mail client shows it as written.
+  const read = readTextFile(resolved.absolute, file);
+  if (!read.ok) {
+    for (const problem of read.problems) {
+      if (!/^file is (UTF-16|binary|not UTF-8)/.test(problem.message)) {
+        problems.push(problem);
+        continue;
+      }
+      problems.push({
+        ...problem,
+        message: `${problem.message}, but it is attached as text (${at.field})`,
+        hint: problem.message.includes("binary")
+          ? `give the file the extension of what it is: a .${filename.split(".").at(-1)} file is sent as UTF-8 text`
+          : `${problem.hint}; mail clients show a text attachment only as UTF-8`,
+      });
+    }
+    return undefined;
+  }
+  const canonical = Buffer.byteLength(read.text.replace(/\r\n|\r|\n/g, "\r\n"));
+  return { ...attachment, contentType, encodedSize: base64Length(canonical) };
 }

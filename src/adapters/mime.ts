@@ -1,35 +1,115 @@
-// Composes the raw email (RFC 5322) with nodemailer's MailComposer: the same bytes preview writes and send
-// will hand to the server. Attachments are read here, so nodemailer itself never touches files or URLs.
+// Composes the raw email (RFC 5322) with nodemailer's MailComposer: the same bytes preview writes, the outbox
+// keeps and send hands to the server, with CRLF line ends throughout, as on the wire. Attachments are read
+// and encoded here once per run and shared by every letter, so memory does not grow with the number of
+// letters; nodemailer itself never touches files or URLs.
+import { isUtf8 } from "node:buffer";
+import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
-import type { MessageSpec } from "../core/letters.js";
+import { detectMimeType } from "nodemailer/lib/mime-funcs/index.js";
+import MimeNode from "nodemailer/lib/mime-node/index.js";
+import { BASE64_LINE, base64Length, formatMegabytes } from "../core/attachments.js";
+import type { AttachmentFile, MessageSpec } from "../core/letters.js";
+import type { RawMessage } from "../core/transport.js";
 
-export async function composeMessage(
-  spec: MessageSpec,
-  envelope: { messageId?: string; date: Date },
-): Promise<Buffer> {
-  const attachments = await Promise.all(
-    spec.attachments.map(async (attachment) => ({
-      filename: attachment.filename,
-      content: await readFile(attachment.absolutePath),
-    })),
-  );
-  const composer = new MailComposer({
-    from: spec.from,
-    ...(spec.replyTo ? { replyTo: spec.replyTo } : {}),
-    to: spec.to,
-    ...(spec.cc.length > 0 ? { cc: spec.cc } : {}),
-    subject: spec.subject,
-    text: spec.text,
-    ...(spec.html === undefined ? {} : { html: spec.html }),
-    attachments,
-    headers: spec.headers,
-    ...(spec.inReplyTo ? { inReplyTo: spec.inReplyTo } : {}),
-    ...(spec.references?.length ? { references: spec.references } : {}),
-    date: envelope.date,
-    ...(envelope.messageId ? { messageId: envelope.messageId } : {}),
-    disableFileAccess: true,
-    disableUrlAccess: true,
+/** MIME text has CRLF line ends (RFC 2046), whatever the template or the file was saved with. */
+export function toCrlf(text: string): string {
+  return text.replace(/\r\n|\r|\n/g, "\r\n");
+}
+
+export class MessageComposer {
+  /** Each attachment's finished MIME part (headers and base64), by file: built once, used by every letter. */
+  private readonly parts = new Map<string, Promise<Buffer>>();
+  /** Stands in for an attachment's part while the rest is composed; no letter can contain it. */
+  private readonly placeholder = `outreach-attachment-${randomUUID()}-`;
+
+  /** `limit`: letters larger than this once encoded are refused (transport.max_message_size). */
+  constructor(private readonly limit?: { bytes: number; source: string }) {}
+
+  async compose(spec: MessageSpec, envelope: { messageId?: string; date: Date }): Promise<RawMessage> {
+    const parts = await Promise.all(spec.attachments.map((attachment) => this.part(attachment)));
+    const placeholders = parts.map((_part, index) => Buffer.from(`${this.placeholder}${index}`));
+    const composer = new MailComposer({
+      from: spec.from,
+      ...(spec.replyTo ? { replyTo: spec.replyTo } : {}),
+      to: spec.to,
+      ...(spec.cc.length > 0 ? { cc: spec.cc } : {}),
+      subject: spec.subject,
+      text: toCrlf(spec.text),
+      ...(spec.html === undefined ? {} : { html: toCrlf(spec.html) }),
+      attachments: placeholders.map((raw) => ({ raw })),
+      headers: spec.headers,
+      ...(spec.inReplyTo ? { inReplyTo: spec.inReplyTo } : {}),
+      ...(spec.references?.length ? { references: spec.references } : {}),
+      date: envelope.date,
+      ...(envelope.messageId ? { messageId: envelope.messageId } : {}),
+      disableFileAccess: true,
+      disableUrlAccess: true,
+    });
+    const raw = splice(await composer.compile().build(), placeholders, parts);
+    const size = raw.reduce((sum, piece) => sum + piece.length, 0);
+    if (this.limit && size > this.limit.bytes) {
+      throw new Error(
+        `it is ${formatMegabytes(size)} once encoded, over the limit of ${formatMegabytes(this.limit.bytes)} (${this.limit.source})`,
+      );
+    }
+    return raw;
+  }
+
+  private part(attachment: AttachmentFile): Promise<Buffer> {
+    let part = this.parts.get(attachment.absolutePath);
+    if (!part) {
+      part = attachmentPart(attachment);
+      this.parts.set(attachment.absolutePath, part);
+    }
+    return part;
+  }
+}
+
+/** The composed message in pieces, with each placeholder replaced by its attachment's part. */
+function splice(composed: Buffer, placeholders: Buffer[], parts: Buffer[]): RawMessage {
+  const pieces: Buffer[] = [];
+  let start = 0;
+  placeholders.forEach((placeholder, index) => {
+    const at = composed.indexOf(placeholder, start);
+    if (at === -1) throw new Error("an attachment went missing while the message was composed");
+    pieces.push(composed.subarray(start, at), parts[index] as Buffer);
+    start = at + placeholder.length;
   });
-  return composer.compile().build();
+  pieces.push(composed.subarray(start));
+  return pieces;
+}
+
+async function attachmentPart(attachment: AttachmentFile): Promise<Buffer> {
+  let content = await readFile(attachment.absolutePath);
+  let contentType = attachment.contentType;
+  if (contentType) {
+    // The file was UTF-8 when the folder was checked; it must still be, or its charset would lie.
+    if (!isUtf8(content)) throw new Error(`${attachment.file} is no longer UTF-8 text`);
+    content = Buffer.from(toCrlf(content.toString("latin1")), "latin1");
+  } else {
+    // Text and messages of other kinds would go without a charset or unencoded: send their bytes as they are.
+    contentType = detectMimeType(attachment.filename);
+    if (/^(text|message)\//i.test(contentType)) contentType = "application/octet-stream";
+  }
+  const node = new MimeNode("multipart/mixed").createChild(contentType, { filename: attachment.filename });
+  node.setHeader("Content-Transfer-Encoding", "base64");
+  node.setHeader("Content-Disposition", "attachment");
+  return Buffer.concat([Buffer.from(`${node.buildHeaders()}\r\n\r\n`), base64Lines(content)]);
+}
+
+/** Base64 in lines of 76 characters joined by CRLF, as nodemailer writes it. */
+function base64Lines(content: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(base64Length(content.length));
+  // 57 bytes make one line of 76 characters; encoding a block of lines at a time keeps the strings small.
+  const block = 57 * 512;
+  let position = 0;
+  for (let start = 0; start < content.length; start += block) {
+    const encoded = content.toString("base64", start, Math.min(start + block, content.length));
+    for (let line = 0; line < encoded.length; line += BASE64_LINE) {
+      if (position > 0) position += out.write("\r\n", position, "latin1");
+      position += out.write(encoded.slice(line, line + BASE64_LINE), position, "latin1");
+    }
+  }
+  return out;
 }

@@ -1,20 +1,67 @@
 // Copies of sent messages, one mbox file per campaign (.outreach/sent/<campaign>.mbox): any mail client opens
 // it, and appending to one open file costs far less than creating a file per letter.
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join } from "node:path";
+import type { RawMessage } from "../core/transport.js";
+import { writeWhole } from "./file-writes.js";
 import { STATE_FOLDER } from "./journal-file.js";
 
 export function sentMailboxPath(campaign: string): string {
   return join(STATE_FOLDER, "sent", `${campaign}.mbox`);
 }
 
-/** mboxrd: a "From " separator line, LF line ends, and lines starting with ">*From " get one more ">". */
-export function toMboxEntry(raw: Buffer, sender: string, date: Date): string {
-  const body = raw
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** The separator line in the asctime form mbox readers look for: `From you@example.org Mon Feb  2 09:00:01 2026`. */
+export function fromLine(sender: string, date: Date): string {
+  const time = [date.getUTCHours(), date.getUTCMinutes(), date.getUTCSeconds()]
+    .map((part) => String(part).padStart(2, "0"))
+    .join(":");
+  const day = String(date.getUTCDate()).padStart(2, " ");
+  return `From ${sender} ${DAYS[date.getUTCDay()]} ${MONTHS[date.getUTCMonth()]} ${day} ${time} ${date.getUTCFullYear()}\n`;
+}
+
+const CHUNK_BYTES = 1 << 16;
+const LF = Buffer.from("\n");
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * One message as an mboxrd entry, in pieces of about 1 MB: the separator, the message with LF line ends
+ * (the convention of mbox files on Unix, which mutt, git mailsplit and Python's mailbox read), every line
+ * that starts with ">*From " quoted with one more ">", and a blank line after it.
+ */
+export function* mboxEntry(raw: RawMessage, sender: string, date: Date): Generator<Buffer> {
+  yield Buffer.from(fromLine(sender, date));
+  // Each chunk is whole lines, so that "From " is only ever looked for at the start of a line and no
+  // CRLF is cut in two; a line that runs on into the next piece is carried over.
+  let carry = EMPTY;
+  for (const piece of raw) {
+    for (let start = 0; start < piece.length; ) {
+      const newline =
+        start + CHUNK_BYTES < piece.length
+          ? piece.indexOf(0x0a, start + CHUNK_BYTES)
+          : piece.lastIndexOf(0x0a);
+      if (newline < start) {
+        carry = Buffer.concat([carry, piece.subarray(start)]);
+        break;
+      }
+      const lines = piece.subarray(start, newline + 1);
+      yield toMboxLines(carry.length > 0 ? Buffer.concat([carry, lines]) : lines);
+      carry = EMPTY;
+      start = newline + 1;
+    }
+  }
+  if (carry.length > 0) yield Buffer.concat([toMboxLines(carry), LF]);
+  yield LF;
+}
+
+function toMboxLines(lines: Buffer): Buffer {
+  const text = lines
     .toString("latin1")
     .replace(/\r\n/g, "\n")
     .replace(/^(>*From )/gm, ">$1");
-  return `From ${sender} ${date.toUTCString().replace(/,/g, "")}\n${body}${body.endsWith("\n") ? "" : "\n"}\n`;
+  return Buffer.from(text, "latin1");
 }
 
 export class SentMailbox {
@@ -25,8 +72,8 @@ export class SentMailbox {
     return new SentMailbox(openSync(join(root, sentMailboxPath(campaign)), "a", 0o600));
   }
 
-  append(raw: Buffer, sender: string, date: Date): void {
-    writeSync(this.descriptor, Buffer.from(toMboxEntry(raw, sender, date), "latin1"));
+  append(raw: RawMessage, sender: string, date: Date): void {
+    for (const piece of mboxEntry(raw, sender, date)) writeWhole(this.descriptor, piece);
   }
 
   close(): void {

@@ -1,7 +1,8 @@
 // `outreach preview`: each letter exactly as it would go out, on the terminal or as .eml/.txt files.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
-import { composeMessage } from "../adapters/mime.js";
+import { writePieces } from "../adapters/file-writes.js";
+import { MessageComposer } from "../adapters/mime.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import type { Address, Letter } from "../core/letters.js";
@@ -53,10 +54,12 @@ export async function preview(options: PreviewOptions, io: IO): Promise<number> 
     const folder = resolve(io.cwd, options.out);
     mkdirSync(folder, { recursive: true });
     const date = io.now;
+    // One composer for every letter: each attachment is read and encoded once.
+    const composer = new MessageComposer();
     for (const letter of letters) {
       const base = join(folder, letter.recipient.id);
       writeFileSync(`${base}.txt`, formatLetter(letter));
-      if (letter.message) writeFileSync(`${base}.eml`, await composeMessage(letter.message, { date }));
+      if (letter.message) writePieces(`${base}.eml`, await composer.compose(letter.message, { date }));
     }
     const emails = letters.filter((letter) => letter.message).length;
     io.stderr.write(

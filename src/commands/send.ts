@@ -3,12 +3,13 @@
 import { randomUUID } from "node:crypto";
 import { JournalWriter, newEventId, readJournal, repairJournal } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
-import { composeMessage } from "../adapters/mime.js";
+import { MessageComposer } from "../adapters/mime.js";
 import { confirm } from "../adapters/prompts.js";
 import { plural } from "../adapters/report.js";
 import { SentMailbox } from "../adapters/sent-mailbox.js";
 import type { IO } from "../adapters/terminal.js";
 import { OUTBOX_FOLDER } from "../adapters/transports/outbox.js";
+import { estimateMessageSize, maxMessageBytes, messageSizeProblem } from "../core/attachments.js";
 import {
   type DeliveryReport,
   deliverLetters,
@@ -19,7 +20,7 @@ import {
 import { deriveState, type JournalState } from "../core/journal.js";
 import type { Letter, PreparedCampaign } from "../core/letters.js";
 import { DURATION_PATTERN, RATE_PATTERN } from "../core/text-rules.js";
-import type { Transport } from "../core/transport.js";
+import type { RawMessage, Transport } from "../core/transport.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
 import { type CampaignOptions, renderCampaign } from "./context.js";
 import { formatAddress } from "./preview.js";
@@ -199,7 +200,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       `  from ${formatAddress(sendPlan.toSend[0]?.message?.from ?? { name: config.sender.name, address: config.sender.email })}\n` +
       `  via  ${transport.description}${intervalMs ? `, at most ${rate}` : ""}\n`;
     const skips = describeSkips(sendPlan.skipped, run.noun);
-    io.stderr.write(`${header}${skips ? `Not sending:\n${skips}\n` : ""}`);
+    io.stderr.write(`${header}${sizeWarning(prepared, io)}${skips ? `Not sending:\n${skips}\n` : ""}`);
 
     let started = Date.now();
     const result = (report?: DeliveryReport): SendResult =>
@@ -262,6 +263,10 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     const mailbox =
       testAddress || transport.kind === "outbox" ? undefined : SentMailbox.open(root, campaign.id);
     const domain = senderDomain(config.sender.email);
+    const composer = new MessageComposer({
+      bytes: maxMessageBytes(config.transport.max_message_size),
+      source: "transport.max_message_size",
+    });
     let report: DeliveryReport;
     try {
       report = await deliverLetters(
@@ -269,10 +274,10 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
         {
           transport,
           ...(writer ? { journal: writer } : {}),
-          compose: composeMessage,
+          compose: (spec, envelope) => composer.compose(spec, envelope),
           ...(mailbox
             ? {
-                keepCopy: (_letter: Letter, raw: Buffer) =>
+                keepCopy: (_letter: Letter, raw: RawMessage) =>
                   mailbox.append(raw, config.sender.email, io.clock()),
               }
             : {}),
@@ -326,6 +331,18 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
   } finally {
     lock?.release();
   }
+}
+
+/** Letters that many providers would refuse for their size: said where the user decides to send. */
+function sizeWarning(prepared: PreparedCampaign, io: IO): string {
+  const { attachments, config } = prepared;
+  if (attachments.length === 0) return "";
+  const problem = messageSizeProblem(
+    estimateMessageSize(attachments),
+    maxMessageBytes(config.transport.max_message_size),
+    "transport.max_message_size",
+  );
+  return problem ? `  ${io.err.yellow(`size: ${problem.message}`)}\n` : "";
 }
 
 /** Letters left unsent from earlier runs still decide the exit code: refused (1), or waiting for a decision (3). */

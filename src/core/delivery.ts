@@ -19,7 +19,7 @@ import {
 } from "./journal.js";
 import type { Letter, MessageSpec } from "./letters.js";
 import { otherChannelHint } from "./recipients.js";
-import type { DeliveryResult, Transport } from "./transport.js";
+import type { DeliveryResult, RawMessage, Transport } from "./transport.js";
 
 export type SkipReason =
   | "no-email"
@@ -204,9 +204,9 @@ export interface DeliveryDeps {
   transport: Transport;
   /** Appends durably; rejects when the journal cannot be written. Absent for test sends, which record nothing. */
   journal?: { append(event: JournalEvent): Promise<void> };
-  compose(spec: MessageSpec, envelope: { messageId: string; date: Date }): Promise<Buffer>;
+  compose(spec: MessageSpec, envelope: { messageId: string; date: Date }): Promise<RawMessage>;
   /** Keeps a copy of a sent message. */
-  keepCopy?(letter: Letter, raw: Buffer, messageId: string): void;
+  keepCopy?(letter: Letter, raw: RawMessage, messageId: string): void;
   newMessageId(): string;
   newEventId(): string;
   now(): Date;
@@ -285,7 +285,7 @@ export async function deliverLetters(
       ? options.rewrite(letter.message as MessageSpec)
       : (letter.message as MessageSpec);
     const messageId = deps.newMessageId();
-    let raw: Buffer;
+    let raw: RawMessage;
     try {
       raw = await deps.compose(spec, { messageId, date: deps.now() });
     } catch (error) {

@@ -20,6 +20,10 @@ export interface AttachmentFile {
   filename: string;
   absolutePath: string;
   size: number;
+  /** For a text file, its MIME type with charset=utf-8; other files are typed by their extension when composed. */
+  contentType?: string;
+  /** The bytes it takes in a letter once encoded (base64 of the content, CRLF line ends for text). */
+  encodedSize: number;
 }
 
 /** Everything that goes into the email, exactly as it will be composed. */

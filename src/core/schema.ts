@@ -1,5 +1,6 @@
 // The shapes of outreach.yaml and of a recipient, as zod schemas: the single definition of what is valid.
 import { z } from "zod";
+import { DEFAULT_MAX_MESSAGE_SIZE, parseSize } from "./attachments.js";
 import { DURATION_PATTERN, describeForbiddenCharacter, RATE_PATTERN } from "./text-rules.js";
 
 /** A one-line text: no line breaks, control or text-direction characters (these can smuggle mail headers). */
@@ -157,6 +158,9 @@ const rate = () =>
 const duration = () =>
   z.string().regex(DURATION_PATTERN, { error: 'must be a duration like "500ms", "2s" or "1m"' });
 
+const size = () =>
+  z.string().refine((value) => parseSize(value) > 0, { error: 'must be a size like "35MB" or "500kB"' });
+
 const smtpSchema = z.strictObject({
   host: line(),
   port: z.int().min(1).max(65535).optional(),
@@ -175,6 +179,8 @@ const transportSchema = z.strictObject({
   connections: z.int().min(1).max(16).default(4),
   retries: z.int().min(0).max(10).default(3),
   retry_delay: duration().default("2s"),
+  /** Letters larger than this once encoded are refused before anything is sent. */
+  max_message_size: size().default(DEFAULT_MAX_MESSAGE_SIZE),
 });
 
 export const configSchema = z.strictObject({
@@ -190,7 +196,12 @@ export const configSchema = z.strictObject({
       stale_after_days: z.int().min(1).default(365),
     })
     .default({ language: "en", stale_after_days: 365 }),
-  transport: transportSchema.default({ connections: 4, retries: 3, retry_delay: "2s" }),
+  transport: transportSchema.default({
+    connections: 4,
+    retries: 3,
+    retry_delay: "2s",
+    max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+  }),
   campaigns: z.array(campaignSchema).min(1, { error: "must list at least one campaign" }),
 });
 

@@ -1,8 +1,14 @@
 // The port every transport implements (outbox, SMTP): hand over one composed message, say plainly what happened.
 import type { TransportKind } from "./journal.js";
 
+/**
+ * A composed message, byte for byte as it goes on the wire, in pieces: an attachment is one piece shared by
+ * every letter that carries it, never copied into each.
+ */
+export type RawMessage = readonly Buffer[];
+
 export interface OutgoingMessage {
-  raw: Buffer;
+  raw: RawMessage;
   /** Envelope sender and every recipient (To and Cc). */
   envelope: { from: string; to: string[] };
   messageId: string;

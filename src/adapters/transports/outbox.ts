@@ -1,10 +1,17 @@
 // The default transport: each message becomes a real .eml file in outbox/<campaign>/, to read, open in a
 // mail client or send by hand. Nothing leaves the machine.
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { DeliveryResult, OutgoingMessage, Transport } from "../../core/transport.js";
+import { writePieces } from "../file-writes.js";
 
 export const OUTBOX_FOLDER = "outbox";
+
+/**
+ * Outlook and Thunderbird open a message with this header as a draft, ready to be sent from there. Only the
+ * file has it: the message itself is exactly what an SMTP server would get.
+ */
+const DRAFT_HEADER = Buffer.from("X-Unsent: 1\r\n");
 
 export function outboxTransport(root: string): Transport {
   return {
@@ -19,7 +26,7 @@ export function outboxTransport(root: string): Transport {
       try {
         mkdirSync(folder, { recursive: true });
         const temporary = join(folder, `.${file}.${process.pid}.tmp`);
-        writeFileSync(temporary, message.raw);
+        writePieces(temporary, [DRAFT_HEADER, ...message.raw]);
         renameSync(temporary, join(folder, file));
       } catch (error) {
         return {

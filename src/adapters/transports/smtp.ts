@@ -116,7 +116,7 @@ class Lane {
       read() {
         if (phase === "before-data") {
           phase = "during-data";
-          this.push(message.raw);
+          for (const piece of message.raw) this.push(piece);
           this.push(null);
         }
       },
