@@ -63,7 +63,7 @@ export function estimateMessageSize(attachments: readonly { encodedSize: number 
 }
 
 export function formatMegabytes(bytes: number): string {
-  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+  return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB` : `${Math.ceil(bytes / 1000)} kB`;
 }
 
 /** A campaign's letters are too big for most providers (warning) or over the limit (error). */

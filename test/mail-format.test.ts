@@ -1,0 +1,131 @@
+// The rules behind the mail files, case by case and in milliseconds: encoded sizes, size limits, which
+// attachments are text, the mbox separator and quoting, and a composer that shares each attachment.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { MessageComposer } from "../src/adapters/mime.js";
+import { fromLine, mboxEntry } from "../src/adapters/sent-mailbox.js";
+import {
+  base64Length,
+  messageSizeProblem,
+  PROVIDER_WARNING_BYTES,
+  parseSize,
+  textAttachmentType,
+} from "../src/core/attachments.js";
+import type { MessageSpec } from "../src/core/letters.js";
+import { tempFolder } from "./support.js";
+
+describe("encoded sizes and limits", () => {
+  it("base64Length is the length of base64 in 76-character lines joined by CRLF", () => {
+    for (const size of [0, 1, 2, 3, 56, 57, 58, 114, 1000, 123_457]) {
+      const wrapped = Buffer.alloc(size, 7)
+        .toString("base64")
+        .replace(/.{76}(?=.)/g, "$&\r\n");
+      expect(base64Length(size), `${size} bytes`).toBe(wrapped.length);
+    }
+  });
+
+  it("parseSize reads decimal kB, MB and GB, and nothing else", () => {
+    expect(parseSize("35MB")).toBe(35_000_000);
+    expect(parseSize("500 kB")).toBe(500_000);
+    expect(parseSize("1.5gb")).toBe(1_500_000_000);
+    for (const wrong of ["35", "MB", "-1MB", "35 MiB", ""]) expect(parseSize(wrong), wrong).toBeNaN();
+  });
+
+  it("a letter over 25 MB is a warning, over the limit an error, under both nothing", () => {
+    expect(messageSizeProblem(PROVIDER_WARNING_BYTES, 35_000_000, "x")).toBeUndefined();
+    expect(messageSizeProblem(PROVIDER_WARNING_BYTES + 1, 35_000_000, "x")?.severity).toBe("warning");
+    expect(messageSizeProblem(35_000_001, 35_000_000, "x")).toMatchObject({
+      severity: "error",
+      message: expect.stringContaining("over the limit of 35.0 MB (x)"),
+    });
+    expect(messageSizeProblem(2_000_000, 1_000_000, "x")?.severity).toBe("error");
+  });
+
+  it("text attachments are known by their extension, whatever its case", () => {
+    expect(textAttachmentType("хроника.CSV")).toBe("text/csv; charset=utf-8");
+    expect(textAttachmentType("notes.md")).toBe("text/markdown; charset=utf-8");
+    expect(textAttachmentType("summary.txt")).toBe("text/plain; charset=utf-8");
+    expect(textAttachmentType("appeal.pdf")).toBeUndefined();
+    expect(textAttachmentType("README")).toBeUndefined();
+  });
+});
+
+describe("mbox entries", () => {
+  const entry = (pieces: string[], date = new Date("2026-02-02T09:00:01Z")) =>
+    Buffer.concat([
+      ...mboxEntry(
+        pieces.map((piece) => Buffer.from(piece, "latin1")),
+        "me@example.org",
+        date,
+      ),
+    ]).toString("latin1");
+
+  it("the separator is in asctime form, the day padded with a space", () => {
+    expect(fromLine("me@example.org", new Date("2026-02-02T09:00:01Z"))).toBe(
+      "From me@example.org Mon Feb  2 09:00:01 2026\n",
+    );
+    expect(fromLine("me@example.org", new Date("2012-07-25T23:05:09Z"))).toBe(
+      "From me@example.org Wed Jul 25 23:05:09 2012\n",
+    );
+  });
+
+  it("has LF line ends, quotes every line starting >*From with one more >, and ends with a blank line", () => {
+    expect(entry(["Subject: x\r\n\r\nFrom here\r\n>From there\r\n>>From afar\r\nnot From\r\n"])).toBe(
+      "From me@example.org Mon Feb  2 09:00:01 2026\nSubject: x\n\n>From here\n>>From there\n>>>From afar\nnot From\n\n",
+    );
+  });
+
+  it("treats the pieces as one message: a line cut between pieces is one line", () => {
+    expect(entry(["Subject: x\r\n\r\nsaid ", "From here\r", "\nFrom", " there\r\n"])).toBe(
+      "From me@example.org Mon Feb  2 09:00:01 2026\nSubject: x\n\nsaid From here\n>From there\n\n",
+    );
+  });
+
+  it("ends the last line of a message that has no final line break", () => {
+    expect(entry(["Subject: x\r\n\r\nlast"])).toBe(
+      "From me@example.org Mon Feb  2 09:00:01 2026\nSubject: x\n\nlast\n\n",
+    );
+  });
+});
+
+describe("the composer", () => {
+  const folder = tempFolder();
+  const pdf = join(folder, "appeal.pdf");
+  writeFileSync(pdf, Buffer.alloc(100_000, 0x0a));
+  const spec = (text: string): MessageSpec => ({
+    from: { address: "me@example.org" },
+    to: [{ name: "Бюро", address: "office@example.org" }],
+    cc: [],
+    subject: "Обращение",
+    text,
+    html: "<p>one</p>\n<p>two</p>\r<p>three</p>\n",
+    attachments: [
+      { file: "appeal.pdf", filename: "appeal.pdf", absolutePath: pdf, size: 100_000, encodedSize: 0 },
+    ],
+    headers: { "Content-Language": "ru" },
+  });
+
+  it("shares one encoded part of an attachment between letters, and writes CRLF only", async () => {
+    const composer = new MessageComposer();
+    const first = await composer.compose(spec("Мы пишем вам.\nВторая строка.\n"), { date: new Date() });
+    const second = await composer.compose(spec("Plain text, one line\nand another\r\n"), {
+      date: new Date(),
+    });
+    const shared = first.filter((piece) => second.includes(piece));
+    expect(shared).toHaveLength(1);
+    expect(shared[0]?.length).toBeGreaterThan(base64Length(100_000));
+    for (const message of [first, second]) {
+      const text = Buffer.concat([...message]).toString("latin1");
+      expect(text.match(/(?<!\r)\n|\r(?!\n)/g)).toBeNull();
+      expect(text).toContain("Content-Type: application/pdf; name=appeal.pdf");
+    }
+  });
+
+  it("refuses a letter over its limit once encoded", async () => {
+    const composer = new MessageComposer({ bytes: 50_000, source: "transport.max_message_size" });
+    await expect(composer.compose(spec("text"), { date: new Date() })).rejects.toThrow(
+      /^it is 13\d kB once encoded, over the limit of 50 kB \(transport\.max_message_size\)$/,
+    );
+  });
+});
