@@ -5,7 +5,8 @@ import { writePieces } from "../adapters/file-writes.js";
 import { MessageComposer } from "../adapters/mime.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
-import type { Address, Letter } from "../core/letters.js";
+import { campaignSizeProblem } from "../core/attachments.js";
+import type { Address, Letter, PreparedCampaign } from "../core/letters.js";
 import { otherChannelHint } from "../core/recipients.js";
 import { type CampaignOptions, renderCampaign } from "./context.js";
 
@@ -19,8 +20,16 @@ export function formatAddress(address: Address): string {
   return address.name ? `${address.name} <${address.address}>` : address.address;
 }
 
+/** Decimal units, as the size limits are given. */
 function formatSize(bytes: number): string {
-  return bytes < 1024 ? `${bytes} B` : `${(bytes / 1024).toFixed(1)} kB`;
+  if (bytes < 1000) return `${bytes} B`;
+  return bytes < 1_000_000 ? `${(bytes / 1000).toFixed(1)} kB` : `${(bytes / 1_000_000).toFixed(1)} MB`;
+}
+
+/** Letters too big for many providers are said where the user looks at them, not only by check. */
+function sizeWarning(prepared: PreparedCampaign, io: IO): void {
+  const problem = campaignSizeProblem(prepared.attachments, prepared.config.transport.max_message_size);
+  if (problem) io.stderr.write(`${io.err.yellow(`warning: ${problem.message}`)}\n`);
 }
 
 /** The letter as a person reads it: the headers that matter, then the body. */
@@ -48,7 +57,8 @@ export function formatLetter(letter: Letter): string {
 
 export async function preview(options: PreviewOptions, io: IO): Promise<number> {
   if (options.out === undefined && !options.json) return previewOnTerminal(options, io);
-  const { letters } = await renderCampaign(options, io);
+  const { letters, prepared } = await renderCampaign(options, io);
+  sizeWarning(prepared, io);
 
   if (options.out !== undefined) {
     const folder = resolve(io.cwd, options.out);
@@ -106,6 +116,7 @@ async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<numbe
   });
   batches.push(batch);
   for (const text of batches) io.stdout.write(text);
+  sizeWarning(prepared, io);
   io.stderr.write(`${plural(count, "letter")} previewed for campaign ${prepared.campaign.id}\n`);
   return count;
 }

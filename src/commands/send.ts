@@ -9,7 +9,7 @@ import { plural } from "../adapters/report.js";
 import { SentMailbox } from "../adapters/sent-mailbox.js";
 import type { IO } from "../adapters/terminal.js";
 import { OUTBOX_FOLDER } from "../adapters/transports/outbox.js";
-import { estimateMessageSize, maxMessageBytes, messageSizeProblem } from "../core/attachments.js";
+import { campaignSizeProblem, maxMessageBytes } from "../core/attachments.js";
 import {
   type DeliveryReport,
   deliverLetters,
@@ -335,13 +335,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
 
 /** Letters that many providers would refuse for their size: said where the user decides to send. */
 function sizeWarning(prepared: PreparedCampaign, io: IO): string {
-  const { attachments, config } = prepared;
-  if (attachments.length === 0) return "";
-  const problem = messageSizeProblem(
-    estimateMessageSize(attachments),
-    maxMessageBytes(config.transport.max_message_size),
-    "transport.max_message_size",
-  );
+  const problem = campaignSizeProblem(prepared.attachments, prepared.config.transport.max_message_size);
   return problem ? `  ${io.err.yellow(`size: ${problem.message}`)}\n` : "";
 }
 

@@ -66,6 +66,19 @@ export function formatMegabytes(bytes: number): string {
   return bytes >= 1_000_000 ? `${(bytes / 1_000_000).toFixed(1)} MB` : `${Math.ceil(bytes / 1000)} kB`;
 }
 
+/** What to tell the user about the size of a campaign's letters, where they act on it (send, preview). */
+export function campaignSizeProblem(
+  attachments: readonly { encodedSize: number }[],
+  maxMessageSize: string | undefined,
+): Pick<Problem, "severity" | "message" | "hint"> | undefined {
+  if (attachments.length === 0) return undefined;
+  return messageSizeProblem(
+    estimateMessageSize(attachments),
+    maxMessageBytes(maxMessageSize),
+    "transport.max_message_size",
+  );
+}
+
 /** A campaign's letters are too big for most providers (warning) or over the limit (error). */
 export function messageSizeProblem(
   bytes: number,
