@@ -1,7 +1,7 @@
 // The files outreach writes are standard mail, read by real readers: the .eml files of the outbox and of
 // `preview --out`, what reaches the SMTP server, and the sent mailbox, checked with Python's email and
 // mailbox modules (the system python3) and with `git mailsplit`.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -356,5 +356,53 @@ describe("message size", () => {
     const refused = await run(["check"], { cwd: wrong });
     expect(refused.exitCode).toBe(1);
     expect(refused.stdout).toContain('transport.max_message_size: must be a size like "35MB" or "500kB"');
+  });
+});
+
+describe("letters carry no internal headers", () => {
+  it("a bounce whose quoted headers are base64-encoded still finds its letter by the Message-ID", async () => {
+    const server = await sink();
+    const folder = campaignFolder();
+    const env = { OUTREACH_SMTP_URL: server.url };
+    expect((await run(["send", "--yes", "un-special-rapporteur"], { cwd: folder, env })).exitCode).toBe(0);
+    const sent = server.received[0]?.raw.toString("latin1") ?? "";
+    expect(sent).not.toMatch(/^X-Outreach/im);
+    const appealId = /^Message-ID: (.*)$/im.exec(sent)?.[1]?.trim() ?? "";
+    const quoted = Buffer.from(
+      `From: you@example.org\r\nTo: urgent-appeals@un.example.org\r\nMessage-ID: ${appealId}\r\nSubject: Обращение\r\n`,
+    ).toString("base64");
+    writeFileSync(
+      join(folder, "bounce.eml"),
+      [
+        "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>",
+        "To: you@example.org",
+        "Subject: Undeliverable",
+        "Date: Sun, 01 Feb 2026 11:30:00 +0000",
+        "Message-ID: <dsn-2@mx.example.org>",
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+        "MIME-Version: 1.0",
+        "",
+        "--b",
+        "Content-Type: text/plain; charset=utf-8",
+        "",
+        "Delivery failed.",
+        "--b",
+        "Content-Type: message/delivery-status",
+        "",
+        "Final-Recipient: rfc822; urgent-appeals@un.example.org",
+        "Action: failed",
+        "Status: 5.1.1",
+        "--b",
+        "Content-Type: text/rfc822-headers",
+        "Content-Transfer-Encoding: base64",
+        "",
+        quoted,
+        "--b--",
+        "",
+      ].join("\r\n"),
+    );
+    const logged = await run(["log", "--from-eml", "bounce.eml"], { cwd: folder });
+    expect(logged.exitCode).toBe(0);
+    expect(logged.stdout).toContain("Recorded: un-special-rapporteur bounced on 2026-02-01 by email");
   });
 });

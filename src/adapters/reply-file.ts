@@ -1,6 +1,6 @@
 // Reads a saved reply (.eml) the way a mail client would, for `outreach log --from-eml`.
 import { readFileSync, statSync } from "node:fs";
-import PostalMime from "postal-mime";
+import PostalMime, { type Email } from "postal-mime";
 import { EXIT, UserError } from "../errors.js";
 
 const MAX_EML_BYTES = 50 * 1024 * 1024;
@@ -76,7 +76,7 @@ export async function readReply(path: string, shown: string): Promise<SavedReply
     /^(mailer-daemon|postmaster)@/i.test(email.from?.address ?? "");
   // A bounce report quotes the headers of the message that bounced (RFC 3464): its Message-ID says which
   // of our letters it is, even though the report itself does not answer it.
-  const bounced = bounce ? quotedMessageIds(buffer, email.messageId) : [];
+  const bounced = bounce ? quotedMessageIds(buffer, email) : [];
   return {
     ...(day ? { date: day } : {}),
     ...(from ? { from } : {}),
@@ -91,9 +91,22 @@ export async function readReply(path: string, shown: string): Promise<SavedReply
   };
 }
 
-/** Message-IDs quoted inside a message (in its attached headers), other than its own. */
-function quotedMessageIds(buffer: Buffer, own: string | undefined): string[] {
-  const text = buffer.toString("latin1");
-  const found = [...text.matchAll(/^Message-ID:\s*(<[^<>\s]+>)/gim)].map((match) => match[1] as string);
-  return found.filter((id) => id !== own);
+/**
+ * Message-IDs quoted inside a message (in its attached headers), other than its own: found in the raw text,
+ * and in quoted headers that the report encoded (base64 or quoted-printable), once decoded.
+ */
+function quotedMessageIds(buffer: Buffer, email: Email): string[] {
+  const texts = [buffer.toString("latin1")];
+  for (const attachment of email.attachments) {
+    if (/^(text\/rfc822-headers|message\/(rfc822|global|global-headers))$/i.test(attachment.mimeType)) {
+      const content = attachment.content;
+      texts.push(
+        typeof content === "string" ? content : Buffer.from(content as ArrayBuffer).toString("latin1"),
+      );
+    }
+  }
+  const found = texts.flatMap((text) =>
+    [...text.matchAll(/^Message-ID:\s*(<[^<>\s]+>)/gim)].map((match) => match[1] as string),
+  );
+  return [...new Set(found)].filter((id) => id !== email.messageId);
 }
