@@ -11,7 +11,16 @@ import {
   type TemplateSource,
   toProblem,
 } from "./letter.js";
+import { inheritedNameIn, ownFieldsOnly, ownLookupHelper } from "./own-fields.js";
+import { guardPartials, PartialGuard } from "./partial-guard.js";
 import type { Problem } from "./problems.js";
+import {
+  builtInNameError as builtInNameMessage,
+  engineError,
+  type IncludeSite,
+  nestingError,
+  scanTemplate,
+} from "./template-scan.js";
 
 type Render = (context: object) => string;
 
@@ -32,23 +41,43 @@ export class LetterEngine {
     html: new WeakMap<TemplateSource, Render | null>(),
   };
   readonly problems: Problem[] = [];
+  private readonly includes = new WeakMap<TemplateSource, IncludeSite[]>();
+  private readonly guard = new PartialGuard(
+    (name) => this.library.partials.get(name),
+    (source) => this.includes.get(source) ?? [],
+  );
 
   constructor(private readonly library: TemplateLibrary) {
     for (const environment of [this.text, this.html]) {
       for (const [name, helper] of Object.entries(letterHelpers)) {
         environment.registerHelper(name, withLocation(helper));
       }
+      environment.registerHelper("lookup", withLocation(ownLookupHelper));
       environment.registerHelper(
         "paragraph",
         withLocation((base: unknown, options: Handlebars.HelperOptions) =>
           this.pickParagraph(environment, base, options),
         ),
       );
+      ownFieldsOnly(environment);
+      guardPartials(environment, this.guard);
     }
-    for (const [name, source] of library.partials) {
-      if (source.unreadable || !this.validate(source, false)) continue;
-      this.text.registerPartial(name, this.compileWrapped(this.text, source, false));
-      this.html.registerPartial(name, this.compileWrapped(this.html, source, true));
+    const valid = [...library.partials].filter(
+      ([, source]) => !source.unreadable && this.validate(source, false),
+    );
+    const cyclic = this.reportPartialCycles(valid);
+    for (const [name, source] of valid) {
+      const broken = () => {
+        throw new BrokenTemplate(source.file);
+      };
+      this.text.registerPartial(
+        name,
+        cyclic.has(name) ? broken : this.compileWrapped(this.text, source, false),
+      );
+      this.html.registerPartial(
+        name,
+        cyclic.has(name) ? broken : this.compileWrapped(this.html, source, true),
+      );
     }
     // Compile every letter now, so a broken template is reported even before a letter uses it.
     for (const letter of library.letters.values()) {
@@ -60,12 +89,68 @@ export class LetterEngine {
   /** Checks syntax and helper names now, so problems are reported once per template and not per letter. */
   private validate(source: TemplateSource, html: boolean): boolean {
     try {
+      const tooDeep = nestingError(source.text);
+      if (tooDeep) throw tooDeep;
       Handlebars.precompile(source.text, this.options(html));
+      if (!this.includes.has(source)) {
+        const scan = scanTemplate(source.text);
+        this.includes.set(source, scan.includes);
+        const [first] = scan.errors;
+        if (first) {
+          for (const error of scan.errors) this.problems.push(toProblem(templateError(error, source)));
+          return false;
+        }
+      }
       return true;
     } catch (error) {
       this.problems.push(toProblem(templateError(error, source)));
       return false;
     }
+  }
+
+  /**
+   * Partials that include each other by name (a → b → a) can never finish: each cycle is reported once, at
+   * the include that closes it, and its partials are not rendered. Includes chosen while rendering (a
+   * paragraph by the recipient's type, a partial block) are watched by the PartialGuard instead.
+   */
+  private reportPartialCycles(partials: [string, TemplateSource][]): Set<string> {
+    const sources = new Map(partials);
+    const sitesOf = (name: string) => {
+      const source = sources.get(name);
+      return source ? (this.includes.get(source) ?? []) : [];
+    };
+    const cyclic = new Set<string>();
+    const finished = new Set<string>();
+    // Depth-first with an explicit stack: a chain of thousands of partials must not exhaust the call stack.
+    for (const [root] of partials) {
+      if (finished.has(root)) continue;
+      const stack = [{ name: root, sites: sitesOf(root), next: 0 }];
+      const path = [root];
+      for (let frame = stack.at(-1); frame; frame = stack.at(-1)) {
+        const site = frame.sites[frame.next++];
+        if (!site) {
+          stack.pop();
+          path.pop();
+          finished.add(frame.name);
+          continue;
+        }
+        if (site.target.kind !== "name" || !sources.has(site.target.name)) continue;
+        const target = site.target.name;
+        const start = path.indexOf(target);
+        if (start === -1) {
+          if (!finished.has(target)) {
+            stack.push({ name: target, sites: sitesOf(target), next: 0 });
+            path.push(target);
+          }
+          continue;
+        }
+        const chain = [...path.slice(start), target];
+        for (const member of chain) cyclic.add(member);
+        const source = sources.get(frame.name);
+        if (source) this.problems.push(toProblem(templateError(cycleError(chain, site), source)));
+      }
+    }
+    return cyclic;
   }
 
   private options(html: boolean): CompileOptions {
@@ -81,6 +166,8 @@ export class LetterEngine {
       try {
         return render(context, options);
       } catch (error) {
+        // A partial that did not compile was reported once already; the letter that includes it is skipped.
+        if (error instanceof BrokenTemplate) throw error;
         throw templateError(error, source);
       }
     }) as Render;
@@ -141,6 +228,7 @@ export class LetterEngine {
   render(source: TemplateSource, html: boolean, context: object): string {
     const render = this.template(source, html);
     if (!render) throw new BrokenTemplate(source.file);
+    this.guard.begin(source);
     return render(context);
   }
 
@@ -167,6 +255,27 @@ export class LetterEngine {
     }
     return found;
   }
+}
+
+function builtInNameError(
+  expression: string,
+  name: string,
+  source: TemplateSource,
+  line: number | undefined,
+  column: number | undefined,
+): TemplateError {
+  const error = builtInNameMessage(expression, name) as Error & { hint?: string };
+  return new TemplateError(error.message, source.file, line, column, error.hint);
+}
+
+function cycleError(chain: string[], site: IncludeSite): Error {
+  return engineError(
+    chain.length === 2
+      ? `the partial "${chain[0]}" includes itself: ${chain.join(" → ")}`
+      : `partials include each other without end: ${chain.join(" → ")}`,
+    { line: site.line, column: site.column - 1 },
+    `a partial may not include itself, directly or through others: remove ${site.written} here, or move the text both need into a partial of its own`,
+  );
 }
 
 type CompileOptions = Parameters<typeof Handlebars.precompile>[1];
@@ -272,6 +381,27 @@ function describeTemplateError(error: unknown, source: TemplateSource): Template
       line,
       column,
       `the helpers are: ${Object.keys(KNOWN_HELPERS).join(", ")}, plus if, unless, each, with and lookup`,
+    );
+  }
+  const inherited = inheritedNameIn(raw);
+  if (inherited !== undefined) {
+    // A name read as a helper's argument comes without a column: find the path that ends in it.
+    const naming = new RegExp(`[@\\w./[\\]-]*[./[]${escapeRegExp(inherited)}\\b`);
+    const at = line ?? lineMatching(source.text, naming);
+    const written = at === undefined ? undefined : naming.exec(source.text.split("\n")[at - 1] ?? "")?.[0];
+    const expression =
+      (line === undefined || column === undefined ? undefined : expressionAt(source.text, line, column)) ??
+      written ??
+      inherited;
+    return builtInNameError(expression, inherited, source, at, column);
+  }
+  if (error instanceof RangeError && /call stack/i.test(raw)) {
+    return new TemplateError(
+      "the template is nested too deeply to read",
+      source.file,
+      line,
+      column,
+      "close blocks and partials before opening new ones",
     );
   }
   const missing = /^"(.+)" not defined in /.exec(raw);

@@ -21,6 +21,15 @@ export function describeForbiddenCharacter(value: string, multiline: boolean): s
   return `a control character (${hex})`;
 }
 
+/**
+ * Names every JavaScript object inherits (toString, constructor, __proto__ …): never a field of the data, so
+ * a key in a file may not be one, and a template may not use one.
+ */
+export const BUILT_IN_NAMES: ReadonlySet<string> = new Set([
+  ...Object.getOwnPropertyNames(Object.prototype),
+  "prototype",
+]);
+
 /** "20/minute", "1/second", "300/hour": letters started per period. */
 export const RATE_PATTERN = /^([1-9]\d*)\s*\/\s*(s|sec|second|m|min|minute|h|hour)$/;
 
