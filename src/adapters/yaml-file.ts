@@ -1,13 +1,9 @@
 // The one loader for YAML: reads a file safely (size, encoding, nesting, aliases, odd keys) and keeps
 // positions so that every later problem can name the file, line and column.
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument, visit } from "yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { Problem } from "../core/problems.js";
 import { readTextFile } from "./text-file.js";
-
-const MAX_FLOW_DEPTH = 64;
-const MAX_INDENT_COLUMN = 400;
-const MAX_ALIAS_COUNT = 100;
-const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
+import { aliasProblem, nestingProblem, nodeProblems } from "./yaml-checks.js";
 
 export interface Position {
   line: number;
@@ -24,57 +20,6 @@ export interface YamlFile {
 }
 
 export type LoadResult = { ok: true; yaml: YamlFile } | { ok: false; problems: Problem[] };
-
-/**
- * Looks at the raw lines before parsing. Rejects nesting that would exhaust the parser (deep flow brackets or
- * deep indentation), and finds tab indentation, which the parser reports confusingly inside lists.
- */
-function scanLines(text: string, file: string): Problem | undefined {
-  let flowDepth = 0;
-  let lineNumber = 0;
-  for (const rawLine of text.split("\n")) {
-    lineNumber++;
-    const indent = /^[ \t]*(?:[-?:][ \t]+)*/.exec(rawLine)?.[0].length ?? 0;
-    if (indent > MAX_INDENT_COLUMN) {
-      return {
-        severity: "error",
-        file,
-        line: lineNumber,
-        message: `nesting is too deep (content starts at column ${indent + 1})`,
-        hint: `keep nesting under ${MAX_INDENT_COLUMN} columns`,
-      };
-    }
-    const leading = /^[ \t]*/.exec(rawLine)?.[0] ?? "";
-    const structural = /^(- |-$|[\w"'.-]+\s*:(\s|$))/.test(rawLine.slice(leading.length));
-    if (leading.includes("\t") && (leading.startsWith("\t") || structural)) {
-      return {
-        severity: "error",
-        file,
-        line: lineNumber,
-        column: leading.indexOf("\t") + 1,
-        message: "a tab is used for indentation",
-        hint: "indent with spaces only (most editors can convert tabs to spaces)",
-      };
-    }
-    const commentAt = rawLine.search(/(^|\s)#/);
-    const code = commentAt === -1 ? rawLine : rawLine.slice(0, commentAt);
-    for (const character of code) {
-      if (character === "[" || character === "{") {
-        if (++flowDepth > MAX_FLOW_DEPTH) {
-          return {
-            severity: "error",
-            file,
-            line: lineNumber,
-            message: `nesting is too deep (more than ${MAX_FLOW_DEPTH} levels of [ or {)`,
-          };
-        }
-      } else if ((character === "]" || character === "}") && flowDepth > 0) {
-        flowDepth--;
-      }
-    }
-  }
-  return undefined;
-}
 
 /**
  * The line where a double-quoted text that never closes was probably opened (the parser reports the end of
@@ -108,13 +53,31 @@ function openingQuoteLine(text: string): number | undefined {
   return firstSpanning ?? (inQuote ? openedAt : undefined);
 }
 
-/** The first line that uses an alias (*name), where an alias bomb starts to expand. */
-function firstAliasLine(text: string): number | undefined {
-  const match = /(^|[\s[{,:-])\*[A-Za-z0-9_-]+/m.exec(text);
-  return match ? text.slice(0, match.index + (match[1] ?? "").length).split("\n").length : undefined;
+/**
+ * Parses one YAML file into plain data with positions, or the problems that stop it. The parser recurses
+ * into nesting; the checks before it keep nesting shallow, and should one be fooled, a stack that runs out
+ * is still reported as nesting, never as a crash.
+ */
+export function parseYaml(text: string, file: string): LoadResult {
+  try {
+    return parseChecked(text, file);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    return {
+      ok: false,
+      problems: [
+        {
+          severity: "error",
+          file,
+          message: "nesting is too deep to read",
+          hint: "keep lists and mappings a few levels deep",
+        },
+      ],
+    };
+  }
 }
 
-export function parseYaml(text: string, file: string): LoadResult {
+function parseChecked(text: string, file: string): LoadResult {
   const problem = (
     line: number | undefined,
     column: number | undefined,
@@ -128,17 +91,19 @@ export function parseYaml(text: string, file: string): LoadResult {
     message,
     hint,
   });
-  const tooDeep = scanLines(text, file);
+  const tooDeep = nestingProblem(text, file);
   if (tooDeep) return { ok: false, problems: [tooDeep] };
 
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
-  const position = (offset: number): Position => {
+  const position = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };
   };
   const problems: Problem[] = [];
   for (const error of [...document.errors, ...document.warnings]) {
+    // An unknown tag is reported with its field by nodeProblems.
+    if (error.code === "TAG_RESOLVE_FAILED") continue;
     const at = position(error.pos[0]);
     const unclosedQuote = /^Missing closing "quote/.test(error.message);
     const opened = unclosedQuote ? openingQuoteLine(text) : undefined;
@@ -158,42 +123,12 @@ export function parseYaml(text: string, file: string): LoadResult {
       problems: [problem(undefined, undefined, "file is empty", "add content or delete the file")],
     };
   }
-
-  visit(document, {
-    Pair(_, pair) {
-      if (isScalar(pair.key) && FORBIDDEN_KEYS.has(String(pair.key.value))) {
-        const at = pair.key.range ? position(pair.key.range[0]) : undefined;
-        problems.push(
-          problem(
-            at?.line,
-            at?.column,
-            `the key "${String(pair.key.value)}" is not allowed`,
-            "rename the key",
-          ),
-        );
-      }
-    },
-  });
+  problems.push(...nodeProblems(document, file, position));
   if (problems.length > 0) return { ok: false, problems };
-
-  let value: unknown;
-  try {
-    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    return {
-      ok: false,
-      problems: [
-        problem(
-          firstAliasLine(text),
-          undefined,
-          /alias/i.test((error as Error).message)
-            ? "too many aliases (*name): the file expands into far more data than it holds"
-            : `cannot read the YAML: ${(error as Error).message}`,
-          "write the values out instead of repeating aliases",
-        ),
-      ],
-    };
-  }
+  const bomb = aliasProblem(document, file, position);
+  if (bomb) return { ok: false, problems: [bomb] };
+  // The aliases' expanded size was measured above, which is the bound that matters, not how often one is used.
+  const value: unknown = document.toJS({ maxAliasCount: -1 });
 
   // The node at `path`, or the nearest existing parent (then `exact` is false).
   const nodeAt = (path: readonly PropertyKey[], key: boolean): { node: Node | undefined; exact: boolean } => {
@@ -259,8 +194,6 @@ function yamlMessage(code: string, message: string): string {
       return "a tab is used for indentation";
     case "MISSING_CHAR":
       return first.replace(/^Missing closing "quote$/, 'a quoted text is not closed (missing ")');
-    case "TAG_RESOLVE_FAILED":
-      return `${first} (YAML tags are not supported)`;
     default:
       return `invalid YAML: ${first}`;
   }
