@@ -1,13 +1,19 @@
-// The fast way to read a campaign folder: when outreach.yaml and every recipient file are unchanged since
-// the last valid run, take them from the cache, so neither the YAML parser nor the schemas are loaded.
-import { statSync } from "node:fs";
+// The fast way to read a campaign folder: when outreach.yaml and every recipient file hold the same text as
+// at the last valid run, take them from the cache, so neither the YAML parser nor the schemas are loaded.
 import { join } from "node:path";
 import type { Problem } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
 import type { LoadedFolder } from "./campaign-folder.js";
-import { FolderCache } from "./folder-cache.js";
+import { contentDigest, FolderCache } from "./folder-cache.js";
 import { loadAttachments, loadTemplates, walk } from "./folder-files.js";
 import { CONFIG_FILE } from "./paths.js";
+import { readTextFile } from "./text-file.js";
+
+/** The digest of a file's text, or undefined when it cannot be read as text (the full loader says why). */
+function digestOf(root: string, file: string): string | undefined {
+  const read = readTextFile(join(root, file), file);
+  return read.ok ? contentDigest(read.text) : undefined;
+}
 
 /**
  * The folder from the cache, or undefined when anything changed (then the full loader reads it). Positions
@@ -16,20 +22,15 @@ import { CONFIG_FILE } from "./paths.js";
  */
 export function loadFromCache(root: string): LoadedFolder | undefined {
   const cache = new FolderCache(root);
-  let config: ReturnType<FolderCache["config"]>;
-  try {
-    const { size, mtimeMs } = statSync(join(root, CONFIG_FILE));
-    config = cache.config(size, mtimeMs);
-  } catch {
-    return undefined;
-  }
+  const configDigest = digestOf(root, CONFIG_FILE);
+  const config = configDigest === undefined ? undefined : cache.config(configDigest);
   if (!config) return undefined;
   const problems: Problem[] = [];
   const recipients: RecipientEntry[] = [];
   for (const file of walk(root, "recipients", problems)) {
     if (!/\.ya?ml$/.test(file)) return undefined;
-    const { size, mtimeMs } = statSync(join(root, file));
-    const cached = cache.get(file, size, mtimeMs);
+    const digest = digestOf(root, file);
+    const cached = digest === undefined ? undefined : cache.get(file, digest);
     if (!cached) return undefined;
     recipients.push(...cached);
   }

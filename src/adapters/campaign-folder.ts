@@ -1,6 +1,5 @@
 // Reads a campaign folder from disk: outreach.yaml, recipients/, templates/ and the attachments a campaign
 // names. Everything is validated here; what comes out is either data the core can trust, or problems.
-import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { TemplateLibrary } from "../core/letter.js";
 import type { AttachmentFile } from "../core/letters.js";
@@ -8,10 +7,11 @@ import type { Problem } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
 import { type Config, configSchema, recipientSchema } from "../core/schema.js";
 import { validate } from "../core/validation.js";
-import { FolderCache } from "./folder-cache.js";
+import { contentDigest, FolderCache } from "./folder-cache.js";
 import { loadAttachments, loadTemplates, walk } from "./folder-files.js";
 import { CONFIG_FILE, LOOPBACK_HOSTS } from "./paths.js";
-import { loadYamlFile, type YamlFile } from "./yaml-file.js";
+import { readTextFile } from "./text-file.js";
+import { type LoadResult, parseYaml, type YamlFile } from "./yaml-file.js";
 
 export interface LoadedFolder {
   root: string;
@@ -33,10 +33,8 @@ export interface LoadedFolder {
 export function loadCampaignFolder(root: string): LoadedFolder {
   const problems: Problem[] = [];
   const cache = new FolderCache(root);
-  // Taken before reading, so that an edit made meanwhile makes the cache entry stale rather than wrong.
-  const configStat = statOrUndefined(join(root, CONFIG_FILE));
-  const { config, source: configSource } = loadConfig(root, problems);
-  if (config && configStat) cache.setConfig(configStat.size, configStat.mtimeMs, config);
+  const { config, source: configSource, digest } = loadConfig(root, problems);
+  if (config && digest) cache.setConfig(digest, config);
   const recipients = loadRecipients(root, cache, problems);
   const library = loadTemplates(root, problems);
   const attachments =
@@ -47,16 +45,18 @@ export function loadCampaignFolder(root: string): LoadedFolder {
   return { root, config, configSource, recipients, library, attachments, problems, saveCache };
 }
 
-function statOrUndefined(path: string): { size: number; mtimeMs: number } | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
+/** A YAML file, read once: the digest the cache keys it by is of exactly the text that is validated. */
+function readYaml(root: string, file: string): { loaded: LoadResult; digest?: string } {
+  const read = readTextFile(join(root, file), file);
+  if (!read.ok) return { loaded: read };
+  return { loaded: parseYaml(read.text, file), digest: contentDigest(read.text) };
 }
 
-function loadConfig(root: string, problems: Problem[]): { config?: Config; source?: YamlFile } {
-  const loaded = loadYamlFile(join(root, CONFIG_FILE), CONFIG_FILE);
+function loadConfig(
+  root: string,
+  problems: Problem[],
+): { config?: Config; source?: YamlFile; digest?: string } {
+  const { loaded, digest } = readYaml(root, CONFIG_FILE);
   if (!loaded.ok) {
     problems.push(...loaded.problems);
     return {};
@@ -93,7 +93,7 @@ function loadConfig(root: string, problems: Problem[]): { config?: Config; sourc
       hint: "give each campaign its own id",
     });
   });
-  return { config: result.data, source: loaded.yaml };
+  return { config: result.data, source: loaded.yaml, digest };
 }
 
 function loadRecipients(root: string, cache: FolderCache, problems: Problem[]): RecipientEntry[] {
@@ -108,14 +108,18 @@ function loadRecipients(root: string, cache: FolderCache, problems: Problem[]): 
       });
       continue;
     }
-    const absolute = join(root, file);
-    const { size, mtimeMs } = statSync(absolute);
-    const cached = cache.get(file, size, mtimeMs);
+    const read = readTextFile(join(root, file), file);
+    if (!read.ok) {
+      problems.push(...read.problems);
+      continue;
+    }
+    const digest = contentDigest(read.text);
+    const cached = cache.get(file, digest);
     if (cached) {
       entries.push(...cached);
       continue;
     }
-    const loaded = loadYamlFile(absolute, file);
+    const loaded = parseYaml(read.text, file);
     if (!loaded.ok) {
       problems.push(...loaded.problems);
       continue;
@@ -123,7 +127,7 @@ function loadRecipients(root: string, cache: FolderCache, problems: Problem[]): 
     // The valid recipients of a file with errors still take part in the checks, but are not cached.
     const { entries: fileEntries, valid: fileValid } = recipientsFromFile(loaded.yaml, problems);
     entries.push(...fileEntries);
-    if (fileValid) cache.set(file, size, mtimeMs, fileEntries);
+    if (fileValid) cache.set(file, digest, fileEntries);
   }
   return entries;
 }

@@ -1,24 +1,30 @@
 // A cache of the validated campaign folder in .outreach/cache: outreach.yaml and every recipient file, keyed
-// by path, size and modification time. Parsing YAML is the slowest step (about 2 MB/s), and when nothing
-// changed, a run needs neither the YAML parser nor the schemas.
+// by path and a hash of the very text that was validated. Parsing YAML is the slowest step (about 2 MB/s),
+// and when nothing changed, a run needs neither the YAML parser nor the schemas. Size and modification time
+// are not enough: a file changed under the same size and time (`touch -r`, a restored backup, a clock
+// step) would be taken as valid without being read.
+import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RecipientEntry } from "../core/recipients.js";
 import type { Config } from "../core/schema.js";
 
 // Bump when the schemas, RecipientEntry or this file's shape change, so old caches are ignored.
-const CACHE_FORMAT = 3;
+const CACHE_FORMAT = 4;
 
 export interface CachedConfig {
-  size: number;
-  mtimeMs: number;
+  digest: string;
   config: Config;
 }
 
 export interface CachedFile {
-  size: number;
-  mtimeMs: number;
+  digest: string;
   entries: RecipientEntry[];
+}
+
+/** The key of a file's content: a SHA-256 of its text, as read and validated. */
+export function contentDigest(text: string): string {
+  return createHash("sha256").update(text).digest("base64url");
 }
 
 interface CacheContents {
@@ -47,32 +53,32 @@ export class FolderCache {
     return { format: CACHE_FORMAT, files: {} };
   }
 
-  /** The validated outreach.yaml, if the file has not changed since it was cached. */
-  config(size: number, mtimeMs: number): Config | undefined {
+  /** The validated outreach.yaml, if its text is the one that was cached. */
+  config(digest: string): Config | undefined {
     const cached = this.previous.config;
-    if (cached && cached.size === size && cached.mtimeMs === mtimeMs) {
+    if (cached && cached.digest === digest) {
       this.nextConfig = cached;
       return cached.config;
     }
     return undefined;
   }
 
-  setConfig(size: number, mtimeMs: number, config: Config): void {
-    this.nextConfig = { size, mtimeMs, config };
+  setConfig(digest: string, config: Config): void {
+    this.nextConfig = { digest, config };
     this.changed = true;
   }
 
-  get(file: string, size: number, mtimeMs: number): RecipientEntry[] | undefined {
+  get(file: string, digest: string): RecipientEntry[] | undefined {
     const cached = this.previous.files[file];
-    if (cached && cached.size === size && cached.mtimeMs === mtimeMs) {
+    if (cached && cached.digest === digest) {
       this.next[file] = cached;
       return cached.entries;
     }
     return undefined;
   }
 
-  set(file: string, size: number, mtimeMs: number, entries: RecipientEntry[]): void {
-    this.next[file] = { size, mtimeMs, entries };
+  set(file: string, digest: string, entries: RecipientEntry[]): void {
+    this.next[file] = { digest, entries };
     this.changed = true;
   }
 
