@@ -2,6 +2,7 @@
 // results to stdout, progress, warnings and errors to stderr.
 import type { Writable } from "node:stream";
 import { Chalk, type ChalkInstance } from "chalk";
+import { instantProblem, showText } from "../core/text-rules.js";
 import { EXIT, UserError } from "../errors.js";
 
 export interface IO {
@@ -35,11 +36,14 @@ export function colourLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv)
 export function parseNow(env: NodeJS.ProcessEnv): Date {
   const fixed = env.OUTREACH_NOW;
   if (!fixed) return new Date();
+  // Checked by hand: the Date parser turns 2012-02-30 into 1 March without a word.
+  const problem = instantProblem(fixed);
   const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(fixed) ? `${fixed}T12:00:00Z` : fixed);
-  if (Number.isNaN(date.getTime())) {
-    throw new UserError(`OUTREACH_NOW must be an ISO date or time such as 2012-08-15, got "${fixed}"`, {
-      exitCode: EXIT.usage,
-    });
+  if (problem || Number.isNaN(date.getTime())) {
+    throw new UserError(
+      `OUTREACH_NOW ${problem?.startsWith("must") ? `${problem}, not ${showText(fixed)}` : (problem ?? `cannot be read: ${showText(fixed)}`)}`,
+      { exitCode: EXIT.usage, hint: "write it like OUTREACH_NOW=2012-08-15, or unset it to use the clock" },
+    );
   }
   return date;
 }

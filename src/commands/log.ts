@@ -25,6 +25,7 @@ import {
 } from "../core/journal.js";
 import { pickCampaign } from "../core/plan.js";
 import { parseChoice } from "../core/suggest.js";
+import { dayProblem, describeForbiddenCharacter, showText } from "../core/text-rules.js";
 import { localDay as dayOf, trackRecipient } from "../core/tracking.js";
 import { EXIT, UserError } from "../errors.js";
 import { type CampaignOptions, chooseRecipients, openValidPlan } from "./context.js";
@@ -43,12 +44,20 @@ export interface LogOptions extends CampaignOptions {
   force?: boolean;
 }
 
+/** A note typed at the prompt, held to the same rules as --note. */
+function checkedNote(note: string): string {
+  const found = describeForbiddenCharacter(note, true);
+  if (found) throw new UserError(`the note contains ${found}`, { exitCode: EXIT.usage });
+  return note;
+}
+
 export function parseDay(value: string, now: Date, what = "--date"): string {
-  const date = /^\d{4}-\d{2}-\d{2}$/.test(value) ? new Date(`${value}T00:00:00Z`) : undefined;
-  if (!date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== value) {
-    throw new UserError(`${what} must be a date written YYYY-MM-DD, not "${value}"`, {
-      exitCode: EXIT.usage,
-    });
+  const problem = dayProblem(value);
+  if (problem) {
+    throw new UserError(
+      problem.startsWith("must") ? `${what} ${problem}, not ${showText(value)}` : `${what} ${problem}`,
+      { exitCode: EXIT.usage },
+    );
   }
   if (value > dayOf(now)) {
     throw new UserError(`${what} ${value} is in the future (today is ${dayOf(now)})`, {
@@ -194,7 +203,8 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
             )
           : "email";
     const note =
-      options.note ?? (io.canPrompt && !reply ? await askText(io, "A note (optional):") : undefined);
+      options.note ??
+      (io.canPrompt && !reply ? checkedNote(await askText(io, "A note (optional):")) : undefined);
     const date = options.date ? parseDay(options.date, io.now) : (reply?.date ?? dayOf(io.now));
     if (date > dayOf(io.now)) {
       throw new UserError(`the reply is dated ${date}, which is in the future`, { exitCode: EXIT.usage });

@@ -1,5 +1,6 @@
 // The Handlebars helpers a letter may use. Formatting follows the letter's language (`language` in the context).
 import type { HelperDelegate, HelperOptions } from "handlebars";
+import { dayProblem } from "./text-rules.js";
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 // Most letters of a campaign format the same few dates; formatting is the costly part, so keep the results.
@@ -20,6 +21,8 @@ function formatDate(value: unknown, style: string, language: string): string {
   if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     throw new Error(`the date helper needs a date written YYYY-MM-DD, got ${JSON.stringify(value)}`);
   }
+  const impossible = dayProblem(value);
+  if (impossible) throw new Error(`the date helper got ${impossible}`);
   const key = `${language}|${style}`;
   const memoKey = `${key}|${value}`;
   const known = formattedDates.get(memoKey);

@@ -1,7 +1,7 @@
 // The shapes of outreach.yaml and of a recipient, as zod schemas: the single definition of what is valid.
 import { z } from "zod";
 import { DEFAULT_MAX_MESSAGE_SIZE, parseSize } from "./attachments.js";
-import { DURATION_PATTERN, describeForbiddenCharacter, RATE_PATTERN } from "./text-rules.js";
+import { DURATION_PATTERN, dayProblem, describeForbiddenCharacter, RATE_PATTERN } from "./text-rules.js";
 
 /** A one-line text: no line breaks, control or text-direction characters (these can smuggle mail headers). */
 export const line = () =>
@@ -40,7 +40,12 @@ const email = () =>
 const webUrl = () =>
   z.url({ protocol: /^https?$/, error: "must be a web address starting with https:// or http://" });
 
-const isoDate = () => z.iso.date({ error: "must be a date written YYYY-MM-DD" });
+// A day the calendar has: the form alone would let 2012-02-30 through.
+const isoDate = () =>
+  z.string({ error: "must be a date written YYYY-MM-DD" }).check((context) => {
+    const problem = dayProblem(context.value);
+    if (problem) context.issues.push({ code: "custom", message: problem, input: context.value });
+  });
 
 const CUSTOM_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

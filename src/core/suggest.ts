@@ -2,6 +2,7 @@
 // of a known set (an unknown value is wrong usage, never a filter that silently matches nothing).
 import { closest, distance } from "fastest-levenshtein";
 import { EXIT, UserError } from "../errors.js";
+import { showText } from "./text-rules.js";
 
 export function didYouMean(input: string, candidates: readonly string[]): string | undefined {
   if (candidates.length === 0) return undefined;
@@ -29,7 +30,7 @@ export function parseChoice<T extends string>(
   flag: string,
 ): T {
   if ((allowed as readonly string[]).includes(value)) return value as T;
-  throw new UserError(`unknown ${what} "${value}" (${flag})`, {
+  throw new UserError(`unknown ${what} ${showText(value)} (${flag})`, {
     exitCode: EXIT.usage,
     hint: choiceHint(value, allowed),
   });

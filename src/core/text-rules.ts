@@ -35,3 +35,67 @@ export const RATE_PATTERN = /^([1-9]\d*)\s*\/\s*(s|sec|second|m|min|minute|h|hou
 
 /** "500ms", "2s", "1m". */
 export const DURATION_PATTERN = /^(\d+)\s*(ms|s|m)$/;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this regex's job
+const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/gu;
+
+/** A value quoted for an error message, with line breaks and invisible characters written as \u{…}. */
+export function showText(value: string): string {
+  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
+  return `"${shown.replace(UNSHOWABLE, (character) => `\\u{${(character.codePointAt(0) ?? 0).toString(16).toUpperCase()}}`)}"`;
+}
+
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
+function daysIn(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** What is wrong with a calendar day written YYYY-MM-DD: its form, or a day the calendar does not have. */
+export function dayProblem(value: string): string | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (!match) return "must be a date written YYYY-MM-DD";
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  if (month < 1 || month > 12) return `${value} is not a day: there is no month ${match[2]}`;
+  const days = daysIn(year, month);
+  if (day < 1 || day > days) {
+    return `${value} is not a day: ${MONTHS[month - 1]} ${year} has ${days} days`;
+  }
+  return undefined;
+}
+
+/**
+ * What is wrong with a moment written the ISO way: a day (2012-08-15) or a day and time
+ * (2012-08-15T09:30:00Z, with an optional offset); undefined when it is a real one.
+ */
+export function instantProblem(value: string): string | undefined {
+  const match =
+    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-](\d{2}):?(\d{2}))?)?$/.exec(
+      value,
+    );
+  if (!match) return "must be an ISO date or time such as 2012-08-15 or 2012-08-15T09:30:00Z";
+  const day = dayProblem(match[1] ?? "");
+  if (day) return day;
+  const [hour, minute, second, offsetHour, offsetMinute] = [2, 3, 4, 6, 7].map((group) =>
+    Number(match[group] ?? 0),
+  );
+  if ((hour ?? 0) > 23 || (minute ?? 0) > 59 || (second ?? 0) > 59) {
+    return `${value} is not a time: hours go to 23, minutes and seconds to 59`;
+  }
+  if ((offsetHour ?? 0) > 14 || (offsetMinute ?? 0) > 59) return `${value} has no such time-zone offset`;
+  return undefined;
+}
