@@ -4,12 +4,66 @@ import { Command, Option } from "commander";
 import type { IO } from "./adapters/terminal.js";
 import type { LogOptions } from "./commands/log.js";
 import type { SendOptions } from "./commands/send.js";
+import { dayProblem, describeForbiddenCharacter, showText } from "./core/text-rules.js";
+import { EXIT, UserError } from "./errors.js";
 
 // Type imports only: the commands themselves load when they run.
 type LogCliOptions = Omit<LogOptions, "id" | "dir">;
 type SendCliOptions = Omit<SendOptions, "ids" | "dir">;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/**
+ * A count given on the command line: digits only. Number() would take 1e1, 0x10 and " 5" as numbers,
+ * so a typo could send ten letters where one was meant.
+ */
+function wholeNumber(flag: string) {
+  return (value: string): number => {
+    if (!/^[1-9]\d{0,8}$/.test(value)) {
+      throw new UserError(
+        `${flag} must be a whole number of at least 1, written in digits, not ${showText(value)}`,
+        {
+          exitCode: EXIT.usage,
+          hint: `for example ${flag} 10`,
+        },
+      );
+    }
+    return Number(value);
+  };
+}
+
+/** A calendar day, checked before the command runs (whether it is in the future, the command decides). */
+function calendarDay(flag: string) {
+  return (value: string): string => {
+    const problem = dayProblem(value);
+    if (problem) {
+      throw new UserError(
+        problem.startsWith("must") ? `${flag} ${problem}, not ${showText(value)}` : `${flag} ${problem}`,
+        { exitCode: EXIT.usage },
+      );
+    }
+    return value;
+  };
+}
+
+/**
+ * Free text given on the command line ends up in the journal and on the terminal: the same rules as the
+ * YAML files' fields (one line, no control or invisible text-direction characters; a note may have lines).
+ */
+function freeText(flag: string, multiline = false) {
+  return (value: string): string => {
+    const found = describeForbiddenCharacter(value, multiline);
+    if (found) {
+      throw new UserError(`${flag} contains ${found}`, {
+        exitCode: EXIT.usage,
+        hint: multiline
+          ? "write the text without control or invisible text-direction characters"
+          : "write it on one line, without control or invisible text-direction characters",
+      });
+    }
+    return value;
+  };
+}
 
 function packageVersion(): string {
   return (
@@ -104,7 +158,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .addOption(campaignOption())
     .option("-y, --yes", "send without asking (needed when not on a terminal)")
     .option("-n, --dry-run", "show what would be sent; send and record nothing")
-    .option("--limit <n>", "send at most this many letters in this run", (value) => Number(value))
+    .option("--limit <n>", "send at most this many letters in this run", wholeNumber("--limit"))
     .option(
       "--rate <rate>",
       "at most this many letters per period, e.g. 20/minute (overrides transport.rate)",
@@ -112,6 +166,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .option(
       "--to-self <address>",
       "a test: send every letter to this address, subject [TEST], record nothing",
+      freeText("--to-self"),
     )
     .option("--outbox", "write the letters to outbox/ even when SMTP is configured")
     .option("--retry-failed", "also send again the letters a server refused permanently before")
@@ -155,7 +210,7 @@ Examples:
     .addOption(
       new Option("--not-sent", "the letter did not arrive: the next send sends it again").conflicts("sent"),
     )
-    .option("--note <text>", "why you decided so (kept in the journal)")
+    .option("--note <text>", "why you decided so (kept in the journal)", freeText("--note", true))
     .addHelpText(
       "after",
       "\nExamples:\n  outreach resolve ohchr --sent --note 'in their sent folder'\n  outreach resolve ohchr --not-sent",
@@ -176,10 +231,14 @@ Examples:
     .argument("[id]", "the recipient id (with --from-eml, taken from the reply when it answers one of ours)")
     .addOption(campaignOption())
     .option("--outcome <outcome>", `what the answer was: ${OUTCOME_LIST}`)
-    .option("--date <YYYY-MM-DD>", "when the answer came (default: today, or the reply's date)")
+    .option(
+      "--date <YYYY-MM-DD>",
+      "when the answer came (default: today, or the reply's date)",
+      calendarDay("--date"),
+    )
     .option("--channel <channel>", `how it came: ${CHANNEL_LIST} (default: email)`)
-    .option("--from <who>", "the person who answered")
-    .option("--note <text>", "what they said, what was agreed")
+    .option("--from <who>", "the person who answered", freeText("--from"))
+    .option("--note <text>", "what they said, what was agreed", freeText("--note", true))
     .option("--from-eml <file>", "read a saved reply: date, sender, subject, and the letter it answers")
     .option(
       "--sent-by <channel>",
@@ -255,9 +314,13 @@ Examples:
     .addOption(campaignOption())
     .option("-y, --yes", "send without asking (needed when not on a terminal)")
     .option("-n, --dry-run", "show what would be sent; send and record nothing")
-    .option("--limit <n>", "send at most this many follow-ups in this run", (value) => Number(value))
+    .option("--limit <n>", "send at most this many follow-ups in this run", wholeNumber("--limit"))
     .option("--rate <rate>", "at most this many per period, e.g. 20/minute")
-    .option("--to-self <address>", "a test: send every follow-up to this address, record nothing")
+    .option(
+      "--to-self <address>",
+      "a test: send every follow-up to this address, record nothing",
+      freeText("--to-self"),
+    )
     .option("--outbox", "write the follow-ups to outbox/ even when SMTP is configured")
     .option("--retry-failed", "also send again the follow-ups a server refused permanently before")
     .addOption(
