@@ -144,6 +144,21 @@ export function nodeProblems(document: Document, file: string, at: At): Problem[
       ...(field.length > 0 ? { field: formatFieldPath(field) } : {}),
     });
   };
+  const checkTag = (node: Node, ancestors: readonly unknown[]) => {
+    if (isAlias(node) || !node.tag || PLAIN_TAGS.has(node.tag)) return;
+    const tag = node.tag.replace(/^tag:yaml\.org,2002:/, "!!");
+    const binary = tag === "!!binary";
+    report(
+      node,
+      fieldPath(ancestors, node),
+      binary
+        ? "the tag !!binary marks base64-encoded bytes, which no field here holds"
+        : `the tag ${tag} gives the value a special type, which no field here has`,
+      binary
+        ? "put the file in attachments/ and name it under the campaign's attachments"
+        : `remove "${tag}" and write the value as plain text (quote it if YAML would read it as a number or a date)`,
+    );
+  };
   visit(document, {
     Pair(_, pair, ancestors) {
       if (!isScalar(pair.key)) return;
@@ -165,20 +180,23 @@ export function nodeProblems(document: Document, file: string, at: At): Problem[
         );
       }
     },
-    Node(_, node, ancestors) {
-      if (isAlias(node) || !node.tag || PLAIN_TAGS.has(node.tag)) return;
-      const tag = node.tag.replace(/^tag:yaml\.org,2002:/, "!!");
-      const binary = tag === "!!binary";
+    Scalar(_, node, ancestors) {
+      checkTag(node, ancestors);
+      // 1e1, 0x10, 0o12, +5 and .inf are numbers to YAML, but no count here is meant to be written so:
+      // a count must be what it looks like.
+      if (typeof node.value !== "number" || node.type !== "PLAIN") return;
+      const written = String(node.source ?? "");
+      if (/^-?\d+(\.\d+)?$/.test(written)) return;
       report(
         node,
         fieldPath(ancestors, node),
-        binary
-          ? "the tag !!binary marks base64-encoded bytes, which no field here holds"
-          : `the tag ${tag} gives the value a special type, which no field here has`,
-        binary
-          ? "put the file in attachments/ and name it under the campaign's attachments"
-          : `remove "${tag}" and write the value as plain text (quote it if YAML would read it as a number or a date)`,
+        `${written} is read as the number ${String(node.value)}, written in a form no field here expects`,
+        `write the number in plain digits, like ${Number.isFinite(node.value) ? String(node.value) : "14"}; or put text in quotes: "${written}"`,
       );
+    },
+    // A Scalar visitor replaces Node for scalars, so both check tags.
+    Node(_, node, ancestors) {
+      checkTag(node, ancestors);
     },
   });
   return problems;
