@@ -1,13 +1,13 @@
 // Bad values given on the command line or in the environment: days that do not exist, counts that are not
 // plain digits, free text with line breaks or invisible characters. Each is refused before anything is
 // done (exit 2, wrong usage), with the flag named, the value shown safely, and nothing written.
-import { describe, it } from "vitest";
+import { describe, type ExpectStatic, it } from "vitest";
 import { CRASH } from "./bad-input-helpers.js";
 import { campaignFolder, run, snapshot } from "./support.js";
 
 /** Runs `args` in `folder` and checks the refusal: exit 2, the message, no crash, nothing written. */
 async function expectUsageRefused(
-  expect: Parameters<Parameters<typeof it>[1]>[0]["expect"],
+  expect: ExpectStatic,
   folder: string,
   args: string[],
   message: RegExp,
