@@ -166,7 +166,6 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .option(
       "--to-self <address>",
       "a test: send every letter to this address, subject [TEST], record nothing",
-      freeText("--to-self"),
     )
     .option("--outbox", "write the letters to outbox/ even when SMTP is configured")
     .option("--retry-failed", "also send again the letters a server refused permanently before")
@@ -316,11 +315,7 @@ Examples:
     .option("-n, --dry-run", "show what would be sent; send and record nothing")
     .option("--limit <n>", "send at most this many follow-ups in this run", wholeNumber("--limit"))
     .option("--rate <rate>", "at most this many per period, e.g. 20/minute")
-    .option(
-      "--to-self <address>",
-      "a test: send every follow-up to this address, record nothing",
-      freeText("--to-self"),
-    )
+    .option("--to-self <address>", "a test: send every follow-up to this address, record nothing")
     .option("--outbox", "write the follow-ups to outbox/ even when SMTP is configured")
     .option("--retry-failed", "also send again the follow-ups a server refused permanently before")
     .addOption(

@@ -396,9 +396,13 @@ describe("log: bad input is refused clearly and leaves the journal as it was", (
   });
 
   it("a malformed date (2026-13-01, 01/02/2026) or one in the future: exit 2", async () => {
-    for (const date of ["2026-13-01", "01/02/2026", "2026-02-30"]) {
+    for (const [date, message] of [
+      ["2026-13-01", "--date 2026-13-01 is not a day: there is no month 13"],
+      ["01/02/2026", '--date must be a date written YYYY-MM-DD, not "01/02/2026"'],
+      ["2026-02-30", "--date 2026-02-30 is not a day: February 2026 has 28 days"],
+    ] as const) {
       const { result } = await refused(["log", NGO, "--outcome", "acknowledged", "--date", date], 2);
-      expect(result.stderr).toContain(`--date must be a date written YYYY-MM-DD, not "${date}"`);
+      expect(result.stderr).toContain(message);
     }
     const { result } = await refused(["log", NGO, "--outcome", "acknowledged", "--date", "2026-02-02"], 2);
     expect(result.stderr).toContain("2026-02-02 is in the future (today is 2026-02-01)");

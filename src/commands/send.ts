@@ -19,7 +19,7 @@ import {
 } from "../core/delivery.js";
 import { deriveState, type JournalState } from "../core/journal.js";
 import type { Letter, PreparedCampaign } from "../core/letters.js";
-import { DURATION_PATTERN, RATE_PATTERN } from "../core/text-rules.js";
+import { DURATION_PATTERN, RATE_PATTERN, showText } from "../core/text-rules.js";
 import type { RawMessage, Transport } from "../core/transport.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
 import { type CampaignOptions, renderCampaign } from "./context.js";
@@ -162,7 +162,9 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
   const intervalMs = rate ? parseRate(rate, options.rate ? "--rate" : "transport.rate") : 0;
   const testAddress = options.toSelf;
   if (testAddress !== undefined && !/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(testAddress)) {
-    throw new UserError(`--to-self needs one email address, not "${testAddress}"`, { exitCode: EXIT.usage });
+    throw new UserError(`--to-self needs one email address, not ${showText(testAddress)}`, {
+      exitCode: EXIT.usage,
+    });
   }
 
   const { chooseTransport } = await import("../adapters/transports/choose.js");
