@@ -22,8 +22,26 @@ async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (error) {
     const { colourLevel } = await import("./adapters/terminal.js");
-    process.exitCode = exitCodeFor(error, colourLevel(process.stderr, process.env) > 0);
+    process.exitCode = exitCodeFor(await asUserError(error), colourLevel(process.stderr, process.env) > 0);
   }
+}
+
+/**
+ * Whatever the file system refused and no adapter translated on the way (a full disk, a read-only folder, a
+ * folder where a file should be) is still a sentence naming the path, never a stack trace.
+ */
+async function asUserError(error: unknown): Promise<unknown> {
+  const { fileError, isFileSystemError } = await import("./adapters/file-system.js");
+  if (!isFileSystemError(error) || error.path === undefined) return error;
+  const { isAbsolute, relative } = await import("node:path");
+  const nearby = relative(process.cwd(), error.path);
+  const shown = nearby !== "" && !nearby.startsWith("..") && !isAbsolute(nearby) ? nearby : error.path;
+  const syscall = error.syscall ?? "";
+  const writing =
+    /^(write|mkdir|rename|unlink|rmdir|rm|link|symlink|copyfile|ftruncate|truncate|fsync|fdatasync|chmod)$/.test(
+      syscall,
+    );
+  return fileError(error, shown, syscall === "open" ? "open" : writing ? "write" : "read");
 }
 
 function exitCodeFor(error: unknown, colour: boolean): number {

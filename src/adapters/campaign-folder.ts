@@ -1,11 +1,12 @@
 // Reads a campaign folder from disk: outreach.yaml, recipients/, templates/ and the attachments a campaign
 // names. Everything is validated here; what comes out is either data the core can trust, or problems.
 import { join } from "node:path";
+import type { z } from "zod";
 import type { TemplateLibrary } from "../core/letter.js";
 import type { AttachmentFile } from "../core/letters.js";
 import type { Problem } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
-import { type Config, configSchema, recipientSchema } from "../core/schema.js";
+import { type Campaign, type Config, campaignSchema, configSchema, recipientSchema } from "../core/schema.js";
 import { validate } from "../core/validation.js";
 import { contentDigest, FolderCache } from "./folder-cache.js";
 import { loadAttachments, loadTemplates, walk } from "./folder-files.js";
@@ -29,12 +30,19 @@ export interface LoadedFolder {
   saveCache(): void;
 }
 
-/** Reads and validates everything, using the cache only for files that did not change. */
-export function loadCampaignFolder(root: string): LoadedFolder {
+/**
+ * Reads and validates everything, using the cache only for files that did not change. With `salvage`, an
+ * outreach.yaml with errors still gives the campaigns that can be read (for reports on what was sent; never
+ * for sending, which stops on the errors).
+ */
+export function loadCampaignFolder(root: string, options: { salvage?: boolean } = {}): LoadedFolder {
   const problems: Problem[] = [];
   const cache = new FolderCache(root);
-  const { config, source: configSource, digest } = loadConfig(root, problems);
+  const loadedConfig = loadConfig(root, problems);
+  const { source: configSource, digest } = loadedConfig;
+  let { config } = loadedConfig;
   if (config && digest) cache.setConfig(digest, config);
+  if (!config && options.salvage && configSource) config = salvageConfig(configSource, problems);
   const recipients = loadRecipients(root, cache, problems);
   const library = loadTemplates(root, problems);
   const attachments =
@@ -130,6 +138,63 @@ function loadRecipients(root: string, cache: FolderCache, problems: Problem[]): 
     if (fileValid) cache.set(file, digest, fileEntries);
   }
   return entries;
+}
+
+/**
+ * What of an outreach.yaml with errors a report on sent letters can use: each campaign whose id, select and
+ * followup are valid (other fields fall back to harmless values), and the defaults. A campaign left out is
+ * said as a problem of its own.
+ */
+function salvageConfig(yaml: YamlFile, problems: Problem[]): Config | undefined {
+  const value = yaml.value as Record<string, unknown> | null;
+  if (typeof value !== "object" || value === null || !Array.isArray(value.campaigns)) return undefined;
+  const shape = configSchema.shape;
+  const campaigns = value.campaigns.flatMap((campaign: unknown, index: number) => {
+    const salvaged = salvageCampaign(campaign);
+    if (salvaged) return [salvaged];
+    problems.push({
+      severity: "error",
+      file: CONFIG_FILE,
+      ...yaml.locate(["campaigns", index]),
+      field: `campaigns[${index}]`,
+      message: "this campaign is left out: its id, select or followup cannot be read",
+    });
+    return [];
+  });
+  return {
+    sender: parsedOr(shape.sender, value.sender, { name: "", email: "" }),
+    defaults: parsedOr(shape.defaults, value.defaults, shape.defaults.parse(undefined)),
+    transport: parsedOr(shape.transport, value.transport, shape.transport.parse(undefined)),
+    campaigns,
+  };
+}
+
+function salvageCampaign(value: unknown): Campaign | undefined {
+  const whole = campaignSchema.safeParse(value);
+  if (whole.success) return whole.data;
+  if (typeof value !== "object" || value === null) return undefined;
+  const fields = value as Record<string, unknown>;
+  const shape = campaignSchema.shape;
+  const id = shape.id.safeParse(fields.id);
+  const select = shape.select.safeParse(fields.select);
+  const followup = shape.followup.safeParse(fields.followup);
+  if (!id.success || !select.success || !followup.success) return undefined;
+  const date = shape.date.safeParse(fields.date);
+  return {
+    id: id.data,
+    ...(select.data ? { select: select.data } : {}),
+    followup: followup.data,
+    ...(date.success && date.data ? { date: date.data } : {}),
+    subject: parsedOr(shape.subject, fields.subject, ""),
+    template: parsedOr(shape.template, fields.template, ""),
+    attachments: parsedOr(shape.attachments, fields.attachments, []),
+    signatories: parsedOr(shape.signatories, fields.signatories, []),
+  };
+}
+
+function parsedOr<T>(schema: z.ZodType<T>, value: unknown, fallback: T): T {
+  const result = schema.safeParse(value);
+  return result.success ? result.data : fallback;
 }
 
 function recipientsFromFile(

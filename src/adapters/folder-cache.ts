@@ -4,10 +4,11 @@
 // are not enough: a file changed under the same size and time (`touch -r`, a restored backup, a clock
 // step) would be taken as valid without being read.
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { RecipientEntry } from "../core/recipients.js";
 import type { Config } from "../core/schema.js";
+import { readRegularFile } from "./file-system.js";
 
 // Bump when the schemas, RecipientEntry or this file's shape change, so old caches are ignored.
 const CACHE_FORMAT = 4;
@@ -47,7 +48,7 @@ export class FolderCache {
 
   private read(): CacheContents {
     try {
-      const contents = JSON.parse(readFileSync(this.path, "utf8")) as CacheContents;
+      const contents = JSON.parse(readRegularFile(this.path).toString("utf8")) as CacheContents;
       if (contents.format === CACHE_FORMAT && contents.files) return contents;
     } catch {}
     return { format: CACHE_FORMAT, files: {} };

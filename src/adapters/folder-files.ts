@@ -1,6 +1,6 @@
 // The parts of a campaign folder that need no YAML parser and no schema: the files below a folder, the
 // templates, and the attachments a campaign names. Shared by the full loader and the cached one.
-import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
+import { type Dirent, lstatSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import {
   base64Length,
@@ -13,6 +13,7 @@ import { addTemplateFile, emptyLibrary, type TemplateLibrary } from "../core/let
 import type { AttachmentFile } from "../core/letters.js";
 import type { Problem } from "../core/problems.js";
 import type { Config } from "../core/schema.js";
+import { describeFileFailure, statRegularFile } from "./file-system.js";
 import { CONFIG_FILE, isInside, resolveInside, toPosix } from "./paths.js";
 import { readTextFile } from "./text-file.js";
 
@@ -20,17 +21,40 @@ import { readTextFile } from "./text-file.js";
 export function walk(root: string, folder: string, problems: Problem[]): string[] {
   const files: string[] = [];
   const realRoot = realpathSync(root);
+  const refuse = (path: string, message: string, hint?: string) =>
+    problems.push({
+      severity: "error",
+      file: toPosix(relative(root, path)),
+      message,
+      ...(hint ? { hint } : {}),
+    });
+  /** Where a link leads, if it stays inside the campaign folder; otherwise the problem is reported. */
+  const follow = (path: string): string | undefined => {
+    let target: string;
+    try {
+      target = realpathSync(path);
+    } catch (error) {
+      const { reason, hint } = describeFileFailure(Object.assign(error as Error, { path }), "read");
+      refuse(path, reason, hint);
+      return undefined;
+    }
+    if (isInside(realRoot, target)) return target;
+    const what = statSync(target).isDirectory() ? "folder" : "file";
+    refuse(
+      path,
+      `is a link to a ${what} outside the campaign folder (${target})`,
+      `copy the ${what} into the campaign folder instead`,
+    );
+    return undefined;
+  };
   const visit = (directory: string) => {
     let entries: Dirent[];
     try {
       entries = readdirSync(directory, { withFileTypes: true });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-        problems.push({
-          severity: "error",
-          file: toPosix(relative(root, directory)),
-          message: `cannot read the folder: ${(error as NodeJS.ErrnoException).code}`,
-        });
+        const { reason, hint } = describeFileFailure(error, "read");
+        refuse(directory, `the folder ${reason}`, hint);
       }
       return;
     }
@@ -40,33 +64,22 @@ export function walk(root: string, folder: string, problems: Problem[]): string[
       const path = join(directory, entry.name);
       let isDirectory = entry.isDirectory();
       if (entry.isSymbolicLink()) {
-        let target: string;
-        try {
-          target = realpathSync(path);
-        } catch {
-          problems.push({
-            severity: "error",
-            file: toPosix(relative(root, path)),
-            message: "is a broken link",
-          });
-          continue;
-        }
-        if (!isInside(realRoot, target)) {
-          problems.push({
-            severity: "error",
-            file: toPosix(relative(root, path)),
-            message: "is a link to a file outside the campaign folder",
-            hint: "copy the file into the campaign folder instead",
-          });
-          continue;
-        }
+        const target = follow(path);
+        if (target === undefined) continue;
         isDirectory = statSync(target).isDirectory();
       }
-      if (isDirectory) visit(path);
+      // A folder named like a file (letter.txt.hbs/) goes on as a file, so that its reader says it is a
+      // folder, rather than the file being reported as missing.
+      if (isDirectory && !/\.(hbs|ya?ml)$/.test(entry.name)) visit(path);
       else files.push(toPosix(relative(root, path)));
     }
   };
-  visit(join(root, folder));
+  const start = join(root, folder);
+  let startIsLink = false;
+  try {
+    startIsLink = lstatSync(start).isSymbolicLink();
+  } catch {}
+  if (!startIsLink || follow(start) !== undefined) visit(start);
   return files;
 }
 
@@ -152,22 +165,15 @@ function loadAttachment(
   }
   let size: number;
   try {
-    const stat = statSync(resolved.absolute);
-    if (!stat.isFile()) throw Object.assign(new Error("not a file"), { code: "EISDIR" });
-    size = stat.size;
+    size = statRegularFile(resolved.absolute).size;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const { reason, hint } = describeFileFailure(error, "read");
+    const missing = reason === "does not exist";
     problems.push({
       severity: "error",
       ...at,
-      message:
-        code === "ENOENT"
-          ? `the attachment "${file}" does not exist`
-          : `the attachment "${file}" cannot be read (${code})`,
-      hint:
-        code === "ENOENT"
-          ? "check the path (relative to the campaign folder), or remove the line"
-          : undefined,
+      message: `the attachment "${file}" ${reason}`,
+      hint: missing ? "check the path (relative to the campaign folder), or remove the line" : hint,
     });
     return undefined;
   }

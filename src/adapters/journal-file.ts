@@ -8,14 +8,14 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readSync,
   writeFileSync,
 } from "node:fs";
 import { type FileHandle, open, truncate } from "node:fs/promises";
 import { join } from "node:path";
 import { EVENT_TYPES, JOURNAL_VERSION, type JournalEvent } from "../core/journal.js";
-import { EXIT, UserError } from "../errors.js";
+import { UserError } from "../errors.js";
+import { fileError, openToAppend, openToReadSync, readRegularFile } from "./file-system.js";
 
 export const STATE_FOLDER = ".outreach";
 export const JOURNAL_FILE = join(STATE_FOLDER, "journal.jsonl");
@@ -23,7 +23,11 @@ export const JOURNAL_FILE = join(STATE_FOLDER, "journal.jsonl");
 /** Creates .outreach/ readable by the owner only. */
 export function stateFolder(root: string): string {
   const folder = join(root, STATE_FOLDER);
-  mkdirSync(folder, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(folder, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw fileError(error, STATE_FOLDER, "write", "nothing was done");
+  }
   return folder;
 }
 
@@ -60,11 +64,11 @@ export function readJournal(root: string): JournalContents {
   const path = join(root, JOURNAL_FILE);
   let buffer: Buffer;
   try {
-    buffer = readFileSync(path);
+    buffer = readRegularFile(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT")
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(path))
       return { events: [], missingNewline: false, goodLength: 0 };
-    throw new UserError(`cannot read ${JOURNAL_FILE}: ${(error as NodeJS.ErrnoException).code}`);
+    throw fileError(error, JOURNAL_FILE, "read");
   }
   const text = buffer.toString("utf8");
   const events: JournalEvent[] = [];
@@ -132,7 +136,7 @@ export function journalNeedsRepair(root: string): boolean {
   const path = join(root, JOURNAL_FILE);
   let descriptor: number;
   try {
-    descriptor = openSync(path, "r");
+    descriptor = openToReadSync(path);
   } catch {
     return false;
   }
@@ -173,12 +177,9 @@ export class JournalWriter {
     const created = !existsSync(path);
     let handle: FileHandle;
     try {
-      handle = await open(path, "a", 0o600);
+      handle = await openToAppend(path);
     } catch (error) {
-      throw new UserError(
-        `cannot write to the journal ${JOURNAL_FILE} (${(error as NodeJS.ErrnoException).code}); nothing was sent`,
-        { hint: "check that the campaign folder and .outreach/ are writable", exitCode: EXIT.failed },
-      );
+      throw fileError(error, JOURNAL_FILE, "write", "nothing was sent");
     }
     if (created) {
       // Make the new file's name durable too, not only its contents.

@@ -1,10 +1,11 @@
 // One send at a time per campaign folder: .outreach/send.lock holds the running process's pid. A lock left
 // by a process that no longer exists is taken over; the check is the process table, never a timer.
 import { randomUUID } from "node:crypto";
-import { existsSync, linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { EXIT, UserError } from "../errors.js";
+import { describeFileFailure, fileError, readRegularFile } from "./file-system.js";
 import { STATE_FOLDER, stateFolder } from "./journal-file.js";
 
 interface LockOwner {
@@ -17,7 +18,7 @@ interface LockOwner {
 
 function readOwner(path: string): LockOwner | undefined {
   try {
-    return JSON.parse(readFileSync(path, "utf8")) as LockOwner;
+    return JSON.parse(readRegularFile(path).toString("utf8")) as LockOwner;
   } catch {
     return undefined;
   }
@@ -52,7 +53,11 @@ export class SendLock {
     // The lock appears with its contents in one step (a complete file linked into place), so another run
     // never reads a lock that exists but is still empty.
     const draft = `${path}.${process.pid}.${owner.token}`;
-    writeFileSync(draft, JSON.stringify(owner), { mode: 0o600 });
+    try {
+      writeFileSync(draft, JSON.stringify(owner), { mode: 0o600 });
+    } catch (error) {
+      throw fileError(error, STATE_FOLDER, "write", "nothing was done");
+    }
     try {
       for (let round = 0; round < 5; round++) {
         try {
@@ -112,8 +117,21 @@ export class SendLock {
     unlinkSync(aside);
   }
 
+  /** Removes the lock; a lock that cannot be removed is harmless (the next run takes it over), but said. */
   release(): void {
     const owner = readOwner(this.path);
-    if (owner?.token === this.token) unlinkSync(this.path);
+    if (owner?.token !== this.token) return;
+    try {
+      unlinkSync(this.path);
+    } catch (error) {
+      const shown = join(STATE_FOLDER, "send.lock");
+      const { reason, hint } = describeFileFailure(error, "write");
+      throw new UserError(
+        `${shown} ${reason.replace(/^cannot be written/, "cannot be removed")}; everything this run did is recorded in the journal`,
+        {
+          hint: `the next run takes the lock over by itself once ${STATE_FOLDER}/ can be written${hint ? ` (${hint})` : ""}`,
+        },
+      );
+    }
   }
 }

@@ -1,15 +1,26 @@
 // Paths inside the campaign folder: finding the folder, and refusing paths that lead out of it.
-import { existsSync, realpathSync } from "node:fs";
+import { type Dirent, existsSync, lstatSync, readdirSync, realpathSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { EXIT, UserError } from "../errors.js";
+import { fileError } from "./file-system.js";
+import { STATE_FOLDER } from "./journal-file.js";
 
 export const CONFIG_FILE = "outreach.yaml";
 
 /** Hosts on this machine: the only ones a password may be sent to without TLS. */
 export const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
 
-/** The campaign folder: `dir` if given, else the current folder or the nearest parent holding outreach.yaml. */
+/**
+ * The campaign folder: `dir` if given, else the current folder or the nearest parent holding outreach.yaml.
+ * Refuses a folder whose outreach.yaml, outbox/ or .outreach/ (or anything in it) leads outside of it.
+ */
 export function findCampaignFolder(cwd: string, dir?: string): string {
+  const root = locateCampaignFolder(cwd, dir);
+  refuseLinksOut(root);
+  return root;
+}
+
+function locateCampaignFolder(cwd: string, dir?: string): string {
   if (dir !== undefined) {
     const root = resolve(cwd, dir);
     if (!existsSync(join(root, CONFIG_FILE))) {
@@ -54,6 +65,78 @@ export function resolveInside(
     }
   }
   return { ok: true, absolute };
+}
+
+/**
+ * outreach.yaml and the state folder with everything in it. recipients/ and templates/ are checked by the
+ * folder walk (as located problems), attachments where they are named, outbox/ where a letter is written.
+ */
+function refuseLinksOut(root: string): void {
+  pathInside(root, CONFIG_FILE);
+  const state = pathInside(root, STATE_FOLDER);
+  const realRoot = realpathSync(root);
+  const visit = (directory: string, shown: string) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(directory, { withFileTypes: true });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOENT") return;
+      if (code === "ENOTDIR") {
+        throw new UserError(`${shown} is a file where a folder should be`, {
+          hint: `outreach keeps its journal in the folder ${STATE_FOLDER}/: move that file away`,
+        });
+      }
+      throw fileError(error, shown, "read");
+    }
+    for (const entry of entries) {
+      const path = join(directory, entry.name);
+      const entryShown = `${shown}/${entry.name}`;
+      if (entry.isSymbolicLink()) checkLink(realRoot, path, entryShown);
+      else if (entry.isDirectory()) visit(path, entryShown);
+    }
+  };
+  visit(state, STATE_FOLDER);
+}
+
+/**
+ * The real path of `relativePath` (a path outreach itself names, like ".outreach/sent") inside the campaign
+ * folder. Links on the way are followed only while they stay inside the folder; a link that leads out, a
+ * dangling link or a loop is refused with a sentence naming it. Parts that do not exist yet are fine.
+ */
+export function pathInside(root: string, relativePath: string): string {
+  const realRoot = realpathSync(root);
+  const parts = relativePath.split(/[\\/]/).filter((part) => part !== "" && part !== ".");
+  let current = realRoot;
+  for (const [index, part] of parts.entries()) {
+    const next = join(current, part);
+    const shown = parts.slice(0, index + 1).join("/");
+    let isLink: boolean;
+    try {
+      isLink = lstatSync(next).isSymbolicLink();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return join(next, ...parts.slice(index + 1));
+      throw fileError(error, shown, "read");
+    }
+    current = isLink ? checkLink(realRoot, next, shown) : next;
+  }
+  return current;
+}
+
+/** The real target of the link at `path`, if it exists and stays inside the campaign folder. */
+function checkLink(realRoot: string, path: string, shown: string): string {
+  let target: string;
+  try {
+    target = realpathSync(path);
+  } catch (error) {
+    throw fileError(Object.assign(error as NodeJS.ErrnoException, { path }), shown, "read");
+  }
+  if (!isInside(realRoot, target)) {
+    throw new UserError(`${shown} is a link to ${target}, outside the campaign folder`, {
+      hint: "outreach reads and writes only inside the campaign folder: put a real folder or file there instead of the link",
+    });
+  }
+  return target;
 }
 
 export function isInside(root: string, path: string): boolean {

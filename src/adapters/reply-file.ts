@@ -1,7 +1,7 @@
 // Reads a saved reply (.eml) the way a mail client would, for `outreach log --from-eml`.
-import { readFileSync, statSync } from "node:fs";
 import PostalMime, { type Email } from "postal-mime";
 import { EXIT, UserError } from "../errors.js";
+import { describeFileFailure, readRegularFileWithin } from "./file-system.js";
 
 const MAX_EML_BYTES = 50 * 1024 * 1024;
 const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
@@ -25,20 +25,16 @@ function messageIds(value: string | undefined): string[] {
 export async function readReply(path: string, shown: string): Promise<SavedReply> {
   let buffer: Buffer;
   try {
-    if (statSync(path).size > MAX_EML_BYTES) throw new UserError(`${shown} is larger than 50 MB`);
-    buffer = readFileSync(path);
+    const read = readRegularFileWithin(path, MAX_EML_BYTES);
+    if (!read.ok) throw new UserError(`${shown} is larger than 50 MB`);
+    buffer = read.buffer;
   } catch (error) {
     if (error instanceof UserError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UserError(
-      code === "ENOENT"
-        ? `there is no file ${shown}`
-        : `cannot read ${shown}: ${code ?? (error as Error).message}`,
-      {
-        exitCode: EXIT.usage,
-        hint: "give the path of a reply saved from your mail client as .eml",
-      },
-    );
+    const { reason } = describeFileFailure(error, "read");
+    throw new UserError(`${shown} ${reason}`, {
+      exitCode: EXIT.usage,
+      hint: "give the path of a reply saved from your mail client as .eml",
+    });
   }
   // A message starts with header lines ("Name: value"); anything else is not a saved email.
   const head = buffer.subarray(0, 2048).toString("latin1");

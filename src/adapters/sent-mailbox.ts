@@ -1,8 +1,9 @@
 // Copies of sent messages, one mbox file per campaign (.outreach/sent/<campaign>.mbox): any mail client opens
 // it, and appending to one open file costs far less than creating a file per letter.
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RawMessage } from "../core/transport.js";
+import { openToAppendSync } from "./file-system.js";
 import { writeWhole } from "./file-writes.js";
 import { STATE_FOLDER } from "./journal-file.js";
 
@@ -69,7 +70,7 @@ export class SentMailbox {
 
   static open(root: string, campaign: string): SentMailbox {
     mkdirSync(join(root, STATE_FOLDER, "sent"), { recursive: true, mode: 0o700 });
-    return new SentMailbox(openSync(join(root, sentMailboxPath(campaign)), "a", 0o600));
+    return new SentMailbox(openToAppendSync(join(root, sentMailboxPath(campaign))));
   }
 
   append(raw: RawMessage, sender: string, date: Date): void {

@@ -1,6 +1,6 @@
 // Reads a campaign file as text: refuses binary, oversized and non-UTF-8 files with a located problem.
-import { readFileSync, statSync } from "node:fs";
 import type { Problem } from "../core/problems.js";
+import { describeFileFailure, readRegularFileWithin } from "./file-system.js";
 
 export const MAX_FILE_BYTES = 16 * 1024 * 1024;
 
@@ -15,16 +15,17 @@ export function readTextFile(
   });
   let buffer: Buffer;
   try {
-    const size = statSync(absolutePath).size;
-    if (size > MAX_FILE_BYTES) {
+    const read = readRegularFileWithin(absolutePath, MAX_FILE_BYTES);
+    if (!read.ok) {
       return fail(
-        `file is ${(size / 1024 / 1024).toFixed(1)} MB, over the ${MAX_FILE_BYTES / 1024 / 1024} MB limit`,
+        `file is ${(read.size / 1024 / 1024).toFixed(1)} MB, over the ${MAX_FILE_BYTES / 1024 / 1024} MB limit`,
         "split it into several files",
       );
     }
-    buffer = readFileSync(absolutePath);
+    buffer = read.buffer;
   } catch (error) {
-    return fail(`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const { reason, hint } = describeFileFailure(error, "read");
+    return fail(reason, hint);
   }
   if ((buffer[0] === 0xff && buffer[1] === 0xfe) || (buffer[0] === 0xfe && buffer[1] === 0xff)) {
     return fail("file is UTF-16 text", "save it as UTF-8 (in most editors: Save As… → Encoding: UTF-8)");

@@ -94,12 +94,8 @@ export async function exportState(options: ExportOptions, io: IO): Promise<Expor
     try {
       writeFileSync(resolve(io.cwd, options.output), text);
     } catch (error) {
-      throw new UserError(
-        `cannot write ${options.output}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        {
-          hint: "check that the folder exists and can be written to",
-        },
-      );
+      const { fileError } = await import("../adapters/file-system.js");
+      throw fileError(error, options.output, "write");
     }
     io.stderr.write(`Wrote ${plural(rows.length, "row")} to ${options.output}\n`);
   } else {

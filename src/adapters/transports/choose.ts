@@ -1,12 +1,12 @@
 // Which transport a send uses, and its settings: SMTP from OUTREACH_SMTP_URL or outreach.yaml, the password
 // from the environment, a .env file, a password file or a prompt; otherwise the local outbox.
-import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseEnv } from "node:util";
 import type { Config } from "../../core/schema.js";
 import type { Transport } from "../../core/transport.js";
 import { EXIT, UserError } from "../../errors.js";
+import { describeFileFailure, fileError, readRegularFile } from "../file-system.js";
 import { LOOPBACK_HOSTS } from "../paths.js";
 import { askPassword } from "../prompts.js";
 import type { IO } from "../terminal.js";
@@ -17,12 +17,10 @@ import { type SmtpSettings, smtpTransport } from "./smtp.js";
 function environment(root: string, io: IO): Record<string, string | undefined> {
   let text: string;
   try {
-    text = readFileSync(join(root, ".env"), "utf8");
+    text = readRegularFile(join(root, ".env")).toString("utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ...io.env };
-    throw new UserError(
-      `cannot read .env: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-    );
+    throw fileError(error, ".env", "read", "nothing was sent");
   }
   // parseEnv skips what it does not understand; a mistyped line would silently turn an SMTP send into an
   // outbox write, so say which lines were skipped.
@@ -85,13 +83,15 @@ async function findPassword(
         ? file
         : resolve(root, file);
     try {
-      return readFileSync(path, "utf8").replace(/\r?\n$/, "");
+      return readRegularFile(path)
+        .toString("utf8")
+        .replace(/\r?\n$/, "");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new UserError(
         code === "ENOENT"
           ? `there is no password file ${file}`
-          : `cannot read the password file ${file}: ${code}`,
+          : `the password file ${file} ${describeFileFailure(error, "read").reason}`,
         {
           hint: "check the path in OUTREACH_SMTP_PASSWORD_FILE or transport.smtp.password_file",
         },

@@ -3,7 +3,10 @@
 import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { DeliveryResult, OutgoingMessage, Transport } from "../../core/transport.js";
+import { UserError } from "../../errors.js";
+import { describeFileFailure } from "../file-system.js";
 import { writePieces } from "../file-writes.js";
+import { pathInside } from "../paths.js";
 
 export const OUTBOX_FOLDER = "outbox";
 
@@ -20,10 +23,12 @@ export function outboxTransport(root: string): Transport {
     concurrency: 1,
     async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
       // One file per letter: the appeal, each follow-up, and test sends in a folder of their own.
-      const folder = join(root, OUTBOX_FOLDER, message.campaign, ...(message.test ? ["test"] : []));
+      const inside = join(OUTBOX_FOLDER, message.campaign, ...(message.test ? ["test"] : []));
       const file = `${message.recipient}${message.stage === "appeal" ? "" : `.${message.stage}`}.eml`;
       const shown = `${OUTBOX_FOLDER}/${message.campaign}/${message.test ? "test/" : ""}${file}`;
       try {
+        // Never through a link that leads out of the campaign folder.
+        const folder = pathInside(root, inside);
         mkdirSync(folder, { recursive: true });
         const temporary = join(folder, `.${file}.${process.pid}.tmp`);
         writePieces(temporary, [DRAFT_HEADER, ...message.raw]);
@@ -33,7 +38,10 @@ export function outboxTransport(root: string): Transport {
           status: "failed",
           kind: "permanent",
           unreachable: true,
-          response: `cannot write ${shown}: ${(error as NodeJS.ErrnoException).code}`,
+          response:
+            error instanceof UserError
+              ? error.message
+              : `${shown} ${describeFileFailure(error, "write").reason}`,
         };
       }
       return {

@@ -1,0 +1,225 @@
+// The one translation of file-system failures into sentences a person can act on, and the two ways of
+// opening a file that never hang on something that is not a regular file (a FIFO, a socket, a device).
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readFileSync,
+  readlinkSync,
+  type Stats,
+  statSync,
+} from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { EXIT, UserError } from "../errors.js";
+
+export type FileAction = "read" | "write" | "open";
+
+export interface FileFailure {
+  /** Completes a sentence that starts with the path: "outreach.yaml is a folder where a file should be". */
+  reason: string;
+  hint?: string;
+}
+
+/** True for an error raised by the file system (it carries an errno code and the operation that failed). */
+export function isFileSystemError(error: unknown): error is NodeJS.ErrnoException {
+  const candidate = error as NodeJS.ErrnoException | undefined;
+  return (
+    candidate instanceof Error &&
+    typeof candidate.code === "string" &&
+    /^E[A-Z0-9]+$/.test(candidate.code) &&
+    (typeof candidate.path === "string" || candidate.code === NOT_REGULAR)
+  );
+}
+
+/** What went wrong with the file, said so that it follows the file's name. */
+export function describeFileFailure(error: unknown, action: FileAction): FileFailure {
+  const failure = error as NodeJS.ErrnoException & { kind?: string };
+  const verb = action === "read" ? "read" : action === "open" ? "opened" : "written";
+  const permissions =
+    "check its permissions and owner (ls -l), or run outreach as the user who owns the campaign folder";
+  switch (failure.code) {
+    case NOT_REGULAR:
+    case "ENXIO":
+      return {
+        reason: `is ${failure.kind ?? "a socket or a pipe"}, not an ordinary file`,
+        hint: "replace it with an ordinary file (outreach never reads from pipes, sockets or devices)",
+      };
+    case "EISDIR":
+      return {
+        reason: "is a folder where a file should be",
+        hint: "remove or rename that folder, or give the path of a file",
+      };
+    case "ENOTDIR":
+      return {
+        reason: "cannot be reached: part of its path is a file where a folder should be",
+        hint: "remove or rename that file",
+      };
+    case "ENOENT": {
+      const target = failure.path ? danglingTarget(failure.path) : undefined;
+      if (target !== undefined) {
+        return {
+          reason: `is a link to ${target}, which does not exist`,
+          hint: "remove the link, or make it point at something inside the campaign folder",
+        };
+      }
+      return { reason: "does not exist", hint: "check the path" };
+    }
+    case "ELOOP":
+      return { reason: "is a link that leads back to itself (a loop of links)", hint: "remove the link" };
+    case "EACCES":
+    case "EPERM":
+      return { reason: `cannot be ${verb}: permission denied`, hint: permissions };
+    case "EROFS":
+      return {
+        reason: "cannot be written: it is on a read-only file system",
+        hint: "copy the campaign folder somewhere it can be written, or mount that disk read-write",
+      };
+    case "ENOSPC":
+    case "EDQUOT":
+      return {
+        reason: `cannot be written: the disk is full${failure.code === "EDQUOT" ? " (your quota is used up)" : ""}`,
+        hint: "free some space on that disk, then run this again",
+      };
+    case "EFBIG":
+      return {
+        reason: "cannot be written: it would grow past the largest file size allowed here (ulimit -f)",
+        hint: "raise the limit or free some space, then run this again",
+      };
+    case "EMFILE":
+    case "ENFILE":
+      return {
+        reason: "cannot be opened: too many files are open",
+        hint: "close other programs, or raise the limit (ulimit -n), then run this again",
+      };
+    case "EIO":
+      return { reason: `cannot be ${verb}: the disk reported an input/output error`, hint: "check the disk" };
+    case "ENAMETOOLONG":
+      return {
+        reason: "has a name too long for the file system",
+        hint: "use a shorter name or a shorter path",
+      };
+    case "EBUSY":
+    case "ETXTBSY":
+      return { reason: "is in use by another program", hint: "close that program, then run this again" };
+    case "EEXIST":
+      return { reason: "already exists", hint: "move it out of the way, then run this again" };
+    default:
+      return { reason: `cannot be ${verb} (${failure.code ?? failure.message})` };
+  }
+}
+
+/** The file-system error as the project's user-facing error, naming the path as the user knows it. */
+export function fileError(
+  error: unknown,
+  shown: string,
+  action: FileAction,
+  consequence?: string,
+): UserError {
+  if (error instanceof UserError) return error;
+  const { reason, hint } = describeFileFailure(error, action);
+  return new UserError(`${shown} ${reason}${consequence ? `; ${consequence}` : ""}`, {
+    exitCode: EXIT.failed,
+    ...(hint ? { hint } : {}),
+  });
+}
+
+const NOT_REGULAR = "EFTYPE";
+
+function kindOf(stat: Stats): string {
+  if (stat.isFIFO()) return "a named pipe (FIFO)";
+  if (stat.isSocket()) return "a socket";
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
+  return "not an ordinary file";
+}
+
+function refuseIrregular(stat: Stats, path: string): void {
+  if (stat.isFile()) return;
+  if (stat.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path}`), { code: "EISDIR", path });
+  throw Object.assign(new Error(`${NOT_REGULAR}: ${path}`), { code: NOT_REGULAR, path, kind: kindOf(stat) });
+}
+
+function danglingTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+// O_NONBLOCK makes opening a FIFO return at once instead of waiting for a writer; on a regular file it
+// changes nothing. What was opened is then checked to be a regular file before a byte is read.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
+const APPEND_FLAGS =
+  constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NONBLOCK ?? 0);
+
+/** Opens a file to read, refusing anything but a regular file in its place. */
+export function openToReadSync(path: string): number {
+  const descriptor = openSync(path, READ_FLAGS);
+  try {
+    refuseIrregular(fstatSync(descriptor), path);
+  } catch (error) {
+    closeSync(descriptor);
+    throw error;
+  }
+  return descriptor;
+}
+
+/**
+ * Reads a regular file whole, unless it is larger than `maxBytes`. Throws the file system's error (for
+ * fileError) when it cannot, including for a folder, a FIFO, a socket or a device in its place.
+ */
+export function readRegularFileWithin(
+  path: string,
+  maxBytes: number,
+): { ok: true; buffer: Buffer } | { ok: false; size: number } {
+  const descriptor = openToReadSync(path);
+  try {
+    const { size } = fstatSync(descriptor);
+    if (size > maxBytes) return { ok: false, size };
+    return { ok: true, buffer: readFileSync(descriptor) };
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/** Reads a regular file whole; see readRegularFileWithin. */
+export function readRegularFile(path: string): Buffer {
+  const descriptor = openToReadSync(path);
+  try {
+    return readFileSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/** The file's details, refusing a folder, a FIFO, a socket or a device where a file should be. */
+export function statRegularFile(path: string): Stats {
+  const stat = statSync(path);
+  refuseIrregular(stat, path);
+  return stat;
+}
+
+/** Opens a file to append to (creating it), refusing anything but a regular file in its place. */
+export function openToAppendSync(path: string, mode = 0o600): number {
+  const descriptor = openSync(path, APPEND_FLAGS, mode);
+  try {
+    refuseIrregular(fstatSync(descriptor), path);
+  } catch (error) {
+    closeSync(descriptor);
+    throw error;
+  }
+  return descriptor;
+}
+
+export async function openToAppend(path: string, mode = 0o600): Promise<FileHandle> {
+  const handle = await open(path, APPEND_FLAGS, mode);
+  try {
+    refuseIrregular(await handle.stat(), path);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return handle;
+}
