@@ -34,15 +34,16 @@ export interface LetterPlan extends OpenedPlan {
   engine: LetterEngine;
 }
 
-/** The campaign folder read and planned, without its templates (for commands that list or count). */
 /**
  * Reads and plans the folder: from the cache when nothing changed (no YAML parser, no schemas), otherwise,
- * or when a problem must be pointed at in outreach.yaml, with the full loader.
+ * or when a problem must be pointed at in outreach.yaml, with the full loader. With `salvage`, the campaigns
+ * of an outreach.yaml with errors that can still be read are kept (for reports, never for sending).
  */
 async function planFolder(
   root: string,
   io: IO,
   engineFor?: (library: TemplateLibrary) => LetterEngine,
+  salvage = false,
 ): Promise<{ plan: Plan; engine?: LetterEngine; saveCache(): void }> {
   const cached = loadFromCache(root);
   if (cached) {
@@ -53,7 +54,7 @@ async function planFolder(
     }
   }
   const { loadCampaignFolder } = await import("../adapters/campaign-folder.js");
-  const folder = loadCampaignFolder(root);
+  const folder = loadCampaignFolder(root, { salvage });
   const engine = engineFor?.(folder.library);
   return {
     plan: planCampaigns(folder, io.now, engine),
@@ -136,9 +137,39 @@ export async function openValidPlan(options: FolderOptions, io: IO): Promise<{ r
   return { root, plan };
 }
 
+const SHOWN_ERRORS = 10;
+
+/**
+ * For commands that record or report what already happened (status, outstanding, history, export, log,
+ * resolve): an error in the folder does not stop them, as long as outreach.yaml can be read at all (or the
+ * command needs no campaign). They work on the journal and on what could be read, and say first what could
+ * not. Nothing is cached while there are errors.
+ */
+export async function openReadablePlan(
+  options: FolderOptions,
+  io: IO,
+  needs: { campaigns: boolean } = { campaigns: true },
+): Promise<{ root: string; plan: Plan }> {
+  const root = findCampaignFolder(io.cwd, options.dir);
+  const { plan, saveCache } = await planFolder(root, io, undefined, true);
+  sortProblems(plan.problems);
+  if (!hasErrors(plan.problems) || (needs.campaigns && !plan.config)) {
+    requireValid(plan.problems, io);
+    saveCache();
+    return { root, plan };
+  }
+  const errors = plan.problems.filter((problem) => problem.severity === "error");
+  io.stderr.write(formatProblems(errors.slice(0, SHOWN_ERRORS), io.err));
+  if (errors.length > SHOWN_ERRORS) io.stderr.write(`… and ${errors.length - SHOWN_ERRORS} more.\n`);
+  io.stderr.write(
+    `${io.err.yellow(`${plural(errors.length, "error")} in the campaign folder: what follows leaves out what could not be read.`)} Fix ${errors.length === 1 ? "it" : "them"} before the next send ("outreach check" lists ${errors.length === 1 ? "it" : "them all"}).\n`,
+  );
+  return { root, plan };
+}
+
 /** The journal read and derived for the campaigns a command reports on (the one named, or all). */
 export async function openTracking(options: CampaignOptions, io: IO) {
-  const { root, plan } = await openValidPlan(options, io);
+  const { root, plan } = await openReadablePlan(options, io);
   const journal = readJournal(root);
   if (journal.torn) {
     io.stderr.write(

@@ -4,7 +4,7 @@ import type { IO } from "../adapters/terminal.js";
 import { APPEAL, type AttemptEvent, type JournalEvent } from "../core/journal.js";
 import { didYouMean } from "../core/suggest.js";
 import { EXIT, UserError } from "../errors.js";
-import { type FolderOptions, openValidPlan } from "./context.js";
+import { type FolderOptions, openReadablePlan } from "./context.js";
 
 export interface HistoryItem {
   at: string;
@@ -130,7 +130,7 @@ export async function history(
   options: FolderOptions & { id: string; json?: boolean },
   io: IO,
 ): Promise<HistoryItem[]> {
-  const { root, plan } = await openValidPlan(options, io);
+  const { root, plan } = await openReadablePlan(options, io, { campaigns: false });
   const entry = plan.recipients.find((candidate) => candidate.recipient.id === options.id);
   if (!entry) {
     const suggestion = didYouMean(

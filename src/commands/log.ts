@@ -28,7 +28,7 @@ import { parseChoice } from "../core/suggest.js";
 import { dayProblem, describeForbiddenCharacter, showText } from "../core/text-rules.js";
 import { localDay as dayOf, trackRecipient } from "../core/tracking.js";
 import { EXIT, UserError } from "../errors.js";
-import { type CampaignOptions, chooseRecipients, openValidPlan } from "./context.js";
+import { type CampaignOptions, chooseRecipients, openReadablePlan } from "./context.js";
 
 export interface LogOptions extends CampaignOptions {
   id?: string;
@@ -70,7 +70,7 @@ export function parseDay(value: string, now: Date, what = "--date"): string {
 export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | DeliveredEvent> {
   refuseConflicts(options);
   refuseUnknownValues(options);
-  const { root, plan } = await openValidPlan(options, io);
+  const { root, plan } = await openReadablePlan(options, io);
   const journal = readJournal(root);
   const state = deriveState(journal.events);
   const reply = options.fromEml

@@ -5,7 +5,7 @@ import type { IO } from "../adapters/terminal.js";
 import { deriveState, JOURNAL_VERSION, type ResolvedEvent } from "../core/journal.js";
 import { pickCampaign } from "../core/plan.js";
 import { EXIT, UserError } from "../errors.js";
-import { type CampaignOptions, chooseRecipients, openValidPlan } from "./context.js";
+import { type CampaignOptions, chooseRecipients, openReadablePlan } from "./context.js";
 
 export interface ResolveOptions extends CampaignOptions {
   id: string;
@@ -26,7 +26,7 @@ export async function resolve(options: ResolveOptions, io: IO): Promise<Resolved
       { exitCode: EXIT.usage },
     );
   }
-  const { root, plan } = await openValidPlan(options, io);
+  const { root, plan } = await openReadablePlan(options, io);
   const { prepared, selected } = pickCampaign(plan, options.campaign);
   const campaign = prepared.campaign.id;
   const [entry] = chooseRecipients(selected, plan.recipients, [options.id], campaign);
