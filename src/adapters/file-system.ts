@@ -43,7 +43,7 @@ export function describeFileFailure(error: unknown, action: FileAction): FileFai
     case NOT_REGULAR:
     case "ENXIO":
       return {
-        reason: `is ${failure.kind ?? "a socket or a pipe"}, not an ordinary file`,
+        reason: `is ${failure.kind ?? kindAt(failure.path) ?? "a socket or a pipe"}, not an ordinary file`,
         hint: "replace it with an ordinary file (outreach never reads from pipes, sockets or devices)",
       };
     case "EISDIR":
@@ -132,6 +132,15 @@ function kindOf(stat: Stats): string {
   if (stat.isSocket()) return "a socket";
   if (stat.isCharacterDevice() || stat.isBlockDevice()) return "a device";
   return "not an ordinary file";
+}
+
+/** What is at `path` when it is not an ordinary file (for an error that does not say). */
+function kindAt(path: string | undefined): string | undefined {
+  try {
+    return path === undefined ? undefined : kindOf(statSync(path));
+  } catch {
+    return undefined;
+  }
 }
 
 function refuseIrregular(stat: Stats, path: string): void {

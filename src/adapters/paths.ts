@@ -73,7 +73,12 @@ export function resolveInside(
  */
 function refuseLinksOut(root: string): void {
   pathInside(root, CONFIG_FILE);
-  const state = pathInside(root, STATE_FOLDER);
+  refuseLinksBelow(root, STATE_FOLDER);
+}
+
+/** Refuses `folder` (relative to the campaign folder) if it, or anything below it, leads out of the folder. */
+export function refuseLinksBelow(root: string, folder: string): void {
+  const start = pathInside(root, folder);
   const realRoot = realpathSync(root);
   const visit = (directory: string, shown: string) => {
     let entries: Dirent[];
@@ -84,7 +89,7 @@ function refuseLinksOut(root: string): void {
       if (code === "ENOENT") return;
       if (code === "ENOTDIR") {
         throw new UserError(`${shown} is a file where a folder should be`, {
-          hint: `outreach keeps its journal in the folder ${STATE_FOLDER}/: move that file away`,
+          hint: `outreach keeps ${shown === STATE_FOLDER ? "its journal" : "files"} in the folder ${shown}/: move that file away`,
         });
       }
       throw fileError(error, shown, "read");
@@ -96,7 +101,7 @@ function refuseLinksOut(root: string): void {
       else if (entry.isDirectory()) visit(path, entryShown);
     }
   };
-  visit(state, STATE_FOLDER);
+  visit(start, folder);
 }
 
 /**

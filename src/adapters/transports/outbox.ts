@@ -6,7 +6,7 @@ import type { DeliveryResult, OutgoingMessage, Transport } from "../../core/tran
 import { UserError } from "../../errors.js";
 import { describeFileFailure } from "../file-system.js";
 import { writePieces } from "../file-writes.js";
-import { pathInside } from "../paths.js";
+import { pathInside, refuseLinksBelow } from "../paths.js";
 
 export const OUTBOX_FOLDER = "outbox";
 
@@ -16,7 +16,9 @@ export const OUTBOX_FOLDER = "outbox";
  */
 const DRAFT_HEADER = Buffer.from("X-Unsent: 1\r\n");
 
+/** The outbox, once its folder proved to lead nowhere outside the campaign folder (else a UserError). */
 export function outboxTransport(root: string): Transport {
+  refuseLinksBelow(root, OUTBOX_FOLDER);
   return {
     kind: "outbox",
     description: `${OUTBOX_FOLDER}/ (no SMTP server is configured: letters are written as .eml files)`,
