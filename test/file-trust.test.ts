@@ -254,6 +254,30 @@ describe("a folder where a file should be is said as such", () => {
   });
 });
 
+describe("what the disk refuses where no adapter expected it", () => {
+  it("preview --out a file: the path, in a sentence", async () => {
+    const folder = campaignFolder({ "letters.txt": "a file\n" });
+    const result = await run(["preview", "--out", "letters.txt"], { cwd: folder });
+    expectRefused(result, /letters\.txt is a file where a folder should be/);
+  });
+
+  it("a full disk: send says the disk is full, and sends nothing", async ({ skip }) => {
+    if (!isRoot || !works("mount", ["--help"])) skip("mounting a small file system needs root");
+    const disk = tempFolder("outreach-disk-");
+    if (!works("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", disk])) skip("cannot mount a tmpfs here");
+    cleanups.push(() => execFileSync("umount", ["-l", disk]));
+    const folder = join(disk, "campaign");
+    cpSync(campaignFolder(), folder, { recursive: true });
+    try {
+      writeFileSync(join(disk, "filler"), Buffer.alloc(1024 * 1024));
+    } catch {}
+    const server = await sink();
+    const result = await run(["send", "--yes"], { cwd: folder, env: { OUTREACH_SMTP_URL: server.url } });
+    expectRefused(result, /cannot be written: the disk is full/);
+    expect(server.received).toHaveLength(0);
+  });
+});
+
 describe(".outreach/ that is a dangling link, a file, a loop, or cannot be written", () => {
   it.each([["status"], ["check"], ["send", "--yes"]])(
     "a dangling .outreach link: %s says so",
@@ -521,6 +545,15 @@ describe("reports on what was sent work on what can be read", () => {
       expect(checked.exitCode).toBe(1);
     },
   );
+
+  it("history of a recipient whose file cannot be read: what the journal holds", async () => {
+    const folder = await sentCampaign();
+    writeFileSync(join(folder, "recipients", "example.yaml"), "- id: [broken\n");
+    const history = await run(["history", "example-ngo"], { cwd: folder });
+    expect(history.exitCode, history.stderr).toBe(0);
+    expect(history.stdout).toMatch(/example-ngo \(its recipient file cannot be read/);
+    expect(history.stdout).toMatch(/appeal sent/);
+  });
 
   it("a campaign whose id cannot be read is named as left out; the others are reported", async () => {
     const folder = await sentCampaign();

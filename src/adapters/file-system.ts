@@ -104,7 +104,10 @@ export function describeFileFailure(error: unknown, action: FileAction): FileFai
     case "ETXTBSY":
       return { reason: "is in use by another program", hint: "close that program, then run this again" };
     case "EEXIST":
-      return { reason: "already exists", hint: "move it out of the way, then run this again" };
+      // mkdir's EEXIST: something that is not a folder is in the way.
+      return failure.syscall === "mkdir"
+        ? { reason: "is a file where a folder should be", hint: "move that file away, or give another path" }
+        : { reason: "already exists", hint: "move it out of the way, then run this again" };
     default:
       return { reason: `cannot be ${verb} (${failure.code ?? failure.message})` };
   }

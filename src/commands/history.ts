@@ -2,6 +2,7 @@
 import { readJournal } from "../adapters/journal-file.js";
 import type { IO } from "../adapters/terminal.js";
 import { APPEAL, type AttemptEvent, type JournalEvent } from "../core/journal.js";
+import { hasErrors } from "../core/problems.js";
 import { didYouMean } from "../core/suggest.js";
 import { EXIT, UserError } from "../errors.js";
 import { type FolderOptions, openReadablePlan } from "./context.js";
@@ -132,7 +133,10 @@ export async function history(
 ): Promise<HistoryItem[]> {
   const { root, plan } = await openReadablePlan(options, io, { campaigns: false });
   const entry = plan.recipients.find((candidate) => candidate.recipient.id === options.id);
-  if (!entry) {
+  const items = historyOf(readJournal(root).events, options.id);
+  // A recipient whose file cannot be read right now still has a past in the journal.
+  const unreadable = !entry && items.length > 0 && hasErrors(plan.problems);
+  if (!entry && !unreadable) {
     const suggestion = didYouMean(
       options.id,
       plan.recipients.map((candidate) => candidate.recipient.id),
@@ -142,13 +146,15 @@ export async function history(
       hint: suggestion ? `did you mean "${suggestion}"?` : 'list them with "outreach recipients"',
     });
   }
-  const items = historyOf(readJournal(root).events, options.id);
   if (options.json) {
     io.stdout.write(`${JSON.stringify(items, null, 2)}\n`);
     return items;
   }
-  const { recipient } = entry;
-  io.stdout.write(`${io.out.bold(`${recipient.id} · ${recipient.organisation}`)} (${recipient.type})\n`);
+  io.stdout.write(
+    entry
+      ? `${io.out.bold(`${entry.recipient.id} · ${entry.recipient.organisation}`)} (${entry.recipient.type})\n`
+      : `${io.out.bold(options.id)} (its recipient file cannot be read; this is what the journal holds)\n`,
+  );
   if (items.length === 0) io.stdout.write("Nothing has happened yet: no letter was sent or logged.\n");
   for (const historyItem of items) {
     io.stdout.write(`${historyItem.date}  ${historyItem.campaign}  ${historyItem.summary}\n`);
