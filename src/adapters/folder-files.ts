@@ -52,7 +52,10 @@ export function walk(root: string, folder: string, problems: Problem[]): string[
     try {
       entries = readdirSync(directory, { withFileTypes: true });
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === "ENOTDIR")
+        refuse(directory, "is a file where a folder should be", "move the file into a folder");
+      else if (code !== "ENOENT") {
         const { reason, hint } = describeFileFailure(error, "read");
         refuse(directory, `the folder ${reason}`, hint);
       }

@@ -4,13 +4,13 @@
 // letters; nodemailer itself never touches files or URLs.
 import { isUtf8 } from "node:buffer";
 import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { detectMimeType } from "nodemailer/lib/mime-funcs/index.js";
 import MimeNode from "nodemailer/lib/mime-node/index.js";
 import { BASE64_LINE, base64Length, formatMegabytes } from "../core/attachments.js";
 import type { AttachmentFile, MessageSpec } from "../core/letters.js";
 import type { RawMessage } from "../core/transport.js";
+import { readRegularFile } from "./file-system.js";
 
 /** MIME text has CRLF line ends (RFC 2046), whatever the template or the file was saved with. */
 export function toCrlf(text: string): string {
@@ -81,7 +81,8 @@ function splice(composed: Buffer, placeholders: Buffer[], parts: Buffer[]): RawM
 }
 
 async function attachmentPart(attachment: AttachmentFile): Promise<Buffer> {
-  let content = await readFile(attachment.absolutePath);
+  // Checked when the folder was read; checked again, in case a pipe took the file's place since.
+  let content = readRegularFile(attachment.absolutePath);
   let contentType = attachment.contentType;
   if (contentType) {
     // The file was UTF-8 when the folder was checked; it must still be, or its charset would lie.
