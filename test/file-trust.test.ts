@@ -148,7 +148,7 @@ describe("a FIFO, socket or device where a file should be is refused, never wait
   it.each([
     [".outreach/journal.jsonl", ["status"]],
     [".outreach/journal.jsonl", ["send", "--yes"]],
-    [".outreach/journal.jsonl", ["log", "example-ngo", "--sent-by", "post"]],
+    [".outreach/journal.jsonl", ["log", "example-ngo", "--sent-by", "letter"]],
   ])("a FIFO as %s: %s names it, and the FIFO stays as it was", async (path, args) => {
     const folder = campaignFolder();
     mkdirSync(join(folder, ".outreach"));
