@@ -57,7 +57,9 @@ export class FolderCache {
   /** The validated outreach.yaml, if its text is the one that was cached. */
   config(digest: string): Config | undefined {
     const cached = this.previous.config;
-    if (cached && cached.digest === digest) {
+    // A cache from an older version may hold a password file's name: it is not used, and is overwritten.
+    const clean = cached?.config.transport.smtp?.password_file === undefined;
+    if (cached && clean && cached.digest === digest) {
       this.nextConfig = cached;
       return cached.config;
     }
@@ -65,7 +67,9 @@ export class FolderCache {
   }
 
   setConfig(digest: string, config: Config): void {
-    this.nextConfig = { digest, config };
+    // A password file's name may be the password itself, typed in the wrong place: it is never written
+    // here, so such a config is read from outreach.yaml every time.
+    this.nextConfig = config.transport.smtp?.password_file === undefined ? { digest, config } : undefined;
     this.changed = true;
   }
 

@@ -20,7 +20,15 @@ export async function confirm(io: IO, message: string): Promise<boolean> {
 export async function askPassword(io: IO, message: string): Promise<string> {
   if (!io.canPrompt) throw new Error("askPassword() needs a terminal; callers check io.canPrompt first");
   const { password } = await import("@inquirer/prompts");
-  return password({ message, mask: "*" }, { output: io.promptOutput }).catch(interrupted);
+  // An empty answer (Enter pressed too soon) is asked again, never sent to the server as the password.
+  return password(
+    {
+      message,
+      mask: "*",
+      validate: (value) => value !== "" || "the password is empty: type it, or Ctrl-C to stop",
+    },
+    { output: io.promptOutput },
+  ).catch(interrupted);
 }
 
 export async function choose<T extends string>(

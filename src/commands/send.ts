@@ -241,9 +241,11 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
 
     await transport.prepare?.();
     started = Date.now(); // the time spent answering questions is not sending time
-    const writer = testAddress
+    // The journal and the sent mailbox are opened by the first letter that needs them: a run that hands
+    // nothing over (a refused login, a server that never answers) leaves no file behind.
+    const journalWriter = testAddress
       ? undefined
-      : await JournalWriter.open(root, { durable: io.env.OUTREACH_UNSAFE_NO_FSYNC !== "1" });
+      : lazily(() => JournalWriter.open(root, { durable: io.env.OUTREACH_UNSAFE_NO_FSYNC !== "1" }));
 
     let stopRequests = 0;
     const onSignal = () => {
@@ -262,8 +264,14 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
-    const mailbox =
-      testAddress || transport.kind === "outbox" ? undefined : SentMailbox.open(root, campaign.id);
+    let mailbox: SentMailbox | undefined;
+    const keepCopy =
+      testAddress || transport.kind === "outbox"
+        ? undefined
+        : (_letter: Letter, raw: RawMessage) => {
+            mailbox ??= SentMailbox.open(root, campaign.id);
+            mailbox.append(raw, config.sender.email, io.clock());
+          };
     const domain = senderDomain(config.sender.email);
     const composer = new MessageComposer({
       bytes: maxMessageBytes(config.transport.max_message_size),
@@ -275,14 +283,11 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
         sendPlan.toSend,
         {
           transport,
-          ...(writer ? { journal: writer } : {}),
-          compose: (spec, envelope) => composer.compose(spec, envelope),
-          ...(mailbox
-            ? {
-                keepCopy: (_letter: Letter, raw: RawMessage) =>
-                  mailbox.append(raw, config.sender.email, io.clock()),
-              }
+          ...(journalWriter
+            ? { journal: { append: async (event) => (await journalWriter.get()).append(event) } }
             : {}),
+          compose: (spec, envelope) => composer.compose(spec, envelope),
+          ...(keepCopy ? { keepCopy } : {}),
           newMessageId: () => `<${randomUUID()}@${domain}>`,
           newEventId,
           now: () => io.clock(),
@@ -317,7 +322,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       await transport.close();
-      await writer?.close();
+      await (await journalWriter?.opened())?.close();
       mailbox?.close();
     }
     const final = result(report);
@@ -339,6 +344,18 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
 function sizeWarning(prepared: PreparedCampaign, io: IO): string {
   const problem = campaignSizeProblem(prepared.attachments, prepared.config.transport.max_message_size);
   return problem ? `  ${io.err.yellow(`size: ${problem.message}`)}\n` : "";
+}
+
+/** A resource opened on first use; `opened()` gives it only if it was (and its opening succeeded). */
+function lazily<T>(open: () => Promise<T>): { get(): Promise<T>; opened(): Promise<T | undefined> } {
+  let opening: Promise<T> | undefined;
+  return {
+    get: () => {
+      opening ??= open();
+      return opening;
+    },
+    opened: async () => (opening ? opening.catch(() => undefined) : undefined),
+  };
 }
 
 /** Letters left unsent from earlier runs still decide the exit code: refused (1), or waiting for a decision (3). */

@@ -211,6 +211,14 @@ export const configSchema = z.strictObject({
 });
 
 export type Config = z.output<typeof configSchema>;
+
+/**
+ * Where a password may end up by mistake (pasted into `port:` or `password_file:`): values under these paths
+ * are never repeated in an error, and never cached.
+ */
+export function isSecretBearing(path: readonly PropertyKey[]): boolean {
+  return path[0] === "transport";
+}
 export type Sender = Config["sender"];
 
 /** The part of `schema` that validates the value at `path`, if it can be found. */

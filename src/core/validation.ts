@@ -1,7 +1,7 @@
 // Turns schema issues into problems a person can act on: located, with the field path and a hint.
 import type { z } from "zod";
 import { formatFieldPath, type Problem } from "./problems.js";
-import { knownKeys, schemaAt } from "./schema.js";
+import { isSecretBearing, knownKeys, schemaAt } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 
 export interface Located {
@@ -28,6 +28,8 @@ export function validate<S extends z.ZodType>(
       const allowed = knownKeys(schema, path);
       for (const key of issue.keys) {
         const fullPath = [...basePath, ...path, key];
+        // A key is shown where it could be a password only when it looks like a field name.
+        const shown = !isSecretBearing(fullPath) || /^[a-z_]{1,32}$/.test(key);
         const at = source.locate(fullPath, true);
         const suggestion = didYouMean(key, allowed);
         problems.push({
@@ -35,8 +37,10 @@ export function validate<S extends z.ZodType>(
           file: source.file,
           line: at?.line,
           column: at?.column,
-          field: formatFieldPath([...path, key]),
-          message: `unknown field "${key}"`,
+          field: shown ? formatFieldPath([...path, key]) : formatFieldPath(path),
+          message: shown
+            ? `unknown field "${key}"`
+            : "an unknown field (its name is not shown, in case it is a password)",
           hint: suggestion
             ? `did you mean "${suggestion}"?`
             : allowed.length > 0
@@ -48,7 +52,9 @@ export function validate<S extends z.ZodType>(
     }
     const fullPath = [...basePath, ...path];
     const at = source.locate(fullPath);
-    const { message, hint } = describeIssue(issue, source.sourceAt(fullPath), path, schemaAt(schema, path));
+    const { message, hint } = isSecretBearing(fullPath)
+      ? describeHiddenIssue(issue, source.sourceAt(fullPath))
+      : describeIssue(issue, source.sourceAt(fullPath), path, schemaAt(schema, path));
     problems.push({
       severity: "error",
       file: source.file,
@@ -106,6 +112,33 @@ function describeIssue(
     return { message: `must be at most ${issue.maximum}${written === undefined ? "" : `, not ${written}`}` };
   }
   return { message: issue.message };
+}
+
+const NOT_SHOWN = "(what is written there is not shown, in case it is a password)";
+
+/** The same descriptions, for a value that may be a password pasted in the wrong place: never repeated. */
+function describeHiddenIssue(
+  issue: z.core.$ZodIssue,
+  written: string | undefined,
+): { message: string; hint?: string } {
+  if (issue.code === "invalid_type") {
+    if (issue.input === undefined && written === undefined) return { message: "is required" };
+    if (issue.input === undefined && (written === "" || written === "~" || written === "null")) {
+      return { message: "is empty" };
+    }
+    return { message: `must be ${describeExpected(issue.expected)} ${NOT_SHOWN}` };
+  }
+  if (issue.code === "too_small" && issue.origin === "number") {
+    return { message: `must be at least ${issue.minimum} ${NOT_SHOWN}` };
+  }
+  if (issue.code === "too_big" && issue.origin === "number") {
+    return { message: `must be at most ${issue.maximum} ${NOT_SHOWN}` };
+  }
+  if (issue.code === "too_small" && issue.origin === "array") {
+    return { message: `must list at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}` };
+  }
+  // The schemas' own messages describe the expected form and never quote the value.
+  return { message: `${issue.message} ${NOT_SHOWN}` };
 }
 
 function describeExpected(expected: string): string {

@@ -2,7 +2,7 @@
 // from the environment, a .env file, a password file or a prompt; otherwise the local outbox.
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
-import { parseEnv } from "node:util";
+import { parseEnvFile } from "../../core/env-file.js";
 import type { Config } from "../../core/schema.js";
 import type { Transport } from "../../core/transport.js";
 import { EXIT, UserError } from "../../errors.js";
@@ -22,16 +22,15 @@ function environment(root: string, io: IO): Record<string, string | undefined> {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ...io.env };
     throw fileError(error, ".env", "read", "nothing was sent");
   }
-  // parseEnv skips what it does not understand; a mistyped line would silently turn an SMTP send into an
-  // outbox write, so say which lines were skipped.
-  text.split(/\r?\n/).forEach((line, index) => {
-    const trimmed = line.trim();
-    if (trimmed === "" || trimmed.startsWith("#")) return;
-    if (!/^(export\s+)?[A-Za-z_][A-Za-z0-9_]*\s*=/.test(trimmed)) {
-      io.stderr.write(io.err.yellow(`warning: .env:${index + 1} is not NAME=value, so it is ignored\n`));
-    }
-  });
-  return { ...parseEnv(text), ...io.env };
+  // A mistyped line would silently turn an SMTP send into an outbox write, so say which lines were skipped
+  // (by number only: the line may hold the password).
+  const { variables, badLines } = parseEnvFile(text);
+  for (const line of badLines) {
+    io.stderr.write(
+      io.err.yellow(`warning: ${join(root, ".env")}:${line} is not NAME=value, so it is ignored\n`),
+    );
+  }
+  return { ...variables, ...io.env };
 }
 
 function smtpFromUrl(text: string): Omit<SmtpSettings, "connections" | "password"> {
@@ -75,28 +74,36 @@ async function findPassword(
 ): Promise<string> {
   const fromEnvironment = variables.OUTREACH_SMTP_PASSWORD;
   if (fromEnvironment) return fromEnvironment;
-  const file = variables.OUTREACH_SMTP_PASSWORD_FILE ?? passwordFile;
+  const fromVariable = variables.OUTREACH_SMTP_PASSWORD_FILE;
+  const file = fromVariable ?? passwordFile;
   if (file) {
+    // The setting is never repeated: a password typed where the file name belongs would be shown.
+    const setting = fromVariable ? "OUTREACH_SMTP_PASSWORD_FILE" : "transport.smtp.password_file";
     const path = file.startsWith("~/")
       ? join(homedir(), file.slice(2))
       : isAbsolute(file)
         ? file
         : resolve(root, file);
+    let password: string;
     try {
-      return readRegularFile(path)
+      password = readRegularFile(path)
         .toString("utf8")
         .replace(/\r?\n$/, "");
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       throw new UserError(
         code === "ENOENT"
-          ? `there is no password file ${file}`
-          : `the password file ${file} ${describeFileFailure(error, "read").reason}`,
-        {
-          hint: "check the path in OUTREACH_SMTP_PASSWORD_FILE or transport.smtp.password_file",
-        },
+          ? `the password file named by ${setting} does not exist (its name is not shown, in case it is the password itself)`
+          : `the password file named by ${setting} ${describeFileFailure(error, "read").reason}`,
+        { hint: `set ${setting} to the path of a file that holds only the password` },
       );
     }
+    if (password === "") {
+      throw new UserError(`the password file named by ${setting} is empty`, {
+        hint: "write the password on the file's first line",
+      });
+    }
+    return password;
   }
   if (io.canPrompt) return askPassword(io, `Password for ${settings.user} at ${settings.host}:`);
   throw new UserError(
