@@ -19,7 +19,7 @@ import {
 } from "../core/delivery.js";
 import { deriveState, type JournalState } from "../core/journal.js";
 import type { Letter, PreparedCampaign } from "../core/letters.js";
-import { DURATION_PATTERN, RATE_PATTERN, showText } from "../core/text-rules.js";
+import { durationMs, RATE_PATTERN, showText } from "../core/text-rules.js";
 import type { RawMessage, Transport } from "../core/transport.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
 import { type CampaignOptions, renderCampaign } from "./context.js";
@@ -55,9 +55,7 @@ export function parseRate(rate: string, source: string): number {
 }
 
 export function parseDuration(text: string): number {
-  const match = DURATION_PATTERN.exec(text) as RegExpExecArray;
-  const value = Number(match[1]);
-  return match[2] === "ms" ? value : match[2] === "s" ? value * 1000 : value * 60_000;
+  return durationMs(text);
 }
 
 function senderDomain(address: string): string {
@@ -248,12 +246,26 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       : lazily(() => JournalWriter.open(root, { durable: io.env.OUTREACH_UNSAFE_NO_FSYNC !== "1" }));
 
     let stopRequests = 0;
+    // Waits between tries and for the rate limit end early when the user asks to stop.
+    const sleeping = new Set<() => void>();
+    const sleep = (ms: number) =>
+      new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          sleeping.delete(wake);
+          resolve();
+        };
+        const timer = setTimeout(wake, ms);
+        sleeping.add(wake);
+      });
     const onSignal = () => {
       stopRequests++;
       if (stopRequests === 1) {
         io.stderr.write(
-          "\nStopping: no new letters will start; the ones in flight finish and are recorded. Press Ctrl-C again to quit at once.\n",
+          "\nStopping: no new letters will start, and letters the server has not taken yet are not sent; those it has finish and are recorded. Press Ctrl-C again to quit at once.\n",
         );
+        for (const wake of [...sleeping]) wake();
+        transport.interrupt?.();
       } else {
         io.stderr.write(
           "\nStopped at once. Letters in flight are recorded as attempts and will show as uncertain.\n",
@@ -291,7 +303,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
           newMessageId: () => `<${randomUUID()}@${domain}>`,
           newEventId,
           now: () => io.clock(),
-          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+          sleep,
           stopRequested: () => stopRequests > 0,
           onOutcome: (outcome, done, total) =>
             io.stderr.write(`${progressLine(outcome, done, total, transport.kind === "outbox", io)}\n`),

@@ -280,6 +280,23 @@ export async function deliverLetters(
   // Set once the current letter was handed to the transport: if the journal then fails, it is uncertain.
   const handedOver = new Set<Letter>();
 
+  // A server that goes silent stays silent: after as many timeouts in a row as one letter may have tries,
+  // or one after the data (a whole long wait), nothing more is handed over this run.
+  let timeoutsInARow = 0;
+  const noteSilence = (result: DeliveryResult) => {
+    if (result.status === "failed" && result.interrupted) return;
+    if (!(result.status !== "sent" && result.timedOut)) {
+      timeoutsInARow = 0;
+      return;
+    }
+    timeoutsInARow++;
+    if (result.status === "uncertain") {
+      aborted ??= `${result.reason}; nothing more is handed over to a server that does not answer`;
+    } else if (timeoutsInARow > options.retries) {
+      aborted ??= `the server stopped answering (${timeoutsInARow} timeouts in a row, the last: ${result.response}); nothing more is handed over`;
+    }
+  };
+
   const sendOne = async (letter: Letter): Promise<LetterOutcome | undefined> => {
     const spec = options.rewrite
       ? options.rewrite(letter.message as MessageSpec)
@@ -304,13 +321,17 @@ export async function deliverLetters(
     let result: DeliveryResult | undefined;
     for (let attemptNumber = 1; attemptNumber <= options.retries + 1; attemptNumber++) {
       if (attemptNumber > 1) {
+        if (stopping()) break;
         const delay = options.retryDelayMs * 2 ** (attemptNumber - 2);
         deps.onRetry?.(letter, result?.status === "failed" ? result.response : "", delay);
         await deps.sleep(delay);
         if (stopping()) break;
       }
       await waitForSlot();
-      if (attemptNumber === 1 && stopping()) return undefined;
+      if (stopping()) {
+        if (attemptNumber === 1) return undefined;
+        break;
+      }
       const attempt: AttemptEvent = {
         ...base(letter),
         type: "attempt",
@@ -335,6 +356,7 @@ export async function deliverLetters(
         test: options.test ?? false,
       });
       handedOver.add(letter);
+      noteSilence(result);
       // Every outcome answers this attempt; once it is on disk, the letter is no longer in doubt.
       const recordOutcome = async (
         fields:
@@ -383,6 +405,8 @@ export async function deliverLetters(
         ...(result.code === undefined ? {} : { code: result.code }),
         response: result.response,
       });
+      // Stopped by the user before the server took it: not sent, and tried again by the next run.
+      if (result.interrupted) return undefined;
       if (result.kind === "auth") {
         aborted = `the server refused the login: ${result.response}`;
         break;
@@ -438,8 +462,13 @@ export async function deliverLetters(
   };
   if (deps.transport.open && letters.length > 0) {
     const failure = await openTransport(deps, options);
-    if (failure) {
-      return { outcomes, notStarted: [...letters], aborted: failure, interrupted: deps.stopRequested() };
+    if (failure || deps.stopRequested()) {
+      return {
+        outcomes,
+        notStarted: [...letters],
+        ...(failure ? { aborted: failure } : {}),
+        interrupted: deps.stopRequested(),
+      };
     }
   }
   // Under a rate limit one connection is enough, and it keeps the spacing exact at the server.
@@ -469,13 +498,19 @@ export async function deliverLetters(
 async function openTransport(deps: DeliveryDeps, options: DeliveryOptions): Promise<string | undefined> {
   for (let attempt = 1; ; attempt++) {
     const failure = await deps.transport.open?.();
-    if (!failure) return undefined;
+    if (!failure || failure.interrupted) return undefined;
     if (failure.kind === "auth") return `the server refused the login: ${failure.response}`;
     if (failure.kind === "permanent" || attempt > options.retries || deps.stopRequested()) {
-      return `${failure.unreachable ? "the server cannot be reached" : "the server cannot be used"}: ${failure.response}`;
+      const what = failure.unreachable
+        ? "the server cannot be reached"
+        : failure.timedOut
+          ? `the server does not answer (${attempt} tries)`
+          : "the server cannot be used";
+      return `${what}: ${failure.response}`;
     }
     const delay = options.retryDelayMs * 2 ** (attempt - 1);
     deps.onRetry?.(undefined, failure.response, delay);
     await deps.sleep(delay);
+    if (deps.stopRequested()) return undefined;
   }
 }

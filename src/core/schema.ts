@@ -186,6 +186,10 @@ const transportSchema = z.strictObject({
   retry_delay: duration().default("2s"),
   /** Letters larger than this once encoded are refused before anything is sent. */
   max_message_size: size().default(DEFAULT_MAX_MESSAGE_SIZE),
+  /** The wait for each of the server's answers before the message (default 30s); see smtp.ts. */
+  timeout: duration().optional(),
+  /** The wait for the server's answer after the message (default 10m). */
+  data_timeout: duration().optional(),
 });
 
 export const configSchema = z.strictObject({

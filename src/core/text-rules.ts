@@ -99,3 +99,10 @@ export function instantProblem(value: string): string | undefined {
   if ((offsetHour ?? 0) > 14 || (offsetMinute ?? 0) > 59) return `${value} has no such time-zone offset`;
   return undefined;
 }
+
+/** A duration already validated against DURATION_PATTERN, in milliseconds. */
+export function durationMs(text: string): number {
+  const match = DURATION_PATTERN.exec(text) as RegExpExecArray;
+  const value = Number(match[1]);
+  return match[2] === "ms" ? value : match[2] === "s" ? value * 1000 : value * 60_000;
+}

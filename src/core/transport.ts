@@ -34,10 +34,19 @@ export type DeliveryResult =
       kind: "transient" | "permanent" | "auth";
       /** The server could not be reached at all, so every further letter would fail the same way. */
       unreachable?: boolean;
+      /** The server went silent at a step before the message was handed over. */
+      timedOut?: boolean;
+      /** The user stopped the run (Ctrl-C) while this letter waited: it was not handed over. */
+      interrupted?: boolean;
       code?: number;
       response: string;
     }
-  | { status: "uncertain"; reason: string };
+  | {
+      status: "uncertain";
+      reason: string;
+      /** The server took the message and then said nothing for the whole long wait. */
+      timedOut?: boolean;
+    };
 
 export interface Transport {
   kind: TransportKind;
@@ -56,5 +65,11 @@ export interface Transport {
    */
   open?(): Promise<Extract<DeliveryResult, { status: "failed" }> | undefined>;
   deliver(message: OutgoingMessage): Promise<DeliveryResult>;
+  /**
+   * The user asked to stop: letters (and a connection being opened) that are waiting on the server before
+   * their message was handed over resolve at once as failed with `interrupted`; those whose message the
+   * server has keep waiting for its answer.
+   */
+  interrupt?(): void;
   close(): Promise<void>;
 }

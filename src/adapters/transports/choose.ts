@@ -4,6 +4,7 @@ import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseEnvFile } from "../../core/env-file.js";
 import type { Config } from "../../core/schema.js";
+import { durationMs } from "../../core/text-rules.js";
 import type { Transport } from "../../core/transport.js";
 import { EXIT, UserError } from "../../errors.js";
 import { describeFileFailure, fileError, readRegularFile } from "../file-system.js";
@@ -33,7 +34,13 @@ function environment(root: string, io: IO): Record<string, string | undefined> {
   return { ...variables, ...io.env };
 }
 
-function smtpFromUrl(text: string): Omit<SmtpSettings, "connections" | "password"> {
+type Endpoint = Pick<SmtpSettings, "host" | "port" | "security" | "user">;
+
+/** Waits that keep a silent server from holding a run for hours: short before the data, long after it. */
+export const STEP_TIMEOUT = "30s";
+export const DATA_TIMEOUT = "10m";
+
+function smtpFromUrl(text: string): Endpoint {
   let url: URL;
   try {
     url = new URL(text);
@@ -69,7 +76,7 @@ async function findPassword(
   root: string,
   variables: Record<string, string | undefined>,
   passwordFile: string | undefined,
-  settings: Omit<SmtpSettings, "connections" | "password">,
+  settings: Endpoint,
   io: IO,
 ): Promise<string> {
   const fromEnvironment = variables.OUTREACH_SMTP_PASSWORD;
@@ -126,7 +133,7 @@ export async function chooseTransport(
   const url = variables.OUTREACH_SMTP_URL;
   const configured = config.transport.smtp;
   if (!url && !configured) return outboxTransport(root);
-  const base: Omit<SmtpSettings, "connections" | "password"> = url
+  const base: Endpoint = url
     ? smtpFromUrl(url)
     : {
         host: configured?.host ?? "",
@@ -140,5 +147,7 @@ export async function chooseTransport(
       ? { findPassword: () => findPassword(root, variables, configured?.password_file, base, io) }
       : {}),
     connections: options.connections ?? config.transport.connections,
+    stepTimeoutMs: durationMs(config.transport.timeout ?? STEP_TIMEOUT),
+    dataTimeoutMs: durationMs(config.transport.data_timeout ?? DATA_TIMEOUT),
   });
 }

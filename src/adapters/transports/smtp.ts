@@ -15,8 +15,13 @@ export interface SmtpSettings {
   /** Where the password comes from, asked only when a connection is first opened (never for a dry run). */
   findPassword?: () => Promise<string>;
   connections: number;
-  /** Waits for connecting and for the greeting; the wait for the server's answer to the data stays long. */
-  connectTimeoutMs?: number;
+  /**
+   * The wait for each answer before the message is handed over: connecting, the greeting, EHLO, STARTTLS,
+   * AUTH, MAIL, RCPT and DATA. A server that says nothing for this long is not going to.
+   */
+  stepTimeoutMs: number;
+  /** The wait for the answer after the final ".": long, since a short one turns slow servers into uncertain sends. */
+  dataTimeoutMs: number;
 }
 
 const SECURITY_NAMES = {
@@ -32,7 +37,15 @@ export function describeSmtp(settings: Pick<SmtpSettings, "host" | "port" | "sec
   return `${scheme}://${user}${settings.host}:${settings.port} (${SECURITY_NAMES[settings.security]})`;
 }
 
-type SmtpError = Error & { code?: string; responseCode?: number; response?: string; command?: string };
+type SmtpError = Error & {
+  code?: string;
+  responseCode?: number;
+  response?: string;
+  command?: string;
+  timeoutType?: string;
+};
+
+type Phase = "before-data" | "during-data" | "after-data";
 
 /** A connection failure where nothing reached the server: safe to retry, and the same for every letter. */
 const UNREACHABLE = new Set([
@@ -44,8 +57,29 @@ const UNREACHABLE = new Set([
   "EDNS",
 ]);
 
+/** What the lane is waiting for, to say which step a silent server did not answer. */
+type Step = "connecting" | "logging in" | "the envelope" | "the message" | "the answer to the message";
+
+const STEP_NAMES: Record<Step, string> = {
+  connecting: "the connection (its greeting, EHLO or STARTTLS)",
+  "logging in": "AUTH (the login)",
+  "the envelope": "MAIL FROM, RCPT TO or DATA",
+  "the message": "the message data",
+  "the answer to the message": 'the message (after its final ".")',
+};
+
+/** Thrown into a waiting step when the user asked to stop (Ctrl-C) before the message was handed over. */
+class Interrupted extends Error {}
+
+function seconds(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`;
+}
+
 class Lane {
   private connection: SMTPConnection | undefined;
+  private step: Step = "connecting";
+  /** Set while the lane waits on a step that a Ctrl-C may cut short (nothing handed over yet). */
+  private cancel: (() => void) | undefined;
 
   constructor(private readonly settings: SmtpSettings) {}
 
@@ -59,36 +93,54 @@ class Lane {
       secure: settings.security === "tls",
       requireTLS: settings.security === "starttls",
       ignoreTLS: settings.security === "none",
-      connectionTimeout: settings.connectTimeoutMs ?? 30_000,
-      greetingTimeout: settings.connectTimeoutMs ?? 30_000,
-      socketTimeout: 10 * 60_000,
+      // Every step before the data gets the short wait; deliver() lengthens it only after the final ".".
+      connectionTimeout: settings.stepTimeoutMs,
+      greetingTimeout: settings.stepTimeoutMs,
+      socketTimeout: settings.stepTimeoutMs,
     });
     connection.on("end", () => {
       if (this.connection === connection) this.connection = undefined;
     });
+    // Without a listener an 'error' event would end the process; each step below listens for its own.
+    connection.on("error", () => {});
     try {
-      // Some failures (a refused connection) arrive only as an 'error' event, never through the callback.
-      await new Promise<void>((resolve, reject) => {
-        connection.once("error", reject);
-        connection.connect((error) => (error ? reject(error) : resolve()));
-      });
+      this.step = "connecting";
+      await this.wait(connection, (done) => connection.connect(done));
       if (settings.user) {
-        await new Promise<void>((resolve, reject) =>
-          connection.login({ user: settings.user, pass: settings.password ?? "" }, (error) =>
-            error ? reject(error) : resolve(),
-          ),
+        this.step = "logging in";
+        await this.wait(connection, (done) =>
+          connection.login({ user: settings.user as string, pass: settings.password ?? "" }, done),
         );
       }
     } catch (error) {
       connection.close();
       throw error;
-    } finally {
-      connection.removeAllListeners("error");
-      // Later errors also reach the send callback; without a listener an 'error' event would end the process.
-      connection.on("error", () => {});
     }
     this.connection = connection;
     return connection;
+  }
+
+  /**
+   * One step of the session, as a promise: its callback, or an 'error' the connection emits instead (a
+   * timeout or a drop before the answer never reaches the callback), or the user's Ctrl-C.
+   */
+  private wait(connection: SMTPConnection, start: (done: (error?: Error | null) => void) => void) {
+    return new Promise<void>((resolve, reject) => {
+      const finish = (error?: Error | null) => {
+        connection.off("error", finish);
+        this.cancel = undefined;
+        if (error) reject(error);
+        else resolve();
+      };
+      connection.on("error", finish);
+      this.cancel = () => finish(new Interrupted());
+      start(finish);
+    });
+  }
+
+  /** Stops waiting for a letter not yet handed over; one whose data the server has keeps waiting. */
+  interrupt(): void {
+    this.cancel?.();
   }
 
   drop(): void {
@@ -111,30 +163,49 @@ class Lane {
     }
     // The data phase is observed through the stream: SMTPConnection reads it only once the server has
     // said "354 go ahead", and the end of the stream is followed by the final "." at once.
-    let phase: "before-data" | "during-data" | "after-data" = "before-data";
+    let phase: Phase = "before-data";
     const body = new Readable({
       read() {
         if (phase === "before-data") {
           phase = "during-data";
+          lane.step = "the message";
+          lane.cancel = undefined; // the message is on its way: a Ctrl-C no longer cuts the wait short
           for (const piece of message.raw) this.push(piece);
           this.push(null);
         }
       },
     });
+    const lane = this;
     body.on("end", () => {
       phase = "after-data";
+      this.step = "the answer to the message";
+      setSocketTimeout(connection, this.settings.dataTimeoutMs);
     });
+    this.step = "the envelope";
+    setSocketTimeout(connection, this.settings.stepTimeoutMs);
     return new Promise<DeliveryResult>((resolve) => {
+      let settled = false;
+      const finish = (result: DeliveryResult) => {
+        if (settled) return;
+        settled = true;
+        this.cancel = undefined;
+        resolve(result);
+      };
+      this.cancel = () => {
+        this.drop();
+        finish(this.classify(new Interrupted(), "before-data"));
+      };
       // A fresh envelope each time: nodemailer marks the one it is given with the transaction's errors.
       const envelope = { from: message.envelope.from, to: [...message.envelope.to] };
       connection.send(envelope, body, (error, info) => {
+        setSocketTimeout(connection, this.settings.stepTimeoutMs);
         if (error) {
           // After a refused transaction the session is in an unknown state: the next letter gets a new one.
           this.drop();
-          resolve(this.classify(error as SmtpError, phase));
+          finish(this.classify(error as SmtpError, phase));
           return;
         }
-        resolve({
+        finish({
           status: "sent",
           response: info.response ?? "",
           accepted: (info.accepted ?? []).map(String),
@@ -148,7 +219,16 @@ class Lane {
     });
   }
 
-  classify(error: SmtpError, phase: "before-data" | "during-data" | "after-data"): DeliveryResult {
+  classify(error: SmtpError, phase: Phase): DeliveryResult {
+    const { host, port } = this.settings;
+    if (error instanceof Interrupted) {
+      return {
+        status: "failed",
+        kind: "transient",
+        interrupted: true,
+        response: "not handed over: the run was stopped before the server took the message",
+      };
+    }
     const code = error.responseCode;
     const response = (error.response ?? error.message).trim();
     if (error.code === "EAUTH") {
@@ -164,6 +244,17 @@ class Lane {
     }
     // No answer from the server: the connection broke, timed out or could not be made.
     this.drop();
+    if (error.code === "ETIMEDOUT") {
+      const waited = phase === "after-data" ? this.settings.dataTimeoutMs : this.settings.stepTimeoutMs;
+      const silence = `${host}:${port} gave no answer to ${STEP_NAMES[this.step]} within ${seconds(waited)}`;
+      return phase === "after-data"
+        ? {
+            status: "uncertain",
+            timedOut: true,
+            reason: `the message was sent, but ${silence}, so it may or may not have arrived`,
+          }
+        : { status: "failed", kind: "transient", timedOut: true, response: silence };
+    }
     if (phase === "after-data") {
       return {
         status: "uncertain",
@@ -185,6 +276,14 @@ class Lane {
       (UNREACHABLE.has(String(errno)) || /ECONNREFUSED|ENOTFOUND/.test(error.message));
     return { status: "failed", kind: "transient", ...(unreachable ? { unreachable: true } : {}), response };
   }
+}
+
+/**
+ * SMTPConnection has one inactivity timeout for the whole session; the wait after the final "." is the one
+ * step that must be long, so it is changed on the socket for that step alone.
+ */
+function setSocketTimeout(connection: SMTPConnection, ms: number): void {
+  (connection as unknown as { _socket?: { setTimeout?(ms: number): void } })._socket?.setTimeout?.(ms);
 }
 
 export function smtpTransport(settings: SmtpSettings): Transport {
@@ -234,6 +333,9 @@ export function smtpTransport(settings: SmtpSettings): Transport {
       } finally {
         give(lane);
       }
+    },
+    interrupt() {
+      for (const lane of lanes) lane.interrupt();
     },
     async close() {
       for (const lane of lanes) lane.quit();
