@@ -48,7 +48,7 @@ describe("addresses refused by the server", () => {
       cwd: campaignFolder(),
       env: { OUTREACH_SMTP_URL: server.url },
     });
-    expect(human.stdout).toContain("Refused by the server for some addresses: 1");
+    expect(human.stdout).toContain("Partially delivered (the server refused some addresses): 1");
     expect(human.stdout).toContain(
       "director@ngo.example.net: 550 5.1.1 No such user (delivered to press@ngo.example.net)",
     );
@@ -365,7 +365,7 @@ describe("a letter refused for its main address", () => {
     const held = await run(["send", "--yes", "example-ngo"], { cwd: folder, env });
     expect(held.exitCode).toBe(1);
     expect(held.stderr).toContain(
-      "example-ngo: the server refused director@ngo.example.net, so jeanne@ngo.example.net did not get the letter",
+      "example-ngo: partially delivered: it reached press@ngo.example.net, but the server refused director@ngo.example.net (550 5.1.1 No such user), so jeanne@ngo.example.net did not get the letter",
     );
     expect(server.received).toHaveLength(1);
 

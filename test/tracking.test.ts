@@ -148,6 +148,8 @@ describe("the response-tracking workflow", () => {
         followups_sent: 0,
         next_followup_due: "2026-02-15",
         follow_up_problem: null,
+        delivery: "complete",
+        not_reached: [],
       },
     ]);
 
@@ -214,7 +216,7 @@ describe("the response-tracking workflow", () => {
     expect(lines).toHaveLength(4);
     expect(lines[0]).toBe(
       "campaign,id,organisation,type,country,language,status,outcome,sent_on,sent_by,days_waiting,overdue," +
-        "followups_sent,next_followup_due,answered_on,answers,answered_by,last_note,emails",
+        "followups_sent,next_followup_due,answered_on,answers,answered_by,last_note,emails,delivered_to,not_delivered_to",
     );
     expect(lines.slice(1).map((line) => line.split(",").slice(0, 2).join(","))).toEqual([
       `first-appeal,${UN}`,
@@ -676,13 +678,13 @@ describe("outstanding and history", () => {
     expect(csv.exitCode).toBe(0);
     const lines = csv.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe(
-      "campaign,id,organisation,type,channel,sent_on,days_waiting,overdue,followups_sent,next_followup_due,follow_up_problem",
+      "campaign,id,organisation,type,channel,sent_on,days_waiting,overdue,followups_sent,next_followup_due,follow_up_problem,delivery,not_reached",
     );
     expect(lines.slice(1)).toHaveLength(3);
     expect(lines[3]).toMatch(
       new RegExp(`^first-appeal,${WEB},Example Ombudsman \\(web form only\\),ngo,web-form,2026-02-10,10,`),
     );
-    expect(lines[3]).toMatch(/,no,0,2026-02-24,$/);
+    expect(lines[3]).toMatch(/,no,0,2026-02-24,,complete,$/);
 
     const table = await cli(folder, "2026-02-05", ["outstanding", "--overdue"]);
     expect(table.exitCode).toBe(0);

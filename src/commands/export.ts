@@ -29,6 +29,9 @@ export interface ExportRow {
   answered_by: string;
   last_note: string;
   emails: string;
+  /** For a partially delivered letter: the addresses it reached, and those it never did. */
+  delivered_to: string;
+  not_delivered_to: string;
 }
 
 export function exportRow(tracking: Tracking, defaultLanguage: string): ExportRow {
@@ -56,6 +59,8 @@ export function exportRow(tracking: Tracking, defaultLanguage: string): ExportRo
     answered_by: answer?.from ?? "",
     last_note: last?.note ?? "",
     emails: recipient.contacts.map((contact) => contact.email).join(" "),
+    delivered_to: tracking.reached.join(" "),
+    not_delivered_to: tracking.notReached.map(({ address }) => address).join(" "),
   };
 }
 

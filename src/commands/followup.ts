@@ -2,7 +2,7 @@
 // they already have (In-Reply-To, References), with the same guarantees as `send`.
 import type { IO } from "../adapters/terminal.js";
 import type { Skipped } from "../core/delivery.js";
-import { followupKind, type LetterKind, renderLetters } from "../core/letters.js";
+import { followupKind, type Letter, type LetterKind, renderLetters } from "../core/letters.js";
 import { pickCampaign } from "../core/plan.js";
 import type { RecipientEntry } from "../core/recipients.js";
 import { followupFor, trackRecipient } from "../core/tracking.js";
@@ -30,7 +30,7 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
       command: "followup",
       noun: "follow-up",
       choose(state) {
-        const due: { entry: RecipientEntry; kind: LetterKind }[] = [];
+        const due: { entry: RecipientEntry; kind: LetterKind; reached: string[] }[] = [];
         const skipped: Skipped[] = [];
         const later: string[] = [];
         for (const entry of entries) {
@@ -38,7 +38,14 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
           const decision = followupFor(tracking, entry.recipient.contacts.length > 0);
           const id = entry.recipient.id;
           if (decision.kind === "due") {
-            due.push({ entry, kind: followupKind(prepared, decision.number, decision.original) });
+            const kind = followupKind(prepared, decision.number, decision.original);
+            due.push({ entry, kind, reached: tracking.reached });
+          } else if (decision.kind === "partial") {
+            skipped.push({
+              recipient: id,
+              reason: "failed",
+              detail: `no follow-up: the letter never reached ${decision.notReached.map((refusal) => `${refusal.address} (${refusal.response})`).join(", ")}; complete it with outreach send ${id} (--retry-failed once the address is fixed), or close it with outreach log ${id} --outcome closed`,
+            });
           } else if (decision.kind === "by-hand") {
             const how =
               decision.channel === "email"
@@ -69,9 +76,40 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
           (entry) => kinds.get(entry) as LetterKind,
         );
         requireValid(problems, io);
-        return { letters, skipped };
+        const reached = new Map(due.map(({ entry, reached }) => [entry.recipient.id, reached]));
+        const narrowed = letters.map((letter) => toReachedOnly(letter, reached));
+        for (const letter of narrowed) {
+          if (letter.message && letter.message.to.length === 0) {
+            skipped.push({
+              recipient: letter.recipient.id,
+              reason: "failed",
+              detail: `no follow-up: none of its addresses now got the appeal (${reached.get(letter.recipient.id)?.join(", ")} did); follow up by hand, then outreach log ${letter.recipient.id} --sent-by email --followup`,
+            });
+          }
+        }
+        return {
+          letters: narrowed.filter((letter) => !letter.message || letter.message.to.length > 0),
+          skipped,
+        };
       },
     },
     io,
   );
+}
+
+/**
+ * A follow-up goes only to the addresses its appeal reached: a contact added since, or one the server
+ * refused, would get a "Re:" to a letter they never had.
+ */
+function toReachedOnly(letter: Letter, reachedById: Map<string, string[]>): Letter {
+  const reached = new Set(
+    (reachedById.get(letter.recipient.id) ?? []).map((address) => address.toLowerCase()),
+  );
+  const message = letter.message;
+  if (!message || reached.size === 0) return letter;
+  const keep = (address: { address: string }) => reached.has(address.address.toLowerCase());
+  const to = message.to.filter(keep);
+  const cc = message.cc.filter(keep);
+  if (to.length === message.to.length && cc.length === message.cc.length) return letter;
+  return { ...letter, message: { ...message, to: to.length ? to : cc, cc: to.length ? cc : [] } };
 }

@@ -60,7 +60,10 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
           event,
           "sent",
           attempt?.stage,
-          `${stageName(attempt?.stage)} ${transport} to ${event.accepted.join(", ")} (${event.response})`,
+          `${stageName(attempt?.stage)} ${transport} to ${event.accepted.join(", ")} (${event.response})` +
+            (event.rejected.length
+              ? `; partially delivered: not to ${event.rejected.map((rejection) => `${rejection.address} (${rejection.response})`).join(", ")}`
+              : ""),
         );
         break;
       }

@@ -31,6 +31,10 @@ export interface OutstandingRow {
   next_followup_due: string | null;
   /** "uncertain" or "failed" when the last follow-up did not go through cleanly. */
   follow_up_problem: string | null;
+  /** "partial" when the server refused some of the letter's addresses; "complete" otherwise. */
+  delivery: "complete" | "partial";
+  /** The addresses the letter never reached, with the server's words. */
+  not_reached: { address: string; response: string }[];
 }
 
 export function outstandingRow(tracking: Tracking): OutstandingRow {
@@ -47,6 +51,8 @@ export function outstandingRow(tracking: Tracking): OutstandingRow {
     followups_sent: tracking.followupsSent,
     next_followup_due: tracking.nextFollowupDue ?? null,
     follow_up_problem: tracking.followupTrouble?.status ?? null,
+    delivery: tracking.status === "partial" ? "partial" : "complete",
+    not_reached: tracking.notReached,
   };
 }
 
@@ -68,7 +74,12 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     return rows;
   }
   if (options.csv || options.excel) {
-    io.stdout.write(await toCsv(rows, { excel: options.excel ?? false }));
+    io.stdout.write(
+      await toCsv(
+        rows.map((row) => ({ ...row, not_reached: row.not_reached.map(({ address }) => address).join(" ") })),
+        { excel: options.excel ?? false },
+      ),
+    );
     return rows;
   }
   if (rows.length === 0) {
@@ -90,13 +101,15 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     row.sent_on,
     row.overdue ? io.out.yellow(String(row.days_waiting).padStart(4)) : String(row.days_waiting).padStart(4),
     String(row.followups_sent),
-    row.follow_up_problem !== null
-      ? `follow-up ${row.follow_up_problem}`
-      : row.next_followup_due === null
-        ? "no more"
-        : row.next_followup_due <= today
-          ? "due now"
-          : row.next_followup_due,
+    row.delivery === "partial"
+      ? io.out.red(`partial: not ${row.not_reached.map(({ address }) => address).join(", ")}`)
+      : row.follow_up_problem !== null
+        ? `follow-up ${row.follow_up_problem}`
+        : row.next_followup_due === null
+          ? "no more"
+          : row.next_followup_due <= today
+            ? "due now"
+            : row.next_followup_due,
     row.organisation,
   ]);
   io.stdout.write(
@@ -118,5 +131,11 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
   );
   const overdue = rows.filter((row) => row.overdue).length;
   io.stderr.write(`${plural(rows.length, "contact")} waiting for an answer, ${overdue} overdue\n`);
+  const partial = rows.filter((row) => row.delivery === "partial");
+  if (partial.length > 0) {
+    io.stderr.write(
+      `${plural(partial.length, "letter")} reached only some addresses: outreach send completes ${partial.length === 1 ? "it" : "them"} (with --retry-failed once a refused address is fixed), or close with outreach log ID --outcome closed\n`,
+    );
+  }
   return rows;
 }

@@ -340,8 +340,8 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     const final = result(report);
     io.stdout.write(options.json ? `${JSON.stringify(final, null, 2)}\n` : formatSummary(final, io));
     if (final.interrupted) throw new ExitError(EXIT.interrupted);
-    const byId = new Map(sendPlan.toSend.map((letter) => [letter.recipient.id, letter]));
-    if (final.aborted || final.failed.length > 0 || final.sent.some((sent) => missedAddressee(sent, byId))) {
+    // A letter that reached only some of its addresses is not done: exit 1 until it is completed or closed.
+    if (final.aborted || final.failed.length > 0 || final.sent.some((sent) => sent.rejected.length > 0)) {
       throw new ExitError(EXIT.failed);
     }
     if (final.uncertain.length > 0) throw new ExitError(EXIT.needsDecision);
@@ -376,13 +376,6 @@ function throwIfUnfinished(skipped: Skipped[]): void {
   if (skipped.some((skip) => skip.reason === "uncertain" || skip.reason === "in-outbox")) {
     throw new ExitError(EXIT.needsDecision);
   }
-}
-
-/** A letter whose every To address the server refused reached only its Cc: its main addressee never got it. */
-function missedAddressee(sent: SendResult["sent"][number], letters: Map<string, Letter>): boolean {
-  const to = letters.get(sent.id)?.message?.to.map((address) => address.address.toLowerCase()) ?? [];
-  const refused = new Set(sent.rejected.map((rejection) => rejection.address.toLowerCase()));
-  return to.length > 0 && to.every((address) => refused.has(address));
 }
 
 function progressLine(outcome: LetterOutcome, done: number, total: number, outbox: boolean, io: IO): string {
@@ -481,13 +474,16 @@ function formatSummary(result: SendResult, io: IO): string {
   }
   const partial = result.sent.filter((sent) => sent.rejected.length > 0);
   if (partial.length) {
-    lines.push(io.out.red(`Refused by the server for some addresses: ${partial.length}`));
+    lines.push(io.out.red(`Partially delivered (the server refused some addresses): ${partial.length}`));
     for (const sent of partial) {
       lines.push(
         `  ${sent.id}: ${sent.rejected.map((rejection) => `${rejection.address}: ${rejection.response}`).join("; ")}` +
           (sent.to.length ? ` (delivered to ${sent.to.join(", ")})` : ""),
       );
     }
+    lines.push(
+      "  The next send tries a 4xx again by itself; for a 5xx fix the address and send with --retry-failed, or close it: outreach log ID --outcome closed.",
+    );
   }
   if (result.failed.length) {
     lines.push(io.out.red(`Failed: ${result.failed.length}`));

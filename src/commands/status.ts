@@ -33,6 +33,11 @@ export interface CampaignStatus extends Counts {
   by_type: Record<string, Counts>;
   uncertain_ids: string[];
   failed_ids: string[];
+  /** Sent, but the server refused some addresses, which never got the letter. */
+  partial: number;
+  partial_ids: string[];
+  /** Per partial letter: who got it and who did not, with the server's words. */
+  partial_details: { id: string; reached: string[]; not_reached: { address: string; response: string }[] }[];
 }
 
 function emptyCounts(): Counts {
@@ -44,7 +49,7 @@ function count(into: Counts, tracking: Tracking): void {
   if (tracking.appeal) into.sent++;
   // Answers to letters outreach knows went out; one logged with --force for a letter never sent is not a rate.
   if (tracking.appeal && (tracking.status === "responded" || tracking.status === "closed")) into.responded++;
-  if (tracking.status === "waiting") into.waiting++;
+  if (tracking.status === "waiting" || tracking.status === "partial") into.waiting++;
   if (tracking.overdue) into.overdue++;
 }
 
@@ -71,6 +76,9 @@ export async function status(
       by_type: {},
       uncertain_ids: [],
       failed_ids: [],
+      partial: 0,
+      partial_ids: [],
+      partial_details: [],
     };
     for (const tracking of trackings) {
       const { recipient } = tracking.entry;
@@ -107,6 +115,15 @@ export async function status(
           row.uncertain++;
           row.uncertain_ids.push(recipient.id);
           break;
+        case "partial":
+          row.partial++;
+          row.partial_ids.push(recipient.id);
+          row.partial_details.push({
+            id: recipient.id,
+            reached: tracking.reached,
+            not_reached: tracking.notReached,
+          });
+          break;
         case "bounced":
           row.bounced++;
           break;
@@ -125,8 +142,8 @@ export async function status(
 
   if (options.json) io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
   else for (const row of rows) io.stdout.write(formatStatus(row, io));
-  // Done, but an uncertain send waits for the user's decision.
-  if (rows.some((row) => row.uncertain > 0)) throw new ExitError(EXIT.needsDecision);
+  // Done, but an uncertain send, or a letter that reached only some addresses, waits for the user's decision.
+  if (rows.some((row) => row.uncertain > 0 || row.partial > 0)) throw new ExitError(EXIT.needsDecision);
   return rows;
 }
 
@@ -137,6 +154,7 @@ function formatStatus(row: CampaignStatus, io: IO): string {
   if (row.sent_by_hand) sent.push(`(${row.sent_by_email} by email, ${row.sent_by_hand} by hand)`);
   lines.push(
     `  ${sent.join(" ")} · not sent ${row.not_sent} · need another channel ${row.other_channel} · failed ${row.failed} · uncertain ${row.uncertain}` +
+      (row.partial ? ` · partially delivered ${row.partial}` : "") +
       (row.in_outbox ? ` · in outbox ${row.in_outbox}` : ""),
   );
   const percent = Math.round(row.response_rate * 100);
@@ -154,6 +172,17 @@ function formatStatus(row: CampaignStatus, io: IO): string {
     lines.push("    outreach resolve ID --sent (it arrived) or --not-sent (send it again on the next run)");
   }
   if (row.failed_ids.length) lines.push(`  failed: ${row.failed_ids.join(", ")}`);
+  if (row.partial_details.length) {
+    lines.push(io.out.yellow("  partially delivered, the server refused some addresses:"));
+    for (const partial of row.partial_details) {
+      lines.push(
+        `    ${partial.id}: reached ${partial.reached.join(", ")}; not ${partial.not_reached.map((refusal) => `${refusal.address} (${refusal.response})`).join(", ")}`,
+      );
+    }
+    lines.push(
+      "    outreach send completes it (a 4xx by itself, a 5xx with --retry-failed once the address is fixed), or close it: outreach log ID --outcome closed",
+    );
+  }
   const types = Object.entries(row.by_type).sort(([a], [b]) => a.localeCompare(b));
   const table = formatTable(
     ["TYPE", "SELECTED", "SENT", "ANSWERED", "WAITING", "OVERDUE"],

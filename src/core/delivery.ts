@@ -77,11 +77,13 @@ export function planSend(
     const missing =
       delivery?.status === "sent" && delivery.refused.length > 0 ? notReached(letter, delivery) : [];
     if (missing.length > 0) {
-      if (!options.retryFailed) {
+      // A 4xx for an address is temporary: the next send tries it again by itself, as for a whole letter.
+      const temporary = (delivery?.refusals ?? []).every(({ response }) => /^4\d\d/.test(response.trim()));
+      if (!options.retryFailed && !temporary) {
         skipped.push({
           recipient: recipient.id,
           reason: "failed",
-          detail: `the server refused ${delivery?.refused.join(", ")}, so ${missing.join(", ")} did not get the letter (fix the address, then send with --retry-failed: only the addresses that did not get it are written to)`,
+          detail: `partially delivered: it reached ${delivery?.addresses.join(", ")}, but the server refused ${delivery?.refusals.map((refusal) => `${refusal.address} (${refusal.response})`).join(", ")}, so ${missing.join(", ")} did not get the letter (fix the address, then send with --retry-failed: only the addresses that did not get it are written to; or close it: outreach log ${recipient.id} --outcome closed)`,
         });
         continue;
       }
@@ -314,16 +316,20 @@ export async function deliverLetters(
         response: `the message could not be composed: ${(error as Error).message}`,
       };
     }
-    const envelope = {
-      from: spec.from.address,
-      to: spec.envelopeTo ?? [...spec.to, ...spec.cc].map((address) => address.address),
-    };
+    // Who each try writes to: at first every address (or, completing an earlier letter, the ones it did not
+    // reach); after a server answered 4xx for some addresses while taking the letter for others, only those.
+    let to = spec.envelopeTo ?? [...spec.to, ...spec.cc].map((address) => address.address);
+    let completing = spec.envelopeTo !== undefined;
+    const accepted: string[] = [];
+    let refusedForGood: { address: string; response: string }[] = [];
+    let refusedForNow: { address: string; response: string }[] = [];
     let result: DeliveryResult | undefined;
     for (let attemptNumber = 1; attemptNumber <= options.retries + 1; attemptNumber++) {
       if (attemptNumber > 1) {
         if (stopping()) break;
         const delay = options.retryDelayMs * 2 ** (attemptNumber - 2);
-        deps.onRetry?.(letter, result?.status === "failed" ? result.response : "", delay);
+        const why = result?.status === "failed" ? result.response : (refusedForNow[0]?.response ?? "");
+        deps.onRetry?.(letter, why, delay);
         await deps.sleep(delay);
         if (stopping()) break;
       }
@@ -338,8 +344,8 @@ export async function deliverLetters(
         message_id: messageId,
         transport: deps.transport.kind,
         // Who this attempt really writes to: for a resend, only the addresses that did not get the letter.
-        to: spec.envelopeTo ?? spec.to.map((address) => address.address),
-        cc: spec.envelopeTo ? [] : spec.cc.map((address) => address.address),
+        to: completing ? to : spec.to.map((address) => address.address),
+        cc: completing ? [] : spec.cc.map((address) => address.address),
         subject: spec.subject,
         try: attemptNumber,
         ...(letter.stage === APPEAL ? {} : { stage: letter.stage }),
@@ -348,7 +354,7 @@ export async function deliverLetters(
       await record(attempt);
       result = await deps.transport.deliver({
         raw,
-        envelope,
+        envelope: { from: spec.from.address, to },
         messageId,
         campaign: letter.campaign,
         recipient: letter.recipient.id,
@@ -357,56 +363,22 @@ export async function deliverLetters(
       });
       handedOver.add(letter);
       noteSilence(result);
-      // Every outcome answers this attempt; once it is on disk, the letter is no longer in doubt.
-      const recordOutcome = async (
-        fields:
-          | Pick<SentEvent, "type" | "response" | "accepted" | "rejected" | "server_message_id">
-          | Pick<UncertainEvent, "type" | "reason">
-          | Pick<FailedEvent, "type" | "kind" | "code" | "response">,
-      ) => {
-        await record({
-          ...base(letter),
-          attempt: attempt.id,
-          message_id: messageId,
-          ...fields,
-        } as JournalEvent);
-        handedOver.delete(letter);
-      };
+      await recordOutcome(letter, attempt, result);
       if (result.status === "sent") {
-        await recordOutcome({
-          type: "sent",
-          response: result.response,
-          accepted: result.accepted,
-          rejected: result.rejected,
-          ...(result.serverMessageId ? { server_message_id: result.serverMessageId } : {}),
-        });
-        try {
-          deps.keepCopy?.(letter, raw, messageId);
-        } catch (error) {
-          deps.onWarning?.(
-            `the copy of the letter to ${letter.recipient.id} could not be kept: ${(error as Error).message}`,
-          );
-        }
-        return {
-          status: "sent",
-          letter,
-          response: result.response,
-          accepted: result.accepted,
-          rejected: result.rejected,
-        };
+        if (accepted.length === 0) keepCopy(letter, raw, messageId);
+        accepted.push(...result.accepted);
+        // A 4xx for one address is as temporary as for the whole letter: those addresses are tried again.
+        const temporary = (rejection: { response: string }) => /^4\d\d/.test(rejection.response.trim());
+        refusedForGood = [...refusedForGood, ...result.rejected.filter((rejection) => !temporary(rejection))];
+        refusedForNow = result.rejected.filter(temporary);
+        if (refusedForNow.length === 0) break;
+        to = refusedForNow.map((rejection) => rejection.address);
+        completing = true;
+        continue;
       }
-      if (result.status === "uncertain") {
-        await recordOutcome({ type: "uncertain", reason: result.reason });
-        return { status: "uncertain", letter, reason: result.reason };
-      }
-      await recordOutcome({
-        type: "failed",
-        kind: result.kind,
-        ...(result.code === undefined ? {} : { code: result.code }),
-        response: result.response,
-      });
+      if (result.status === "uncertain") return { status: "uncertain", letter, reason: result.reason };
       // Stopped by the user before the server took it: not sent, and tried again by the next run.
-      if (result.interrupted) return undefined;
+      if (result.interrupted && accepted.length === 0) return undefined;
       if (result.kind === "auth") {
         aborted = `the server refused the login: ${result.response}`;
         break;
@@ -415,6 +387,20 @@ export async function deliverLetters(
         if (result.unreachable) aborted = result.response;
         break;
       }
+    }
+    if (accepted.length > 0) {
+      // Delivered to some addresses: what the others last heard is why they still lack the letter.
+      const failedTry = result?.status === "failed" ? result.response : undefined;
+      const stillRefused = failedTry
+        ? refusedForNow.map(({ address }) => ({ address, response: failedTry }))
+        : refusedForNow;
+      return {
+        status: "sent",
+        letter,
+        response: result?.status === "sent" ? result.response : accepted.join(", "),
+        accepted,
+        rejected: [...refusedForGood, ...stillRefused],
+      };
     }
     if (result?.status !== "failed") return undefined;
     if (result.unreachable && result.kind === "transient") {
@@ -427,6 +413,42 @@ export async function deliverLetters(
       response: result.response,
       ...(result.code === undefined ? {} : { code: result.code }),
     };
+  };
+
+  // Every outcome answers its attempt; once it is on disk, the letter is no longer in doubt.
+  const recordOutcome = async (letter: Letter, attempt: AttemptEvent, result: DeliveryResult) => {
+    const answer = { ...base(letter), attempt: attempt.id, message_id: attempt.message_id };
+    if (result.status === "sent") {
+      await record({
+        ...answer,
+        type: "sent",
+        response: result.response,
+        accepted: result.accepted,
+        rejected: result.rejected,
+        ...(result.serverMessageId ? { server_message_id: result.serverMessageId } : {}),
+      } satisfies SentEvent);
+    } else if (result.status === "uncertain") {
+      await record({ ...answer, type: "uncertain", reason: result.reason } satisfies UncertainEvent);
+    } else {
+      await record({
+        ...answer,
+        type: "failed",
+        kind: result.kind,
+        ...(result.code === undefined ? {} : { code: result.code }),
+        response: result.response,
+      } satisfies FailedEvent);
+    }
+    handedOver.delete(letter);
+  };
+
+  const keepCopy = (letter: Letter, raw: RawMessage, messageId: string) => {
+    try {
+      deps.keepCopy?.(letter, raw, messageId);
+    } catch (error) {
+      deps.onWarning?.(
+        `the copy of the letter to ${letter.recipient.id} could not be kept: ${(error as Error).message}`,
+      );
+    }
   };
 
   const worker = async () => {

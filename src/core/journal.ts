@@ -165,8 +165,10 @@ export interface Delivery {
   uncertainMessageIds: string[];
   /** Addresses this delivery reached or may have reached. */
   addresses: string[];
-  /** Addresses a server refused while accepting the letter for others. */
+  /** Addresses a server refused while accepting the letter for others, and that no later try reached. */
   refused: string[];
+  /** The same, each with the server's latest words about it ("452 4.2.2 Mailbox full"). */
+  refusals: { address: string; response: string }[];
   /** The subject of the message that was sent (or of the latest attempt). */
   subject?: string;
 }
@@ -269,7 +271,9 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
       uncertainMessageIds: [],
       addresses: [],
       refused: [],
+      refusals: [],
     };
+    const refusals = new Map<string, { address: string; response: string }>();
     let latestFailure: FailedEvent | undefined;
     for (const attempt of attempts) {
       const outcome = outcomes.get(attempt.id);
@@ -287,8 +291,9 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
         }
         const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
         delivery.addresses.push(...addresses);
-        if (outcome?.type === "sent")
-          delivery.refused.push(...outcome.rejected.map((rejection) => rejection.address));
+        if (outcome?.type === "sent") {
+          for (const rejection of outcome.rejected) refusals.set(rejection.address.toLowerCase(), rejection);
+        }
       } else if ((outcome === undefined || outcome.type === "uncertain") && resolution === undefined) {
         delivery.uncertainMessageIds.push(attempt.message_id);
         delivery.uncertainReason =
@@ -313,6 +318,9 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
       };
     }
     if (delivery.status === "sent" || delivery.status === "uncertain") delivery.uncertainMessageIds.sort();
+    const reached = new Set(delivery.addresses.map((address) => address.toLowerCase()));
+    delivery.refusals = [...refusals.values()].filter(({ address }) => !reached.has(address.toLowerCase()));
+    delivery.refused = delivery.refusals.map(({ address }) => address);
     deliveries.set(key, delivery);
   }
   // Oldest first by the day it happened, then by when it was recorded: the same order after any merge.

@@ -19,6 +19,8 @@ export type TrackingStatus =
   | "uncertain"
   | "failed"
   | "waiting"
+  /** Sent, but the server refused some of its addresses: those never got it (until completed or closed). */
+  | "partial"
   | "responded"
   | "bounced"
   | "closed";
@@ -57,6 +59,10 @@ export interface Tracking {
   followupDue: boolean;
   failure?: Delivery["failure"];
   uncertainReason?: string;
+  /** The addresses the appeal reached (or may have reached), for a letter sent by email. */
+  reached: string[];
+  /** Addresses the server refused and no later try reached, with its words: the letter is partial. */
+  notReached: { address: string; response: string }[];
   /** The latest follow-up attempt did not go through cleanly: it is uncertain, or it failed. */
   followupTrouble?: { stage: string; status: "uncertain" | "failed"; detail: string };
 }
@@ -154,6 +160,8 @@ export function trackRecipient(
     responses,
     ...(latest ? { latest } : {}),
     ...(followupTrouble ? { followupTrouble } : {}),
+    reached: appealByEmail ? [...new Set(appealDelivery?.addresses ?? [])] : [],
+    notReached: appealByEmail ? (appealDelivery?.refusals ?? []) : [],
     overdue: false,
     followupDue: false,
   };
@@ -172,12 +180,17 @@ export function trackRecipient(
     }
     return tracking;
   }
-  tracking.status = "waiting";
   // Whole calendar days where the user is: "due on the 15th" and "overdue" agree all day long.
   const today = localDay(now);
+  tracking.daysWaiting = Math.max(0, daysBetween(appeal.day, today));
+  // No follow-up for a letter some addressees never had: a "Re:" would answer a letter they never saw.
+  if (tracking.notReached.length > 0) {
+    tracking.status = "partial";
+    return tracking;
+  }
+  tracking.status = "waiting";
   const last = letters.at(-1) as SentLetter;
   const dueOn = addDays(last.day, campaign.followup.after_days);
-  tracking.daysWaiting = Math.max(0, daysBetween(appeal.day, today));
   tracking.overdue = today >= dueOn;
   if (tracking.followupsSent < campaign.followup.max) {
     tracking.nextFollowupDue = dueOn;
@@ -201,10 +214,10 @@ export function trackCampaign(
   return entries.map((entry) => trackRecipient(state, campaign, entry, now));
 }
 
-/** Waiting recipients, those waiting longest first. */
+/** Waiting recipients (and those whose letter reached only some addresses), those waiting longest first. */
 export function outstanding(trackings: readonly Tracking[]): Tracking[] {
   return trackings
-    .filter((tracking) => tracking.status === "waiting")
+    .filter((tracking) => tracking.status === "waiting" || tracking.status === "partial")
     .sort(
       (a, b) =>
         (b.daysWaiting ?? 0) - (a.daysWaiting ?? 0) ||
@@ -215,6 +228,8 @@ export function outstanding(trackings: readonly Tracking[]): Tracking[] {
 /** What `followup` should do for one recipient. */
 export type FollowupDecision =
   | { kind: "due"; number: number; original: OriginalLetter }
+  /** The appeal reached only some of its addresses: complete it (or close it) before any follow-up. */
+  | { kind: "partial"; notReached: Tracking["notReached"] }
   /** Due, but a letter of the thread went by hand: no Message-ID to answer, so the user follows up by hand. */
   | { kind: "by-hand"; channel: Channel }
   | { kind: "later"; on: string }
@@ -222,6 +237,7 @@ export type FollowupDecision =
   | { kind: "none" };
 
 export function followupFor(tracking: Tracking, hasEmail: boolean): FollowupDecision {
+  if (tracking.status === "partial") return { kind: "partial", notReached: tracking.notReached };
   if (tracking.status !== "waiting") return { kind: "none" };
   if (!tracking.nextFollowupDue) return { kind: "done" };
   if (!tracking.followupDue) return { kind: "later", on: tracking.nextFollowupDue };
