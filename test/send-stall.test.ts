@@ -136,6 +136,28 @@ describe("send: a server that goes silent", () => {
     expect(server.accepted).toBe(2);
   }, 15_000);
 
+  it("a first Ctrl-C while connecting to a server that ignores EHLO stops at once: exit 130, nothing written", async () => {
+    const server = await silentServer({ silentAt: "EHLO" });
+    const folder = folderWith({ connections: 1 });
+    const child = execa("node", [CLI, "send", "--yes"], {
+      cwd: folder,
+      reject: false,
+      env: { NO_COLOR: "1", OUTREACH_NOW: NOW, OUTREACH_SMTP_URL: server.url },
+      stdin: "ignore",
+      timeout: 20_000,
+    });
+    const deadline = Date.now() + 10_000;
+    while (!server.commands.some((command) => command.startsWith("EHLO")) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const interruptedAt = Date.now();
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+    expect(Date.now() - interruptedAt).toBeLessThan(2_000);
+    expect(existsSync(join(folder, ".outreach", "journal.jsonl"))).toBe(false);
+  }, 30_000);
+
   it("a first Ctrl-C while the server ignores RCPT stops at once: exit 130, the letter is recorded as not sent, and the next run sends it", async () => {
     const server = await silentServer({ silentAt: "RCPT", silentConnections: 1 });
     const folder = folderWith({ connections: 1 }); // the default 30 s wait: only Ctrl-C ends it early

@@ -1,0 +1,199 @@
+// The rules of the delivery loop and of a partial delivery, case by case, on the pure core with a scripted
+// transport: milliseconds each, no process, no server.
+import { describe, expect, it } from "vitest";
+import { type DeliveryDeps, deliverLetters, planSend } from "../src/core/delivery.js";
+import { deriveState, type JournalEvent } from "../src/core/journal.js";
+import type { Letter } from "../src/core/letters.js";
+import type { RecipientEntry } from "../src/core/recipients.js";
+import type { Campaign, Recipient } from "../src/core/schema.js";
+import { followupFor, trackRecipient } from "../src/core/tracking.js";
+import type { DeliveryResult, OutgoingMessage } from "../src/core/transport.js";
+
+const TO = "to@example.org";
+const CC = "cc@example.org";
+
+function letter(id: string): Letter {
+  const recipient = {
+    id,
+    organisation: id,
+    type: "ngo",
+    tags: [],
+    salutation: "Dear,",
+    contacts: [
+      { email: TO, cc: false },
+      { email: CC, cc: true },
+    ],
+    custom: {},
+  } as unknown as Recipient;
+  return {
+    entry: { recipient, file: "recipients/x.yaml", line: 1, at: {} },
+    recipient,
+    campaign: "c",
+    language: "en",
+    subject: "Appeal",
+    text: "…",
+    templates: [],
+    stage: "appeal",
+    message: {
+      from: { address: "me@example.org" },
+      to: [{ address: TO }],
+      cc: [{ address: CC }],
+      subject: "Appeal",
+      text: "…",
+      attachments: [],
+      headers: {},
+    },
+  };
+}
+
+/** Runs the loop over `letters` with a transport that answers each try with the next scripted result. */
+async function runLoop(
+  letters: Letter[],
+  answers: (message: OutgoingMessage, index: number) => DeliveryResult,
+) {
+  const events: JournalEvent[] = [];
+  const handed: OutgoingMessage[] = [];
+  let counter = 0;
+  const deps: DeliveryDeps = {
+    transport: {
+      kind: "smtp",
+      description: "smtp://test",
+      concurrency: 1,
+      async deliver(message) {
+        handed.push(message);
+        return answers(message, handed.length - 1);
+      },
+      async close() {},
+    },
+    journal: { append: async (event) => void events.push(event) },
+    compose: async () => Buffer.from("message"),
+    newMessageId: () => `<m${++counter}@example.org>`,
+    newEventId: () => `e${String(++counter).padStart(4, "0")}`,
+    now: () => new Date(Date.UTC(2026, 1, 1, 12, 0, counter)),
+    sleep: async () => {},
+    stopRequested: () => false,
+    onOutcome: () => {},
+  };
+  const report = await deliverLetters(letters, deps, { intervalMs: 0, retries: 2, retryDelayMs: 1 });
+  return { report, events, handed };
+}
+
+const timeout: DeliveryResult = {
+  status: "failed",
+  kind: "transient",
+  timedOut: true,
+  response: "127.0.0.1:25 gave no answer to MAIL FROM, RCPT TO or DATA within 30 s",
+};
+
+describe("deliverLetters: a server that goes silent", () => {
+  it("stops the run after as many timeouts in a row as a letter has tries; the next letters are not started", async () => {
+    const { report, handed } = await runLoop([letter("a"), letter("b"), letter("c")], () => timeout);
+    expect(handed).toHaveLength(3);
+    expect(report.aborted).toMatch(/stopped answering.*127\.0\.0\.1:25/);
+    expect(report.notStarted.map((item) => item.recipient.id)).toEqual(["b", "c"]);
+  });
+
+  it("an answer between timeouts restarts the count: the next letter still gets all its tries", async () => {
+    const { report, handed } = await runLoop([letter("a"), letter("b"), letter("c")], (_message, index) =>
+      index === 2 ? { status: "failed", kind: "permanent", code: 550, response: "550 no" } : timeout,
+    );
+    // a: timeout, timeout, 550 (an answer); b: three timeouts in a row, then the run stops before c.
+    expect(handed).toHaveLength(6);
+    expect(report.outcomes.map((outcome) => [outcome.letter.recipient.id, outcome.status])).toEqual([
+      ["a", "failed"],
+      ["b", "failed"],
+    ]);
+    expect(report.notStarted.map((item) => item.recipient.id)).toEqual(["c"]);
+  });
+
+  it("one timeout after the data makes the letter uncertain and stops the run", async () => {
+    const { report } = await runLoop([letter("a"), letter("b")], () => ({
+      status: "uncertain",
+      timedOut: true,
+      reason: "the message was sent, but nobody answered",
+    }));
+    expect(report.outcomes.map((outcome) => outcome.status)).toEqual(["uncertain"]);
+    expect(report.notStarted.map((item) => item.recipient.id)).toEqual(["b"]);
+    expect(report.aborted).toMatch(/nothing more is handed over/);
+  });
+
+  it("a letter the user stopped before the server took it is recorded failed (transient) and counted as not started", async () => {
+    const { report, events } = await runLoop([letter("a")], () => ({
+      status: "failed",
+      kind: "transient",
+      interrupted: true,
+      response: "not handed over",
+    }));
+    expect(report.outcomes).toEqual([]);
+    expect(report.notStarted.map((item) => item.recipient.id)).toEqual(["a"]);
+    expect(events.map((event) => event.type)).toEqual(["attempt", "failed"]);
+  });
+});
+
+describe("a 4xx for some addresses", () => {
+  const partly = (message: OutgoingMessage): DeliveryResult =>
+    message.envelope.to.includes(CC)
+      ? {
+          status: "sent",
+          response: "250 ok",
+          accepted: [CC],
+          rejected: [{ address: TO, response: "452 full" }],
+        }
+      : { status: "sent", response: "250 ok", accepted: [TO], rejected: [] };
+
+  it("is tried again for those addresses only, with the same Message-ID, and the letter ends complete", async () => {
+    const { report, handed, events } = await runLoop([letter("a")], partly);
+    expect(handed.map((message) => message.envelope.to)).toEqual([[TO, CC], [TO]]);
+    expect(new Set(handed.map((message) => message.messageId)).size).toBe(1);
+    expect(report.outcomes[0]).toMatchObject({ status: "sent", accepted: [CC, TO], rejected: [] });
+    const state = deriveState(events);
+    expect([...state.deliveries.values()][0]).toMatchObject({ status: "sent", refused: [], refusals: [] });
+  });
+
+  it("still refused after every try: sent for the others, partial in tracking, no follow-up, and planned again without --retry-failed", async () => {
+    const always = (): DeliveryResult => ({
+      status: "sent",
+      response: "250 ok",
+      accepted: [CC],
+      rejected: [{ address: TO, response: "452 full" }],
+    });
+    const target = letter("a");
+    const { report, events, handed } = await runLoop([target], (message) =>
+      message.envelope.to.includes(CC)
+        ? always()
+        : { status: "failed", kind: "transient", code: 452, response: "452 full" },
+    );
+    expect(handed).toHaveLength(3);
+    expect(report.outcomes[0]).toMatchObject({ status: "sent", accepted: [CC], rejected: [{ address: TO }] });
+    const state = deriveState(events);
+    const tracking = trackRecipient(
+      state,
+      { id: "c", followup: { after_days: 1, max: 2 } } as unknown as Campaign,
+      target.entry as RecipientEntry,
+      new Date(Date.UTC(2026, 2, 1)),
+    );
+    expect(tracking.status).toBe("partial");
+    expect(tracking.reached).toEqual([CC]);
+    expect(tracking.notReached).toEqual([{ address: TO, response: "452 full" }]);
+    expect(followupFor(tracking, true).kind).toBe("partial");
+    const plan = planSend([target], state, "smtp");
+    expect(plan.toSend.map((item) => item.message?.envelopeTo)).toEqual([[TO]]);
+  });
+
+  it("a 5xx for an address waits for --retry-failed", async () => {
+    const target = letter("a");
+    const { events } = await runLoop([target], () => ({
+      status: "sent",
+      response: "250 ok",
+      accepted: [CC],
+      rejected: [{ address: TO, response: "550 no such user" }],
+    }));
+    const state = deriveState(events);
+    expect(planSend([target], state, "smtp").skipped).toEqual([
+      expect.objectContaining({ reason: "failed", detail: expect.stringContaining("partially delivered") }),
+    ]);
+    expect(planSend([target], state, "smtp", { retryFailed: true }).toSend[0]?.message?.envelopeTo).toEqual([
+      TO,
+    ]);
+  });
+});
