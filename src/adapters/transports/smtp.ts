@@ -164,6 +164,7 @@ class Lane {
     // The data phase is observed through the stream: SMTPConnection reads it only once the server has
     // said "354 go ahead", and the end of the stream is followed by the final "." at once.
     let phase: Phase = "before-data";
+    const lane = this;
     const body = new Readable({
       read() {
         if (phase === "before-data") {
@@ -175,7 +176,6 @@ class Lane {
         }
       },
     });
-    const lane = this;
     body.on("end", () => {
       phase = "after-data";
       this.step = "the answer to the message";
