@@ -159,13 +159,12 @@ describe("outreach.yaml transport: refused by check and send, at file:line", () 
     });
   });
 
-  it('refuses port: "abc" as not a number, quoting the value once', async () => {
+  it('refuses port: "abc" as not a number, without repeating the value (it may be a password)', async () => {
     await expectYamlRefused({
       block: '  smtp:\n    host: smtp.example.org\n    security: tls\n    port: "abc"',
       needle: 'port: "abc"',
       field: "transport.smtp.port",
-      // The value quoted once: `""abc""` doubles the quotes the user wrote.
-      message: /must be a (whole )?number.*(?<!")"abc"(?!")|must be a (whole )?number.*\babc\b(?!")/,
+      message: /^must be a number \(what is written there is not shown/,
     });
   });
 
@@ -255,7 +254,7 @@ describe("environment: OUTREACH_SMTP_URL, the password, the .env file", () => {
     expect.soft(`${result.stdout}${result.stderr}`, both(result)).not.toContain("secret");
   });
 
-  it("refuses a missing OUTREACH_SMTP_PASSWORD_FILE, naming the path, exit 1, nothing sent or recorded", async () => {
+  it("refuses a missing OUTREACH_SMTP_PASSWORD_FILE, naming the variable (never its value), exit 1, nothing sent or recorded", async () => {
     const server = await sink({ auth: { user: "me", pass: "never-used" } });
     const folder = campaignFolder();
     const missing = join(tempFolder("outreach-nopass-"), "no-such-dir", "smtp-password");
@@ -265,7 +264,8 @@ describe("environment: OUTREACH_SMTP_URL, the password, the .env file", () => {
     });
     expect.soft(result.exitCode, both(result)).toBe(1);
     expect.soft(result.stderr, "send must not crash").not.toMatch(CRASH);
-    expect.soft(result.stderr, both(result)).toContain(missing);
+    expect.soft(result.stderr, both(result)).not.toContain(missing);
+    expect.soft(result.stderr, both(result)).toContain("OUTREACH_SMTP_PASSWORD_FILE");
     expect.soft(result.stderr, both(result)).toMatch(/password file/);
     expect.soft(server.logins).toEqual([]);
     expectNothingSent(server, folder, result);
