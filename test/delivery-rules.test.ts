@@ -66,7 +66,7 @@ async function runLoop(
       async close() {},
     },
     journal: { append: async (event) => void events.push(event) },
-    compose: async () => Buffer.from("message"),
+    compose: async () => [Buffer.from("message")],
     newMessageId: () => `<m${++counter}@example.org>`,
     newEventId: () => `e${String(++counter).padStart(4, "0")}`,
     now: () => new Date(Date.UTC(2026, 1, 1, 12, 0, counter)),
