@@ -356,6 +356,7 @@ describe("message size", () => {
     const refused = await run(["check"], { cwd: wrong });
     expect(refused.exitCode).toBe(1);
     expect(refused.stdout).toContain('transport.max_message_size: must be a size like "35MB" or "500kB"');
+    expect(refused.stdout).toContain("not shown, in case it is a password");
   });
 });
 

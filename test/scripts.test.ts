@@ -120,7 +120,8 @@ describe("--json: stdout is one JSON document, or empty on an error", () => {
       { args: ["send", "--json", "--yes"], exit: 1, now: SENT_AT },
       { args: ["send", "--json", "--yes"], exit: 1, now: SENT_AT },
       { args: ["send", "--dry-run", "--json"], exit: 0 },
-      { args: ["status", "--json"], exit: 0, now: LATER },
+      // example-ngo reached only its Cc: partially delivered, which waits for the user's decision (exit 3).
+      { args: ["status", "--json"], exit: 3, now: LATER },
       { args: ["outstanding", "--json"], exit: 0, now: LATER },
       { args: ["outstanding", "--json", "--overdue", "--type", "un"], exit: 0, now: LATER },
       { args: ["history", "un-special-rapporteur", "--json"], exit: 0, now: LATER },

@@ -53,7 +53,7 @@ export function validate<S extends z.ZodType>(
     const fullPath = [...basePath, ...path];
     const at = source.locate(fullPath);
     const { message, hint } = isSecretBearing(fullPath)
-      ? describeHiddenIssue(issue, source.sourceAt(fullPath))
+      ? describeHiddenIssue(issue, source.sourceAt(fullPath), schemaAt(schema, path))
       : describeIssue(issue, source.sourceAt(fullPath), path, schemaAt(schema, path));
     problems.push({
       severity: "error",
@@ -120,11 +120,18 @@ const NOT_SHOWN = "(what is written there is not shown, in case it is a password
 function describeHiddenIssue(
   issue: z.core.$ZodIssue,
   written: string | undefined,
+  fieldSchema: z.ZodType | undefined,
 ): { message: string; hint?: string } {
   if (issue.code === "invalid_type") {
     if (issue.input === undefined && written === undefined) return { message: "is required" };
     if (issue.input === undefined && (written === "" || written === "~" || written === "null")) {
       return { message: "is empty" };
+    }
+    // `35` for a size: the field's own description of the form it wants (which never quotes the value).
+    const asText =
+      issue.expected === "string" && written !== undefined ? fieldSchema?.safeParse(written) : undefined;
+    if (asText && !asText.success && asText.error.issues[0]) {
+      return { message: `${asText.error.issues[0].message} ${NOT_SHOWN}` };
     }
     return { message: `must be ${describeExpected(issue.expected)} ${NOT_SHOWN}` };
   }
