@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { EXIT, UserError } from "../errors.js";
 import { STATE_FOLDER, stateFolder } from "./journal-file.js";
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   host: string;
   token: string;
@@ -33,10 +33,18 @@ function isAlive(owner: LockOwner): boolean {
   }
 }
 
+/** The send, follow-up or resolve that holds the lock now, if its process is alive on this machine. */
+export function runningSend(root: string): LockOwner | undefined {
+  const owner = readOwner(join(root, STATE_FOLDER, "send.lock"));
+  if (!owner || owner.host !== hostname() || !isAlive(owner)) return undefined;
+  return owner;
+}
+
 export class SendLock {
   private constructor(
     private readonly path: string,
-    private readonly token: string,
+    /** Unique to this run: written on its attempts, so that `status` knows which letters are in flight. */
+    readonly token: string,
   ) {}
 
   static acquire(root: string, command: string): SendLock {

@@ -283,6 +283,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
             : {}),
           newMessageId: () => `<${randomUUID()}@${domain}>`,
           newEventId,
+          ...(lock ? { run: lock.token } : {}),
           now: () => io.clock(),
           sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
           stopRequested: () => stopRequests > 0,

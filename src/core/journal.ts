@@ -29,6 +29,10 @@ export interface AttemptEvent extends EventBase {
   stage?: string;
   /** The Message-IDs this letter answers (a follow-up is threaded under the appeal). */
   in_reply_to?: string;
+  /** The send run that made this attempt (its lock's token): tells a letter in flight from one left uncertain. */
+  run?: string;
+  /** Rebuilt from a line cut off while it was written: the file in .outreach/ that keeps the cut-off text. */
+  torn?: string;
 }
 
 export interface SentEvent extends EventBase {
@@ -146,38 +150,58 @@ export const EVENT_TYPES: readonly JournalEvent["type"][] = [
 
 export const APPEAL = "appeal";
 
-export type DeliveryStatus = "sent" | "uncertain" | "failed" | "not-sent";
+/**
+ * One state per campaign, recipient and stage, whatever carried the letter: sent (by SMTP, or delivered by
+ * hand and logged), uncertain, in flight (an attempt of the send running now), in the outbox (written there
+ * and not sent since), failed, or not sent.
+ */
+export type DeliveryStatus = "sent" | "uncertain" | "in-flight" | "in-outbox" | "failed" | "not-sent";
+
+/** One time a letter reached (or was recorded as reaching) its recipient. */
+export interface SentCopy {
+  at: string;
+  /** "email", or the channel of a letter delivered by hand. */
+  channel: Channel;
+  /** Delivered by the user and logged, not sent by outreach. */
+  byHand: boolean;
+  messageId?: string;
+  addresses: string[];
+}
 
 export interface Delivery {
   status: DeliveryStatus;
+  /** The transport of the letter that was sent, or of the latest attempt; "smtp" for one delivered by hand. */
   transport: TransportKind;
   /** "appeal", or "followup-1", "followup-2", … */
   stage: string;
   campaign: string;
   recipient: string;
-  /** The message that was sent, or the latest attempted. */
+  /** The message that was sent, or the latest attempted. Absent for a letter delivered by hand. */
   messageId?: string;
   sentAt?: string;
+  /** The letter was delivered by hand (and logged), and not sent by email. */
+  byHand?: DeliveredEvent;
+  /** When it was last written to the outbox (status "in-outbox"). */
+  writtenAt?: string;
   attempts: number;
-  failure?: { kind: FailureKind; code?: number; response: string; at: string };
+  failure?: { kind: FailureKind; code?: number; response: string; at: string; transport: TransportKind };
   /** Why it is uncertain: the attempt had no outcome (the run was killed), or the connection dropped after data. */
   uncertainReason?: string;
   uncertainMessageIds: string[];
-  /** Addresses this delivery reached or may have reached. */
+  /** Addresses this delivery reached or may have reached by email. */
   addresses: string[];
+  /** Addresses of the letter while it sits in the outbox. */
+  written: string[];
   /** Addresses a server refused while accepting the letter for others. */
   refused: string[];
   /** The subject of the message that was sent (or of the latest attempt). */
   subject?: string;
+  /** Every time this letter reached the recipient; two that overlap mean they got it twice. */
+  copies: SentCopy[];
 }
 
-export function deliveryKey(
-  transport: TransportKind,
-  campaign: string,
-  recipient: string,
-  stage: string = APPEAL,
-): string {
-  return `${transport}\u0000${campaign}\u0000${recipient}\u0000${stage}`;
+export function deliveryKey(campaign: string, recipient: string, stage: string = APPEAL): string {
+  return `${campaign}\u0000${recipient}\u0000${stage}`;
 }
 
 export function recipientKey(campaign: string, recipient: string): string {
@@ -190,8 +214,13 @@ export interface JournalState {
   responses: Map<string, ResponseEvent[]>;
   /** Letters delivered by hand per campaign and recipient (recipientKey), oldest first. */
   handDeliveries: Map<string, DeliveredEvent[]>;
-  /** Per transport and campaign: address → recipient id that reached (or may have reached) it; built on demand. */
+  /** Per campaign: address → recipient id that reached (or may have reached) it; built on demand. */
   reached: Map<string, Map<string, string>>;
+}
+
+export interface DeriveOptions {
+  /** The run id of a send that is running now: its attempts without an answer yet are in flight, not uncertain. */
+  running?: string;
 }
 
 /** Whether `a` was recorded after `b`; the event id breaks a tie, so the answer never depends on line order. */
@@ -203,12 +232,13 @@ function rank(outcome: SentEvent | FailedEvent | UncertainEvent): number {
   return outcome.type === "uncertain" ? 0 : 1;
 }
 
-export function deriveState(events: readonly JournalEvent[]): JournalState {
+export function deriveState(events: readonly JournalEvent[], options: DeriveOptions = {}): JournalState {
   const attemptsByKey = new Map<string, AttemptEvent[]>();
   const outcomes = new Map<string, SentEvent | FailedEvent | UncertainEvent>();
   const resolutions = new Map<string, ResolvedEvent>();
   const responses = new Map<string, ResponseEvent[]>();
   const handDeliveries = new Map<string, DeliveredEvent[]>();
+  const handByKey = new Map<string, DeliveredEvent[]>();
   // The same event twice (a rebase or cherry-pick can copy lines) counts once. The lists per recipient are
   // short, so looking through them costs less than remembering every id of a long journal.
   const collect = <T extends JournalEvent>(map: Map<string, T[]>, key: string, event: T) => {
@@ -223,13 +253,10 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
         break;
       case "delivered":
         collect(handDeliveries, recipientKey(event.campaign, event.recipient), event);
+        collect(handByKey, deliveryKey(event.campaign, event.recipient, event.stage), event);
         break;
       case "attempt":
-        collect(
-          attemptsByKey,
-          deliveryKey(event.transport, event.campaign, event.recipient, event.stage),
-          event,
-        );
+        collect(attemptsByKey, deliveryKey(event.campaign, event.recipient, event.stage), event);
         break;
       case "sent":
       case "failed":
@@ -255,65 +282,15 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
   }
 
   const deliveries = new Map<string, Delivery>();
-
+  const byOrder = (a: JournalEvent, b: JournalEvent) => (later(a, b) ? 1 : later(b, a) ? -1 : 0);
   for (const [key, attempts] of attemptsByKey) {
-    attempts.sort((a, b) => (later(a, b) ? 1 : later(b, a) ? -1 : 0));
-    const first = attempts[0] as AttemptEvent;
-    const delivery: Delivery = {
-      status: "not-sent",
-      transport: first.transport,
-      stage: first.stage ?? APPEAL,
-      campaign: first.campaign,
-      recipient: first.recipient,
-      attempts: attempts.length,
-      uncertainMessageIds: [],
-      addresses: [],
-      refused: [],
-    };
-    let latestFailure: FailedEvent | undefined;
-    for (const attempt of attempts) {
-      const outcome = outcomes.get(attempt.id);
-      const resolution = resolutions.get(attempt.message_id);
-      if (delivery.status !== "sent") {
-        delivery.messageId = attempt.message_id;
-        delivery.subject = attempt.subject;
-      }
-      if (outcome?.type === "sent" || resolution?.outcome === "sent") {
-        if (delivery.status !== "sent") {
-          delivery.status = "sent";
-          delivery.sentAt = outcome?.type === "sent" ? outcome.at : (resolution?.at ?? attempt.at);
-          delivery.messageId = attempt.message_id;
-          delivery.subject = attempt.subject;
-        }
-        const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
-        delivery.addresses.push(...addresses);
-        if (outcome?.type === "sent")
-          delivery.refused.push(...outcome.rejected.map((rejection) => rejection.address));
-      } else if ((outcome === undefined || outcome.type === "uncertain") && resolution === undefined) {
-        delivery.uncertainMessageIds.push(attempt.message_id);
-        delivery.uncertainReason =
-          outcome?.type === "uncertain"
-            ? outcome.reason
-            : "the run stopped after handing the letter over and before recording the server's answer";
-        delivery.addresses.push(...attempt.to, ...attempt.cc);
-      } else if (outcome?.type === "failed" && (!latestFailure || later(outcome, latestFailure))) {
-        latestFailure = outcome;
-      }
-    }
-    if (delivery.status !== "sent") {
-      if (delivery.uncertainMessageIds.length > 0) delivery.status = "uncertain";
-      else if (latestFailure) delivery.status = "failed";
-    }
-    if (latestFailure) {
-      delivery.failure = {
-        kind: latestFailure.kind,
-        ...(latestFailure.code === undefined ? {} : { code: latestFailure.code }),
-        response: latestFailure.response,
-        at: latestFailure.at,
-      };
-    }
-    if (delivery.status === "sent" || delivery.status === "uncertain") delivery.uncertainMessageIds.sort();
-    deliveries.set(key, delivery);
+    attempts.sort(byOrder);
+    const handed = handByKey.get(key) ?? [];
+    deliveries.set(key, deriveDelivery(attempts, handed, outcomes, resolutions, options));
+  }
+  for (const [key, handed] of handByKey) {
+    if (deliveries.has(key)) continue;
+    deliveries.set(key, deriveDelivery([], handed, outcomes, resolutions, options));
   }
   // Oldest first by the day it happened, then by when it was recorded: the same order after any merge.
   const byDate = (a: ResponseEvent | DeliveredEvent, b: ResponseEvent | DeliveredEvent) =>
@@ -323,35 +300,151 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
   return { deliveries, responses, handDeliveries, reached: new Map() };
 }
 
+const NO_OUTCOME = "the run stopped after handing the letter over and before recording the server's answer";
+const TORN_REASON =
+  "its record in the journal was cut off while it was written (a full disk, or the machine stopped), so it may have been handed over";
+
+/** One letter's state from its attempts (oldest first, on any transport) and its hand deliveries. */
+function deriveDelivery(
+  attempts: readonly AttemptEvent[],
+  handed: DeliveredEvent[],
+  outcomes: Map<string, SentEvent | FailedEvent | UncertainEvent>,
+  resolutions: Map<string, ResolvedEvent>,
+  options: DeriveOptions,
+): Delivery {
+  handed.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : later(a, b) ? 1 : -1));
+  const first = (attempts[0] ?? handed[0]) as AttemptEvent | DeliveredEvent;
+  const delivery: Delivery = {
+    status: "not-sent",
+    transport: attempts[0]?.transport ?? "smtp",
+    stage: first.stage ?? APPEAL,
+    campaign: first.campaign,
+    recipient: first.recipient,
+    attempts: attempts.length,
+    uncertainMessageIds: [],
+    addresses: [],
+    written: [],
+    refused: [],
+    copies: [],
+  };
+  let latestFailure: FailedEvent | undefined;
+  let failedTransport: TransportKind = "smtp";
+  let latestWrite: JournalEvent | undefined;
+  let sentByEmail = false;
+  let inFlight = false;
+  for (const attempt of attempts) {
+    const outcome = outcomes.get(attempt.id);
+    const resolution = resolutions.get(attempt.message_id);
+    if (!sentByEmail) {
+      delivery.messageId = attempt.message_id;
+      delivery.subject = attempt.subject;
+      delivery.transport = attempt.transport;
+    }
+    const settledSent = outcome?.type === "sent" || resolution?.outcome === "sent";
+    if (settledSent && attempt.transport === "outbox") {
+      // Written to the outbox: a file for the user to send, not a letter sent.
+      latestWrite = outcome ?? resolution ?? attempt;
+      delivery.writtenAt = latestWrite.at;
+      delivery.written.push(
+        ...(outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc]),
+      );
+    } else if (settledSent) {
+      const at = outcome?.type === "sent" ? outcome.at : (resolution?.at ?? attempt.at);
+      const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
+      if (!sentByEmail) {
+        sentByEmail = true;
+        delivery.sentAt = at;
+        delivery.messageId = attempt.message_id;
+        delivery.subject = attempt.subject;
+        delivery.transport = attempt.transport;
+      }
+      delivery.copies.push({ at, channel: "email", byHand: false, messageId: attempt.message_id, addresses });
+      delivery.addresses.push(...addresses);
+      if (outcome?.type === "sent")
+        delivery.refused.push(...outcome.rejected.map((rejection) => rejection.address));
+    } else if ((outcome === undefined || outcome.type === "uncertain") && resolution === undefined) {
+      delivery.addresses.push(...attempt.to, ...attempt.cc);
+      if (outcome === undefined && options.running !== undefined && attempt.run === options.running) {
+        inFlight = true;
+        continue;
+      }
+      delivery.uncertainMessageIds.push(attempt.message_id);
+      delivery.uncertainReason =
+        outcome?.type === "uncertain" ? outcome.reason : attempt.torn ? TORN_REASON : NO_OUTCOME;
+    } else if (outcome?.type === "failed" && (!latestFailure || later(outcome, latestFailure))) {
+      latestFailure = outcome;
+      failedTransport = attempt.transport;
+    }
+  }
+  for (const event of handed) {
+    delivery.copies.push({
+      at: `${event.date}T12:00:00.000Z`,
+      channel: event.channel,
+      byHand: true,
+      addresses: [],
+    });
+  }
+  if (!sentByEmail && handed[0]) {
+    delivery.byHand = handed[0];
+    delivery.sentAt = `${handed[0].date}T12:00:00.000Z`;
+    delete delivery.messageId;
+  }
+  if (sentByEmail || handed.length > 0) delivery.status = "sent";
+  else if (delivery.uncertainMessageIds.length > 0) delivery.status = "uncertain";
+  else if (inFlight) delivery.status = "in-flight";
+  else if (latestWrite && (!latestFailure || later(latestWrite, latestFailure)))
+    delivery.status = "in-outbox";
+  else if (latestFailure) delivery.status = "failed";
+  if (latestFailure) {
+    delivery.failure = {
+      kind: latestFailure.kind,
+      ...(latestFailure.code === undefined ? {} : { code: latestFailure.code }),
+      response: latestFailure.response,
+      at: latestFailure.at,
+      transport: failedTransport,
+    };
+  }
+  if (delivery.status === "sent" || delivery.status === "uncertain") delivery.uncertainMessageIds.sort();
+  return delivery;
+}
+
+/** True when the recipient got this letter more than once: two copies by hand, or two emails to one address. */
+export function sentTwice(delivery: Delivery): boolean {
+  const { copies } = delivery;
+  for (let i = 0; i < copies.length; i++) {
+    for (let j = i + 1; j < copies.length; j++) {
+      const a = copies[i] as SentCopy;
+      const b = copies[j] as SentCopy;
+      if (a.byHand || b.byHand) return true;
+      const seen = new Set(a.addresses.map((address) => address.toLowerCase()));
+      if (b.addresses.some((address) => seen.has(address.toLowerCase()))) return true;
+    }
+  }
+  return false;
+}
+
 export function getDelivery(
   state: JournalState,
-  transport: TransportKind,
   campaign: string,
   recipient: string,
   stage: string = APPEAL,
 ): Delivery | undefined {
-  return state.deliveries.get(deliveryKey(transport, campaign, recipient, stage));
+  return state.deliveries.get(deliveryKey(campaign, recipient, stage));
 }
 
-/** The recipient id that already reached `address` in this campaign over this transport, if any. */
-export function reachedBy(
-  state: JournalState,
-  transport: TransportKind,
-  campaign: string,
-  address: string,
-): string | undefined {
-  const scope = `${transport}\u0000${campaign}`;
-  let map = state.reached.get(scope);
+/** The recipient id that already reached `address` in this campaign (by email, or a letter in the outbox). */
+export function reachedBy(state: JournalState, campaign: string, address: string): string | undefined {
+  let map = state.reached.get(campaign);
   if (!map) {
     map = new Map();
     for (const delivery of state.deliveries.values()) {
-      if (delivery.transport !== transport || delivery.campaign !== campaign) continue;
-      for (const reachedAddress of delivery.addresses) {
+      if (delivery.campaign !== campaign) continue;
+      for (const reachedAddress of [...delivery.addresses, ...delivery.written]) {
         const key = reachedAddress.toLowerCase();
         if (!map.has(key)) map.set(key, delivery.recipient);
       }
     }
-    state.reached.set(scope, map);
+    state.reached.set(campaign, map);
   }
   return map.get(address.toLowerCase());
 }
