@@ -104,7 +104,10 @@ describe("a letter sent by SMTP is never written again on another transport", ()
     expect((await run(["send", "--yes"], { cwd: folder, env })).exitCode).toBe(0);
     const written = await run(["followup", "--yes"], { cwd: folder, env: { OUTREACH_NOW: LATER } });
     expect(written.exitCode, written.stderr).toBe(0);
-    expect(outboxFiles(folder)).toEqual(["example-ngo.followup-1.eml", "un-special-rapporteur.followup-1.eml"]);
+    expect(outboxFiles(folder)).toEqual([
+      "example-ngo.followup-1.eml",
+      "un-special-rapporteur.followup-1.eml",
+    ]);
 
     const held = await run(["followup", "--yes"], { cwd: folder, env: { ...env, OUTREACH_NOW: LATER } });
     expect(held.exitCode, held.stderr).toBe(3);

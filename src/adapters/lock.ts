@@ -1,10 +1,11 @@
 // One send at a time per campaign folder: .outreach/send.lock holds the running process's pid. A lock left
 // by a process that no longer exists is taken over; the check is the process table, never a timer.
 import { randomUUID } from "node:crypto";
-import { existsSync, linkSync, readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { EXIT, UserError } from "../errors.js";
+import { EXIT, ExitError, UserError } from "../errors.js";
+import { diskAdvice, diskReason } from "./disk-errors.js";
 import { STATE_FOLDER, stateFolder } from "./journal-file.js";
 
 export interface LockOwner {
@@ -60,19 +61,24 @@ export class SendLock {
     // The lock appears with its contents in one step (a complete file linked into place), so another run
     // never reads a lock that exists but is still empty.
     const draft = `${path}.${process.pid}.${owner.token}`;
-    writeFileSync(draft, JSON.stringify(owner), { mode: 0o600 });
+    try {
+      writeFileSync(draft, JSON.stringify(owner), { mode: 0o600 });
+    } catch (error) {
+      rmSync(draft, { force: true });
+      throw cannotLock(error);
+    }
     try {
       for (let round = 0; round < 5; round++) {
         try {
           linkSync(draft, path);
           return new SendLock(path, owner.token);
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw cannotLock(error);
         }
         SendLock.takeOverIfStale(path);
       }
     } finally {
-      unlinkSync(draft);
+      rmSync(draft, { force: true });
     }
     throw new UserError("could not take the send lock: several runs are starting at once", {
       hint: "run one send at a time",
@@ -108,8 +114,12 @@ export class SendLock {
     const aside = `${path}.stale-${process.pid}`;
     try {
       renameSync(path, aside);
-    } catch {
-      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return; // another run took it over first
+      throw new UserError(
+        `${LOCK_FILE} was left by a run that has ended (pid ${holder.pid}), and it cannot be removed: ${diskReason(error)}`,
+        { hint: `${diskAdvice(error)}; then run this again (or delete ${LOCK_FILE} yourself)` },
+      );
     }
     const moved = readOwner(aside);
     if (moved && moved.token !== holder.token) {
@@ -120,8 +130,56 @@ export class SendLock {
     unlinkSync(aside);
   }
 
-  release(): void {
-    const owner = readOwner(this.path);
-    if (owner?.token === this.token) unlinkSync(this.path);
+  /** Removes the lock; says why when it cannot (a folder made read-only during the run), never throws. */
+  release(): string | undefined {
+    try {
+      const owner = readOwner(this.path);
+      if (owner?.token === this.token) unlinkSync(this.path);
+      return undefined;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      return `${LOCK_FILE} could not be removed: ${diskReason(error)}`;
+    }
   }
+
+  /**
+   * Runs `work` under the lock and removes it after. When the lock cannot be removed, says so: after work
+   * that finished, as the error of the command (`done` says what was recorded); after work that failed, as a
+   * note beside that failure.
+   */
+  static async around<T>(
+    lock: SendLock | undefined,
+    io: { stderr: NodeJS.WritableStream },
+    done: () => string,
+    work: () => Promise<T>,
+  ): Promise<T> {
+    let result: T;
+    try {
+      result = await work();
+    } catch (error) {
+      const problem = lock?.release();
+      if (!problem) throw error;
+      if (error instanceof ExitError && error.exitCode === EXIT.ok) throw lockLeft(problem, done());
+      const left = lockLeft(problem, done());
+      io.stderr.write(`error: ${left.message}\n  → ${left.hint}\n`);
+      throw error;
+    }
+    const problem = lock?.release();
+    if (problem) throw lockLeft(problem, done());
+    return result;
+  }
+}
+
+const LOCK_FILE = join(STATE_FOLDER, "send.lock");
+
+function lockLeft(problem: string, done: string): UserError {
+  return new UserError(`${done}; but ${problem}`, {
+    hint: `no run is using it now: once ${STATE_FOLDER}/ is writable again, delete ${LOCK_FILE} (the next send would take it over, but cannot while the folder is read-only)`,
+  });
+}
+
+function cannotLock(error: unknown): UserError {
+  return new UserError(`cannot take the send lock ${LOCK_FILE}: ${diskReason(error)}; nothing was sent`, {
+    hint: `${diskAdvice(error)}, then run the command again`,
+  });
 }

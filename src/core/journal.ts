@@ -448,3 +448,223 @@ export function reachedBy(state: JournalState, campaign: string, address: string
   }
   return map.get(address.toLowerCase());
 }
+
+type FieldRule = "string" | "number" | "strings" | "rejections" | readonly string[];
+type Rules = Record<string, readonly [rule: FieldRule, optional?: "optional"]>;
+
+const TRANSPORTS = ["smtp", "outbox"] as const;
+const BASE_RULES: Rules = {
+  v: ["number"],
+  id: ["string"],
+  at: ["string"],
+  campaign: ["string"],
+  recipient: ["string"],
+};
+const EVENT_RULES: Record<JournalEvent["type"], Rules> = {
+  attempt: {
+    message_id: ["string"],
+    transport: [TRANSPORTS],
+    to: ["strings"],
+    cc: ["strings"],
+    subject: ["string"],
+    try: ["number"],
+    stage: ["string", "optional"],
+    in_reply_to: ["string", "optional"],
+    run: ["string", "optional"],
+    torn: ["string", "optional"],
+  },
+  sent: {
+    attempt: ["string"],
+    message_id: ["string"],
+    response: ["string"],
+    accepted: ["strings"],
+    rejected: ["rejections"],
+    server_message_id: ["string", "optional"],
+  },
+  failed: {
+    attempt: ["string"],
+    message_id: ["string"],
+    kind: [["transient", "permanent", "auth"]],
+    code: ["number", "optional"],
+    response: ["string"],
+  },
+  uncertain: { attempt: ["string"], message_id: ["string"], reason: ["string"] },
+  resolved: { message_id: ["string"], outcome: [["sent", "not-sent"]], note: ["string", "optional"] },
+  response: {
+    outcome: [OUTCOMES],
+    date: ["string"],
+    channel: [CHANNELS],
+    from: ["string", "optional"],
+    note: ["string", "optional"],
+    message_id: ["string", "optional"],
+    in_reply_to: ["string", "optional"],
+    subject: ["string", "optional"],
+  },
+  delivered: {
+    channel: [CHANNELS],
+    date: ["string"],
+    stage: ["string", "optional"],
+    note: ["string", "optional"],
+  },
+};
+
+function fits(value: unknown, rule: FieldRule): boolean {
+  switch (rule) {
+    case "string":
+      return typeof value === "string";
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "strings":
+      return Array.isArray(value) && value.every((item) => typeof item === "string");
+    case "rejections":
+      return (
+        Array.isArray(value) &&
+        value.every(
+          (item) =>
+            typeof item === "object" &&
+            item !== null &&
+            typeof item.address === "string" &&
+            typeof item.response === "string",
+        )
+      );
+    default:
+      return typeof value === "string" && rule.includes(value);
+  }
+}
+
+function describeRule(rule: FieldRule): string {
+  switch (rule) {
+    case "string":
+      return "a text";
+    case "number":
+      return "a number";
+    case "strings":
+      return "a list of addresses";
+    case "rejections":
+      return "a list of { address, response }";
+    default:
+      return `one of ${rule.join(", ")}`;
+  }
+}
+
+/**
+ * What is wrong with a parsed journal line, or undefined when it is a complete event of this version: every
+ * field the state is derived from, of the right kind. Fields it does not know are left alone.
+ */
+export function eventProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "it is not a journal event";
+  const event = value as Record<string, unknown>;
+  const type = event.type;
+  if (typeof type !== "string" || !EVENT_TYPES.includes(type as JournalEvent["type"])) {
+    return typeof type === "string" ? `"${type}" is not a kind of journal event` : "it has no event type";
+  }
+  const check = (rules: Rules): string | undefined => {
+    for (const [field, [rule, optional]] of Object.entries(rules)) {
+      const present = field in event && event[field] !== undefined;
+      if (!present && optional) continue;
+      if (!present) return `the ${type} event has no "${field}" (${describeRule(rule)})`;
+      if (!fits(event[field], rule)) return `the ${type} event's "${field}" is not ${describeRule(rule)}`;
+    }
+    return undefined;
+  };
+  return check(BASE_RULES) ?? check(EVENT_RULES[type as JournalEvent["type"]]);
+}
+
+/** The order in which the journal writes an event's fields: what identifies the letter comes first. */
+export function serializeEvent(event: JournalEvent): string {
+  const head: Record<string, unknown> = {
+    type: event.type,
+    campaign: event.campaign,
+    recipient: event.recipient,
+  };
+  if ("stage" in event && event.stage !== undefined) head.stage = event.stage;
+  return JSON.stringify({ ...head, ...event });
+}
+
+/** The complete `"key": value` pairs at the top of a line that was cut off. */
+function tornFields(text: string): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  const pair =
+    /"([a-z_]+)":("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?=[,}])|\[(?:"(?:[^"\\]|\\.)*"(?:,"(?:[^"\\]|\\.)*")*)?\])/g;
+  for (const match of text.matchAll(pair)) {
+    const key = match[1] as string;
+    if (key in fields) continue;
+    try {
+      fields[key] = JSON.parse(match[2] as string);
+    } catch {}
+  }
+  return fields;
+}
+
+/** A short, stable name for a text, so a cut-off line gets the same id on every read. */
+function fingerprint(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
+
+/**
+ * A last line cut off while it was written, when it holds the start of an attempt for a recipient that can be
+ * named: rebuilt as an attempt without outcome, so the letter reads as "maybe sent" (uncertain), never as
+ * nothing. A line cut before its type counts as an attempt too: the safe reading. Undefined otherwise.
+ */
+export function recoverTornAttempt(
+  text: string,
+  events: readonly JournalEvent[],
+  keptIn: string,
+): AttemptEvent | undefined {
+  const fields = tornFields(text);
+  const { type, campaign, recipient } = fields;
+  if (type !== undefined && type !== "attempt") return undefined;
+  if (typeof campaign !== "string" || typeof recipient !== "string") return undefined;
+  const strings = (value: unknown) =>
+    Array.isArray(value) && value.every((item) => typeof item === "string") ? (value as string[]) : [];
+  const text_ = (value: unknown) => (typeof value === "string" ? value : undefined);
+  const id = text_(fields.id) ?? `torn-${fingerprint(text)}`;
+  const stage = text_(fields.stage) ?? tornStage(text, fields, events, campaign, recipient);
+  const last = events.at(-1);
+  const inReplyTo = text_(fields.in_reply_to);
+  const run = text_(fields.run);
+  return {
+    v: JOURNAL_VERSION,
+    id,
+    at: text_(fields.at) ?? last?.at ?? "1970-01-01T00:00:00.000Z",
+    campaign,
+    recipient,
+    type: "attempt",
+    message_id: text_(fields.message_id) ?? `<${id}@outreach.invalid>`,
+    transport: fields.transport === "outbox" ? "outbox" : "smtp",
+    to: strings(fields.to),
+    cc: strings(fields.cc),
+    subject: text_(fields.subject) ?? "",
+    try: typeof fields.try === "number" ? fields.try : 1,
+    ...(stage === APPEAL ? {} : { stage }),
+    ...(inReplyTo ? { in_reply_to: inReplyTo } : {}),
+    ...(run ? { run } : {}),
+    torn: keptIn,
+  };
+}
+
+/**
+ * The stage of a cut-off attempt that does not show it. This version writes the stage right after the
+ * recipient, so a line that goes on past it without one is the appeal; otherwise (an older line, or one cut
+ * just there), the first letter this recipient has not had yet, which is the only one a send would attempt.
+ */
+function tornStage(
+  text: string,
+  fields: Record<string, unknown>,
+  events: readonly JournalEvent[],
+  campaign: string,
+  recipient: string,
+): string {
+  const writtenByThisVersion = text.startsWith('{"type":');
+  const beyondRecipient = Object.keys(fields).some((key) => !["type", "campaign", "recipient"].includes(key));
+  if (writtenByThisVersion && beyondRecipient) return APPEAL;
+  const state = deriveState(events);
+  for (let number = 0; ; number++) {
+    const stage = number === 0 ? APPEAL : `followup-${number}`;
+    if (getDelivery(state, campaign, recipient, stage)?.status !== "sent") return stage;
+  }
+}
