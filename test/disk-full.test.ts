@@ -194,6 +194,40 @@ describe("a disk that fills up during a send", () => {
     120_000,
   );
 
+  it.skipIf(!canMount)(
+    "a torn attempt left on a disk that is full: send says the disk is full and sends nothing; status still calls the letter uncertain",
+    async () => {
+      const server = await sink();
+      const folder = campaignFolder();
+      const state = join(folder, ".outreach");
+      expect(mountTmpfs(state, 128)).toBe(true);
+      expect((await send(folder, server)).exitCode).toBe(0);
+      const path = join(state, "journal.jsonl");
+      const lines = readFileSync(path, "utf8").split("\n").filter(Boolean);
+      const ngo = lines.filter((line) => line.includes('"recipient":"example-ngo"'));
+      const rest = lines.filter((line) => !line.includes('"recipient":"example-ngo"'));
+      const attempt = ngo.find((line) => line.startsWith('{"type":"attempt"')) as string;
+      writeFileSync(path, `${rest.join("\n")}\n${attempt.slice(0, 90)}`);
+      fillUp(join(state, "filler"), 0);
+
+      const blocked = await send(folder, server);
+      expectSentence(blocked);
+      expect(blocked.exitCode).toBe(1);
+      expect(blocked.stderr).toMatch(/the disk that holds it is full/);
+      expect(server.received).toHaveLength(2);
+      const stillTorn = await status(folder);
+      expectSentence(stillTorn);
+      expect(stillTorn.json[0]).toMatchObject({ uncertain_ids: ["example-ngo"] });
+
+      rmSync(join(state, "filler"));
+      const after = await send(folder, server);
+      expect(after.exitCode, after.stderr).toBe(3);
+      expect(after.stderr).toMatch(/example-ngo: uncertain/);
+      expectNoneTwice(server);
+    },
+    60_000,
+  );
+
   it("a file-size limit (ulimit -f) reached mid-send: the run stops, a rerun under the limit says so, and no address gets the letter twice", async () => {
     const server = await sink();
     const folder = bigCampaign();
@@ -219,7 +253,7 @@ describe("a disk that fills up during a send", () => {
   }, 120_000);
 });
 
-const SHIM = String.raw`
+const SHIM = `
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>

@@ -187,16 +187,19 @@ export async function repairJournal(root: string, contents: JournalContents): Pr
 function writeDurably(path: string, text: string): void {
   const descriptor = openSync(path, "w", 0o600);
   try {
-    const data = Buffer.from(text);
-    let written = 0;
-    while (written < data.length) {
-      const count = writeSync(descriptor, data, written, data.length - written);
-      if (count <= 0) throw new ShortWriteError(written, data.length);
-      written += count;
-    }
+    writeWholeSync(descriptor, Buffer.from(text));
     fdatasyncSync(descriptor);
   } finally {
     closeSync(descriptor);
+  }
+}
+
+function writeWholeSync(descriptor: number, data: Buffer): void {
+  let written = 0;
+  while (written < data.length) {
+    const count = writeSync(descriptor, data, written, data.length - written);
+    if (count <= 0) throw new ShortWriteError(written, data.length);
+    written += count;
   }
 }
 
@@ -208,13 +211,7 @@ function replaceTail(path: string, keep: number, tail: string): void {
     truncateSync(draft, keep);
     const descriptor = openSync(draft, "a");
     try {
-      const data = Buffer.from(tail);
-      let written = 0;
-      while (written < data.length) {
-        const count = writeSync(descriptor, data, written, data.length - written);
-        if (count <= 0) throw new ShortWriteError(written, data.length);
-        written += count;
-      }
+      writeWholeSync(descriptor, Buffer.from(tail));
       fsyncSync(descriptor);
     } finally {
       closeSync(descriptor);

@@ -143,30 +143,17 @@ export class SendLock {
   }
 
   /**
-   * Runs `work` under the lock and removes it after. When the lock cannot be removed, says so: after work
-   * that finished, as the error of the command (`done` says what was recorded); after work that failed, as a
-   * note beside that failure.
+   * Removes the lock at the end of a command (call it from `finally`, with the error the command threw, if
+   * any). When the lock cannot be removed, says so: after a command that finished, by throwing, so the exit
+   * code shows it (`done` says what was recorded); after one that failed, beside that failure.
    */
-  static async around<T>(
-    lock: SendLock | undefined,
-    io: { stderr: NodeJS.WritableStream },
-    done: () => string,
-    work: () => Promise<T>,
-  ): Promise<T> {
-    let result: T;
-    try {
-      result = await work();
-    } catch (error) {
-      const problem = lock?.release();
-      if (!problem) throw error;
-      if (error instanceof ExitError && error.exitCode === EXIT.ok) throw lockLeft(problem, done());
-      const left = lockLeft(problem, done());
-      io.stderr.write(`error: ${left.message}\n  → ${left.hint}\n`);
-      throw error;
-    }
-    const problem = lock?.release();
-    if (problem) throw lockLeft(problem, done());
-    return result;
+  releaseAfter(io: { stderr: NodeJS.WritableStream }, failure: unknown, done: string): void {
+    const problem = this.release();
+    if (!problem) return;
+    const left = lockLeft(problem, done);
+    const finished = failure === undefined || (failure instanceof ExitError && failure.exitCode === EXIT.ok);
+    if (finished) throw left;
+    io.stderr.write(`error: ${left.message}\n  → ${left.hint}\n`);
   }
 }
 

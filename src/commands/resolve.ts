@@ -32,59 +32,58 @@ export async function resolve(options: ResolveOptions, io: IO): Promise<Resolved
   const [entry] = chooseRecipients(selected, plan.recipients, [options.id], campaign);
   const recipient = entry?.recipient.id ?? options.id;
   const lock = SendLock.acquire(root, "resolve");
-  return SendLock.around(
-    lock,
-    io,
-    () => "your decision is recorded in the journal",
-    async () => {
-      const journal = readJournal(root);
-      const kept = await repairJournal(root, journal);
-      if (kept)
-        io.stderr.write(io.err.yellow(`The journal's last line was cut off; it was kept in ${kept}.\n`));
-      const state = deriveState(journal.events);
-      const uncertain = [...state.deliveries.values()].filter(
-        (delivery) =>
-          delivery.campaign === campaign &&
-          delivery.recipient === recipient &&
-          delivery.status === "uncertain",
+  let failure: unknown;
+  try {
+    const journal = readJournal(root);
+    const kept = await repairJournal(root, journal);
+    if (kept)
+      io.stderr.write(io.err.yellow(`The journal's last line was cut off; it was kept in ${kept}.\n`));
+    const state = deriveState(journal.events);
+    const uncertain = [...state.deliveries.values()].filter(
+      (delivery) =>
+        delivery.campaign === campaign && delivery.recipient === recipient && delivery.status === "uncertain",
+    );
+    if (uncertain.length === 0) {
+      throw new UserError(
+        `nothing to resolve: the letter to "${recipient}" in ${campaign} is not uncertain`,
+        {
+          hint: '"outreach status" lists the uncertain ones',
+        },
       );
-      if (uncertain.length === 0) {
-        throw new UserError(
-          `nothing to resolve: the letter to "${recipient}" in ${campaign} is not uncertain`,
-          {
-            hint: '"outreach status" lists the uncertain ones',
-          },
-        );
-      }
-      const writer = await JournalWriter.open(root);
-      const events: ResolvedEvent[] = [];
-      try {
-        for (const delivery of uncertain) {
-          for (const messageId of delivery.uncertainMessageIds) {
-            const event: ResolvedEvent = {
-              v: JOURNAL_VERSION,
-              id: newEventId(),
-              at: io.clock().toISOString(),
-              campaign,
-              recipient,
-              type: "resolved",
-              message_id: messageId,
-              outcome: options.sent ? "sent" : "not-sent",
-              ...(options.note ? { note: options.note } : {}),
-            };
-            await writer.append(event);
-            events.push(event);
-          }
+    }
+    const writer = await JournalWriter.open(root);
+    const events: ResolvedEvent[] = [];
+    try {
+      for (const delivery of uncertain) {
+        for (const messageId of delivery.uncertainMessageIds) {
+          const event: ResolvedEvent = {
+            v: JOURNAL_VERSION,
+            id: newEventId(),
+            at: io.clock().toISOString(),
+            campaign,
+            recipient,
+            type: "resolved",
+            message_id: messageId,
+            outcome: options.sent ? "sent" : "not-sent",
+            ...(options.note ? { note: options.note } : {}),
+          };
+          await writer.append(event);
+          events.push(event);
         }
-      } finally {
-        await writer.close();
       }
-      io.stdout.write(
-        options.sent
-          ? `Recorded: the letter to ${recipient} arrived; it will not be sent again.\n`
-          : `Recorded: the letter to ${recipient} did not arrive; the next "outreach send" sends it again.\n`,
-      );
-      return events;
-    },
-  );
+    } finally {
+      await writer.close();
+    }
+    io.stdout.write(
+      options.sent
+        ? `Recorded: the letter to ${recipient} arrived; it will not be sent again.\n`
+        : `Recorded: the letter to ${recipient} did not arrive; the next "outreach send" sends it again.\n`,
+    );
+    return events;
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    lock.releaseAfter(io, failure, "your decision is recorded in the journal");
+  }
 }

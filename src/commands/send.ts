@@ -1,12 +1,13 @@
 // `outreach send`: the campaign's letters, exactly as previewed, to the outbox or an SMTP server. The journal
 // is written before and after every hand-off; a second run sends only what has not gone yet.
 import { randomUUID } from "node:crypto";
+import { diskAdvice, diskReason } from "../adapters/disk-errors.js";
 import { JournalWriter, newEventId, readJournal, repairJournal } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
 import { MessageComposer } from "../adapters/mime.js";
 import { confirm } from "../adapters/prompts.js";
 import { plural } from "../adapters/report.js";
-import { SentMailbox } from "../adapters/sent-mailbox.js";
+import { SentMailbox, sentMailboxPath } from "../adapters/sent-mailbox.js";
 import type { IO } from "../adapters/terminal.js";
 import { OUTBOX_FOLDER } from "../adapters/transports/outbox.js";
 import { campaignSizeProblem, maxMessageBytes } from "../core/attachments.js";
@@ -168,6 +169,8 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
   const { chooseTransport } = await import("../adapters/transports/choose.js");
   // Decide who gets a letter while holding the lock, so that two runs can never both decide to send it.
   const lock = options.dryRun || testAddress ? undefined : SendLock.acquire(root, run.command);
+  let recorded = "every letter of this run is recorded in the journal";
+  let failure: unknown;
   try {
     const journal = readJournal(root);
     const torn = lock ? await repairJournal(root, journal) : undefined;
@@ -202,7 +205,8 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     const skips = describeSkips(sendPlan.skipped, run.noun);
     io.stderr.write(`${header}${sizeWarning(prepared, io)}${skips ? `Not sending:\n${skips}\n` : ""}`);
 
-    let started = Date.now();
+    // Durations on the monotonic clock: a wall clock stepped back mid-send must not give a negative time.
+    let started = performance.now();
     const result = (report?: DeliveryReport): SendResult =>
       summarise(campaign.id, transport, options, sendPlan.skipped, report, started);
 
@@ -238,7 +242,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     }
 
     await transport.prepare?.();
-    started = Date.now(); // the time spent answering questions is not sending time
+    started = performance.now(); // the time spent answering questions is not sending time
     const writer = testAddress
       ? undefined
       : await JournalWriter.open(root, { durable: io.env.OUTREACH_UNSAFE_NO_FSYNC !== "1" });
@@ -261,7 +265,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     const mailbox =
-      testAddress || transport.kind === "outbox" ? undefined : SentMailbox.open(root, campaign.id);
+      testAddress || transport.kind === "outbox" ? undefined : openSentMailbox(root, campaign.id);
     const domain = senderDomain(config.sender.email);
     const composer = new MessageComposer({
       bytes: maxMessageBytes(config.transport.max_message_size),
@@ -321,6 +325,12 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     }
     const final = result(report);
     io.stdout.write(options.json ? `${JSON.stringify(final, null, 2)}\n` : formatSummary(final, io));
+    const journalFailure = writer?.failed;
+    if (journalFailure) {
+      recorded = "the journal holds what it could record before it failed";
+      if (journalFailure instanceof UserError && journalFailure.hint)
+        io.stderr.write(`  → ${journalFailure.hint}\n`);
+    }
     if (final.interrupted) throw new ExitError(EXIT.interrupted);
     const byId = new Map(sendPlan.toSend.map((letter) => [letter.recipient.id, letter]));
     if (final.aborted || final.failed.length > 0 || final.sent.some((sent) => missedAddressee(sent, byId))) {
@@ -329,8 +339,11 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     if (final.uncertain.length > 0) throw new ExitError(EXIT.needsDecision);
     throwIfUnfinished(sendPlan.skipped);
     return final;
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
-    lock?.release();
+    lock?.releaseAfter(io, failure, recorded);
   }
 }
 
@@ -338,6 +351,18 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
 function sizeWarning(prepared: PreparedCampaign, io: IO): string {
   const problem = campaignSizeProblem(prepared.attachments, prepared.config.transport.max_message_size);
   return problem ? `  ${io.err.yellow(`size: ${problem.message}`)}\n` : "";
+}
+
+/** The copy of every sent letter is part of the record: a folder that cannot take it stops the run first. */
+function openSentMailbox(root: string, campaign: string): SentMailbox {
+  try {
+    return SentMailbox.open(root, campaign);
+  } catch (error) {
+    throw new UserError(
+      `cannot open ${sentMailboxPath(campaign)} to keep copies of the letters: ${diskReason(error)}; nothing was sent`,
+      { hint: `${diskAdvice(error)}, then run the command again` },
+    );
+  }
 }
 
 /** Letters left unsent from earlier runs still decide the exit code: refused (1), or waiting for a decision (3). */
@@ -428,7 +453,7 @@ function summarise(
     not_started: report?.notStarted.map((letter) => letter.recipient.id) ?? [],
     aborted: report?.aborted ?? null,
     interrupted: report?.interrupted ?? false,
-    seconds: (Date.now() - started) / 1000,
+    seconds: (performance.now() - started) / 1000,
     would_send: [],
   };
 }

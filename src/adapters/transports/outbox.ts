@@ -3,6 +3,7 @@
 import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { DeliveryResult, OutgoingMessage, Transport } from "../../core/transport.js";
+import { diskReason } from "../disk-errors.js";
 import { writePieces } from "../file-writes.js";
 
 export const OUTBOX_FOLDER = "outbox";
@@ -33,7 +34,7 @@ export function outboxTransport(root: string): Transport {
           status: "failed",
           kind: "permanent",
           unreachable: true,
-          response: `cannot write ${shown}: ${(error as NodeJS.ErrnoException).code}`,
+          response: `cannot write ${shown}: ${diskReason(error)}`,
         };
       }
       return {
