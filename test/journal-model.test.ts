@@ -132,7 +132,16 @@ describe("eventProblem", () => {
     expect(eventProblem(good)).toBeUndefined();
     const { to: _to, ...noTo } = good;
     expect(eventProblem(noTo)).toBe('the attempt event has no "to" (a list of addresses)');
-    expect(eventProblem({ ...good, try: "1" })).toBe('the attempt event\'s "try" is not a number');
+    expect(eventProblem({ ...good, try: "1" })).toBe(
+      'the attempt event\'s "try" is not a whole number of at least 1',
+    );
+    expect(eventProblem({ ...good, at: "yesterday" })).toBe(
+      'the attempt event\'s "at" is not a time written like 2026-02-01T09:00:00.000Z',
+    );
+    expect(eventProblem({ ...good, at: "2026-02-30T10:00:00.000Z" })).toMatch(/"at" is not a time/);
+    expect(eventProblem({ ...good, stage: "followup-x" })).toMatch(/"stage" is not appeal, followup-1/);
+    const hand = { ...base("h", "01"), type: "delivered", channel: "letter", date: "2026-13-01" };
+    expect(eventProblem(hand)).toBe('the delivered event\'s "date" is not a day written YYYY-MM-DD');
     expect(eventProblem({ ...good, type: "sent!" })).toBe('"sent!" is not a kind of journal event');
     expect(eventProblem([1])).toBe("it is not a journal event");
     expect(eventProblem({ ...good, extra: { future: true } })).toBeUndefined();

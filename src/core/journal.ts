@@ -449,16 +449,26 @@ export function reachedBy(state: JournalState, campaign: string, address: string
   return map.get(address.toLowerCase());
 }
 
-type FieldRule = "string" | "number" | "strings" | "rejections" | readonly string[];
+type FieldRule =
+  | "string"
+  | "id"
+  | "number"
+  | "count"
+  | "time"
+  | "day"
+  | "stage"
+  | "strings"
+  | "rejections"
+  | readonly string[];
 type Rules = Record<string, readonly [rule: FieldRule, optional?: "optional"]>;
 
 const TRANSPORTS = ["smtp", "outbox"] as const;
 const BASE_RULES: Rules = {
-  v: ["number"],
-  id: ["string"],
-  at: ["string"],
-  campaign: ["string"],
-  recipient: ["string"],
+  v: ["count"],
+  id: ["id"],
+  at: ["time"],
+  campaign: ["id"],
+  recipient: ["id"],
 };
 const EVENT_RULES: Record<JournalEvent["type"], Rules> = {
   attempt: {
@@ -467,8 +477,8 @@ const EVENT_RULES: Record<JournalEvent["type"], Rules> = {
     to: ["strings"],
     cc: ["strings"],
     subject: ["string"],
-    try: ["number"],
-    stage: ["string", "optional"],
+    try: ["count"],
+    stage: ["stage", "optional"],
     in_reply_to: ["string", "optional"],
     run: ["string", "optional"],
     torn: ["string", "optional"],
@@ -492,7 +502,7 @@ const EVENT_RULES: Record<JournalEvent["type"], Rules> = {
   resolved: { message_id: ["string"], outcome: [["sent", "not-sent"]], note: ["string", "optional"] },
   response: {
     outcome: [OUTCOMES],
-    date: ["string"],
+    date: ["day"],
     channel: [CHANNELS],
     from: ["string", "optional"],
     note: ["string", "optional"],
@@ -502,18 +512,40 @@ const EVENT_RULES: Record<JournalEvent["type"], Rules> = {
   },
   delivered: {
     channel: [CHANNELS],
-    date: ["string"],
-    stage: ["string", "optional"],
+    date: ["day"],
+    stage: ["stage", "optional"],
     note: ["string", "optional"],
   },
 };
+
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const STAGE = /^(appeal|followup-[1-9]\d*)$/;
+
+/** A calendar day that exists: 2012-02-30 is refused, as Date would roll it into March. */
+function realDay(text: string): boolean {
+  const time = Date.parse(`${text.slice(0, 10)}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text.slice(0, 10);
+}
 
 function fits(value: unknown, rule: FieldRule): boolean {
   switch (rule) {
     case "string":
       return typeof value === "string";
+    case "id":
+      return typeof value === "string" && value !== "";
     case "number":
       return typeof value === "number" && Number.isFinite(value);
+    case "count":
+      return typeof value === "number" && Number.isInteger(value) && value >= 1;
+    case "time":
+      return (
+        typeof value === "string" && TIME.test(value) && realDay(value) && !Number.isNaN(Date.parse(value))
+      );
+    case "day":
+      return typeof value === "string" && DAY.test(value) && realDay(value);
+    case "stage":
+      return typeof value === "string" && STAGE.test(value);
     case "strings":
       return Array.isArray(value) && value.every((item) => typeof item === "string");
     case "rejections":
@@ -536,8 +568,18 @@ function describeRule(rule: FieldRule): string {
   switch (rule) {
     case "string":
       return "a text";
+    case "id":
+      return "a text that is not empty";
     case "number":
       return "a number";
+    case "count":
+      return "a whole number of at least 1";
+    case "time":
+      return "a time written like 2026-02-01T09:00:00.000Z";
+    case "day":
+      return "a day written YYYY-MM-DD";
+    case "stage":
+      return "appeal, followup-1, followup-2, …";
     case "strings":
       return "a list of addresses";
     case "rejections":
