@@ -189,6 +189,9 @@ function writeDurably(path: string, text: string): void {
   try {
     writeWholeSync(descriptor, Buffer.from(text));
     fdatasyncSync(descriptor);
+  } catch (error) {
+    rmSync(path, { force: true }); // half a copy would only mislead
+    throw error;
   } finally {
     closeSync(descriptor);
   }
