@@ -16,7 +16,6 @@ import {
   renameSync,
   rmSync,
   truncateSync,
-  writeSync,
 } from "node:fs";
 import { type FileHandle, open, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -30,6 +29,7 @@ import {
 } from "../core/journal.js";
 import { EXIT, UserError } from "../errors.js";
 import { diskAdvice, diskReason, ShortWriteError } from "./disk-errors.js";
+import { writeWhole as writeWholeSync } from "./file-writes.js";
 
 export const STATE_FOLDER = ".outreach";
 export const JOURNAL_FILE = join(STATE_FOLDER, "journal.jsonl");
@@ -194,15 +194,6 @@ function writeDurably(path: string, text: string): void {
     throw error;
   } finally {
     closeSync(descriptor);
-  }
-}
-
-function writeWholeSync(descriptor: number, data: Buffer): void {
-  let written = 0;
-  while (written < data.length) {
-    const count = writeSync(descriptor, data, written, data.length - written);
-    if (count <= 0) throw new ShortWriteError(written, data.length);
-    written += count;
   }
 }
 
