@@ -225,8 +225,14 @@ export function openToAppendSync(path: string, mode = 0o600): number {
   return descriptor;
 }
 
-export async function openToAppend(path: string, mode = 0o600): Promise<FileHandle> {
-  const handle = await open(path, APPEND_FLAGS, mode);
+export async function openToAppend(
+  path: string,
+  mode = 0o600,
+  options: { readBack?: boolean } = {},
+): Promise<FileHandle> {
+  // readBack: the journal reads its own last bytes back before it cuts a failed write off again.
+  const flags = options.readBack ? (APPEND_FLAGS & ~constants.O_WRONLY) | constants.O_RDWR : APPEND_FLAGS;
+  const handle = await open(path, flags, mode);
   try {
     refuseIrregular(await handle.stat(), path);
   } catch (error) {

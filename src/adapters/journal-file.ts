@@ -3,19 +3,33 @@
 import { randomUUID } from "node:crypto";
 import {
   closeSync,
+  copyFileSync,
   existsSync,
+  fdatasyncSync,
   fstatSync,
   fsyncSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readSync,
-  writeFileSync,
+  renameSync,
+  rmSync,
+  truncateSync,
 } from "node:fs";
 import { type FileHandle, open, truncate } from "node:fs/promises";
-import { join } from "node:path";
-import { EVENT_TYPES, JOURNAL_VERSION, type JournalEvent } from "../core/journal.js";
+import { dirname, join } from "node:path";
+import {
+  type AttemptEvent,
+  eventProblem,
+  JOURNAL_VERSION,
+  type JournalEvent,
+  recoverTornAttempt,
+  serializeEvent,
+} from "../core/journal.js";
 import { UserError } from "../errors.js";
+import { diskAdvice, diskReason, ShortWriteError } from "./disk-errors.js";
 import { fileError, openToAppend, openToReadSync, readRegularFile } from "./file-system.js";
+import { writeWhole as writeWholeSync } from "./file-writes.js";
 
 export const STATE_FOLDER = ".outreach";
 export const JOURNAL_FILE = join(STATE_FOLDER, "journal.jsonl");
@@ -33,31 +47,40 @@ export function stateFolder(root: string): string {
 
 export interface JournalContents {
   events: JournalEvent[];
-  /** The last line was cut off by a crash: its text and line number. */
-  torn?: { line: number; text: string };
+  /**
+   * The last line was cut off by a crash: its text and line number, and when it holds the start of an
+   * attempt, that attempt rebuilt (it is among `events` too, so the letter reads as uncertain).
+   */
+  torn?: { line: number; text: string; attempt?: AttemptEvent };
   /** The file ends without a newline after a complete event. */
   missingNewline: boolean;
   /** Length in bytes of the part of the file that holds complete lines. */
   goodLength: number;
 }
 
-function parseEvent(text: string): JournalEvent | undefined {
+function damaged(line: number, problem: string): UserError {
+  return new UserError(`${JOURNAL_FILE} is damaged at line ${line}: ${problem}`, {
+    hint: `nothing was done. Look at that line (git can show how it changed: git log -p ${JOURNAL_FILE}); fix or remove it, then run the command again`,
+  });
+}
+
+/** One complete line: its event, or an error naming the line. `undefined` when it is not JSON at all. */
+function parseLine(text: string, lineNumber: number): JournalEvent | undefined {
+  let value: unknown;
   try {
-    const event = JSON.parse(text) as Partial<JournalEvent>;
-    if (
-      typeof event !== "object" ||
-      event === null ||
-      typeof event.v !== "number" ||
-      typeof event.id !== "string" ||
-      typeof event.at !== "string" ||
-      !EVENT_TYPES.includes(event.type as JournalEvent["type"])
-    ) {
-      return undefined;
-    }
-    return event as JournalEvent;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  const version = (value as { v?: unknown } | null)?.v;
+  if (typeof version === "number" && version > JOURNAL_VERSION) {
+    throw new UserError(`${JOURNAL_FILE} line ${lineNumber} was written by a newer version of outreach`, {
+      hint: "update outreach (npm install) and run the command again",
+    });
+  }
+  const problem = eventProblem(value);
+  if (problem) throw damaged(lineNumber, problem);
+  return value as JournalEvent;
 }
 
 export function readJournal(root: string): JournalContents {
@@ -80,24 +103,19 @@ export function readJournal(root: string): JournalContents {
     lineNumber++;
     const isLast = end === -1 || end === text.length - 1;
     if (line.trim() !== "") {
-      const event = parseEvent(line);
+      const event = parseLine(line, lineNumber);
       if (!event) {
         if (end === -1) {
+          const attempt = recoverTornAttempt(line, events, `${JOURNAL_FILE} (its cut-off last line)`);
+          if (attempt) events.push(attempt);
           return {
             events,
-            torn: { line: lineNumber, text: line },
+            torn: { line: lineNumber, text: line, ...(attempt ? { attempt } : {}) },
             missingNewline: false,
             goodLength: Buffer.byteLength(text.slice(0, start)),
           };
         }
-        throw new UserError(`${JOURNAL_FILE} is damaged at line ${lineNumber}: it is not a journal event`, {
-          hint: `nothing was done. Look at that line (git can show how it changed: git log -p ${JOURNAL_FILE}); fix or remove it, then run the command again`,
-        });
-      }
-      if (event.v > JOURNAL_VERSION) {
-        throw new UserError(`${JOURNAL_FILE} line ${lineNumber} was written by a newer version of outreach`, {
-          hint: "update outreach (npm install) and run the command again",
-        });
+        throw damaged(lineNumber, "it is not a journal event");
       }
       events.push(event);
     }
@@ -110,25 +128,110 @@ export function readJournal(root: string): JournalContents {
   return { events, missingNewline: false, goodLength: buffer.length };
 }
 
+/** A sentence for a journal that cannot be changed, and what it means for the letters. */
+function cannotWrite(error: unknown, consequence: string, root?: string): UserError {
+  const where = root ? ` (${join(root, STATE_FOLDER)})` : "";
+  return new UserError(`cannot write to the journal ${JOURNAL_FILE}: ${diskReason(error)}`, {
+    hint: `${consequence}. ${capitalise(diskAdvice(error))}${where}, then run the command again: what the journal already holds is never sent twice`,
+  });
+}
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 /**
  * Before appending: sets a torn last line aside in .outreach/ (reported to the user) and cuts it off, so
- * new events start on a line of their own. Returns the path where the torn text was kept.
+ * new events start on a line of their own. A torn attempt is put back as a complete attempt without outcome
+ * (uncertain), in one step: the journal is rewritten beside itself and renamed into place. Returns the path
+ * where the torn text was kept.
  */
 export async function repairJournal(root: string, contents: JournalContents): Promise<string | undefined> {
   const path = join(root, JOURNAL_FILE);
-  if (contents.torn) {
-    const kept = join(STATE_FOLDER, `journal.torn-${new Date().toISOString().replace(/[:.]/g, "-")}.txt`);
-    writeFileSync(join(root, kept), `${contents.torn.text}\n`, { mode: 0o600 });
-    await truncate(path, contents.goodLength);
-    return kept;
-  }
-  if (contents.missingNewline) {
-    const handle = await open(path, "a");
-    await handle.write("\n");
-    await handle.datasync();
-    await handle.close();
+  try {
+    if (contents.torn) {
+      const kept = join(STATE_FOLDER, `journal.torn-${new Date().toISOString().replace(/[:.]/g, "-")}.txt`);
+      writeDurably(join(root, kept), `${contents.torn.text}\n`);
+      if (contents.torn.attempt) {
+        contents.torn.attempt.torn = kept;
+        replaceTail(path, contents.goodLength, `${serializeEvent(contents.torn.attempt)}\n`);
+      } else {
+        await truncate(path, contents.goodLength);
+      }
+      return kept;
+    }
+    if (contents.missingNewline) {
+      const handle = await open(path, "a");
+      try {
+        await writeWhole(handle, Buffer.from("\n"));
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+    }
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw cannotWrite(
+      error,
+      "Its cut-off last line could not be set aside, so nothing was sent and the journal is as it was",
+      root,
+    );
   }
   return undefined;
+}
+
+function writeDurably(path: string, text: string): void {
+  const descriptor = openSync(path, "w", 0o600);
+  try {
+    writeWholeSync(descriptor, Buffer.from(text));
+    fdatasyncSync(descriptor);
+  } catch (error) {
+    rmSync(path, { force: true }); // half a copy would only mislead
+    throw error;
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/** The journal's first `keep` bytes followed by `tail`, replacing the file in one rename. */
+function replaceTail(path: string, keep: number, tail: string): void {
+  const draft = `${path}.repair-${process.pid}`;
+  try {
+    copyFileSync(path, draft);
+    truncateSync(draft, keep);
+    const descriptor = openSync(draft, "a");
+    try {
+      writeWholeSync(descriptor, Buffer.from(tail));
+      fsyncSync(descriptor);
+    } finally {
+      closeSync(descriptor);
+    }
+    renameSync(draft, path);
+    syncFolder(dirname(path));
+  } catch (error) {
+    rmSync(draft, { force: true });
+    throw error;
+  }
+}
+
+function syncFolder(folder: string): void {
+  const directory = openSync(folder, "r");
+  try {
+    fsyncSync(directory);
+  } finally {
+    closeSync(directory);
+  }
+}
+
+/** Writes all of `data` at the end of the file, or throws: a short write is never taken for a whole one. */
+async function writeWhole(handle: FileHandle, data: Buffer): Promise<number> {
+  let written = 0;
+  while (written < data.length) {
+    const { bytesWritten } = await handle.write(data, written, data.length - written, null);
+    if (bytesWritten <= 0) throw new ShortWriteError(written, data.length);
+    written += bytesWritten;
+  }
+  return written;
 }
 
 /** True when the journal does not end with a complete line (a crash cut it off), so it needs repairJournal. */
@@ -159,7 +262,9 @@ type Pending = { line: string; resolve: () => void; reject: (error: Error) => vo
 
 /**
  * Appends events durably. Appends that arrive while a write is in progress are written and synced together
- * (group commit), so concurrent sends share one fsync; each promise resolves only once its event is on disk.
+ * (group commit), so concurrent sends share one fsync; each promise resolves only once its event is on disk:
+ * every byte written (a short write is an error, not a success), then fdatasync. After a failure nothing more
+ * is written, and the lines of the failed batch are cut off again when no one else wrote after them.
  */
 export class JournalWriter {
   private queue: Pending[] = [];
@@ -169,55 +274,81 @@ export class JournalWriter {
   private constructor(
     private readonly handle: FileHandle,
     private readonly durable: boolean,
+    private readonly root: string,
   ) {}
 
   static async open(root: string, options: { durable?: boolean } = {}): Promise<JournalWriter> {
-    const folder = stateFolder(root);
     const path = join(root, JOURNAL_FILE);
-    const created = !existsSync(path);
     let handle: FileHandle;
     try {
-      handle = await openToAppend(path);
+      const folder = stateFolder(root);
+      const created = !existsSync(path);
+      handle = await openToAppend(path, 0o600, { readBack: true });
+      // Make the new file's name durable too, not only its contents.
+      if (created) syncFolder(folder);
+      return new JournalWriter(handle, options.durable ?? true, root);
     } catch (error) {
+      if (error instanceof UserError) throw error;
       throw fileError(error, JOURNAL_FILE, "write", "nothing was sent");
     }
-    if (created) {
-      // Make the new file's name durable too, not only its contents.
-      const directory = openSync(folder, "r");
-      try {
-        fsyncSync(directory);
-      } finally {
-        closeSync(directory);
-      }
-    }
-    return new JournalWriter(handle, options.durable ?? true);
   }
 
   append(event: JournalEvent): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ line: `${JSON.stringify(event)}\n`, resolve, reject });
+      this.queue.push({ line: `${serializeEvent(event)}\n`, resolve, reject });
       this.flushing ??= this.flush();
     });
+  }
+
+  /** Why the journal stopped taking events, if it did. */
+  get failed(): Error | undefined {
+    return this.failure;
   }
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
+      const data = Buffer.from(batch.map((pending) => pending.line).join(""));
+      let before: number | undefined;
       try {
         if (this.failure) throw this.failure;
-        await this.handle.write(batch.map((pending) => pending.line).join(""));
+        before = (await this.handle.stat()).size;
+        await writeWhole(this.handle, data);
         if (this.durable) await this.handle.datasync();
         for (const pending of batch) pending.resolve();
       } catch (error) {
-        this.failure ??= new UserError(
-          `cannot write to the journal ${JOURNAL_FILE}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-        );
+        if (!this.failure) {
+          if (before !== undefined) this.cutOff(before, data);
+          this.failure =
+            error instanceof UserError
+              ? error
+              : cannotWrite(error, "Nothing more was handed over after this", this.root);
+        }
         for (const pending of batch) pending.reject(this.failure);
       }
     }
     this.flushing = undefined;
+  }
+
+  /**
+   * A batch that did not reach the disk whole was never acted on: its letters were not handed over. Cut its
+   * bytes off so the journal ends where it truly stands, but only when the bytes after `before` are this
+   * batch's own (no other process appended meanwhile); otherwise what is left is a torn line, which the next
+   * run reads as "maybe sent".
+   */
+  private cutOff(before: number, data: Buffer): void {
+    try {
+      const descriptor = this.handle.fd;
+      const size = fstatSync(descriptor).size;
+      if (size <= before || size - before > data.length) return;
+      const found = Buffer.alloc(size - before);
+      readSync(descriptor, found, 0, found.length, before);
+      if (!found.equals(data.subarray(0, found.length))) return;
+      ftruncateSync(descriptor, before);
+      fdatasyncSync(descriptor);
+    } catch {}
   }
 
   async close(): Promise<void> {

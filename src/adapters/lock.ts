@@ -1,14 +1,15 @@
 // One send at a time per campaign folder: .outreach/send.lock holds the running process's pid. A lock left
 // by a process that no longer exists is taken over; the check is the process table, never a timer.
 import { randomUUID } from "node:crypto";
-import { existsSync, linkSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import { EXIT, UserError } from "../errors.js";
-import { describeFileFailure, fileError, readRegularFile } from "./file-system.js";
+import { EXIT, ExitError, UserError } from "../errors.js";
+import { diskAdvice, diskReason } from "./disk-errors.js";
+import { readRegularFile } from "./file-system.js";
 import { STATE_FOLDER, stateFolder } from "./journal-file.js";
 
-interface LockOwner {
+export interface LockOwner {
   pid: number;
   host: string;
   token: string;
@@ -34,10 +35,18 @@ function isAlive(owner: LockOwner): boolean {
   }
 }
 
+/** The send, follow-up or resolve that holds the lock now, if its process is alive on this machine. */
+export function runningSend(root: string): LockOwner | undefined {
+  const owner = readOwner(join(root, STATE_FOLDER, "send.lock"));
+  if (!owner || owner.host !== hostname() || !isAlive(owner)) return undefined;
+  return owner;
+}
+
 export class SendLock {
   private constructor(
     private readonly path: string,
-    private readonly token: string,
+    /** Unique to this run: written on its attempts, so that `status` knows which letters are in flight. */
+    readonly token: string,
   ) {}
 
   static acquire(root: string, command: string): SendLock {
@@ -56,7 +65,8 @@ export class SendLock {
     try {
       writeFileSync(draft, JSON.stringify(owner), { mode: 0o600 });
     } catch (error) {
-      throw fileError(error, STATE_FOLDER, "write", "nothing was done");
+      rmSync(draft, { force: true });
+      throw cannotLock(error);
     }
     try {
       for (let round = 0; round < 5; round++) {
@@ -64,12 +74,12 @@ export class SendLock {
           linkSync(draft, path);
           return new SendLock(path, owner.token);
         } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+          if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw cannotLock(error);
         }
         SendLock.takeOverIfStale(path);
       }
     } finally {
-      unlinkSync(draft);
+      rmSync(draft, { force: true });
     }
     throw new UserError("could not take the send lock: several runs are starting at once", {
       hint: "run one send at a time",
@@ -105,8 +115,12 @@ export class SendLock {
     const aside = `${path}.stale-${process.pid}`;
     try {
       renameSync(path, aside);
-    } catch {
-      return;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return; // another run took it over first
+      throw new UserError(
+        `${LOCK_FILE} was left by a run that has ended (pid ${holder.pid}), and it cannot be removed: ${diskReason(error)}`,
+        { hint: `${diskAdvice(error)}; then run this again (or delete ${LOCK_FILE} yourself)` },
+      );
     }
     const moved = readOwner(aside);
     if (moved && moved.token !== holder.token) {
@@ -117,21 +131,43 @@ export class SendLock {
     unlinkSync(aside);
   }
 
-  /** Removes the lock; a lock that cannot be removed is harmless (the next run takes it over), but said. */
-  release(): void {
-    const owner = readOwner(this.path);
-    if (owner?.token !== this.token) return;
+  /** Removes the lock; says why when it cannot (a folder made read-only during the run), never throws. */
+  release(): string | undefined {
     try {
-      unlinkSync(this.path);
+      const owner = readOwner(this.path);
+      if (owner?.token === this.token) unlinkSync(this.path);
+      return undefined;
     } catch (error) {
-      const shown = join(STATE_FOLDER, "send.lock");
-      const { reason, hint } = describeFileFailure(error, "write");
-      throw new UserError(
-        `${shown} ${reason.replace(/^cannot be written/, "cannot be removed")}; everything this run did is recorded in the journal`,
-        {
-          hint: `the next run takes the lock over by itself once ${STATE_FOLDER}/ can be written${hint ? ` (${hint})` : ""}`,
-        },
-      );
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      return `${LOCK_FILE} could not be removed: ${diskReason(error)}`;
     }
   }
+
+  /**
+   * Removes the lock at the end of a command (call it from `finally`, with the error the command threw, if
+   * any). When the lock cannot be removed, says so: after a command that finished, by throwing, so the exit
+   * code shows it (`done` says what was recorded); after one that failed, beside that failure.
+   */
+  releaseAfter(io: { stderr: NodeJS.WritableStream }, failure: unknown, done: string): void {
+    const problem = this.release();
+    if (!problem) return;
+    const left = lockLeft(problem, done);
+    const finished = failure === undefined || (failure instanceof ExitError && failure.exitCode === EXIT.ok);
+    if (finished) throw left;
+    io.stderr.write(`error: ${left.message}\n  → ${left.hint}\n`);
+  }
+}
+
+const LOCK_FILE = join(STATE_FOLDER, "send.lock");
+
+function lockLeft(problem: string, done: string): UserError {
+  return new UserError(`${done}; but ${problem}`, {
+    hint: `no run is using it now: once ${STATE_FOLDER}/ is writable again, delete ${LOCK_FILE} (the next send would take it over, but cannot while the folder is read-only)`,
+  });
+}
+
+function cannotLock(error: unknown): UserError {
+  return new UserError(`cannot take the send lock ${LOCK_FILE}: ${diskReason(error)}; nothing was sent`, {
+    hint: `${diskAdvice(error)}, then run the command again`,
+  });
 }

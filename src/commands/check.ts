@@ -1,10 +1,49 @@
 // `outreach check`: validate everything and render every selected letter; list every problem found.
+import { JOURNAL_FILE, readJournal } from "../adapters/journal-file.js";
 import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
+import { APPEAL, deriveState, sentTwice } from "../core/journal.js";
 import { followupKind, renderLetters } from "../core/letters.js";
 import { pickCampaign } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
+import { UserError } from "../errors.js";
 import { type CampaignOptions, openLetterPlan } from "./context.js";
+
+/**
+ * What the journal says that the team should know: a recipient who got the same letter twice (two clones
+ * that sent overlapping parts of a campaign), or a journal that `send` would refuse to read.
+ */
+function journalProblems(root: string, campaigns: string[]): Problem[] {
+  let state: ReturnType<typeof deriveState>;
+  try {
+    state = deriveState(readJournal(root).events);
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    return [
+      {
+        severity: "error",
+        file: JOURNAL_FILE,
+        message: error.message,
+        ...(error.hint ? { hint: error.hint } : {}),
+      },
+    ];
+  }
+  const problems: Problem[] = [];
+  for (const delivery of state.deliveries.values()) {
+    if (!campaigns.includes(delivery.campaign) || !sentTwice(delivery)) continue;
+    const copies = delivery.copies.map(
+      (copy) =>
+        `${copy.at.slice(0, 10)} ${copy.byHand ? `by ${copy.channel}` : `to ${copy.addresses.join(", ")}`}`,
+    );
+    problems.push({
+      severity: "warning",
+      file: JOURNAL_FILE,
+      message: `"${delivery.recipient}" got the ${delivery.stage === APPEAL ? "appeal" : delivery.stage.replace("followup-", "follow-up ")} of ${delivery.campaign} ${copies.length} times: ${copies.join("; ")}`,
+      hint: `send from one machine at a time; "outreach history ${delivery.recipient}" shows each letter`,
+    });
+  }
+  return problems;
+}
 
 export interface CheckOptions extends CampaignOptions {
   json?: boolean;
@@ -48,6 +87,12 @@ export async function check(options: CheckOptions, io: IO): Promise<CheckResult>
       other_channels: letters.length - email,
     });
   }
+  problems.push(
+    ...journalProblems(
+      root,
+      campaigns.map(({ prepared }) => prepared.campaign.id),
+    ),
+  );
   sortProblems(problems);
   const { errors, warnings } = countProblems(problems);
   const result: CheckResult = {

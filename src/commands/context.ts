@@ -178,13 +178,17 @@ export async function openTracking(options: CampaignOptions, io: IO) {
       ),
     );
   }
-  const state = deriveState(journal.events);
+  // While a send runs, its letters without an answer yet are in flight, not uncertain.
+  const { runningSend } = await import("../adapters/lock.js");
+  const running = runningSend(root);
+  const state = deriveState(journal.events, running ? { running: running.token } : {});
   const campaigns = options.campaign ? [pickCampaign(plan, options.campaign)] : plan.campaigns;
   return {
     root,
     plan,
     journal,
     state,
+    running,
     campaigns: campaigns.map(({ prepared, selected }) => ({
       campaign: prepared.campaign,
       selected,

@@ -173,7 +173,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
     if (
       neverSent &&
       !options.force &&
-      getDelivery(state, "outbox", campaign.id, entry.recipient.id)?.status === "sent"
+      getDelivery(state, campaign.id, entry.recipient.id)?.status === "in-outbox"
     ) {
       throw new UserError(
         `the letter to "${entry.recipient.id}" was only written to the outbox (outbox/${campaign.id}/${entry.recipient.id}.eml), not sent`,

@@ -32,6 +32,7 @@ export async function resolve(options: ResolveOptions, io: IO): Promise<Resolved
   const [entry] = chooseRecipients(selected, plan.recipients, [options.id], campaign);
   const recipient = entry?.recipient.id ?? options.id;
   const lock = SendLock.acquire(root, "resolve");
+  let failure: unknown;
   try {
     const journal = readJournal(root);
     const kept = await repairJournal(root, journal);
@@ -79,7 +80,10 @@ export async function resolve(options: ResolveOptions, io: IO): Promise<Resolved
         : `Recorded: the letter to ${recipient} did not arrive; the next "outreach send" sends it again.\n`,
     );
     return events;
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
-    lock.release();
+    lock.releaseAfter(io, failure, "your decision is recorded in the journal");
   }
 }

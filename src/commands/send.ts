@@ -1,12 +1,13 @@
 // `outreach send`: the campaign's letters, exactly as previewed, to the outbox or an SMTP server. The journal
 // is written before and after every hand-off; a second run sends only what has not gone yet.
 import { randomUUID } from "node:crypto";
+import { diskAdvice, diskReason } from "../adapters/disk-errors.js";
 import { JournalWriter, newEventId, readJournal, repairJournal } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
 import { MessageComposer } from "../adapters/mime.js";
 import { confirm } from "../adapters/prompts.js";
 import { plural } from "../adapters/report.js";
-import { SentMailbox } from "../adapters/sent-mailbox.js";
+import { SentMailbox, sentMailboxPath } from "../adapters/sent-mailbox.js";
 import type { IO } from "../adapters/terminal.js";
 import { OUTBOX_FOLDER } from "../adapters/transports/outbox.js";
 import { campaignSizeProblem, maxMessageBytes } from "../core/attachments.js";
@@ -168,6 +169,8 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
   const { chooseTransport } = await import("../adapters/transports/choose.js");
   // Decide who gets a letter while holding the lock, so that two runs can never both decide to send it.
   const lock = options.dryRun || testAddress ? undefined : SendLock.acquire(root, run.command);
+  let recorded = "every letter of this run is recorded in the journal";
+  let failure: unknown;
   try {
     const journal = readJournal(root);
     const torn = lock ? await repairJournal(root, journal) : undefined;
@@ -202,7 +205,8 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     const skips = describeSkips(sendPlan.skipped, run.noun);
     io.stderr.write(`${header}${sizeWarning(prepared, io)}${skips ? `Not sending:\n${skips}\n` : ""}`);
 
-    let started = Date.now();
+    // Durations on the monotonic clock: a wall clock stepped back mid-send must not give a negative time.
+    let started = performance.now();
     const result = (report?: DeliveryReport): SendResult =>
       summarise(campaign.id, transport, options, sendPlan.skipped, report, started);
 
@@ -238,7 +242,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     }
 
     await transport.prepare?.();
-    started = Date.now(); // the time spent answering questions is not sending time
+    started = performance.now(); // the time spent answering questions is not sending time
     // The journal and the sent mailbox are opened by the first letter that needs them: a run that hands
     // nothing over (a refused login, a server that never answers) leaves no file behind.
     const journalWriter = testAddress
@@ -281,7 +285,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       testAddress || transport.kind === "outbox"
         ? undefined
         : (_letter: Letter, raw: RawMessage) => {
-            mailbox ??= SentMailbox.open(root, campaign.id);
+            mailbox ??= openSentMailbox(root, campaign.id);
             mailbox.append(raw, config.sender.email, io.clock());
           };
     const domain = senderDomain(config.sender.email);
@@ -302,6 +306,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
           ...(keepCopy ? { keepCopy } : {}),
           newMessageId: () => `<${randomUUID()}@${domain}>`,
           newEventId,
+          ...(lock ? { run: lock.token } : {}),
           now: () => io.clock(),
           sleep,
           stopRequested: () => stopRequests > 0,
@@ -339,6 +344,12 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     }
     const final = result(report);
     io.stdout.write(options.json ? `${JSON.stringify(final, null, 2)}\n` : formatSummary(final, io));
+    const journalFailure = (await journalWriter?.opened())?.failed;
+    if (journalFailure) {
+      recorded = "the journal holds what it could record before it failed";
+      if (journalFailure instanceof UserError && journalFailure.hint)
+        io.stderr.write(`  → ${journalFailure.hint}\n`);
+    }
     if (final.interrupted) throw new ExitError(EXIT.interrupted);
     // A letter that reached only some of its addresses is not done: exit 1 until it is completed or closed.
     if (final.aborted || final.failed.length > 0 || final.sent.some((sent) => sent.rejected.length > 0)) {
@@ -347,8 +358,11 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     if (final.uncertain.length > 0) throw new ExitError(EXIT.needsDecision);
     throwIfUnfinished(sendPlan.skipped);
     return final;
+  } catch (error) {
+    failure = error;
+    throw error;
   } finally {
-    lock?.release();
+    lock?.releaseAfter(io, failure, recorded);
   }
 }
 
@@ -368,6 +382,18 @@ function lazily<T>(open: () => Promise<T>): { get(): Promise<T>; opened(): Promi
     },
     opened: async () => (opening ? opening.catch(() => undefined) : undefined),
   };
+}
+
+/** The copy of every sent letter is part of the record: a folder that cannot take it stops the run first. */
+function openSentMailbox(root: string, campaign: string): SentMailbox {
+  try {
+    return SentMailbox.open(root, campaign);
+  } catch (error) {
+    throw new UserError(
+      `cannot open ${sentMailboxPath(campaign)} to keep copies of the letters: ${diskReason(error)}; nothing was sent`,
+      { hint: `${diskAdvice(error)}, then run the command again` },
+    );
+  }
 }
 
 /** Letters left unsent from earlier runs still decide the exit code: refused (1), or waiting for a decision (3). */
@@ -451,7 +477,7 @@ function summarise(
     not_started: report?.notStarted.map((letter) => letter.recipient.id) ?? [],
     aborted: report?.aborted ?? null,
     interrupted: report?.interrupted ?? false,
-    seconds: (Date.now() - started) / 1000,
+    seconds: (performance.now() - started) / 1000,
     would_send: [],
   };
 }

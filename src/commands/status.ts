@@ -1,7 +1,7 @@
 // `outreach status`: one screen per campaign: what went out, what came back, who is overdue, by body type.
 import { formatTable } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
-import { getDelivery, OUTCOMES, type Outcome } from "../core/journal.js";
+import { APPEAL, getDelivery, OUTCOMES, type Outcome } from "../core/journal.js";
 import type { Tracking } from "../core/tracking.js";
 import { EXIT, ExitError } from "../errors.js";
 import { type CampaignOptions, openTracking } from "./context.js";
@@ -38,6 +38,12 @@ export interface CampaignStatus extends Counts {
   partial_ids: string[];
   /** Per partial letter: who got it and who did not, with the server's words. */
   partial_details: { id: string; reached: string[]; not_reached: { address: string; response: string }[] }[];
+  /** Handed over by the send running now (pid `running_pid`), without an answer yet: not uncertain. */
+  in_flight: number;
+  in_flight_ids: string[];
+  running_pid: number | null;
+  /** Recipients who got the same letter more than once, e.g. "un-special-rapporteur (appeal)". */
+  sent_twice_ids: string[];
 }
 
 function emptyCounts(): Counts {
@@ -57,7 +63,7 @@ export async function status(
   options: CampaignOptions & { json?: boolean },
   io: IO,
 ): Promise<CampaignStatus[]> {
-  const { state, campaigns } = await openTracking(options, io);
+  const { state, campaigns, running } = await openTracking(options, io);
   const rows = campaigns.map(({ campaign, trackings }) => {
     const row: CampaignStatus = {
       campaign: campaign.id,
@@ -79,6 +85,10 @@ export async function status(
       partial: 0,
       partial_ids: [],
       partial_details: [],
+      in_flight: 0,
+      in_flight_ids: [],
+      running_pid: running?.pid ?? null,
+      sent_twice_ids: [],
     };
     for (const tracking of trackings) {
       const { recipient } = tracking.entry;
@@ -87,7 +97,7 @@ export async function status(
       row.by_type[recipient.type] = byType;
       count(byType, tracking);
       // Written to the outbox and not sent since, by SMTP or by hand.
-      if (!tracking.appeal && getDelivery(state, "outbox", campaign.id, recipient.id)?.status === "sent") {
+      if (!tracking.appeal && getDelivery(state, campaign.id, recipient.id)?.status === "in-outbox") {
         row.in_outbox++;
       }
       if (tracking.appeal) {
@@ -97,7 +107,7 @@ export async function status(
       if (tracking.latest)
         row.outcomes[tracking.latest.outcome] = (row.outcomes[tracking.latest.outcome] ?? 0) + 1;
       if (tracking.followupTrouble && tracking.status === "waiting") {
-        const label = `${recipient.id} (${tracking.followupTrouble.stage.replace("followup-", "follow-up ")})`;
+        const label = `${recipient.id} (${stageName(tracking.followupTrouble.stage)})`;
         if (tracking.followupTrouble.status === "uncertain") {
           row.uncertain++;
           row.uncertain_ids.push(label);
@@ -106,7 +116,17 @@ export async function status(
           row.failed_ids.push(label);
         }
       }
+      for (const stage of tracking.sentTwice)
+        row.sent_twice_ids.push(`${recipient.id} (${stageName(stage)})`);
+      if (tracking.followupInFlight) {
+        row.in_flight++;
+        row.in_flight_ids.push(`${recipient.id} (${stageName(tracking.followupInFlight)})`);
+      }
       switch (tracking.status) {
+        case "in-flight":
+          row.in_flight++;
+          row.in_flight_ids.push(recipient.id);
+          break;
         case "failed":
           row.failed++;
           row.failed_ids.push(recipient.id);
@@ -147,6 +167,10 @@ export async function status(
   return rows;
 }
 
+function stageName(stage: string): string {
+  return stage === APPEAL ? "appeal" : stage.replace("followup-", "follow-up ");
+}
+
 function formatStatus(row: CampaignStatus, io: IO): string {
   const lines: string[] = [];
   lines.push(io.out.bold(`${row.campaign}: ${row.selected} recipients`));
@@ -171,6 +195,9 @@ function formatStatus(row: CampaignStatus, io: IO): string {
     lines.push(io.out.yellow(`  uncertain, needs your decision: ${row.uncertain_ids.join(", ")}`));
     lines.push("    outreach resolve ID --sent (it arrived) or --not-sent (send it again on the next run)");
   }
+  if (row.in_flight_ids.length) {
+    lines.push(`  in flight (a send is running, pid ${row.running_pid}): ${row.in_flight_ids.join(", ")}`);
+  }
   if (row.failed_ids.length) lines.push(`  failed: ${row.failed_ids.join(", ")}`);
   if (row.partial_details.length) {
     lines.push(io.out.yellow("  partially delivered, the server refused some addresses:"));
@@ -181,6 +208,16 @@ function formatStatus(row: CampaignStatus, io: IO): string {
     }
     lines.push(
       "    outreach send completes it (a 4xx by itself, a 5xx with --retry-failed once the address is fixed), or close it: outreach log ID --outcome closed",
+    );
+  }
+  if (row.sent_twice_ids.length) {
+    lines.push(
+      io.out.yellow(
+        `  sent twice (the same letter reached them more than once): ${row.sent_twice_ids.join(", ")}`,
+      ),
+    );
+    lines.push(
+      '    outreach history ID shows each copy; send from one machine at a time (README, "Working as a team with git")',
     );
   }
   const types = Object.entries(row.by_type).sort(([a], [b]) => a.localeCompare(b));

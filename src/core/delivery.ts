@@ -12,7 +12,6 @@ import {
   type JournalEvent,
   type JournalState,
   reachedBy,
-  recipientKey,
   type SentEvent,
   type TransportKind,
   type UncertainEvent,
@@ -60,19 +59,8 @@ export function planSend(
       skipped.push({ recipient: recipient.id, reason: "no-email", detail: `no email: deliver by ${via}` });
       continue;
     }
-    // A letter the user delivered by other means (and logged) counts as sent, whatever the transport.
-    const byHand = state.handDeliveries
-      .get(recipientKey(letter.campaign, recipient.id))
-      ?.find((event) => (event.stage ?? APPEAL) === letter.stage);
-    if (byHand) {
-      skipped.push({
-        recipient: recipient.id,
-        reason: "already-sent",
-        detail: `already delivered by ${byHand.channel} on ${byHand.date} (logged by hand)`,
-      });
-      continue;
-    }
-    const delivery = getDelivery(state, transport, letter.campaign, recipient.id, letter.stage);
+    // One state per letter, whatever carried it before: SMTP, the outbox, or the user by hand.
+    const delivery = getDelivery(state, letter.campaign, recipient.id, letter.stage);
     // Sent, but a server refused some of its addresses: those (or their corrections) never got the letter.
     const missing =
       delivery?.status === "sent" && delivery.refused.length > 0 ? notReached(letter, delivery) : [];
@@ -94,22 +82,7 @@ export function planSend(
       toSend.push({ ...letter, message: { ...(letter.message as MessageSpec), envelopeTo: missing } });
       continue;
     }
-    const skip = skipFor(delivery, options.retryFailed ?? false);
-    // A letter already written to the outbox may have been sent by hand from it: SMTP waits for a decision.
-    const inOutbox =
-      transport === "smtp" &&
-      !options.includeOutbox &&
-      !skip &&
-      delivery?.status !== "failed" &&
-      getDelivery(state, "outbox", letter.campaign, recipient.id, letter.stage)?.status === "sent";
-    if (inOutbox) {
-      skipped.push({
-        recipient: recipient.id,
-        reason: "in-outbox",
-        detail: `written to the outbox earlier: if you sent that file yourself, record it (outreach log ${recipient.id} --sent-by email); to send it now, add --include-outbox`,
-      });
-      continue;
-    }
+    const skip = skipFor(delivery, transport, options);
     if (skip) {
       skipped.push({ recipient: recipient.id, ...skip });
       continue;
@@ -124,7 +97,7 @@ export function planSend(
         : addresses
             .map((address) => ({
               address,
-              by: reachedBy(state, transport, letter.campaign, address) ?? claimed.get(address),
+              by: reachedBy(state, letter.campaign, address) ?? claimed.get(address),
             }))
             .find((found) => found.by !== undefined && found.by !== recipient.id);
     if (other) {
@@ -156,24 +129,45 @@ function notReached(letter: Letter, delivery: Delivery): string[] {
 
 function skipFor(
   delivery: Delivery | undefined,
-  retryFailed: boolean,
+  transport: TransportKind,
+  options: { retryFailed?: boolean; includeOutbox?: boolean },
 ): Omit<Skipped, "recipient"> | undefined {
   if (!delivery) return undefined;
+  const id = delivery.recipient;
   switch (delivery.status) {
     case "sent":
-      return delivery.transport === "outbox"
-        ? {
-            reason: "already-in-outbox",
-            detail: `already written to the outbox on ${delivery.sentAt?.slice(0, 10)}`,
-          }
-        : { reason: "already-sent", detail: `already sent on ${delivery.sentAt?.slice(0, 10)}` };
+      return {
+        reason: "already-sent",
+        detail: delivery.byHand
+          ? `already delivered by ${delivery.byHand.channel} on ${delivery.byHand.date} (logged by hand)`
+          : `already sent on ${delivery.sentAt?.slice(0, 10)}`,
+      };
     case "uncertain":
+    case "in-flight":
       return {
         reason: "uncertain",
-        detail: `uncertain: ${delivery.uncertainReason}; resolve it with "outreach resolve ${delivery.recipient} --sent" or "--not-sent"`,
+        detail: `uncertain: ${delivery.uncertainReason ?? "an attempt has no answer recorded"}; resolve it with "outreach resolve ${id} --sent" or "--not-sent"`,
+      };
+    case "in-outbox":
+      if (transport === "outbox") {
+        return {
+          reason: "already-in-outbox",
+          detail: `already written to the outbox on ${delivery.writtenAt?.slice(0, 10)}`,
+        };
+      }
+      // The file in the outbox may have been sent by hand from it: SMTP waits for the user's decision.
+      if (options.includeOutbox) return undefined;
+      return {
+        reason: "in-outbox",
+        detail: `written to the outbox earlier: if you sent that file yourself, record it (outreach log ${id} --sent-by email); to send it now, add --include-outbox`,
       };
     case "failed":
-      if (delivery.failure?.kind === "permanent" && !retryFailed) {
+      // A refusal by the server is about the address; a file the outbox could not write is not.
+      if (
+        delivery.failure?.kind === "permanent" &&
+        delivery.failure.transport === "smtp" &&
+        !options.retryFailed
+      ) {
         return {
           reason: "failed",
           detail: `refused earlier: ${delivery.failure.response} (fix the address, then send with --retry-failed)`,
@@ -211,6 +205,8 @@ export interface DeliveryDeps {
   keepCopy?(letter: Letter, raw: RawMessage, messageId: string): void;
   newMessageId(): string;
   newEventId(): string;
+  /** This run's id, written on its attempts, so that `status` can tell letters in flight from uncertain ones. */
+  run?: string;
   now(): Date;
   sleep(ms: number): Promise<void>;
   /** True once the user asked to stop: no new letters start. */
@@ -350,6 +346,7 @@ export async function deliverLetters(
         try: attemptNumber,
         ...(letter.stage === APPEAL ? {} : { stage: letter.stage }),
         ...(spec.inReplyTo ? { in_reply_to: spec.inReplyTo } : {}),
+        ...(deps.run ? { run: deps.run } : {}),
       };
       await record(attempt);
       result = await deps.transport.deliver({

@@ -29,6 +29,10 @@ export interface AttemptEvent extends EventBase {
   stage?: string;
   /** The Message-IDs this letter answers (a follow-up is threaded under the appeal). */
   in_reply_to?: string;
+  /** The send run that made this attempt (its lock's token): tells a letter in flight from one left uncertain. */
+  run?: string;
+  /** Rebuilt from a line cut off while it was written: the file in .outreach/ that keeps the cut-off text. */
+  torn?: string;
 }
 
 export interface SentEvent extends EventBase {
@@ -146,40 +150,60 @@ export const EVENT_TYPES: readonly JournalEvent["type"][] = [
 
 export const APPEAL = "appeal";
 
-export type DeliveryStatus = "sent" | "uncertain" | "failed" | "not-sent";
+/**
+ * One state per campaign, recipient and stage, whatever carried the letter: sent (by SMTP, or delivered by
+ * hand and logged), uncertain, in flight (an attempt of the send running now), in the outbox (written there
+ * and not sent since), failed, or not sent.
+ */
+export type DeliveryStatus = "sent" | "uncertain" | "in-flight" | "in-outbox" | "failed" | "not-sent";
+
+/** One time a letter reached (or was recorded as reaching) its recipient. */
+export interface SentCopy {
+  at: string;
+  /** "email", or the channel of a letter delivered by hand. */
+  channel: Channel;
+  /** Delivered by the user and logged, not sent by outreach. */
+  byHand: boolean;
+  messageId?: string;
+  addresses: string[];
+}
 
 export interface Delivery {
   status: DeliveryStatus;
+  /** The transport of the letter that was sent, or of the latest attempt; "smtp" for one delivered by hand. */
   transport: TransportKind;
   /** "appeal", or "followup-1", "followup-2", … */
   stage: string;
   campaign: string;
   recipient: string;
-  /** The message that was sent, or the latest attempted. */
+  /** The message that was sent, or the latest attempted. Absent for a letter delivered by hand. */
   messageId?: string;
   sentAt?: string;
+  /** The letter was delivered by hand (and logged), and not sent by email. */
+  byHand?: DeliveredEvent;
+  /** When it was last written to the outbox (status "in-outbox"). */
+  writtenAt?: string;
   attempts: number;
-  failure?: { kind: FailureKind; code?: number; response: string; at: string };
+  failure?: { kind: FailureKind; code?: number; response: string; at: string; transport: TransportKind };
   /** Why it is uncertain: the attempt had no outcome (the run was killed), or the connection dropped after data. */
   uncertainReason?: string;
   uncertainMessageIds: string[];
-  /** Addresses this delivery reached or may have reached. */
+  /** Addresses this delivery reached or may have reached by email. */
   addresses: string[];
+  /** Addresses of the letter while it sits in the outbox. */
+  written: string[];
   /** Addresses a server refused while accepting the letter for others, and that no later try reached. */
   refused: string[];
   /** The same, each with the server's latest words about it ("452 4.2.2 Mailbox full"). */
   refusals: { address: string; response: string }[];
   /** The subject of the message that was sent (or of the latest attempt). */
   subject?: string;
+  /** Every time this letter reached the recipient; two that overlap mean they got it twice. */
+  copies: SentCopy[];
 }
 
-export function deliveryKey(
-  transport: TransportKind,
-  campaign: string,
-  recipient: string,
-  stage: string = APPEAL,
-): string {
-  return `${transport}\u0000${campaign}\u0000${recipient}\u0000${stage}`;
+export function deliveryKey(campaign: string, recipient: string, stage: string = APPEAL): string {
+  return `${campaign}\u0000${recipient}\u0000${stage}`;
 }
 
 export function recipientKey(campaign: string, recipient: string): string {
@@ -192,8 +216,13 @@ export interface JournalState {
   responses: Map<string, ResponseEvent[]>;
   /** Letters delivered by hand per campaign and recipient (recipientKey), oldest first. */
   handDeliveries: Map<string, DeliveredEvent[]>;
-  /** Per transport and campaign: address → recipient id that reached (or may have reached) it; built on demand. */
+  /** Per campaign: address → recipient id that reached (or may have reached) it; built on demand. */
   reached: Map<string, Map<string, string>>;
+}
+
+export interface DeriveOptions {
+  /** The run id of a send that is running now: its attempts without an answer yet are in flight, not uncertain. */
+  running?: string;
 }
 
 /** Whether `a` was recorded after `b`; the event id breaks a tie, so the answer never depends on line order. */
@@ -205,12 +234,13 @@ function rank(outcome: SentEvent | FailedEvent | UncertainEvent): number {
   return outcome.type === "uncertain" ? 0 : 1;
 }
 
-export function deriveState(events: readonly JournalEvent[]): JournalState {
+export function deriveState(events: readonly JournalEvent[], options: DeriveOptions = {}): JournalState {
   const attemptsByKey = new Map<string, AttemptEvent[]>();
   const outcomes = new Map<string, SentEvent | FailedEvent | UncertainEvent>();
   const resolutions = new Map<string, ResolvedEvent>();
   const responses = new Map<string, ResponseEvent[]>();
   const handDeliveries = new Map<string, DeliveredEvent[]>();
+  const handByKey = new Map<string, DeliveredEvent[]>();
   // The same event twice (a rebase or cherry-pick can copy lines) counts once. The lists per recipient are
   // short, so looking through them costs less than remembering every id of a long journal.
   const collect = <T extends JournalEvent>(map: Map<string, T[]>, key: string, event: T) => {
@@ -225,13 +255,10 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
         break;
       case "delivered":
         collect(handDeliveries, recipientKey(event.campaign, event.recipient), event);
+        collect(handByKey, deliveryKey(event.campaign, event.recipient, event.stage), event);
         break;
       case "attempt":
-        collect(
-          attemptsByKey,
-          deliveryKey(event.transport, event.campaign, event.recipient, event.stage),
-          event,
-        );
+        collect(attemptsByKey, deliveryKey(event.campaign, event.recipient, event.stage), event);
         break;
       case "sent":
       case "failed":
@@ -257,71 +284,15 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
   }
 
   const deliveries = new Map<string, Delivery>();
-
+  const byOrder = (a: JournalEvent, b: JournalEvent) => (later(a, b) ? 1 : later(b, a) ? -1 : 0);
   for (const [key, attempts] of attemptsByKey) {
-    attempts.sort((a, b) => (later(a, b) ? 1 : later(b, a) ? -1 : 0));
-    const first = attempts[0] as AttemptEvent;
-    const delivery: Delivery = {
-      status: "not-sent",
-      transport: first.transport,
-      stage: first.stage ?? APPEAL,
-      campaign: first.campaign,
-      recipient: first.recipient,
-      attempts: attempts.length,
-      uncertainMessageIds: [],
-      addresses: [],
-      refused: [],
-      refusals: [],
-    };
-    const refusals = new Map<string, { address: string; response: string }>();
-    let latestFailure: FailedEvent | undefined;
-    for (const attempt of attempts) {
-      const outcome = outcomes.get(attempt.id);
-      const resolution = resolutions.get(attempt.message_id);
-      if (delivery.status !== "sent") {
-        delivery.messageId = attempt.message_id;
-        delivery.subject = attempt.subject;
-      }
-      if (outcome?.type === "sent" || resolution?.outcome === "sent") {
-        if (delivery.status !== "sent") {
-          delivery.status = "sent";
-          delivery.sentAt = outcome?.type === "sent" ? outcome.at : (resolution?.at ?? attempt.at);
-          delivery.messageId = attempt.message_id;
-          delivery.subject = attempt.subject;
-        }
-        const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
-        delivery.addresses.push(...addresses);
-        if (outcome?.type === "sent") {
-          for (const rejection of outcome.rejected) refusals.set(rejection.address.toLowerCase(), rejection);
-        }
-      } else if ((outcome === undefined || outcome.type === "uncertain") && resolution === undefined) {
-        delivery.uncertainMessageIds.push(attempt.message_id);
-        delivery.uncertainReason =
-          outcome?.type === "uncertain"
-            ? outcome.reason
-            : "the run stopped after handing the letter over and before recording the server's answer";
-        delivery.addresses.push(...attempt.to, ...attempt.cc);
-      } else if (outcome?.type === "failed" && (!latestFailure || later(outcome, latestFailure))) {
-        latestFailure = outcome;
-      }
-    }
-    if (delivery.status !== "sent") {
-      if (delivery.uncertainMessageIds.length > 0) delivery.status = "uncertain";
-      else if (latestFailure) delivery.status = "failed";
-    }
-    if (latestFailure) {
-      delivery.failure = {
-        kind: latestFailure.kind,
-        ...(latestFailure.code === undefined ? {} : { code: latestFailure.code }),
-        response: latestFailure.response,
-        at: latestFailure.at,
-      };
-    }
-    if (delivery.status === "sent" || delivery.status === "uncertain") delivery.uncertainMessageIds.sort();
-    const reached = new Set(delivery.addresses.map((address) => address.toLowerCase()));
-    delivery.refusals = [...refusals.values()].filter(({ address }) => !reached.has(address.toLowerCase()));
-    delivery.refused = delivery.refusals.map(({ address }) => address);
-    deliveries.set(key, delivery);
+    attempts.sort(byOrder);
+    const handed = handByKey.get(key) ?? [];
+    deliveries.set(key, deriveDelivery(attempts, handed, outcomes, resolutions, options));
+  }
+  for (const [key, handed] of handByKey) {
+    if (deliveries.has(key)) continue;
+    deliveries.set(key, deriveDelivery([], handed, outcomes, resolutions, options));
   }
   // Oldest first by the day it happened, then by when it was recorded: the same order after any merge.
   const byDate = (a: ResponseEvent | DeliveredEvent, b: ResponseEvent | DeliveredEvent) =>
@@ -331,35 +302,419 @@ export function deriveState(events: readonly JournalEvent[]): JournalState {
   return { deliveries, responses, handDeliveries, reached: new Map() };
 }
 
+const NO_OUTCOME = "the run stopped after handing the letter over and before recording the server's answer";
+const TORN_REASON =
+  "its record in the journal was cut off while it was written (a full disk, or the machine stopped), so it may have been handed over";
+
+/** One letter's state from its attempts (oldest first, on any transport) and its hand deliveries. */
+function deriveDelivery(
+  attempts: readonly AttemptEvent[],
+  handed: DeliveredEvent[],
+  outcomes: Map<string, SentEvent | FailedEvent | UncertainEvent>,
+  resolutions: Map<string, ResolvedEvent>,
+  options: DeriveOptions,
+): Delivery {
+  handed.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : later(a, b) ? 1 : -1));
+  const first = (attempts[0] ?? handed[0]) as AttemptEvent | DeliveredEvent;
+  const delivery: Delivery = {
+    status: "not-sent",
+    transport: attempts[0]?.transport ?? "smtp",
+    stage: first.stage ?? APPEAL,
+    campaign: first.campaign,
+    recipient: first.recipient,
+    attempts: attempts.length,
+    uncertainMessageIds: [],
+    addresses: [],
+    written: [],
+    refused: [],
+    refusals: [],
+    copies: [],
+  };
+  const refusals = new Map<string, { address: string; response: string }>();
+  let latestFailure: FailedEvent | undefined;
+  let failedTransport: TransportKind = "smtp";
+  let latestWrite: JournalEvent | undefined;
+  let sentByEmail = false;
+  let inFlight = false;
+  for (const attempt of attempts) {
+    const outcome = outcomes.get(attempt.id);
+    const resolution = resolutions.get(attempt.message_id);
+    if (!sentByEmail) {
+      delivery.messageId = attempt.message_id;
+      delivery.subject = attempt.subject;
+      delivery.transport = attempt.transport;
+    }
+    const settledSent = outcome?.type === "sent" || resolution?.outcome === "sent";
+    if (settledSent && attempt.transport === "outbox") {
+      // Written to the outbox: a file for the user to send, not a letter sent.
+      latestWrite = outcome ?? resolution ?? attempt;
+      delivery.writtenAt = latestWrite.at;
+      delivery.written.push(
+        ...(outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc]),
+      );
+    } else if (settledSent) {
+      const at = outcome?.type === "sent" ? outcome.at : (resolution?.at ?? attempt.at);
+      const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
+      if (!sentByEmail) {
+        sentByEmail = true;
+        delivery.sentAt = at;
+        delivery.messageId = attempt.message_id;
+        delivery.subject = attempt.subject;
+        delivery.transport = attempt.transport;
+      }
+      delivery.copies.push({ at, channel: "email", byHand: false, messageId: attempt.message_id, addresses });
+      delivery.addresses.push(...addresses);
+      if (outcome?.type === "sent") {
+        for (const rejection of outcome.rejected) refusals.set(rejection.address.toLowerCase(), rejection);
+      }
+    } else if ((outcome === undefined || outcome.type === "uncertain") && resolution === undefined) {
+      delivery.addresses.push(...attempt.to, ...attempt.cc);
+      if (outcome === undefined && options.running !== undefined && attempt.run === options.running) {
+        inFlight = true;
+        continue;
+      }
+      delivery.uncertainMessageIds.push(attempt.message_id);
+      delivery.uncertainReason =
+        outcome?.type === "uncertain" ? outcome.reason : attempt.torn ? TORN_REASON : NO_OUTCOME;
+    } else if (outcome?.type === "failed" && (!latestFailure || later(outcome, latestFailure))) {
+      latestFailure = outcome;
+      failedTransport = attempt.transport;
+    }
+  }
+  for (const event of handed) {
+    delivery.copies.push({
+      at: `${event.date}T12:00:00.000Z`,
+      channel: event.channel,
+      byHand: true,
+      addresses: [],
+    });
+  }
+  if (!sentByEmail && handed[0]) {
+    delivery.byHand = handed[0];
+    delivery.sentAt = `${handed[0].date}T12:00:00.000Z`;
+    delete delivery.messageId;
+  }
+  if (sentByEmail || handed.length > 0) delivery.status = "sent";
+  else if (delivery.uncertainMessageIds.length > 0) delivery.status = "uncertain";
+  else if (inFlight) delivery.status = "in-flight";
+  else if (latestWrite && (!latestFailure || later(latestWrite, latestFailure)))
+    delivery.status = "in-outbox";
+  else if (latestFailure) delivery.status = "failed";
+  if (latestFailure) {
+    delivery.failure = {
+      kind: latestFailure.kind,
+      ...(latestFailure.code === undefined ? {} : { code: latestFailure.code }),
+      response: latestFailure.response,
+      at: latestFailure.at,
+      transport: failedTransport,
+    };
+  }
+  if (delivery.status === "sent" || delivery.status === "uncertain") delivery.uncertainMessageIds.sort();
+  const reached = new Set(delivery.addresses.map((address) => address.toLowerCase()));
+  delivery.refusals = [...refusals.values()].filter(({ address }) => !reached.has(address.toLowerCase()));
+  delivery.refused = delivery.refusals.map(({ address }) => address);
+  return delivery;
+}
+
+/** True when the recipient got this letter more than once: two copies by hand, or two emails to one address. */
+export function sentTwice(delivery: Delivery): boolean {
+  const { copies } = delivery;
+  for (let i = 0; i < copies.length; i++) {
+    for (let j = i + 1; j < copies.length; j++) {
+      const a = copies[i] as SentCopy;
+      const b = copies[j] as SentCopy;
+      if (a.byHand || b.byHand) return true;
+      const seen = new Set(a.addresses.map((address) => address.toLowerCase()));
+      if (b.addresses.some((address) => seen.has(address.toLowerCase()))) return true;
+    }
+  }
+  return false;
+}
+
 export function getDelivery(
   state: JournalState,
-  transport: TransportKind,
   campaign: string,
   recipient: string,
   stage: string = APPEAL,
 ): Delivery | undefined {
-  return state.deliveries.get(deliveryKey(transport, campaign, recipient, stage));
+  return state.deliveries.get(deliveryKey(campaign, recipient, stage));
 }
 
-/** The recipient id that already reached `address` in this campaign over this transport, if any. */
-export function reachedBy(
-  state: JournalState,
-  transport: TransportKind,
-  campaign: string,
-  address: string,
-): string | undefined {
-  const scope = `${transport}\u0000${campaign}`;
-  let map = state.reached.get(scope);
+/** The recipient id that already reached `address` in this campaign (by email, or a letter in the outbox). */
+export function reachedBy(state: JournalState, campaign: string, address: string): string | undefined {
+  let map = state.reached.get(campaign);
   if (!map) {
     map = new Map();
     for (const delivery of state.deliveries.values()) {
-      if (delivery.transport !== transport || delivery.campaign !== campaign) continue;
-      for (const reachedAddress of delivery.addresses) {
+      if (delivery.campaign !== campaign) continue;
+      for (const reachedAddress of [...delivery.addresses, ...delivery.written]) {
         const key = reachedAddress.toLowerCase();
         if (!map.has(key)) map.set(key, delivery.recipient);
       }
     }
-    state.reached.set(scope, map);
+    state.reached.set(campaign, map);
   }
   return map.get(address.toLowerCase());
+}
+
+type FieldRule =
+  | "string"
+  | "id"
+  | "number"
+  | "count"
+  | "time"
+  | "day"
+  | "stage"
+  | "strings"
+  | "rejections"
+  | readonly string[];
+type Rules = Record<string, readonly [rule: FieldRule, optional?: "optional"]>;
+
+const TRANSPORTS = ["smtp", "outbox"] as const;
+const BASE_RULES: Rules = {
+  v: ["count"],
+  id: ["id"],
+  at: ["time"],
+  campaign: ["id"],
+  recipient: ["id"],
+};
+const EVENT_RULES: Record<JournalEvent["type"], Rules> = {
+  attempt: {
+    message_id: ["string"],
+    transport: [TRANSPORTS],
+    to: ["strings"],
+    cc: ["strings"],
+    subject: ["string"],
+    try: ["count"],
+    stage: ["stage", "optional"],
+    in_reply_to: ["string", "optional"],
+    run: ["string", "optional"],
+    torn: ["string", "optional"],
+  },
+  sent: {
+    attempt: ["string"],
+    message_id: ["string"],
+    response: ["string"],
+    accepted: ["strings"],
+    rejected: ["rejections"],
+    server_message_id: ["string", "optional"],
+  },
+  failed: {
+    attempt: ["string"],
+    message_id: ["string"],
+    kind: [["transient", "permanent", "auth"]],
+    code: ["number", "optional"],
+    response: ["string"],
+  },
+  uncertain: { attempt: ["string"], message_id: ["string"], reason: ["string"] },
+  resolved: { message_id: ["string"], outcome: [["sent", "not-sent"]], note: ["string", "optional"] },
+  response: {
+    outcome: [OUTCOMES],
+    date: ["day"],
+    channel: [CHANNELS],
+    from: ["string", "optional"],
+    note: ["string", "optional"],
+    message_id: ["string", "optional"],
+    in_reply_to: ["string", "optional"],
+    subject: ["string", "optional"],
+  },
+  delivered: {
+    channel: [CHANNELS],
+    date: ["day"],
+    stage: ["stage", "optional"],
+    note: ["string", "optional"],
+  },
+};
+
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const STAGE = /^(appeal|followup-[1-9]\d*)$/;
+
+/** A calendar day that exists: 2012-02-30 is refused, as Date would roll it into March. */
+function realDay(text: string): boolean {
+  const time = Date.parse(`${text.slice(0, 10)}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text.slice(0, 10);
+}
+
+function fits(value: unknown, rule: FieldRule): boolean {
+  switch (rule) {
+    case "string":
+      return typeof value === "string";
+    case "id":
+      return typeof value === "string" && value !== "";
+    case "number":
+      return typeof value === "number" && Number.isFinite(value);
+    case "count":
+      return typeof value === "number" && Number.isInteger(value) && value >= 1;
+    case "time":
+      return (
+        typeof value === "string" && TIME.test(value) && realDay(value) && !Number.isNaN(Date.parse(value))
+      );
+    case "day":
+      return typeof value === "string" && DAY.test(value) && realDay(value);
+    case "stage":
+      return typeof value === "string" && STAGE.test(value);
+    case "strings":
+      return Array.isArray(value) && value.every((item) => typeof item === "string");
+    case "rejections":
+      return (
+        Array.isArray(value) &&
+        value.every(
+          (item) =>
+            typeof item === "object" &&
+            item !== null &&
+            typeof item.address === "string" &&
+            typeof item.response === "string",
+        )
+      );
+    default:
+      return typeof value === "string" && rule.includes(value);
+  }
+}
+
+function describeRule(rule: FieldRule): string {
+  switch (rule) {
+    case "string":
+      return "a text";
+    case "id":
+      return "a text that is not empty";
+    case "number":
+      return "a number";
+    case "count":
+      return "a whole number of at least 1";
+    case "time":
+      return "a time written like 2026-02-01T09:00:00.000Z";
+    case "day":
+      return "a day written YYYY-MM-DD";
+    case "stage":
+      return "appeal, followup-1, followup-2, …";
+    case "strings":
+      return "a list of addresses";
+    case "rejections":
+      return "a list of { address, response }";
+    default:
+      return `one of ${rule.join(", ")}`;
+  }
+}
+
+/**
+ * What is wrong with a parsed journal line, or undefined when it is a complete event of this version: every
+ * field the state is derived from, of the right kind. Fields it does not know are left alone.
+ */
+export function eventProblem(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return "it is not a journal event";
+  const event = value as Record<string, unknown>;
+  const type = event.type;
+  if (typeof type !== "string" || !EVENT_TYPES.includes(type as JournalEvent["type"])) {
+    return typeof type === "string" ? `"${type}" is not a kind of journal event` : "it has no event type";
+  }
+  const check = (rules: Rules): string | undefined => {
+    for (const [field, [rule, optional]] of Object.entries(rules)) {
+      const present = field in event && event[field] !== undefined;
+      if (!present && optional) continue;
+      if (!present) return `the ${type} event has no "${field}" (${describeRule(rule)})`;
+      if (!fits(event[field], rule)) return `the ${type} event's "${field}" is not ${describeRule(rule)}`;
+    }
+    return undefined;
+  };
+  return check(BASE_RULES) ?? check(EVENT_RULES[type as JournalEvent["type"]]);
+}
+
+/** The order in which the journal writes an event's fields: what identifies the letter comes first. */
+export function serializeEvent(event: JournalEvent): string {
+  const head: Record<string, unknown> = {
+    type: event.type,
+    campaign: event.campaign,
+    recipient: event.recipient,
+  };
+  if ("stage" in event && event.stage !== undefined) head.stage = event.stage;
+  return JSON.stringify({ ...head, ...event });
+}
+
+/** The complete `"key": value` pairs at the top of a line that was cut off. */
+function tornFields(text: string): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  const pair =
+    /"([a-z_]+)":("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?=[,}])|\[(?:"(?:[^"\\]|\\.)*"(?:,"(?:[^"\\]|\\.)*")*)?\])/g;
+  for (const match of text.matchAll(pair)) {
+    const key = match[1] as string;
+    if (key in fields) continue;
+    try {
+      fields[key] = JSON.parse(match[2] as string);
+    } catch {}
+  }
+  return fields;
+}
+
+/** A short, stable name for a text, so a cut-off line gets the same id on every read. */
+function fingerprint(text: string): string {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
+
+/**
+ * A last line cut off while it was written, when it holds the start of an attempt for a recipient that can be
+ * named: rebuilt as an attempt without outcome, so the letter reads as "maybe sent" (uncertain), never as
+ * nothing. A line cut before its type counts as an attempt too: the safe reading. Undefined otherwise.
+ */
+export function recoverTornAttempt(
+  text: string,
+  events: readonly JournalEvent[],
+  keptIn: string,
+): AttemptEvent | undefined {
+  const fields = tornFields(text);
+  const { type, campaign, recipient } = fields;
+  if (type !== undefined && type !== "attempt") return undefined;
+  if (typeof campaign !== "string" || typeof recipient !== "string") return undefined;
+  const strings = (value: unknown) =>
+    Array.isArray(value) && value.every((item) => typeof item === "string") ? (value as string[]) : [];
+  const text_ = (value: unknown) => (typeof value === "string" ? value : undefined);
+  const id = text_(fields.id) ?? `torn-${fingerprint(text)}`;
+  const stage = text_(fields.stage) ?? tornStage(text, fields, events, campaign, recipient);
+  const last = events.at(-1);
+  const inReplyTo = text_(fields.in_reply_to);
+  const run = text_(fields.run);
+  return {
+    v: JOURNAL_VERSION,
+    id,
+    at: text_(fields.at) ?? last?.at ?? "1970-01-01T00:00:00.000Z",
+    campaign,
+    recipient,
+    type: "attempt",
+    message_id: text_(fields.message_id) ?? `<${id}@outreach.invalid>`,
+    transport: fields.transport === "outbox" ? "outbox" : "smtp",
+    to: strings(fields.to),
+    cc: strings(fields.cc),
+    subject: text_(fields.subject) ?? "",
+    try: typeof fields.try === "number" ? fields.try : 1,
+    ...(stage === APPEAL ? {} : { stage }),
+    ...(inReplyTo ? { in_reply_to: inReplyTo } : {}),
+    ...(run ? { run } : {}),
+    torn: keptIn,
+  };
+}
+
+/**
+ * The stage of a cut-off attempt that does not show it. This version writes the stage right after the
+ * recipient, so a line that goes on past it without one is the appeal; otherwise (an older line, or one cut
+ * just there), the first letter this recipient has not had yet, which is the only one a send would attempt.
+ */
+function tornStage(
+  text: string,
+  fields: Record<string, unknown>,
+  events: readonly JournalEvent[],
+  campaign: string,
+  recipient: string,
+): string {
+  const writtenByThisVersion = text.startsWith('{"type":');
+  const beyondRecipient = Object.keys(fields).some((key) => !["type", "campaign", "recipient"].includes(key));
+  if (writtenByThisVersion && beyondRecipient) return APPEAL;
+  const state = deriveState(events);
+  for (let number = 0; ; number++) {
+    const stage = number === 0 ? APPEAL : `followup-${number}`;
+    if (getDelivery(state, campaign, recipient, stage)?.status !== "sent") return stage;
+  }
 }

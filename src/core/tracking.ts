@@ -9,6 +9,7 @@ import {
   type Outcome,
   type ResponseEvent,
   recipientKey,
+  sentTwice,
 } from "./journal.js";
 import type { OriginalLetter } from "./letters.js";
 import type { RecipientEntry } from "./recipients.js";
@@ -16,6 +17,7 @@ import type { Campaign } from "./schema.js";
 
 export type TrackingStatus =
   | "not-sent"
+  | "in-flight"
   | "uncertain"
   | "failed"
   | "waiting"
@@ -65,6 +67,10 @@ export interface Tracking {
   notReached: { address: string; response: string }[];
   /** The latest follow-up attempt did not go through cleanly: it is uncertain, or it failed. */
   followupTrouble?: { stage: string; status: "uncertain" | "failed"; detail: string };
+  /** A follow-up that the send running now has handed over, without an answer yet. */
+  followupInFlight?: string;
+  /** Letters of this campaign that reached the recipient more than once (the stages). */
+  sentTwice: string[];
 }
 
 const DAY = 86_400_000;
@@ -85,6 +91,15 @@ function daysBetween(from: string, to: string): number {
 
 function sentLetter(delivery: Delivery | undefined): SentLetter | undefined {
   if (delivery?.status !== "sent" || !delivery.sentAt) return undefined;
+  if (delivery.byHand) {
+    return {
+      stage: delivery.stage,
+      at: delivery.sentAt,
+      day: delivery.byHand.date,
+      channel: delivery.byHand.channel,
+      byHand: true,
+    };
+  }
   return {
     stage: delivery.stage,
     at: delivery.sentAt,
@@ -104,43 +119,26 @@ export function trackRecipient(
 ): Tracking {
   const id = entry.recipient.id;
   const key = recipientKey(campaign.id, id);
-  const appealDelivery = getDelivery(state, "smtp", campaign.id, id);
-  const byHand = state.handDeliveries.get(key) ?? [];
+  const appealDelivery = getDelivery(state, campaign.id, id);
   const letters: SentLetter[] = [];
-  const appealByEmail = sentLetter(appealDelivery);
-  const appealByHand = byHand.find((event) => (event.stage ?? APPEAL) === APPEAL);
-  const appeal =
-    appealByEmail ??
-    (appealByHand
-      ? {
-          stage: APPEAL,
-          at: `${appealByHand.date}T12:00:00.000Z`,
-          day: appealByHand.date,
-          channel: appealByHand.channel,
-          byHand: true,
-        }
-      : undefined);
+  const sentTwiceStages: string[] = [];
+  const appeal = sentLetter(appealDelivery);
   if (appeal) letters.push(appeal);
-  for (let number = 1; ; number++) {
-    const stage = `followup-${number}`;
-    const byEmail = sentLetter(getDelivery(state, "smtp", campaign.id, id, stage));
-    const handed = byHand.find((event) => event.stage === stage);
-    const followup =
-      byEmail ??
-      (handed
-        ? {
-            stage,
-            at: `${handed.date}T12:00:00.000Z`,
-            day: handed.date,
-            channel: handed.channel,
-            byHand: true,
-          }
-        : undefined);
+  // Which addresses a letter reached is known only for email; a letter also delivered by hand reached them all.
+  const appealByEmail =
+    appeal !== undefined &&
+    (appealDelivery?.copies.some((copy) => !copy.byHand) ?? false) &&
+    !(appealDelivery?.copies.some((copy) => copy.byHand) ?? false);
+  if (appealDelivery && sentTwice(appealDelivery)) sentTwiceStages.push(APPEAL);
+  for (let number = 1; appeal; number++) {
+    const delivery = getDelivery(state, campaign.id, id, `followup-${number}`);
+    const followup = sentLetter(delivery);
     if (!followup) break;
     letters.push(followup);
+    if (delivery && sentTwice(delivery)) sentTwiceStages.push(followup.stage);
   }
   const nextStage = `followup-${letters.length}`;
-  const nextAttempt = letters.length > 0 ? getDelivery(state, "smtp", campaign.id, id, nextStage) : undefined;
+  const nextAttempt = letters.length > 0 ? getDelivery(state, campaign.id, id, nextStage) : undefined;
   const followupTrouble =
     nextAttempt?.status === "uncertain"
       ? { stage: nextStage, status: "uncertain" as const, detail: nextAttempt.uncertainReason ?? "" }
@@ -162,6 +160,8 @@ export function trackRecipient(
     ...(followupTrouble ? { followupTrouble } : {}),
     reached: appealByEmail ? [...new Set(appealDelivery?.addresses ?? [])] : [],
     notReached: appealByEmail ? (appealDelivery?.refusals ?? []) : [],
+    ...(nextAttempt?.status === "in-flight" ? { followupInFlight: nextStage } : {}),
+    sentTwice: sentTwiceStages,
     overdue: false,
     followupDue: false,
   };
@@ -171,7 +171,9 @@ export function trackRecipient(
     return tracking;
   }
   if (!appeal) {
-    if (appealDelivery?.status === "uncertain") {
+    if (appealDelivery?.status === "in-flight") {
+      tracking.status = "in-flight";
+    } else if (appealDelivery?.status === "uncertain") {
       tracking.status = "uncertain";
       if (appealDelivery.uncertainReason) tracking.uncertainReason = appealDelivery.uncertainReason;
     } else if (appealDelivery?.status === "failed") {
