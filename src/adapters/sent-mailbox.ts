@@ -1,9 +1,9 @@
 // Copies of sent messages, one mbox file per campaign (.outreach/sent/<campaign>.mbox): any mail client opens
 // it, and appending to one open file costs far less than creating a file per letter.
-import { closeSync, mkdirSync } from "node:fs";
+import { accessSync, closeSync, constants, lstatSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { RawMessage } from "../core/transport.js";
-import { openToAppendSync } from "./file-system.js";
+import { fileError, openToAppendSync, statRegularFile } from "./file-system.js";
 import { writeWhole } from "./file-writes.js";
 import { STATE_FOLDER } from "./journal-file.js";
 
@@ -73,11 +73,34 @@ export class SentMailbox {
     return new SentMailbox(openToAppendSync(join(root, sentMailboxPath(campaign))));
   }
 
+  /**
+   * Before anything is handed over: a mailbox that exists must be a file outreach can append to, so that a
+   * run never sends a letter whose copy it cannot keep. Creates nothing (a run that sends nothing writes nothing).
+   */
+  static checkBeforeSending(root: string, campaign: string): void {
+    const path = join(root, sentMailboxPath(campaign));
+    try {
+      statRegularFile(path);
+      accessSync(path, constants.W_OK);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT" && !isDanglingLink(path)) return;
+      throw fileError(error, sentMailboxPath(campaign), "write", "nothing was sent");
+    }
+  }
+
   append(raw: RawMessage, sender: string, date: Date): void {
     for (const piece of mboxEntry(raw, sender, date)) writeWhole(this.descriptor, piece);
   }
 
   close(): void {
     closeSync(this.descriptor);
+  }
+}
+
+function isDanglingLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
   }
 }

@@ -241,6 +241,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       }
     }
 
+    if (!testAddress && transport.kind !== "outbox") SentMailbox.checkBeforeSending(root, campaign.id);
     await transport.prepare?.();
     started = performance.now(); // the time spent answering questions is not sending time
     // The journal and the sent mailbox are opened by the first letter that needs them: a run that hands
@@ -384,13 +385,13 @@ function lazily<T>(open: () => Promise<T>): { get(): Promise<T>; opened(): Promi
   };
 }
 
-/** The copy of every sent letter is part of the record: a folder that cannot take it stops the run first. */
+/** Opened after the first hand-off (checkBeforeSending ran before it); a failure here is a warning per letter. */
 function openSentMailbox(root: string, campaign: string): SentMailbox {
   try {
     return SentMailbox.open(root, campaign);
   } catch (error) {
     throw new UserError(
-      `cannot open ${sentMailboxPath(campaign)} to keep copies of the letters: ${diskReason(error)}; nothing was sent`,
+      `cannot open ${sentMailboxPath(campaign)} to keep copies of the letters: ${diskReason(error)}`,
       { hint: `${diskAdvice(error)}, then run the command again` },
     );
   }
