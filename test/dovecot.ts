@@ -3,6 +3,7 @@
 // Messages reach it as mail does: by IMAP APPEND of messages built as a mail client builds them.
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import {
+  appendFileSync,
   chownSync,
   mkdirSync,
   mkdtempSync,
@@ -20,15 +21,10 @@ import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { generate } from "selfsigned";
 import { afterAll, beforeAll } from "vitest";
 
-export interface Dovecot {
-  /** Plain IMAP (STARTTLS offered) and implicit TLS. */
-  port: number;
-  tlsPort: number;
+/** One user's mailbox on the server: each test takes a fresh one, so tests never see each other's mail. */
+export interface Account {
   user: string;
   password: string;
-  /** The server's certificate, for NODE_EXTRA_CA_CERTS. */
-  caFile: string;
-  folder: string;
   /** Environment for the CLI: plain IMAP on loopback, with the password. */
   env(extra?: Record<string, string>): Record<string, string>;
   append(mailbox: string, raw: Buffer | string): Promise<void>;
@@ -37,6 +33,17 @@ export interface Dovecot {
   /** Every message's flags in a mailbox, to prove nothing was marked. */
   flags(mailbox: string): Promise<string[][]>;
   count(mailbox: string): Promise<number>;
+}
+
+export interface Dovecot extends Account {
+  /** Plain IMAP (STARTTLS offered) and implicit TLS. */
+  port: number;
+  tlsPort: number;
+  /** The server's certificate, for NODE_EXTRA_CA_CERTS. */
+  caFile: string;
+  folder: string;
+  /** A new user with an empty mailbox. */
+  account(): Promise<Account>;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
@@ -181,63 +188,78 @@ service anvil {
   };
   await start();
 
-  const withClient = async <T>(work: (client: ImapFlow) => Promise<T>): Promise<T> => {
-    const client = new ImapFlow({
-      host: "127.0.0.1",
-      port,
-      secure: false,
-      doSTARTTLS: false,
-      auth: { user, pass: password },
-      logger: false,
-    });
-    await client.connect();
-    try {
-      return await work(client);
-    } finally {
-      await client.logout().catch(() => {});
-    }
+  const passwd = join(folder, "passwd");
+  const makeAccount = (accountUser: string, accountPassword: string): Account => {
+    const withClient = async <T>(work: (client: ImapFlow) => Promise<T>): Promise<T> => {
+      const client = new ImapFlow({
+        host: "127.0.0.1",
+        port,
+        secure: false,
+        doSTARTTLS: false,
+        auth: { user: accountUser, pass: accountPassword },
+        logger: false,
+      });
+      await client.connect();
+      try {
+        return await work(client);
+      } finally {
+        await client.logout().catch(() => {});
+      }
+    };
+    return {
+      user: accountUser,
+      password: accountPassword,
+      env: (extra = {}) => ({
+        OUTREACH_IMAP_URL: `imap://${encodeURIComponent(accountUser)}@127.0.0.1:${port}`,
+        OUTREACH_IMAP_PASSWORD: accountPassword,
+        ...extra,
+      }),
+      append: (mailbox, raw) =>
+        withClient(async (client) => {
+          await client.append(mailbox, typeof raw === "string" ? Buffer.from(raw) : raw);
+        }),
+      recreate: (mailbox) =>
+        withClient(async (client) => {
+          await client.mailboxDelete(mailbox);
+          await client.mailboxCreate(mailbox);
+        }),
+      flags: (mailbox) =>
+        withClient(async (client) => {
+          // EXAMINE, and without \Recent: that flag belongs to the session, not the message.
+          const lock = await client.getMailboxLock(mailbox, { readOnly: true });
+          try {
+            const all: string[][] = [];
+            if ((client.mailbox as { exists: number }).exists === 0) return all;
+            for await (const message of client.fetch("1:*", { flags: true })) {
+              all.push([...(message.flags ?? [])].filter((flag) => flag !== "\\Recent").sort());
+            }
+            return all;
+          } finally {
+            lock.release();
+          }
+        }),
+      count: (mailbox) =>
+        withClient(async (client) => {
+          const status = await client.status(mailbox, { messages: true });
+          return status ? (status.messages ?? 0) : 0;
+        }),
+    };
   };
-
+  let accounts = 0;
   return {
+    ...makeAccount(user, password),
     port,
     tlsPort,
-    user,
-    password,
     caFile,
     folder,
-    env: (extra = {}) => ({
-      OUTREACH_IMAP_URL: `imap://${encodeURIComponent(user)}@127.0.0.1:${port}`,
-      OUTREACH_IMAP_PASSWORD: password,
-      ...extra,
-    }),
-    append: (mailbox, raw) =>
-      withClient(async (client) => {
-        await client.append(mailbox, typeof raw === "string" ? Buffer.from(raw) : raw);
-      }),
-    recreate: (mailbox) =>
-      withClient(async (client) => {
-        await client.mailboxDelete(mailbox);
-        await client.mailboxCreate(mailbox);
-      }),
-    flags: (mailbox) =>
-      withClient(async (client) => {
-        const lock = await client.getMailboxLock(mailbox);
-        try {
-          const all: string[][] = [];
-          if ((client.mailbox as { exists: number }).exists === 0) return all;
-          for await (const message of client.fetch("1:*", { flags: true })) {
-            all.push([...(message.flags ?? [])].sort());
-          }
-          return all;
-        } finally {
-          lock.release();
-        }
-      }),
-    count: (mailbox) =>
-      withClient(async (client) => {
-        const status = await client.status(mailbox, { messages: true });
-        return status ? (status.messages ?? 0) : 0;
-      }),
+    async account() {
+      accounts++;
+      const name = `user${accounts}@example.org`;
+      const secret = `pw-${accounts}-${Math.random().toString(36).slice(2)}`;
+      // Dovecot reads the password file again when it changes.
+      appendFileSync(passwd, `${name}:{PLAIN}${secret}::::::\n`);
+      return makeAccount(name, secret);
+    },
     stop,
     start,
   };

@@ -29,6 +29,7 @@ export type SkipReason =
   | "uncertain"
   | "failed"
   | "address-reached"
+  | "answered"
   | "limit";
 
 export interface Skipped {
