@@ -135,22 +135,23 @@ export function bounceFailures(
   }
   if (failures.size > 0) return [...failures.values()];
   const temporary = /temporar|delayed|will (be )?retr|still trying|not yet been delivered/i.test(reportText);
-  const nearStatus = (from: number) => {
-    const after = reportText.slice(from, from + 400);
-    const enhanced = /\b([45]\.\d{1,3}\.\d{1,3})\b/.exec(after)?.[1];
-    if (enhanced) return enhanced;
-    const basic = /\b([45])\d\d[ -]/.exec(after)?.[1];
-    return basic ? `${basic}.0.0` : temporary ? "4.0.0" : "5.0.0";
+  const lower = reportText.toLowerCase();
+  // The status nearest after a mention of the address (a header naming it carries none: look further on).
+  const statusOf = (address: string) => {
+    for (let at = lower.indexOf(address); at !== -1; at = lower.indexOf(address, at + 1)) {
+      const after = reportText.slice(at, at + 400);
+      const enhanced = /\b([45]\.\d{1,3}\.\d{1,3})\b/.exec(after)?.[1];
+      if (enhanced) return enhanced;
+      const basic = /\b([45])\d\d[ -]/.exec(after)?.[1];
+      if (basic) return `${basic}.0.0`;
+    }
+    return temporary ? "4.0.0" : "5.0.0";
   };
   for (const address of parseAddresses(facts.headers["x-failed-recipients"] ?? "")) {
-    const at = reportText.toLowerCase().indexOf(address);
-    add(address, nearStatus(at === -1 ? 0 : at), undefined);
+    add(address, statusOf(address), undefined);
   }
-  const lower = reportText.toLowerCase();
   for (const address of known) {
-    if (failures.has(address)) continue;
-    const at = lower.indexOf(address);
-    if (at !== -1) add(address, nearStatus(at), undefined);
+    if (!failures.has(address) && lower.includes(address)) add(address, statusOf(address), undefined);
   }
   return [...failures.values()];
 }
