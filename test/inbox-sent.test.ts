@@ -64,6 +64,16 @@ describe("transport.imap.save_sent", () => {
       .map((event) => (event as { message_id: string }).message_id)
       .sort();
     expect(await messageIdsIn(account.user, account.password, "Sent")).toEqual(sent);
+    // Reading Sent too, our own letters are not taken for answers, though they name our Message-IDs.
+    const path = join(folder, "outreach.yaml");
+    writeFileSync(
+      path,
+      readFileSync(path, "utf8").replace("    save_sent: Sent\n", "    folders: [INBOX, Sent]\n"),
+    );
+    const read = await run(["inbox"], { cwd: folder, env: { OUTREACH_IMAP_PASSWORD: account.password } });
+    expect(read.exitCode).toBe(0);
+    expect(read.stderr).toContain("Nothing new in INBOX, Sent");
+    expect(events(folder).filter((event) => event.type === "received")).toEqual([]);
   });
 
   it("a copy that cannot be saved is reported; the letters are still sent and recorded as sent", async () => {

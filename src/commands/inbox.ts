@@ -134,6 +134,8 @@ interface Run {
   state: JournalState;
   known: Set<string>;
   failed: Map<string, Set<string>>;
+  /** The sender's own addresses: mail from them is ours, not an answer. */
+  ownAddresses: Set<string>;
   writer: JournalWriter;
   records: InboxRecord[];
   onRecord?: (entry: InboxRecord) => void;
@@ -156,7 +158,13 @@ export async function inbox(options: InboxOptions, io: IO): Promise<InboxRecord[
   // Logged in before anything is written: a refused login or an unreachable server records nothing.
   let mailbox = await Mailbox.open(settings, password);
   try {
-    const records = await readNewMail(root, settings, mailbox, io, plan.recipients);
+    const config = plan.config as NonNullable<typeof plan.config>;
+    const ownAddresses = new Set(
+      [config.sender.email, config.sender.reply_to]
+        .filter((address): address is string => Boolean(address))
+        .map((address) => address.toLowerCase()),
+    );
+    const records = await readNewMail(root, settings, mailbox, io, plan.recipients, ownAddresses);
     report(records, settings, options, io);
     if (!options.watch) return records;
     // Watching: one line per message as it arrives, until Ctrl-C; a dropped connection is opened again.
@@ -174,7 +182,7 @@ export async function inbox(options: InboxOptions, io: IO): Promise<InboxRecord[
       try {
         await Promise.race([mailbox.waitForMail(settings.folders[0] as string, 60_000), stop]);
         await Promise.race([
-          readNewMail(root, settings, mailbox, io, plan.recipients, (entry) =>
+          readNewMail(root, settings, mailbox, io, plan.recipients, ownAddresses, (entry) =>
             io.stdout.write(describe(entry)),
           ),
           stop,
@@ -199,6 +207,7 @@ async function readNewMail(
   mailbox: Mailbox,
   io: IO,
   recipients: Parameters<typeof buildLetterIndex>[2],
+  ownAddresses: Set<string>,
   onRecord?: (entry: InboxRecord) => void,
 ): Promise<InboxRecord[]> {
   await repairIfTorn(root, io);
@@ -220,6 +229,7 @@ async function readNewMail(
     state,
     known,
     failed: failedAddresses(journal.events),
+    ownAddresses,
     writer,
     records: [],
     ...(onRecord ? { onRecord } : {}),
@@ -262,6 +272,9 @@ async function takeIn(run: Run, mailbox: Mailbox, folder: string, message: Heade
   // The same message in two folders, or taken in by a team member whose journal was merged, is one answer.
   if (run.known.has(messageId)) return;
   const { facts } = message;
+  // Our own letters (a Sent folder, a copy to ourselves) are not answers, though they name our letters.
+  if (run.index.byMessageId.has(messageId) || (facts.fromAddress && run.ownAddresses.has(facts.fromAddress)))
+    return;
   const kind = classify(facts);
   let match = matchMessage(facts, run.index);
   if (match.kind === "unmatched" && kind !== "bounce" && !concernsCampaign(facts, run.index)) return;
