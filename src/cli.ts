@@ -339,7 +339,6 @@ Examples:
     .description(
       "read the mailbox over IMAP (read-only): answers, auto-replies and bounces, matched to their letters",
     )
-    .addOption(campaignOption())
     .option("--watch", "stay connected and record answers as they arrive, until Ctrl-C")
     .option("--json", "print what was taken in as JSON")
     .addHelpText(
@@ -349,7 +348,7 @@ Examples:
   outreach inbox
   OUTREACH_IMAP_URL=imaps://me%40example.org@imap.example.org:993 OUTREACH_IMAP_PASSWORD=… outreach inbox --watch`,
     )
-    .action(async (options: { campaign?: string; watch?: boolean; json?: boolean }) => {
+    .action(async (options: { watch?: boolean; json?: boolean }) => {
       const { inbox } = await import("./commands/inbox.js");
       await inbox({ ...global(), ...options }, io());
     });
