@@ -148,7 +148,6 @@ export async function inbox(options: InboxOptions, io: IO): Promise<InboxRecord[
     throw new UserError(
       "no mailbox to read: transport.imap is not set in outreach.yaml and OUTREACH_IMAP_URL is not set",
       {
-        exitCode: EXIT.usage,
         hint: 'add transport: { imap: { host: imap.example.org, user: you@example.org } } to outreach.yaml (README, "Reading the inbox")',
       },
     );
