@@ -240,6 +240,10 @@ Examples:
     .option("--note <text>", "what they said, what was agreed", freeText("--note", true))
     .option("--from-eml <file>", "read a saved reply: date, sender, subject, and the letter it answers")
     .option(
+      "--reply <message-id>",
+      "record the outcome of an answer `outreach inbox` took in (see outreach review)",
+    )
+    .option(
       "--sent-by <channel>",
       "record that the letter itself went by hand: web-form, letter (post), fax, …",
     )
@@ -328,6 +332,47 @@ Examples:
     .action(async (ids: string[], options: SendCliOptions) => {
       const { followup } = await import("./commands/followup.js");
       await followup({ ...global(), ...options, ids }, io());
+    });
+
+  program
+    .command("inbox")
+    .description(
+      "read the mailbox over IMAP (read-only): answers, auto-replies and bounces, matched to their letters",
+    )
+    .option("--watch", "stay connected and record answers as they arrive, until Ctrl-C")
+    .option("--json", "print what was taken in as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  outreach inbox
+  OUTREACH_IMAP_URL=imaps://me%40example.org@imap.example.org:993 OUTREACH_IMAP_PASSWORD=… outreach inbox --watch`,
+    )
+    .action(async (options: { watch?: boolean; json?: boolean }) => {
+      const { inbox } = await import("./commands/inbox.js");
+      await inbox({ ...global(), ...options }, io());
+    });
+
+  program
+    .command("review")
+    .description("work through the answers waiting for an outcome, and the messages no letter claims")
+    .option("--json", "list the queue and the holding pen as JSON")
+    .option("--assign <message-id...>", "MESSAGE_ID ID: this message comes from that recipient")
+    .option("--dismiss <message-id>", "this message concerns no recipient: take it out of the holding pen")
+    .addOption(campaignOption())
+    .addHelpText(
+      "after",
+      `
+Examples:
+  outreach review
+  outreach review --json
+  outreach review --assign '<CAB123@mail.example.net>' ohchr
+  outreach review --dismiss '<CAB123@mail.example.net>'
+  outreach log ohchr --reply '<CAB123@mail.example.net>' --outcome meeting --note "Call on Monday"`,
+    )
+    .action(async (options: { campaign?: string; json?: boolean; assign?: string[]; dismiss?: string }) => {
+      const { review } = await import("./commands/review.js");
+      await review({ ...global(), ...options }, io());
     });
 
   program

@@ -150,6 +150,7 @@ describe("the response-tracking workflow", () => {
         follow_up_problem: null,
         delivery: "complete",
         not_reached: [],
+        state: "waiting",
       },
     ]);
 
@@ -678,13 +679,13 @@ describe("outstanding and history", () => {
     expect(csv.exitCode).toBe(0);
     const lines = csv.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe(
-      "campaign,id,organisation,type,channel,sent_on,days_waiting,overdue,followups_sent,next_followup_due,follow_up_problem,delivery,not_reached",
+      "campaign,id,organisation,type,channel,sent_on,days_waiting,overdue,followups_sent,next_followup_due,follow_up_problem,delivery,not_reached,state",
     );
     expect(lines.slice(1)).toHaveLength(3);
     expect(lines[3]).toMatch(
       new RegExp(`^first-appeal,${WEB},Example Ombudsman \\(web form only\\),ngo,web-form,2026-02-10,10,`),
     );
-    expect(lines[3]).toMatch(/,no,0,2026-02-24,,complete,$/);
+    expect(lines[3]).toMatch(/,no,0,2026-02-24,,complete,,waiting$/);
 
     const table = await cli(folder, "2026-02-05", ["outstanding", "--overdue"]);
     expect(table.exitCode).toBe(0);

@@ -85,6 +85,17 @@ function loadConfig(
       hint: "use starttls (port 587) or tls (port 465); none is only for a relay on this machine (127.0.0.1)",
     });
   }
+  const imap = result.data.transport.imap;
+  if (imap?.security === "none" && !LOOPBACK_HOSTS.has(imap.host)) {
+    problems.push({
+      severity: "error",
+      file: CONFIG_FILE,
+      ...loaded.yaml.locate(["transport", "imap", "security"]),
+      field: "transport.imap.security",
+      message: `security: none would send the password for ${imap.user} to ${imap.host} in clear text`,
+      hint: "use tls (port 993) or starttls (port 143); none is only for a server on this machine (127.0.0.1)",
+    });
+  }
   const seen = new Map<string, number>();
   result.data.campaigns.forEach((campaign, index) => {
     const first = seen.get(campaign.id);

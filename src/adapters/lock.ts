@@ -6,7 +6,7 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { EXIT, ExitError, UserError } from "../errors.js";
 import { diskAdvice, diskReason } from "./disk-errors.js";
-import { readRegularFile } from "./file-system.js";
+import { fileError, readRegularFile } from "./file-system.js";
 import { STATE_FOLDER, stateFolder } from "./journal-file.js";
 
 export interface LockOwner {
@@ -167,7 +167,5 @@ function lockLeft(problem: string, done: string): UserError {
 }
 
 function cannotLock(error: unknown): UserError {
-  return new UserError(`cannot take the send lock ${LOCK_FILE}: ${diskReason(error)}; nothing was sent`, {
-    hint: `${diskAdvice(error)}, then run the command again`,
-  });
+  return fileError(error, STATE_FOLDER, "write", "nothing was sent");
 }

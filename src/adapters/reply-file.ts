@@ -1,10 +1,17 @@
 // Reads a saved reply (.eml) the way a mail client would, for `outreach log --from-eml`.
 import PostalMime, { type Email } from "postal-mime";
+import {
+  answeredIds,
+  classify,
+  type MessageFacts,
+  parseMessageIds,
+  quotedMessageIds,
+  writtenDay,
+} from "../core/replies.js";
 import { EXIT, UserError } from "../errors.js";
 import { describeFileFailure, readRegularFileWithin } from "./file-system.js";
 
 const MAX_EML_BYTES = 50 * 1024 * 1024;
-const MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 export interface SavedReply {
   /** YYYY-MM-DD from the Date header. */
@@ -16,10 +23,6 @@ export interface SavedReply {
   answers: string[];
   autoReply: boolean;
   bounce: boolean;
-}
-
-function messageIds(value: string | undefined): string[] {
-  return value ? [...value.matchAll(/<[^<>\s]+>/g)].map((match) => match[0]) : [];
 }
 
 export async function readReply(path: string, shown: string): Promise<SavedReply> {
@@ -50,40 +53,37 @@ export async function readReply(path: string, shown: string): Promise<SavedReply
       hint: "save the reply from your mail client as .eml",
     });
   }
-  const date = email.date ? new Date(email.date) : undefined;
-  // The day the sender wrote it, in the sender's own time zone, as the Date header says it.
-  const written = /(\d{1,2})\s+(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\s+(\d{4})/i.exec(
-    header("date") ?? "",
-  );
-  const day = written
-    ? `${written[3]}-${String(MONTHS.indexOf((written[2] ?? "").slice(0, 3).toLowerCase()) + 1).padStart(2, "0")}-${String(written[1]).padStart(2, "0")}`
-    : date && !Number.isNaN(date.getTime())
-      ? date.toISOString().slice(0, 10)
-      : undefined;
+  // The same facts and the same rules as `outreach inbox`, so both classify a message alike.
+  const headers: Record<string, string> = {};
+  for (const entry of email.headers) if (!(entry.key in headers)) headers[entry.key] = entry.value;
+  const facts: MessageFacts = {
+    ...(email.messageId ? { messageId: email.messageId } : {}),
+    inReplyTo: parseMessageIds(email.inReplyTo),
+    references: parseMessageIds(email.references),
+    ...(email.from?.address ? { fromAddress: email.from.address.toLowerCase() } : {}),
+    ...(email.from?.name ? { fromName: email.from.name } : {}),
+    ...(email.subject ? { subject: email.subject } : {}),
+    ...(header("date") ? { dateHeader: header("date") } : {}),
+    headers,
+  };
+  const kind = classify(facts);
+  const day = writtenDay(facts.dateHeader);
   const from = email.from
     ? email.from.name
       ? `${email.from.name} <${email.from.address}>`
       : email.from.address
     : undefined;
-  const autoSubmitted = header("auto-submitted");
-  const contentType = header("content-type") ?? "";
-  const bounce =
-    (/multipart\/report/i.test(contentType) && /delivery-status/i.test(contentType)) ||
-    /^(mailer-daemon|postmaster)@/i.test(email.from?.address ?? "");
   // A bounce report quotes the headers of the message that bounced (RFC 3464): its Message-ID says which
   // of our letters it is, even though the report itself does not answer it.
-  const bounced = bounce ? quotedMessageIds(buffer, email) : [];
+  const bounced = kind === "bounce" ? quotedHeaderIds(buffer, email) : [];
   return {
     ...(day ? { date: day } : {}),
     ...(from ? { from } : {}),
     ...(email.subject ? { subject: email.subject } : {}),
     ...(email.messageId ? { messageId: email.messageId } : {}),
-    answers: [...messageIds(email.inReplyTo), ...messageIds(email.references).reverse(), ...bounced],
-    autoReply:
-      (autoSubmitted !== undefined && autoSubmitted.toLowerCase() !== "no") ||
-      header("x-autoreply") !== undefined ||
-      /auto_reply/i.test(header("precedence") ?? ""),
-    bounce,
+    answers: [...answeredIds(facts), ...bounced],
+    autoReply: kind === "auto-reply",
+    bounce: kind === "bounce",
   };
 }
 
@@ -91,7 +91,7 @@ export async function readReply(path: string, shown: string): Promise<SavedReply
  * Message-IDs quoted inside a message (in its attached headers), other than its own: found in the raw text,
  * and in quoted headers that the report encoded (base64 or quoted-printable), once decoded.
  */
-function quotedMessageIds(buffer: Buffer, email: Email): string[] {
+function quotedHeaderIds(buffer: Buffer, email: Email): string[] {
   const texts = [buffer.toString("latin1")];
   for (const attachment of email.attachments) {
     if (/^(text\/rfc822-headers|message\/(rfc822|global|global-headers))$/i.test(attachment.mimeType)) {
@@ -101,8 +101,5 @@ function quotedMessageIds(buffer: Buffer, email: Email): string[] {
       );
     }
   }
-  const found = texts.flatMap((text) =>
-    [...text.matchAll(/^Message-ID:\s*(<[^<>\s]+>)/gim)].map((match) => match[1] as string),
-  );
-  return [...new Set(found)].filter((id) => id !== email.messageId);
+  return [...new Set(texts.flatMap((text) => quotedMessageIds(text, email.messageId)))];
 }

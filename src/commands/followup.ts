@@ -56,6 +56,8 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
               reason: "no-email",
               detail: `follow-up due, but the letter ${how}: follow up the same way, then outreach log ${id} --sent-by ${decision.channel} --followup`,
             });
+          } else if (decision.kind === "held") {
+            skipped.push({ recipient: id, reason: "answered", detail: decision.reason });
           } else if (decision.kind === "later") {
             later.push(`${id} on ${decision.on}`);
           } else if (decision.kind === "done") {
@@ -65,7 +67,7 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
         if (due.length === 0 && later.length > 0) {
           const next = `${later.slice(0, 5).join(", ")}${later.length > 5 ? ", …" : ""}`;
           io.stderr.write(
-            `${skipped.length ? "No follow-up is due by email" : "No follow-up is due yet"}. Next: ${next}\n`,
+            `${skipped.some((skip) => skip.reason === "no-email") ? "No follow-up is due by email" : "No follow-up is due yet"}. Next: ${next}\n`,
           );
         }
         const kinds = new Map(due.map(({ entry, kind }) => [entry, kind]));

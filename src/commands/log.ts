@@ -10,7 +10,9 @@ import {
 } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
 import { askText, choose } from "../adapters/prompts.js";
+import type { SavedReply } from "../adapters/reply-file.js";
 import type { IO } from "../adapters/terminal.js";
+import type { IntakeItem } from "../core/intake.js";
 import {
   CHANNELS,
   type Channel,
@@ -38,6 +40,8 @@ export interface LogOptions extends CampaignOptions {
   from?: string;
   note?: string;
   fromEml?: string;
+  /** The Message-ID of an answer `outreach inbox` took in. */
+  reply?: string;
   sentBy?: string;
   /** With --sent-by: what went by hand was a follow-up, not the letter itself. */
   followup?: boolean;
@@ -73,12 +77,16 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
   const { root, plan } = await openReadablePlan(options, io);
   const journal = readJournal(root);
   const state = deriveState(journal.events);
+  const taken = options.reply ? intakeItem(state, options.reply) : undefined;
   const reply = options.fromEml
     ? await (await import("../adapters/reply-file.js")).readReply(
         resolvePath(io.cwd, options.fromEml),
         options.fromEml,
       )
-    : undefined;
+    : taken
+      ? replyFromIntake(taken)
+      : undefined;
+  const shownReply = options.fromEml ?? options.reply;
 
   // The same saved reply logged twice would count as two answers.
   const replyId = reply?.messageId;
@@ -86,7 +94,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
     const earlier = journal.events.find((event) => event.type === "response" && event.message_id === replyId);
     if (earlier?.type === "response") {
       throw new UserError(
-        `${options.fromEml} was already logged on ${earlier.at.slice(0, 10)} for "${earlier.recipient}" (${earlier.outcome})`,
+        `${shownReply} was already logged on ${earlier.at.slice(0, 10)} for "${earlier.recipient}" (${earlier.outcome})`,
         {
           hint: `see it with: outreach history ${earlier.recipient}`,
         },
@@ -109,14 +117,14 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
       }
     }
   }
-  const campaignId = options.campaign ?? linked?.campaign;
+  const campaignId = options.campaign ?? linked?.campaign ?? (taken?.campaign || undefined);
   const { prepared, selected } = pickCampaign(plan, campaignId);
   const campaign = prepared.campaign;
-  const id = options.id ?? linked?.recipient;
+  const id = options.id ?? linked?.recipient ?? (taken?.recipient || undefined);
   if (!id) {
     throw new UserError(
       reply
-        ? `${options.fromEml} does not answer any letter in the journal, so it is not clear who sent it`
+        ? `${shownReply} does not answer any letter in the journal, so it is not clear who sent it`
         : "say which recipient answered: outreach log ID",
       {
         exitCode: EXIT.usage,
@@ -126,7 +134,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
   }
   if (linked && (linked.recipient !== id || linked.campaign !== campaign.id)) {
     throw new UserError(
-      `${options.fromEml} answers the letter to "${linked.recipient}" in ${linked.campaign}, not "${id}" in ${campaign.id}`,
+      `${shownReply} answers the letter to "${linked.recipient}" in ${linked.campaign}, not "${id}" in ${campaign.id}`,
       { exitCode: EXIT.usage, hint: "leave out the id to use the one the reply names" },
     );
   }
@@ -262,9 +270,39 @@ function refuseUnknownValues(options: LogOptions): void {
   if (options.sentBy !== undefined) parseChoice(options.sentBy, CHANNELS, "channel", "--sent-by");
 }
 
+/** The answer `inbox` took in under this Message-ID; exit 2 when there is none. */
+function intakeItem(state: ReturnType<typeof deriveState>, messageId: string): IntakeItem {
+  const item =
+    state.intake.messages.get(messageId) ?? state.intake.messages.get(`<${messageId.replace(/^<|>$/g, "")}>`);
+  if (!item) {
+    throw new UserError(`no message ${messageId} was taken in from the mailbox`, {
+      exitCode: EXIT.usage,
+      hint: "list the answers waiting for review with: outreach review --json",
+    });
+  }
+  return item;
+}
+
+/** An answer taken in from the mailbox, in the shape of a saved reply: the same record follows. */
+function replyFromIntake(item: IntakeItem): SavedReply {
+  const { received } = item;
+  return {
+    ...(received.date ? { date: received.date } : {}),
+    ...(received.from ? { from: received.from } : {}),
+    ...(received.subject ? { subject: received.subject } : {}),
+    messageId: item.messageId,
+    answers: received.in_reply_to && item.match === "reply" ? [received.in_reply_to] : [],
+    autoReply: received.kind === "auto-reply",
+    bounce: received.kind === "bounce",
+  };
+}
+
 /** Flags that mean nothing together are refused rather than silently ignored. */
 function refuseConflicts(options: LogOptions): void {
   const usage = (message: string) => new UserError(message, { exitCode: EXIT.usage });
+  if (options.reply !== undefined && options.fromEml !== undefined) {
+    throw usage("--reply and --from-eml both name the answer: give one");
+  }
   if (options.sentBy !== undefined) {
     const answerFlags = (
       [
@@ -272,6 +310,7 @@ function refuseConflicts(options: LogOptions): void {
         ["--channel", options.channel],
         ["--from", options.from],
         ["--from-eml", options.fromEml],
+        ["--reply", options.reply],
         ["--force", options.force],
       ] as const
     ).filter(([, value]) => value !== undefined && value !== false);

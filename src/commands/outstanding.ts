@@ -35,6 +35,8 @@ export interface OutstandingRow {
   delivery: "complete" | "partial";
   /** The addresses the letter never reached, with the server's words. */
   not_reached: { address: string; response: string }[];
+  /** "waiting", or "to-review": an answer (or a message probably from them) came in and waits for review. */
+  state: "waiting" | "to-review";
 }
 
 export function outstandingRow(tracking: Tracking): OutstandingRow {
@@ -53,6 +55,7 @@ export function outstandingRow(tracking: Tracking): OutstandingRow {
     follow_up_problem: tracking.followupTrouble?.status ?? null,
     delivery: tracking.status === "partial" ? "partial" : "complete",
     not_reached: tracking.notReached,
+    state: tracking.status === "to-review" ? "to-review" : "waiting",
   };
 }
 
@@ -63,7 +66,11 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     });
   }
   const { plan, campaigns } = await openTracking(options, io);
-  const everyone = campaigns.flatMap(({ trackings }) => waiting(trackings));
+  // An answer waiting for review is shown too, as its own state: it is not chased, and not forgotten.
+  const everyone = campaigns.flatMap(({ trackings }) => [
+    ...waiting(trackings),
+    ...trackings.filter((tracking) => tracking.status === "to-review"),
+  ]);
   const rows = filterRecipients(everyone, (tracking) => tracking.entry, options, plan.recipients)
     .filter((tracking) => !options.overdue || tracking.overdue)
     .sort((a, b) => (b.daysWaiting ?? 0) - (a.daysWaiting ?? 0))
@@ -101,15 +108,17 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     row.sent_on,
     row.overdue ? io.out.yellow(String(row.days_waiting).padStart(4)) : String(row.days_waiting).padStart(4),
     String(row.followups_sent),
-    row.delivery === "partial"
-      ? io.out.red(`partial: not ${row.not_reached.map(({ address }) => address).join(", ")}`)
-      : row.follow_up_problem !== null
-        ? `follow-up ${row.follow_up_problem}`
-        : row.next_followup_due === null
-          ? "no more"
-          : row.next_followup_due <= today
-            ? "due now"
-            : row.next_followup_due,
+    row.state === "to-review"
+      ? io.out.yellow("answered, to review")
+      : row.delivery === "partial"
+        ? io.out.red(`partial: not ${row.not_reached.map(({ address }) => address).join(", ")}`)
+        : row.follow_up_problem !== null
+          ? `follow-up ${row.follow_up_problem}`
+          : row.next_followup_due === null
+            ? "no more"
+            : row.next_followup_due <= today
+              ? "due now"
+              : row.next_followup_due,
     row.organisation,
   ]);
   io.stdout.write(
@@ -130,7 +139,10 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     ),
   );
   const overdue = rows.filter((row) => row.overdue).length;
-  io.stderr.write(`${plural(rows.length, "contact")} waiting for an answer, ${overdue} overdue\n`);
+  const toReview = rows.filter((row) => row.state === "to-review").length;
+  io.stderr.write(
+    `${plural(rows.length - toReview, "contact")} waiting for an answer, ${overdue} overdue${toReview ? `; ${toReview} answered, to review (outreach review)` : ""}\n`,
+  );
   const partial = rows.filter((row) => row.delivery === "partial");
   if (partial.length > 0) {
     io.stderr.write(

@@ -20,6 +20,7 @@ import {
 } from "../core/delivery.js";
 import { deriveState, type JournalState } from "../core/journal.js";
 import type { Letter, PreparedCampaign } from "../core/letters.js";
+import type { Config } from "../core/schema.js";
 import { durationMs, RATE_PATTERN, showText } from "../core/text-rules.js";
 import type { RawMessage, Transport } from "../core/transport.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
@@ -243,6 +244,8 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
 
     if (!testAddress && transport.kind !== "outbox") SentMailbox.checkBeforeSending(root, campaign.id);
     await transport.prepare?.();
+    const sentCopies =
+      testAddress || transport.kind !== "smtp" ? undefined : await openSentCopies(root, config, io);
     started = performance.now(); // the time spent answering questions is not sending time
     // The journal and the sent mailbox are opened by the first letter that needs them: a run that hands
     // nothing over (a refused login, a server that never answers) leaves no file behind.
@@ -288,6 +291,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
         : (_letter: Letter, raw: RawMessage) => {
             mailbox ??= openSentMailbox(root, campaign.id);
             mailbox.append(raw, config.sender.email, io.clock());
+            sentCopies?.add(raw);
           };
     const domain = senderDomain(config.sender.email);
     const composer = new MessageComposer({
@@ -342,6 +346,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       await transport.close();
       await (await journalWriter?.opened())?.close();
       mailbox?.close();
+      if (sentCopies) reportSentCopies(await sentCopies.finish(), campaign.id, io);
     }
     const final = result(report);
     io.stdout.write(options.json ? `${JSON.stringify(final, null, 2)}\n` : formatSummary(final, io));
@@ -538,4 +543,31 @@ function formatSummary(result: SendResult, io: IO): string {
   if (result.not_started.length)
     lines.push(`Not started: ${result.not_started.length} (run send again to continue)`);
   return `${lines.join("\n")}\n`;
+}
+
+/** With transport.imap.save_sent, a copy of each sent letter goes to the mailbox's Sent folder too. */
+async function openSentCopies(root: string, config: Config, io: IO) {
+  if (!config.transport.imap?.save_sent) return undefined;
+  const { imapSettings } = await import("../adapters/imap-settings.js");
+  const settings = imapSettings(root, config, io);
+  if (!settings?.saveSent) return undefined;
+  const { SentCopies } = await import("../adapters/sent-copies.js");
+  return new SentCopies({ ...settings, saveSent: settings.saveSent }, await settings.password());
+}
+
+function reportSentCopies(
+  result: import("../adapters/sent-copies.js").SentCopiesResult,
+  campaign: string,
+  io: IO,
+) {
+  if (result.failed === 0) {
+    if (result.saved > 0)
+      io.stderr.write(`Saved ${plural(result.saved, "copy", "copies")} in ${result.folder}.\n`);
+    return;
+  }
+  io.stderr.write(
+    io.err.yellow(
+      `warning: ${plural(result.failed, "sent letter")} could not be copied to ${result.folder} (${result.reason}). They were sent and are recorded as sent; every copy is in .outreach/sent/${campaign}.mbox, which any mail client can import into ${result.folder}.\n`,
+    ),
+  );
 }

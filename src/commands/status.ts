@@ -27,6 +27,10 @@ export interface CampaignStatus extends Counts {
   in_outbox: number;
   bounced: number;
   closed: number;
+  /** Answers taken in from the mailbox that wait for an outcome (outreach review). */
+  to_review: number;
+  /** Messages no letter claims, in every campaign's mailbox (the same number in each row). */
+  holding_pen: number;
   /** Responded (including closed) as a share of letters sent, 0 to 1. */
   response_rate: number;
   outcomes: Partial<Record<Outcome, number>>;
@@ -77,6 +81,8 @@ export async function status(
       in_outbox: 0,
       bounced: 0,
       closed: 0,
+      to_review: state.intake.queue.filter((item) => item.campaign === campaign.id).length,
+      holding_pen: state.intake.holdingPen.length,
       response_rate: 0,
       outcomes: {},
       by_type: {},
@@ -187,6 +193,13 @@ function formatStatus(row: CampaignStatus, io: IO): string {
       (row.bounced ? ` · bounced ${row.bounced}` : "") +
       (row.closed ? ` · closed ${row.closed}` : ""),
   );
+  if (row.to_review || row.holding_pen) {
+    lines.push(
+      io.out.yellow(
+        `  answered, to review ${row.to_review} · in the holding pen ${row.holding_pen} (outreach review)`,
+      ),
+    );
+  }
   const outcomes = OUTCOMES.filter((outcome) => row.outcomes[outcome]).map(
     (outcome) => `${outcome} ${row.outcomes[outcome]}`,
   );

@@ -28,6 +28,7 @@ export type SkipReason =
   | "uncertain"
   | "failed"
   | "address-reached"
+  | "answered"
   | "limit";
 
 export interface Skipped {

@@ -2,6 +2,8 @@
 // what the server answered, what the user resolved. State is computed from it, never stored twice, and the
 // computation does not depend on line order, so two people's journals merged by git give the same answer.
 
+import { deriveIntake, type Intake } from "./intake.js";
+
 export const JOURNAL_VERSION = 1;
 
 export type TransportKind = "smtp" | "outbox";
@@ -130,6 +132,37 @@ export interface DeliveredEvent extends EventBase {
   note?: string;
 }
 
+/**
+ * A message `outreach inbox` took in from the mailbox, kept as evidence (`eml`, under .outreach/). `campaign`
+ * and `recipient` are empty when no letter claims it (the holding pen); `match` says how sure the link is.
+ */
+export interface ReceivedEvent extends EventBase {
+  type: "received";
+  message_id: string;
+  kind: "answer" | "auto-reply" | "bounce" | "unreadable";
+  match: "reply" | "probable" | "unmatched";
+  /** Our letter it answers, when its headers name one. */
+  in_reply_to?: string;
+  stage?: string;
+  from?: string;
+  /** YYYY-MM-DD, as the sender wrote it. */
+  date?: string;
+  subject?: string;
+  folder?: string;
+  /** The raw message, relative to the campaign folder. */
+  eml?: string;
+  /** For a bounce: the addresses that failed, with their status. */
+  failures?: { address: string; status: string; action: "failed" | "delayed" }[];
+  note?: string;
+}
+
+/** A person's decision about a received message: it comes from this recipient, or from no one we wrote to. */
+export interface TriagedEvent extends EventBase {
+  type: "triaged";
+  message_id: string;
+  action: "assign" | "dismiss";
+}
+
 export type JournalEvent =
   | AttemptEvent
   | SentEvent
@@ -137,7 +170,9 @@ export type JournalEvent =
   | UncertainEvent
   | ResolvedEvent
   | ResponseEvent
-  | DeliveredEvent;
+  | DeliveredEvent
+  | ReceivedEvent
+  | TriagedEvent;
 export const EVENT_TYPES: readonly JournalEvent["type"][] = [
   "attempt",
   "sent",
@@ -146,6 +181,8 @@ export const EVENT_TYPES: readonly JournalEvent["type"][] = [
   "resolved",
   "response",
   "delivered",
+  "received",
+  "triaged",
 ];
 
 export const APPEAL = "appeal";
@@ -218,6 +255,8 @@ export interface JournalState {
   handDeliveries: Map<string, DeliveredEvent[]>;
   /** Per campaign: address → recipient id that reached (or may have reached) it; built on demand. */
   reached: Map<string, Map<string, string>>;
+  /** What `inbox` took in and what people decided about it: the review queue and the holding pen. */
+  intake: Intake;
 }
 
 export interface DeriveOptions {
@@ -241,6 +280,8 @@ export function deriveState(events: readonly JournalEvent[], options: DeriveOpti
   const responses = new Map<string, ResponseEvent[]>();
   const handDeliveries = new Map<string, DeliveredEvent[]>();
   const handByKey = new Map<string, DeliveredEvent[]>();
+  const received: ReceivedEvent[] = [];
+  const triaged: TriagedEvent[] = [];
   // The same event twice (a rebase or cherry-pick can copy lines) counts once. The lists per recipient are
   // short, so looking through them costs less than remembering every id of a long journal.
   const collect = <T extends JournalEvent>(map: Map<string, T[]>, key: string, event: T) => {
@@ -251,7 +292,13 @@ export function deriveState(events: readonly JournalEvent[], options: DeriveOpti
   for (const event of events) {
     switch (event.type) {
       case "response":
-        collect(responses, recipientKey(event.campaign, event.recipient), event);
+        collectResponse(responses, event);
+        break;
+      case "received":
+        received.push(event);
+        break;
+      case "triaged":
+        triaged.push(event);
         break;
       case "delivered":
         collect(handDeliveries, recipientKey(event.campaign, event.recipient), event);
@@ -299,7 +346,32 @@ export function deriveState(events: readonly JournalEvent[], options: DeriveOpti
     a.date < b.date ? -1 : a.date > b.date ? 1 : a.at < b.at ? -1 : a.at > b.at ? 1 : a.id < b.id ? -1 : 1;
   for (const list of responses.values()) list.sort(byDate);
   for (const list of handDeliveries.values()) list.sort(byDate);
-  return { deliveries, responses, handDeliveries, reached: new Map() };
+  return {
+    deliveries,
+    responses,
+    handDeliveries,
+    reached: new Map(),
+    intake: deriveIntake(received, triaged, responses),
+  };
+}
+
+/**
+ * One answer is one response, however many team members logged it (their journals merged by git): two
+ * responses about the same reply's Message-ID count once, the later decision winning.
+ */
+function collectResponse(responses: Map<string, ResponseEvent[]>, event: ResponseEvent): void {
+  const key = recipientKey(event.campaign, event.recipient);
+  const list = responses.get(key);
+  if (!list) {
+    responses.set(key, [event]);
+    return;
+  }
+  const same = list.findIndex(
+    (other) =>
+      other.id === event.id || (event.message_id !== undefined && other.message_id === event.message_id),
+  );
+  if (same === -1) list.push(event);
+  else if (later(event, list[same] as ResponseEvent)) list[same] = event;
 }
 
 const NO_OUTCOME = "the run stopped after handing the letter over and before recording the server's answer";
@@ -467,6 +539,7 @@ type FieldRule =
   | "stage"
   | "strings"
   | "rejections"
+  | "failures"
   | readonly string[];
 type Rules = Record<string, readonly [rule: FieldRule, optional?: "optional"]>;
 
@@ -524,6 +597,29 @@ const EVENT_RULES: Record<JournalEvent["type"], Rules> = {
     stage: ["stage", "optional"],
     note: ["string", "optional"],
   },
+  // A message no letter claims (the holding pen) belongs to no campaign or recipient yet.
+  received: {
+    campaign: ["string"],
+    recipient: ["string"],
+    message_id: ["id"],
+    kind: [["answer", "auto-reply", "bounce", "unreadable"]],
+    match: [["reply", "probable", "unmatched"]],
+    in_reply_to: ["string", "optional"],
+    stage: ["stage", "optional"],
+    from: ["string", "optional"],
+    date: ["day", "optional"],
+    subject: ["string", "optional"],
+    folder: ["string", "optional"],
+    eml: ["string", "optional"],
+    failures: ["failures", "optional"],
+    note: ["string", "optional"],
+  },
+  triaged: {
+    campaign: ["string"],
+    recipient: ["string"],
+    message_id: ["id"],
+    action: [["assign", "dismiss"]],
+  },
 };
 
 const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
@@ -567,6 +663,18 @@ function fits(value: unknown, rule: FieldRule): boolean {
             typeof item.response === "string",
         )
       );
+    case "failures":
+      return (
+        Array.isArray(value) &&
+        value.every(
+          (item) =>
+            typeof item === "object" &&
+            item !== null &&
+            typeof item.address === "string" &&
+            typeof item.status === "string" &&
+            (item.action === "failed" || item.action === "delayed"),
+        )
+      );
     default:
       return typeof value === "string" && rule.includes(value);
   }
@@ -592,6 +700,8 @@ function describeRule(rule: FieldRule): string {
       return "a list of addresses";
     case "rejections":
       return "a list of { address, response }";
+    case "failures":
+      return "a list of { address, status, action: failed or delayed }";
     default:
       return `one of ${rule.join(", ")}`;
   }
@@ -617,7 +727,8 @@ export function eventProblem(value: unknown): string | undefined {
     }
     return undefined;
   };
-  return check(BASE_RULES) ?? check(EVENT_RULES[type as JournalEvent["type"]]);
+  // A kind of event may loosen a base field (a message in the holding pen has no recipient yet).
+  return check({ ...BASE_RULES, ...EVENT_RULES[type as JournalEvent["type"]] });
 }
 
 /** The order in which the journal writes an event's fields: what identifies the letter comes first. */

@@ -178,8 +178,27 @@ const smtpSchema = z.strictObject({
   password_file: line().optional(),
 });
 
+const imapSchema = z.strictObject({
+  host: line(),
+  port: z.int().min(1).max(65535).optional(),
+  security: z
+    .enum(["tls", "starttls", "none"], {
+      error:
+        "must be tls (implicit TLS, usually port 993), starttls (usually 143) or none (this machine only)",
+    })
+    .default("tls"),
+  user: line(),
+  /** A file holding only the password; outside the campaign folder is fine (and better). */
+  password_file: line().optional(),
+  /** The folders `inbox` reads; a Junk folder is commonly added. */
+  folders: z.array(line()).min(1).default(["INBOX"]),
+  /** The folder each letter sent by SMTP is also appended to, e.g. Sent. */
+  save_sent: line().optional(),
+});
+
 const transportSchema = z.strictObject({
   smtp: smtpSchema.optional(),
+  imap: imapSchema.optional(),
   rate: rate().optional(),
   connections: z.int().min(1).max(16).default(4),
   retries: z.int().min(0).max(10).default(3),

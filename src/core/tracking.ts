@@ -1,5 +1,7 @@
 // Where each recipient of a campaign stands after sending: not sent, uncertain, failed, waiting (and whether
 // overdue), responded, bounced or closed; and when the next follow-up is due. Derived from the journal state.
+
+import type { IntakeItem } from "./intake.js";
 import {
   APPEAL,
   type Channel,
@@ -23,6 +25,8 @@ export type TrackingStatus =
   | "waiting"
   /** Sent, but the server refused some of its addresses: those never got it (until completed or closed). */
   | "partial"
+  /** An answer came in (matched, probable or assigned) and waits for a person's outcome. */
+  | "to-review"
   | "responded"
   | "bounced"
   | "closed";
@@ -51,6 +55,8 @@ export interface Tracking {
   responses: ResponseEvent[];
   /** The latest real answer (auto-replies do not count). */
   latest?: ResponseEvent;
+  /** Answers taken in from the mailbox that wait for review: they hold back every follow-up. */
+  pending: IntakeItem[];
   /** Whole days since the appeal went out, while waiting. */
   daysWaiting?: number;
   /** Waiting longer than the follow-up interval since the last letter. */
@@ -157,6 +163,7 @@ export function trackRecipient(
     followupsSent: Math.max(0, letters.length - 1),
     responses,
     ...(latest ? { latest } : {}),
+    pending: state.intake.pendingByRecipient.get(key) ?? [],
     ...(followupTrouble ? { followupTrouble } : {}),
     reached: appealByEmail ? [...new Set(appealDelivery?.addresses ?? [])] : [],
     notReached: appealByEmail ? (appealDelivery?.refusals ?? []) : [],
@@ -165,6 +172,11 @@ export function trackRecipient(
     overdue: false,
     followupDue: false,
   };
+  // An answer that waits for review is an answer: nobody is chased while one does.
+  if (tracking.pending.length > 0 && latest?.outcome !== "closed") {
+    tracking.status = "to-review";
+    return tracking;
+  }
   // An answer settles the matter, even for a letter that went by a way outreach did not see.
   if (latest) {
     tracking.status = outcomeStatus(latest.outcome);
@@ -236,9 +248,28 @@ export type FollowupDecision =
   | { kind: "by-hand"; channel: Channel }
   | { kind: "later"; on: string }
   | { kind: "done" }
+  /** Not chased because they answered, or probably did: `reason` says so in a sentence. */
+  | { kind: "held"; reason: string }
   | { kind: "none" };
 
 export function followupFor(tracking: Tracking, hasEmail: boolean): FollowupDecision {
+  if (tracking.status === "to-review") {
+    const [first] = tracking.pending;
+    const what =
+      first?.match === "probable"
+        ? `a message probably from them (${first.received.from ?? "unknown sender"}, ${first.received.date ?? "undated"})`
+        : `an answer (${first?.received.from ?? "unknown sender"}, ${first?.received.date ?? "undated"})`;
+    return {
+      kind: "held",
+      reason: `${what} waits for review: outreach review`,
+    };
+  }
+  if (tracking.status === "responded" && tracking.latest) {
+    return {
+      kind: "held",
+      reason: `they answered (${tracking.latest.outcome}, ${tracking.latest.date})`,
+    };
+  }
   if (tracking.status === "partial") return { kind: "partial", notReached: tracking.notReached };
   if (tracking.status !== "waiting") return { kind: "none" };
   if (!tracking.nextFollowupDue) return { kind: "done" };

@@ -1,38 +1,13 @@
-// Which transport a send uses, and its settings: SMTP from OUTREACH_SMTP_URL or outreach.yaml, the password
-// from the environment, a .env file, a password file or a prompt; otherwise the local outbox.
-import { homedir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
-import { parseEnvFile } from "../../core/env-file.js";
 import type { Config } from "../../core/schema.js";
 import { durationMs } from "../../core/text-rules.js";
 import type { Transport } from "../../core/transport.js";
 import { EXIT, UserError } from "../../errors.js";
-import { describeFileFailure, fileError, readRegularFile } from "../file-system.js";
 import { LOOPBACK_HOSTS } from "../paths.js";
 import { askPassword } from "../prompts.js";
+import { campaignEnvironment, readPasswordFile } from "../secrets.js";
 import type { IO } from "../terminal.js";
 import { outboxTransport } from "./outbox.js";
 import { type SmtpSettings, smtpTransport } from "./smtp.js";
-
-/** Variables from the campaign folder's .env file; the real environment wins over it. */
-function environment(root: string, io: IO): Record<string, string | undefined> {
-  let text: string;
-  try {
-    text = readRegularFile(join(root, ".env")).toString("utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ...io.env };
-    throw fileError(error, ".env", "read", "nothing was sent");
-  }
-  // A mistyped line would silently turn an SMTP send into an outbox write, so say which lines were skipped
-  // (by number only: the line may hold the password).
-  const { variables, badLines } = parseEnvFile(text);
-  for (const line of badLines) {
-    io.stderr.write(
-      io.err.yellow(`warning: ${join(root, ".env")}:${line} is not NAME=value, so it is ignored\n`),
-    );
-  }
-  return { ...variables, ...io.env };
-}
 
 type Endpoint = Pick<SmtpSettings, "host" | "port" | "security" | "user">;
 
@@ -86,31 +61,7 @@ async function findPassword(
   if (file) {
     // The setting is never repeated: a password typed where the file name belongs would be shown.
     const setting = fromVariable ? "OUTREACH_SMTP_PASSWORD_FILE" : "transport.smtp.password_file";
-    const path = file.startsWith("~/")
-      ? join(homedir(), file.slice(2))
-      : isAbsolute(file)
-        ? file
-        : resolve(root, file);
-    let password: string;
-    try {
-      password = readRegularFile(path)
-        .toString("utf8")
-        .replace(/\r?\n$/, "");
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw new UserError(
-        code === "ENOENT"
-          ? `the password file named by ${setting} does not exist (its name is not shown, in case it is the password itself)`
-          : `the password file named by ${setting} ${describeFileFailure(error, "read").reason}`,
-        { hint: `set ${setting} to the path of a file that holds only the password` },
-      );
-    }
-    if (password === "") {
-      throw new UserError(`the password file named by ${setting} is empty`, {
-        hint: "write the password on the file's first line",
-      });
-    }
-    return password;
+    return readPasswordFile(root, file, setting);
   }
   if (io.canPrompt) return askPassword(io, `Password for ${settings.user} at ${settings.host}:`);
   throw new UserError(
@@ -129,7 +80,7 @@ export async function chooseTransport(
   options: { outbox?: boolean; connections?: number },
 ): Promise<Transport> {
   if (options.outbox) return outboxTransport(root);
-  const variables = environment(root, io);
+  const variables = campaignEnvironment(root, io);
   const url = variables.OUTREACH_SMTP_URL;
   const configured = config.transport.smtp;
   if (!url && !configured) return outboxTransport(root);

@@ -1,0 +1,137 @@
+// `outreach review` on a terminal: one answer at a time, with who sent it, when, what it answers and its own
+// words; the outcome and a note are asked for and recorded as `log --reply` records them.
+import type { IO } from "../adapters/terminal.js";
+import type { IntakeItem } from "../core/intake.js";
+import { type JournalState, OUTCOME_DESCRIPTIONS, OUTCOMES, type Outcome } from "../core/journal.js";
+import type { Plan } from "../core/plan.js";
+import { EXIT, UserError } from "../errors.js";
+import { log } from "./log.js";
+import { campaignOf, ownWords, recordTriage } from "./review.js";
+
+type Step = "record" | "other" | "dismiss" | "skip" | "quit";
+
+async function prompts() {
+  return import("@inquirer/prompts");
+}
+
+function interrupted(error: unknown): never {
+  if (error instanceof Error && error.name === "ExitPromptError") {
+    throw new UserError("interrupted; what you recorded so far is kept", { exitCode: EXIT.interrupted });
+  }
+  throw error;
+}
+
+function letterAnswered(state: JournalState, item: IntakeItem): string {
+  const id = item.received.in_reply_to;
+  if (!id)
+    return item.match === "probable" ? "no letter named (the sender is their contact)" : "no letter named";
+  for (const delivery of state.deliveries.values()) {
+    if (delivery.messageId === id) {
+      const stage =
+        delivery.stage === "appeal" ? "the appeal" : delivery.stage.replace("followup-", "follow-up ");
+      return `${stage} to ${delivery.recipient} of ${delivery.sentAt?.slice(0, 10) ?? "?"}: "${delivery.subject ?? ""}"`;
+    }
+  }
+  return id;
+}
+
+async function show(root: string, state: JournalState, item: IntakeItem, io: IO): Promise<void> {
+  const { received } = item;
+  const out = io.stderr;
+  out.write(`\n${io.err.bold(received.subject ?? "(no subject)")}\n`);
+  out.write(`  from     ${received.from ?? "unknown sender"}\n`);
+  out.write(`  date     ${received.date ?? "?"}\n`);
+  out.write(`  answers  ${letterAnswered(state, item)}\n`);
+  if (item.recipient)
+    out.write(
+      `  ${item.match === "probable" ? "probably" : "from    "} ${item.recipient} (${item.campaign})\n`,
+    );
+  if (received.note) out.write(`  note     ${received.note}\n`);
+  out.write(`\n${(await ownWords(root, item)).replace(/^/gm, "  │ ")}\n\n`);
+}
+
+async function pickRecipient(plan: Plan, io: IO): Promise<string> {
+  const { search } = await prompts();
+  return search<string>(
+    {
+      message: "Which recipient sent it? (type an id, organisation or address)",
+      source: (term) => {
+        const text = (term ?? "").toLowerCase();
+        return plan.recipients
+          .filter(({ recipient }) =>
+            [
+              recipient.id,
+              recipient.organisation,
+              ...recipient.contacts.map((contact) => contact.email),
+            ].some((value) => value.toLowerCase().includes(text)),
+          )
+          .slice(0, 20)
+          .map(({ recipient }) => ({
+            value: recipient.id,
+            name: `${recipient.id} — ${recipient.organisation}`,
+          }));
+      },
+    },
+    { output: io.stderr },
+  ).catch(interrupted);
+}
+
+async function askStep(item: IntakeItem, io: IO): Promise<Step> {
+  const { select } = await prompts();
+  const choices: { value: Step; name: string }[] =
+    item.recipient === ""
+      ? [
+          { value: "other", name: "assign it to a recipient" },
+          { value: "dismiss", name: "dismiss: it concerns no recipient" },
+        ]
+      : [
+          {
+            value: "record",
+            name:
+              item.match === "probable"
+                ? `yes, it is from ${item.recipient}: record its outcome`
+                : "record its outcome",
+          },
+          { value: "other", name: "it is from another recipient" },
+          { value: "dismiss", name: "dismiss: it concerns no recipient" },
+        ];
+  choices.push({ value: "skip", name: "leave it for later" }, { value: "quit", name: "stop reviewing" });
+  return select<Step>({ message: "What is it?", choices }, { output: io.stderr }).catch(interrupted);
+}
+
+export async function reviewOnTerminal(root: string, plan: Plan, state: JournalState, io: IO): Promise<void> {
+  const items = [...state.intake.queue, ...state.intake.holdingPen];
+  let recorded = 0;
+  for (const [index, item] of items.entries()) {
+    io.stderr.write(io.err.dim(`— ${index + 1} of ${items.length} —`));
+    await show(root, state, item, io);
+    const step = await askStep(item, io);
+    if (step === "quit") break;
+    if (step === "skip") continue;
+    if (step === "dismiss") {
+      await recordTriage(root, io, item, "dismiss", "", "");
+      io.stderr.write("Dismissed.\n");
+      continue;
+    }
+    let { campaign, recipient } = item;
+    if (step === "other") {
+      ({ campaign, recipient } = campaignOf(plan, state, await pickRecipient(plan, io), undefined));
+      await recordTriage(root, io, item, "assign", campaign, recipient);
+    }
+    const { select, input } = await prompts();
+    const outcome = await select<Outcome>(
+      {
+        message: "What was the answer?",
+        choices: OUTCOMES.map((value) => ({ value, description: OUTCOME_DESCRIPTIONS[value] })),
+      },
+      { output: io.stderr },
+    ).catch(interrupted);
+    const note = await input({ message: "A note (optional):" }, { output: io.stderr }).catch(interrupted);
+    await log(
+      { dir: root, id: recipient, campaign, reply: item.messageId, outcome, ...(note ? { note } : {}) },
+      io,
+    );
+    recorded++;
+  }
+  io.stderr.write(`Reviewed ${recorded}; outreach review --json lists what is left.\n`);
+}

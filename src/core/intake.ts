@@ -1,0 +1,156 @@
+// The review queue and the holding pen, derived from the journal: what `inbox` took in, what people decided
+// about it (assigned, dismissed) and which answers already have a logged response. A message is one item
+// however many folders or team members saw it: items are keyed by the message's Message-ID.
+import type { ReceivedEvent, ResponseEvent, TriagedEvent } from "./journal.js";
+import type { BounceFailure, Match, MessageKind } from "./replies.js";
+
+export interface IntakeItem {
+  messageId: string;
+  /** The first record of this message (another clone's copy of it adds nothing). */
+  received: ReceivedEvent;
+  /** Whose message it is, by its headers, by a person's decision, or probably; empty when no one's. */
+  campaign: string;
+  recipient: string;
+  match: "reply" | "probable" | "assigned" | "unmatched";
+  /** A response about it is logged. */
+  reviewed: boolean;
+  dismissed: boolean;
+}
+
+export interface Intake {
+  messages: Map<string, IntakeItem>;
+  /** Answers waiting for a person's outcome, oldest first. */
+  queue: IntakeItem[];
+  /** Messages no letter claims, waiting to be assigned or dismissed, oldest first. */
+  holdingPen: IntakeItem[];
+  /** The queue per campaign and recipient (recipientKey): those are not chased. */
+  pendingByRecipient: Map<string, IntakeItem[]>;
+}
+
+function earlier(a: { at: string; id: string }, b: { at: string; id: string }): boolean {
+  return a.at < b.at || (a.at === b.at && a.id < b.id);
+}
+
+export function deriveIntake(
+  received: readonly ReceivedEvent[],
+  triaged: readonly TriagedEvent[],
+  responses: ReadonlyMap<string, readonly ResponseEvent[]>,
+): Intake {
+  const first = new Map<string, ReceivedEvent>();
+  for (const event of received) {
+    const previous = first.get(event.message_id);
+    // A matched record wins over an unmatched one of the same message (a clone that knew the letter).
+    const better =
+      !previous ||
+      (previous.match === "unmatched" && event.match !== "unmatched") ||
+      (previous.match === event.match && earlier(event, previous));
+    if (better) first.set(event.message_id, event);
+  }
+  const decision = new Map<string, TriagedEvent>();
+  for (const event of triaged) {
+    const previous = decision.get(event.message_id);
+    if (!previous || earlier(previous, event)) decision.set(event.message_id, event);
+  }
+  const responded = new Set<string>();
+  for (const list of responses.values()) {
+    for (const response of list) if (response.message_id) responded.add(response.message_id);
+  }
+  const intake: Intake = { messages: new Map(), queue: [], holdingPen: [], pendingByRecipient: new Map() };
+  for (const [messageId, event] of first) {
+    const triage = decision.get(messageId);
+    const assigned = triage?.action === "assign";
+    const item: IntakeItem = {
+      messageId,
+      received: event,
+      campaign: assigned ? triage.campaign : event.campaign,
+      recipient: assigned ? triage.recipient : event.recipient,
+      match: assigned ? "assigned" : event.match,
+      reviewed: responded.has(messageId),
+      dismissed: triage?.action === "dismiss",
+    };
+    intake.messages.set(messageId, item);
+    if (item.dismissed || item.reviewed) continue;
+    if (item.recipient === "") {
+      intake.holdingPen.push(item);
+      continue;
+    }
+    // An automatic reply matched to its letter is recorded by itself; one only probably theirs needs no one.
+    const needsPerson =
+      event.kind === "answer" ||
+      event.kind === "unreadable" ||
+      (event.kind === "bounce" && (item.match !== "reply" || (event.failures ?? []).length === 0)) ||
+      item.match === "assigned";
+    if (!needsPerson) continue;
+    intake.queue.push(item);
+    const key = `${item.campaign}\u0000${item.recipient}`;
+    const list = intake.pendingByRecipient.get(key);
+    if (list) list.push(item);
+    else intake.pendingByRecipient.set(key, [item]);
+  }
+  const byDate = (a: IntakeItem, b: IntakeItem) =>
+    (a.received.date ?? "").localeCompare(b.received.date ?? "") ||
+    a.received.at.localeCompare(b.received.at) ||
+    a.messageId.localeCompare(b.messageId);
+  intake.queue.sort(byDate);
+  intake.holdingPen.sort(byDate);
+  return intake;
+}
+
+/** What to record about one incoming message: the received record, and a response when it is certain. */
+export interface Receipt {
+  kind: ReceivedEvent["kind"];
+  match: ReceivedEvent["match"];
+  campaign: string;
+  recipient: string;
+  inReplyTo?: string;
+  stage?: string;
+  failures?: BounceFailure[];
+  /** Recorded by itself: an automatic reply to a letter, or a bounce that leaves no working address. */
+  outcome?: "auto-reply" | "bounced";
+  note?: string;
+}
+
+/**
+ * The rules for one message, once matched: an automatic reply or bounce that names its letter is recorded
+ * by itself (a bounce as the recipient's outcome only when none of the letter's addresses is left);
+ * everything else waits for a person.
+ */
+export function receive(
+  kind: MessageKind,
+  match: Match,
+  failures: readonly BounceFailure[],
+  letterAddresses: (campaign: string, recipient: string) => readonly string[],
+  failedBefore: (campaign: string, recipient: string) => ReadonlySet<string>,
+): Receipt {
+  const owner =
+    match.kind === "reply"
+      ? { campaign: match.letter.campaign, recipient: match.letter.recipient }
+      : match.kind === "probable"
+        ? { campaign: match.campaign, recipient: match.recipient }
+        : { campaign: "", recipient: "" };
+  const receipt: Receipt = {
+    kind,
+    match: match.kind,
+    ...owner,
+    ...(match.kind === "reply" ? { inReplyTo: match.letter.messageId, stage: match.letter.stage } : {}),
+    ...(kind === "bounce" ? { failures: [...failures] } : {}),
+  };
+  if (match.kind !== "reply") return receipt;
+  if (kind === "auto-reply") receipt.outcome = "auto-reply";
+  if (kind === "bounce") {
+    const permanent = failures.filter((failure) => failure.action === "failed").map((f) => f.address);
+    if (failures.length === 0) {
+      receipt.note = "the report does not say which address failed";
+    } else if (permanent.length === 0) {
+      receipt.note = `delayed, not final: ${failures.map((f) => `${f.address} ${f.status}`).join(", ")}`;
+    } else {
+      const gone = new Set([...failedBefore(owner.campaign, owner.recipient), ...permanent]);
+      const left = letterAddresses(owner.campaign, owner.recipient).filter(
+        (address) => !gone.has(address.toLowerCase()),
+      );
+      if (left.length === 0) receipt.outcome = "bounced";
+      else receipt.note = `${permanent.join(", ")} bounced; the letter still reached ${left.join(", ")}`;
+    }
+  }
+  return receipt;
+}

@@ -1,0 +1,269 @@
+// What `inbox` records by itself, against a real Dovecot: automatic replies in five languages, delivery
+// reports (one of two addresses failed, a delay, a non-standard bounce), a mailbox recreated with a new
+// UIDVALIDITY, and two team clones whose journals git merges.
+import { execFileSync } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { composeMail, dovecotPerFile } from "./dovecot.js";
+import {
+  inbox,
+  letterId,
+  letterSubject,
+  ME,
+  NGO,
+  NGO_CC,
+  received,
+  responses,
+  sentCampaign,
+  UN,
+} from "./inbox-support.js";
+import { run, tempFolder } from "./support.js";
+
+const dovecot = dovecotPerFile();
+/** A day after the replies were written (the letters went on 2026-02-01, the replies on the 5th). */
+const LATER = "2026-02-06T12:00:00Z";
+
+/** A delivery status notification as an MTA writes it (RFC 3464), quoting the headers of our letter. */
+function dsn(ours: string, recipients: { address: string; action: string; status: string }[]): string {
+  const fields = recipients
+    .map((r) => `Final-Recipient: rfc822; ${r.address}\r\nAction: ${r.action}\r\nStatus: ${r.status}\r\n`)
+    .join("\r\n");
+  return [
+    "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>",
+    `To: ${ME}`,
+    "Subject: Undelivered Mail Returned to Sender",
+    "Date: Thu, 05 Feb 2026 10:00:00 +0000",
+    `Message-ID: <dsn-${Math.random().toString(36).slice(2)}@mx.example.net>`,
+    "Auto-Submitted: auto-replied",
+    "MIME-Version: 1.0",
+    'Content-Type: multipart/report; report-type=delivery-status; boundary="B1"',
+    "",
+    "--B1",
+    "Content-Type: text/plain; charset=us-ascii",
+    "",
+    "I'm sorry to have to inform you that your message could not be delivered.",
+    "",
+    "--B1",
+    "Content-Type: message/delivery-status",
+    "",
+    "Reporting-MTA: dns; mx.example.net",
+    "",
+    fields,
+    "--B1",
+    "Content-Type: text/rfc822-headers",
+    "",
+    `From: Your Name or Organisation <${ME}>`,
+    `Message-ID: ${ours}`,
+    "Subject: Appeal",
+    "",
+    "--B1--",
+    "",
+  ].join("\r\n");
+}
+
+describe("inbox: what is recorded by itself", () => {
+  it("records automatic replies in English, French, German, Russian and Spanish as auto-reply; the recipient still waits", async () => {
+    const account = await dovecot().account();
+    const folder = await sentCampaign();
+    const ours = letterId(folder, "un-special-rapporteur");
+    const subjects = [
+      "Out of Office: back on 10 February",
+      "Réponse automatique : absent du bureau",
+      "Abwesenheitsnotiz: Ihre Nachricht",
+      "Автоматический ответ: Обращение",
+      "Respuesta automática: fuera de la oficina",
+    ];
+    for (const [n, subject] of subjects.entries()) {
+      await account.append(
+        "INBOX",
+        await composeMail({
+          from: UN,
+          to: account.user,
+          subject,
+          messageId: `<ooo-${n}@un.example.org>`,
+          inReplyTo: ours,
+        }),
+      );
+    }
+    const result = await inbox(folder, account);
+    expect(result.exitCode).toBe(0);
+    expect(received(folder).map((event) => event.kind)).toEqual(Array(5).fill("auto-reply"));
+    expect(responses(folder).map((event) => [event.recipient, event.outcome])).toEqual(
+      Array(5).fill(["un-special-rapporteur", "auto-reply"]),
+    );
+    const outstanding = await run(["outstanding", "--json"], { cwd: folder });
+    expect(JSON.parse(outstanding.stdout).map((row: { id: string }) => row.id)).toContain(
+      "un-special-rapporteur",
+    );
+    const review = JSON.parse((await run(["review", "--json"], { cwd: folder })).stdout);
+    expect(review.queue).toEqual([]);
+  });
+
+  it("a report where one of two addresses failed (5.1.1) notes that address; the letter still reached the other", async () => {
+    const account = await dovecot().account();
+    const folder = await sentCampaign();
+    const ours = letterId(folder, "example-ngo");
+    await account.append("INBOX", dsn(ours, [{ address: NGO, action: "failed", status: "5.1.1" }]));
+    await account.append("INBOX", dsn(ours, [{ address: NGO_CC, action: "delayed", status: "4.4.1" }]));
+    const result = await inbox(folder, account);
+    expect(result.exitCode).toBe(0);
+    const [failed, delayed] = received(folder);
+    expect(failed).toMatchObject({
+      kind: "bounce",
+      match: "reply",
+      recipient: "example-ngo",
+      failures: [{ address: NGO, status: "5.1.1", action: "failed" }],
+    });
+    expect(failed?.note).toContain(`the letter still reached ${NGO_CC}`);
+    expect(delayed).toMatchObject({ failures: [{ address: NGO_CC, status: "4.4.1", action: "delayed" }] });
+    expect(delayed?.note).toMatch(/^delayed, not final/);
+    // Neither is final for the recipient: no bounced outcome.
+    expect(responses(folder)).toEqual([]);
+  });
+
+  it("a non-standard bounce (Exim style) of the only address records the recipient as bounced", async () => {
+    const account = await dovecot().account();
+    const folder = await sentCampaign();
+    const ours = letterId(folder, "un-special-rapporteur");
+    const report = [
+      "From: Mail Delivery System <Mailer-Daemon@mx.un.example.org>",
+      `To: ${ME}`,
+      "Subject: Mail delivery failed: returning message to sender",
+      "Date: Thu, 05 Feb 2026 10:00:00 +0000",
+      "Message-ID: <exim-1@mx.un.example.org>",
+      `X-Failed-Recipients: ${UN}`,
+      "Content-Type: text/plain; charset=us-ascii",
+      "",
+      "This message was created automatically by mail delivery software.",
+      "",
+      "A message that you sent could not be delivered to one or more of its",
+      "recipients. This is a permanent error. The following address(es) failed:",
+      "",
+      `  ${UN}`,
+      `    SMTP error from remote mail server after RCPT TO:<${UN}>:`,
+      "    550 5.1.1 User unknown",
+      "",
+      "------ This is a copy of the message, including all the headers. ------",
+      "",
+      `Message-ID: ${ours}`,
+      `From: ${ME}`,
+      "Subject: Appeal",
+      "",
+      "Dear Special Rapporteur,",
+      "",
+    ].join("\r\n");
+    await account.append("INBOX", report);
+    const result = await inbox(folder, account);
+    expect(result.exitCode).toBe(0);
+    expect(received(folder)[0]).toMatchObject({
+      kind: "bounce",
+      match: "reply",
+      failures: [{ address: UN, status: "5.1.1" }],
+    });
+    expect(responses(folder).map((event) => [event.recipient, event.outcome])).toEqual([
+      ["un-special-rapporteur", "bounced"],
+    ]);
+    const status = JSON.parse((await run(["status", "--json"], { cwd: folder })).stdout)[0];
+    expect(status.bounced).toBe(1);
+  });
+
+  it("a mailbox recreated with a new UIDVALIDITY is read again without recording anything twice", async () => {
+    const account = await dovecot().account();
+    const folder = await sentCampaign();
+    // IMAP cannot delete INBOX, so this mailbox reads a folder that can be deleted and made again.
+    const yaml = readFileSync(join(folder, "outreach.yaml"), "utf8").replace(
+      "campaigns:",
+      `transport:\n  imap:\n    host: 127.0.0.1\n    port: ${dovecot().port}\n    security: none\n    user: ${account.user}\n    folders: [Junk]\ncampaigns:`,
+    );
+    writeFileSync(join(folder, "outreach.yaml"), yaml);
+    const reply = await composeMail({
+      from: UN,
+      to: account.user,
+      subject: "Re: Appeal",
+      messageId: "<before@un.example.org>",
+      inReplyTo: letterId(folder, "un-special-rapporteur"),
+    });
+    await account.append("Junk", reply);
+    const env = { OUTREACH_IMAP_PASSWORD: account.password };
+    expect((await run(["inbox"], { cwd: folder, env })).exitCode).toBe(0);
+    await account.recreate("Junk");
+    await account.append("Junk", reply);
+    await account.append(
+      "Junk",
+      await composeMail({
+        from: NGO,
+        to: account.user,
+        subject: "Re: Appeal",
+        messageId: "<after@ngo.example.net>",
+        inReplyTo: letterId(folder, "example-ngo"),
+      }),
+    );
+    const again = await run(["inbox"], { cwd: folder, env });
+    expect(again.exitCode).toBe(0);
+    expect(again.stderr).toContain("Took in 1 message from Junk");
+    expect(received(folder).map((event) => event.message_id)).toEqual([
+      "<before@un.example.org>",
+      "<after@ngo.example.net>",
+    ]);
+  });
+
+  it("two team clones each run inbox; after git merges their journals, every answer is there once", async () => {
+    const account = await dovecot().account();
+    const first = await sentCampaign({ ".gitattributes": ".outreach/journal.jsonl merge=union\n" });
+    const git = (cwd: string, ...args: string[]) =>
+      execFileSync("git", ["-c", "user.name=T", "-c", "user.email=t@example.org", ...args], {
+        cwd,
+        stdio: "pipe",
+      });
+    git(first, "init", "-q", "-b", "main");
+    git(
+      first,
+      "add",
+      "outreach.yaml",
+      "recipients",
+      "templates",
+      "attachments",
+      ".gitattributes",
+      ".outreach/journal.jsonl",
+    );
+    git(first, "commit", "-qm", "sent");
+    const second = join(tempFolder(), "clone");
+    execFileSync("git", ["clone", "-q", first, second]);
+    await account.append(
+      "INBOX",
+      await composeMail({
+        from: UN,
+        to: account.user,
+        subject: `Re: ${letterSubject(first, "un-special-rapporteur")}`,
+        messageId: "<shared@un.example.org>",
+        inReplyTo: letterId(first, "un-special-rapporteur"),
+      }),
+    );
+    expect((await inbox(first, account)).exitCode).toBe(0);
+    expect((await inbox(second, account)).exitCode).toBe(0);
+    git(first, "commit", "-qam", "inbox, first");
+    git(second, "commit", "-qam", "inbox, second");
+    git(first, "pull", "-q", "--no-rebase", second, "main");
+    expect(received(first)).toHaveLength(2);
+    const review = JSON.parse((await run(["review", "--json"], { cwd: first })).stdout);
+    expect(review.queue.map((entry: { message_id: string }) => entry.message_id)).toEqual([
+      "<shared@un.example.org>",
+    ]);
+    expect(JSON.parse((await run(["status", "--json"], { cwd: first })).stdout)[0].to_review).toBe(1);
+    // Logged once, in either clone, it is answered everywhere; logging it again is refused.
+    const logged = await run(["log", "--reply", "<shared@un.example.org>", "--outcome", "acknowledged"], {
+      cwd: first,
+      env: { OUTREACH_NOW: LATER },
+    });
+    expect(logged.stderr).toBe("");
+    expect(logged.exitCode).toBe(0);
+    expect(JSON.parse((await run(["review", "--json"], { cwd: first })).stdout).queue).toEqual([]);
+    const twice = await run(["log", "--reply", "<shared@un.example.org>", "--outcome", "meeting"], {
+      cwd: first,
+      env: { OUTREACH_NOW: LATER },
+    });
+    expect(twice.exitCode).toBe(1);
+    expect(twice.stderr).toContain("was already logged");
+  });
+});

@@ -1,0 +1,79 @@
+// Shared steps of the inbox tests: a campaign really sent through the SMTP sink, replies built as mail
+// clients build them, and the built CLI's `inbox` run against the test file's Dovecot.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { JournalEvent } from "../src/core/journal.js";
+import type { Account } from "./dovecot.js";
+import { startSink } from "./smtp-sink.js";
+import { campaignFolder, run } from "./support.js";
+
+export const UN = "urgent-appeals@un.example.org";
+export const NGO = "director@ngo.example.net";
+export const NGO_CC = "press@ngo.example.net";
+export const ME = "you@example.org";
+
+export function events(folder: string): JournalEvent[] {
+  let text = "";
+  try {
+    text = readFileSync(join(folder, ".outreach", "journal.jsonl"), "utf8");
+  } catch {
+    return [];
+  }
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as JournalEvent);
+}
+
+/** The Message-ID of the letter (or follow-up) that went to a recipient. */
+export function letterId(folder: string, recipient: string, stage?: string): string {
+  const attempt = events(folder).find(
+    (event) => event.type === "attempt" && event.recipient === recipient && event.stage === stage,
+  );
+  if (attempt?.type !== "attempt") throw new Error(`no letter to ${recipient} ${stage ?? ""}`);
+  return attempt.message_id;
+}
+
+export function letterSubject(folder: string, recipient: string): string {
+  const attempt = events(folder).find((event) => event.type === "attempt" && event.recipient === recipient);
+  return attempt?.type === "attempt" ? attempt.subject : "";
+}
+
+/** The starter campaign, sent by SMTP (to the sink) on 2026-02-01, or into `folder` when given. */
+export async function sentCampaign(
+  files: Record<string, string | null> = {},
+  command: string[] = ["send", "--yes"],
+  folder?: string,
+  now?: string,
+): Promise<string> {
+  const target = folder ?? campaignFolder(files);
+  const sink = await startSink();
+  try {
+    const result = await run(command, {
+      cwd: target,
+      env: { OUTREACH_SMTP_URL: sink.url, ...(now ? { OUTREACH_NOW: now } : {}) },
+    });
+    if (result.exitCode !== 0)
+      throw new Error(`${command.join(" ")} failed: ${result.stderr}${result.stdout}`);
+  } finally {
+    await sink.close();
+  }
+  return target;
+}
+
+export function inbox(
+  folder: string,
+  server: Account,
+  args: string[] = [],
+  env: Record<string, string> = {},
+) {
+  return run(["inbox", ...args], { cwd: folder, env: server.env(env) });
+}
+
+export function received(folder: string) {
+  return events(folder).filter((event) => event.type === "received");
+}
+
+export function responses(folder: string) {
+  return events(folder).filter((event) => event.type === "response");
+}
