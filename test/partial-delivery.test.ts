@@ -186,3 +186,73 @@ describe("a follow-up goes only where the appeal went", () => {
     expect((await parse(followup as never)).cc ?? []).toEqual([]);
   });
 });
+
+describe("a partly delivered letter never crosses to the outbox", () => {
+  it("send without SMTP does not write it to the outbox (the file would reach again those it reached); SMTP completes it once", async () => {
+    const server = await sink({
+      onRcpt: (address) => (address === PRESS ? { code: 550, message: "5.1.1 No such user" } : undefined),
+    });
+    const folder = fastFolder();
+    const first = await cli(folder, ["send", "--yes", "example-ngo"], server);
+    expect(first.exitCode, first.stderr).toBe(1);
+    expect(arrivals(server, DIRECTOR)).toHaveLength(1);
+
+    const outbox = await cli(folder, ["send", "--yes", "--retry-failed", "example-ngo"]);
+    expect(outbox.exitCode, outbox.stderr).toBe(1);
+    expect(outbox.stderr).toMatch(/completing it needs SMTP/);
+    expect(existsSync(join(folder, "outbox", "first-appeal", "example-ngo.eml"))).toBe(false);
+
+    const fixed = await sink();
+    const completed = await cli(folder, ["send", "--yes", "--retry-failed", "example-ngo"], fixed);
+    expect(completed.exitCode, completed.stderr).toBe(0);
+    expect(arrivals(fixed, PRESS)).toHaveLength(1);
+    expect(arrivals(fixed, DIRECTOR)).toHaveLength(0);
+  });
+
+  it("a completion an earlier version wrote to the outbox waits for --include-outbox before SMTP sends it", async () => {
+    const server = await sink({
+      onRcpt: (address) => (address === PRESS ? { code: 452, message: "4.2.2 Mailbox full" } : undefined),
+    });
+    const folder = fastFolder();
+    await cli(folder, ["send", "--yes", "example-ngo"], server);
+    const attempt = journal(folder).find((event) => event.type === "attempt") as Event;
+    // What that version journaled: the completion written to the outbox for the refused address.
+    const at = "2026-02-01T12:30:00.000Z";
+    const lines = [
+      {
+        ...attempt,
+        id: "completion-attempt",
+        at,
+        transport: "outbox",
+        message_id: "<completion@example.org>",
+      },
+      {
+        v: attempt.v,
+        id: "completion-written",
+        at,
+        type: "sent",
+        campaign: attempt.campaign,
+        recipient: attempt.recipient,
+        attempt: "completion-attempt",
+        message_id: "<completion@example.org>",
+        response: "written to outbox/first-appeal/example-ngo.eml",
+        accepted: [PRESS],
+        rejected: [],
+      },
+    ];
+    const path = join(folder, ".outreach", "journal.jsonl");
+    writeFileSync(
+      path,
+      `${readFileSync(path, "utf8")}${lines.map((line) => JSON.stringify(line)).join("\n")}\n`,
+    );
+
+    const fixed = await sink();
+    const held = await cli(folder, ["send", "--yes", "example-ngo"], fixed);
+    expect(held.stderr).toMatch(/written to the outbox earlier.*--include-outbox/);
+    expect(arrivals(fixed, PRESS)).toHaveLength(0);
+    const sent = await cli(folder, ["send", "--yes", "--include-outbox", "example-ngo"], fixed);
+    expect(sent.exitCode, sent.stderr).toBe(0);
+    expect(arrivals(fixed, PRESS)).toHaveLength(1);
+    expect(arrivals(fixed, DIRECTOR)).toHaveLength(0);
+  });
+});

@@ -76,6 +76,28 @@ export function planSend(
         });
         continue;
       }
+      // An outbox file cannot be restricted to some of its addresses: sent from a mail client, it would
+      // reach again everyone the letter already reached. Completing a letter takes SMTP.
+      if (transport === "outbox") {
+        skipped.push({
+          recipient: recipient.id,
+          reason: "failed",
+          detail: `partially delivered: ${missing.join(", ")} did not get the letter; completing it needs SMTP (an outbox file would go again to ${delivery?.addresses.join(", ")}). Send it by SMTP, or deliver it to them yourself and close it: outreach log ${recipient.id} --outcome closed`,
+        });
+        continue;
+      }
+      // A completion written to the outbox by an earlier version may have been sent by hand from it.
+      const inOutbox = missing.filter((address) =>
+        delivery?.written.some((written) => written.toLowerCase() === address.toLowerCase()),
+      );
+      if (inOutbox.length > 0 && !options.includeOutbox) {
+        skipped.push({
+          recipient: recipient.id,
+          reason: "in-outbox",
+          detail: `the letter to ${inOutbox.join(", ")} was written to the outbox earlier: if you sent that file yourself, record it (outreach log ${recipient.id} --sent-by email); to send it now, add --include-outbox`,
+        });
+        continue;
+      }
       if (options.limit !== undefined && toSend.length >= options.limit) {
         skipped.push({ recipient: recipient.id, reason: "limit", detail: `over --limit ${options.limit}` });
         continue;
@@ -160,7 +182,7 @@ function skipFor(
       if (options.includeOutbox) return undefined;
       return {
         reason: "in-outbox",
-        detail: `written to the outbox earlier: if you sent that file yourself, record it (outreach log ${id} --sent-by email); to send it now, add --include-outbox`,
+        detail: `written to the outbox earlier: if you sent that file yourself, record it (outreach log ${id} --sent-by email${delivery.stage === APPEAL ? "" : " --followup"}); to send it now, add --include-outbox`,
       };
     case "failed":
       // A refusal by the server is about the address; a file the outbox could not write is not.
