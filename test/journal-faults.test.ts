@@ -168,7 +168,7 @@ describe("a .outreach/ made read-only during a send", () => {
       const blocked = await run(["send", "--yes"], { cwd: folder, env: { OUTREACH_SMTP_URL: server.url } });
       expectSentence(blocked);
       expect(blocked.exitCode).toBe(1);
-      expect(blocked.stderr).toMatch(/send\.lock.*read-only/);
+      expect(blocked.stderr).toMatch(/\.outreach.*read-only/);
       expect(blocked.stderr).not.toMatch(/several runs are starting at once/);
 
       spawnSync("umount", [state]);
