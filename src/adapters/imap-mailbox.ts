@@ -6,6 +6,7 @@ import { rename, unlink } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { FetchMessageObject, ImapFlow } from "imapflow";
 import { type MessageFacts, parseMessageIds } from "../core/replies.js";
+import { oneLine } from "../core/text-rules.js";
 import { UserError } from "../errors.js";
 import type { ImapSettings } from "./imap-settings.js";
 
@@ -70,8 +71,8 @@ function factsOf(message: FetchMessageObject): { facts: MessageFacts; raw: strin
       inReplyTo: parseMessageIds(envelope?.inReplyTo ?? headers["in-reply-to"]),
       references: parseMessageIds(headers.references),
       ...(from?.address ? { fromAddress: from.address.toLowerCase() } : {}),
-      ...(from?.name ? { fromName: from.name } : {}),
-      ...(subject ? { subject } : {}),
+      ...(from?.name ? { fromName: oneLine(from.name) } : {}),
+      ...(subject ? { subject: oneLine(subject) } : {}),
       ...(headers.date ? { dateHeader: headers.date } : {}),
       headers,
     },

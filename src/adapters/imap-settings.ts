@@ -2,7 +2,7 @@ import type { Config } from "../core/schema.js";
 import { EXIT, UserError } from "../errors.js";
 import { LOOPBACK_HOSTS } from "./paths.js";
 import { askPassword } from "./prompts.js";
-import { campaignEnvironment, readPasswordFile } from "./secrets.js";
+import { campaignEnvironment, readPasswordFile, userFromUrl } from "./secrets.js";
 import type { IO } from "./terminal.js";
 
 export interface ImapSettings {
@@ -51,7 +51,7 @@ function fromUrl(text: string): Pick<ImapSettings, "host" | "port" | "security" 
     port: url.port ? Number(url.port) : tls ? 993 : 143,
     // A password never crosses a network in clear text: imap:// to another machine requires STARTTLS.
     security: tls ? "tls" : LOOPBACK_HOSTS.has(host) ? "none" : "starttls",
-    user: decodeURIComponent(url.username),
+    user: userFromUrl(url, "OUTREACH_IMAP_URL"),
   };
 }
 

@@ -6,8 +6,10 @@ import {
   type MessageFacts,
   parseMessageIds,
   quotedMessageIds,
+  senderOf,
   writtenDay,
 } from "../core/replies.js";
+import { oneLine } from "../core/text-rules.js";
 import { EXIT, UserError } from "../errors.js";
 import { describeFileFailure, readRegularFileWithin } from "./file-system.js";
 
@@ -61,25 +63,21 @@ export async function readReply(path: string, shown: string): Promise<SavedReply
     inReplyTo: parseMessageIds(email.inReplyTo),
     references: parseMessageIds(email.references),
     ...(email.from?.address ? { fromAddress: email.from.address.toLowerCase() } : {}),
-    ...(email.from?.name ? { fromName: email.from.name } : {}),
-    ...(email.subject ? { subject: email.subject } : {}),
+    ...(email.from?.name ? { fromName: oneLine(email.from.name) } : {}),
+    ...(email.subject ? { subject: oneLine(email.subject) } : {}),
     ...(header("date") ? { dateHeader: header("date") } : {}),
     headers,
   };
   const kind = classify(facts);
   const day = writtenDay(facts.dateHeader);
-  const from = email.from
-    ? email.from.name
-      ? `${email.from.name} <${email.from.address}>`
-      : email.from.address
-    : undefined;
+  const from = senderOf(facts);
   // A bounce report quotes the headers of the message that bounced (RFC 3464): its Message-ID says which
   // of our letters it is, even though the report itself does not answer it.
   const bounced = kind === "bounce" ? quotedHeaderIds(buffer, email) : [];
   return {
     ...(day ? { date: day } : {}),
     ...(from ? { from } : {}),
-    ...(email.subject ? { subject: email.subject } : {}),
+    ...(facts.subject ? { subject: facts.subject } : {}),
     ...(email.messageId ? { messageId: email.messageId } : {}),
     answers: [...answeredIds(facts), ...bounced],
     autoReply: kind === "auto-reply",

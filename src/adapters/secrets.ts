@@ -3,8 +3,10 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseEnvFile } from "../core/env-file.js";
-import { UserError } from "../errors.js";
+import { describeForbiddenCharacter } from "../core/text-rules.js";
+import { EXIT, UserError } from "../errors.js";
 import { describeFileFailure, fileError, readRegularFile } from "./file-system.js";
+import { pathInside } from "./paths.js";
 import type { IO } from "./terminal.js";
 
 /** Variables from the campaign folder's .env file; the real environment wins over it. */
@@ -14,8 +16,10 @@ export function campaignEnvironment(
   consequence = "nothing was sent",
 ): Record<string, string | undefined> {
   let text: string;
+  // Like every path of the folder, .env may not be a link that leads out of it (a password file may).
+  const path = pathInside(root, ".env");
   try {
-    text = readRegularFile(join(root, ".env")).toString("utf8");
+    text = readRegularFile(path).toString("utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ...io.env };
     throw fileError(error, ".env", "read", consequence);
@@ -61,4 +65,25 @@ export function readPasswordFile(root: string, file: string, setting: string): s
     });
   }
   return password;
+}
+
+/** The user name of an OUTREACH_*_URL, decoded; never shown, as a password may have been put there. */
+export function userFromUrl(url: URL, variable: string): string {
+  let user: string;
+  try {
+    user = decodeURIComponent(url.username);
+  } catch {
+    throw new UserError(`${variable} has a malformed %-escape in its user name (not shown)`, {
+      exitCode: EXIT.usage,
+      hint: "write an @ in a user name as %40, and any other % as %25; the password never goes in the URL",
+    });
+  }
+  const forbidden = describeForbiddenCharacter(user, false);
+  if (forbidden) {
+    throw new UserError(`${variable}'s user name contains ${forbidden}`, {
+      exitCode: EXIT.usage,
+      hint: "a user name is one line of visible text",
+    });
+  }
+  return user;
 }

@@ -21,7 +21,7 @@ import {
 import { deriveState, type JournalState } from "../core/journal.js";
 import type { Letter, PreparedCampaign } from "../core/letters.js";
 import type { Config } from "../core/schema.js";
-import { durationMs, RATE_PATTERN, showText } from "../core/text-rules.js";
+import { describeForbiddenCharacter, durationMs, RATE_PATTERN, showText } from "../core/text-rules.js";
 import type { RawMessage, Transport } from "../core/transport.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
 import { type CampaignOptions, renderCampaign } from "./context.js";
@@ -161,7 +161,12 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
   const rate = options.rate ?? config.transport.rate;
   const intervalMs = rate ? parseRate(rate, options.rate ? "--rate" : "transport.rate") : 0;
   const testAddress = options.toSelf;
-  if (testAddress !== undefined && !/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(testAddress)) {
+  if (
+    testAddress !== undefined &&
+    (!/^[^\s@<>,;]+@[^\s@<>,;]+\.[^\s@<>,;]+$/.test(testAddress) ||
+      describeForbiddenCharacter(testAddress, false) !== undefined ||
+      /[\u200b-\u200d\u2060\ufeff]/u.test(testAddress))
+  ) {
     throw new UserError(`--to-self needs one email address, not ${showText(testAddress)}`, {
       exitCode: EXIT.usage,
     });

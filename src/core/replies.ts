@@ -1,6 +1,7 @@
 // What an incoming message is and which letter it answers: the one set of rules that `inbox` and
 // `log --from-eml` share. Pure: it sees a message's headers (and, for a bounce, the report's text), never a
 // mailbox or a file.
+import { dayProblem } from "./text-rules.js";
 
 /** What the rules need to know about a message, however it was read (IMAP envelope, a parsed .eml). */
 export interface MessageFacts {
@@ -289,7 +290,9 @@ export function writtenDay(dateHeader: string | undefined): string | undefined {
   );
   if (written) {
     const month = MONTHS.indexOf((written[2] ?? "").slice(0, 3).toLowerCase()) + 1;
-    return `${written[3]}-${String(month).padStart(2, "0")}-${String(written[1]).padStart(2, "0")}`;
+    const day = `${written[3]}-${String(month).padStart(2, "0")}-${String(written[1]).padStart(2, "0")}`;
+    // "31 Feb 2012" is no day: the journal would refuse it, so the message is taken as undated.
+    return dayProblem(day) === undefined ? day : undefined;
   }
   const date = dateHeader ? new Date(dateHeader) : undefined;
   return date && !Number.isNaN(date.getTime()) ? date.toISOString().slice(0, 10) : undefined;

@@ -106,3 +106,15 @@ export function durationMs(text: string): number {
   const value = Number(match[1]);
   return match[2] === "ms" ? value : match[2] === "s" ? value * 1000 : value * 60_000;
 }
+
+/**
+ * Text from the world (a reply's From name or Subject) made fit for a one-line field: line breaks and tabs
+ * become spaces, other controls and text-direction overrides are dropped, so a message cannot forge a line
+ * of the journal's output or disguise a name.
+ */
+export function oneLine(value: string): string {
+  return value
+    .replace(/[\r\n\t\u2028\u2029]+/g, " ")
+    .replace(new RegExp(FORBIDDEN_IN_LINE.source, "gu"), "")
+    .trim();
+}

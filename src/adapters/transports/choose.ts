@@ -4,7 +4,7 @@ import type { Transport } from "../../core/transport.js";
 import { EXIT, UserError } from "../../errors.js";
 import { LOOPBACK_HOSTS } from "../paths.js";
 import { askPassword } from "../prompts.js";
-import { campaignEnvironment, readPasswordFile } from "../secrets.js";
+import { campaignEnvironment, readPasswordFile, userFromUrl } from "../secrets.js";
 import type { IO } from "../terminal.js";
 import { outboxTransport } from "./outbox.js";
 import { type SmtpSettings, smtpTransport } from "./smtp.js";
@@ -43,7 +43,7 @@ function smtpFromUrl(text: string): Endpoint {
     port: url.port ? Number(url.port) : tls ? 465 : 587,
     // A password never crosses a network in clear text: smtp:// to another machine requires STARTTLS.
     security: tls ? "tls" : LOOPBACK_HOSTS.has(host) ? "opportunistic" : "starttls",
-    ...(url.username ? { user: decodeURIComponent(url.username) } : {}),
+    ...(url.username ? { user: userFromUrl(url, "OUTREACH_SMTP_URL") } : {}),
   };
 }
 
