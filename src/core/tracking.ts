@@ -55,6 +55,9 @@ export interface Tracking {
   responses: ResponseEvent[];
   /** The latest real answer (auto-replies do not count). */
   latest?: ResponseEvent;
+  /** The earliest human answer (not an auto-reply, a bounce or a closing), and how many days after the appeal. */
+  firstAnswer?: ResponseEvent;
+  daysToFirstAnswer?: number;
   /** Answers taken in from the mailbox that wait for review: they hold back every follow-up. */
   pending: IntakeItem[];
   /** Whole days since the appeal went out, while waiting. */
@@ -93,6 +96,19 @@ function addDays(day: string, days: number): string {
 
 function daysBetween(from: string, to: string): number {
   return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / DAY);
+}
+
+/** An answer a person wrote: not an auto-reply, a bounce, or the user closing the contact. */
+export function isHumanAnswer(outcome: Outcome): boolean {
+  return outcome !== "auto-reply" && outcome !== "bounced" && outcome !== "closed";
+}
+
+function earliestHumanAnswer(responses: readonly ResponseEvent[]): ResponseEvent | undefined {
+  let first: ResponseEvent | undefined;
+  for (const response of responses) {
+    if (isHumanAnswer(response.outcome) && (!first || response.date < first.date)) first = response;
+  }
+  return first;
 }
 
 function sentLetter(delivery: Delivery | undefined): SentLetter | undefined {
@@ -154,6 +170,7 @@ export function trackRecipient(
   const responses = state.responses.get(key) ?? [];
   const real = responses.filter((response) => response.outcome !== "auto-reply");
   const latest = real.at(-1);
+  const firstAnswer = earliestHumanAnswer(responses);
   const tracking: Tracking = {
     campaign: campaign.id,
     entry,
@@ -163,6 +180,10 @@ export function trackRecipient(
     followupsSent: Math.max(0, letters.length - 1),
     responses,
     ...(latest ? { latest } : {}),
+    ...(firstAnswer ? { firstAnswer } : {}),
+    ...(firstAnswer && appeal
+      ? { daysToFirstAnswer: Math.max(0, daysBetween(appeal.day, firstAnswer.date)) }
+      : {}),
     pending: state.intake.pendingByRecipient.get(key) ?? [],
     ...(followupTrouble ? { followupTrouble } : {}),
     reached: appealByEmail ? [...new Set(appealDelivery?.addresses ?? [])] : [],
