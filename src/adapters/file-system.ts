@@ -64,6 +64,13 @@ export function describeFileFailure(error: unknown, action: FileAction): FileFai
           hint: "remove the link, or make it point at something inside the campaign folder",
         };
       }
+      // Writing a file creates it: what is missing is the folder it goes in.
+      if (action === "write") {
+        return {
+          reason: "cannot be written: the folder it goes in does not exist",
+          hint: "create that folder first, or give another path",
+        };
+      }
       return { reason: "does not exist", hint: "check the path" };
     }
     case "ELOOP":
