@@ -5,6 +5,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateCampaign, generateJournal } from "./generate.js";
+import { reportRows } from "./report.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, "..", "bin", "outreach.js");
@@ -135,6 +136,7 @@ try {
       within,
     ]);
   }
+  rows.push(...(await reportRows({ data, runs })));
 } finally {
   sink.kill();
 }

@@ -391,6 +391,24 @@ Examples:
       await exportState({ ...global(), ...options }, io());
     });
 
+  program
+    .command("report")
+    .description("one HTML page with the figures, charts and every recipient, to share or print to PDF")
+    .addOption(campaignOption())
+    .option(
+      "-o, --output <file>",
+      "write to this file (default: stdout when piped, else reports/<campaign>-<day>.html in the folder)",
+    )
+    .option("--redact", "leave out names, email addresses and notes, for sharing beyond the group")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  outreach report -o khorog-report.html\n  outreach report --redact -o khorog-shared.html",
+    )
+    .action(async (options: { campaign?: string; output?: string; redact?: boolean }) => {
+      const { report } = await import("./commands/report.js");
+      await report({ ...global(), ...options }, io());
+    });
+
   return program;
 }
 

@@ -122,7 +122,7 @@ describe("the README's examples run as written", { timeout: 300_000 }, () => {
     const folder = bundledExample();
     const env = { OUTREACH_NOW: "2012-08-15" };
     const commands = ["init", "check", "recipients", "preview", "send", "status", "resolve", "log"];
-    commands.push("outstanding", "history", "followup", "export");
+    commands.push("outstanding", "history", "followup", "export", "report");
     for (const command of commands) {
       const help = await run([command, "--help"], { cwd: folder });
       expect(help.exitCode).toBe(0);

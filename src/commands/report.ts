@@ -1,0 +1,81 @@
+// `outreach report`: the campaign's figures, charts and recipients as one HTML file to share or print; with
+// --redact, a version without names, addresses or notes for sharing beyond the group.
+import { closeSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join, relative, resolve } from "node:path";
+import { writeWhole } from "../adapters/file-writes.js";
+import type { IO } from "../adapters/terminal.js";
+import { campaignFigures } from "../core/campaign-figures.js";
+import { buildCampaignReport } from "../core/report.js";
+import { localDay } from "../core/tracking.js";
+import { type CampaignOptions, openTracking } from "./context.js";
+
+export interface ReportOptions extends CampaignOptions {
+  output?: string;
+  redact?: boolean;
+}
+
+/** Writes beside the target and renames into place: a reader never opens half a report. */
+async function writeReport(path: string, shown: string, pieces: Iterable<string>): Promise<void> {
+  const draft = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const descriptor = openSync(draft, "w", 0o666);
+    try {
+      for (const piece of pieces) writeWhole(descriptor, Buffer.from(piece));
+    } finally {
+      closeSync(descriptor);
+    }
+    renameSync(draft, path);
+  } catch (error) {
+    rmSync(draft, { force: true });
+    const { fileError } = await import("../adapters/file-system.js");
+    throw fileError(error, shown, "write");
+  }
+}
+
+/** On a terminal with no -o: reports/<campaign>-<day>[-redacted].html in the campaign folder. */
+function defaultFile(root: string, campaigns: string[], now: Date, redact: boolean): string {
+  const name = campaigns.length === 1 ? campaigns[0] : "campaigns";
+  return join(root, "reports", `${name}-${localDay(now)}${redact ? "-redacted" : ""}.html`);
+}
+
+export async function report(options: ReportOptions, io: IO): Promise<{ rows: number; path?: string }> {
+  const { root, state, running, campaigns } = await openTracking(options, io);
+  const redact = options.redact ?? false;
+  const { drawCharts } = await import("../adapters/report-charts.js");
+  const { reportHtml } = await import("../adapters/report-html.js");
+  const sections = await Promise.all(
+    campaigns.map(async ({ campaign, trackings }) => {
+      const figures = campaignFigures(state, campaign, trackings, running?.pid ?? null);
+      const built = buildCampaignReport(figures, trackings, io.now, redact);
+      return { report: built, charts: await drawCharts(built) };
+    }),
+  );
+  const rows = sections.reduce((sum, { report: built }) => sum + built.rows.length, 0);
+  const toTerminal = (io.stdout as { isTTY?: boolean }).isTTY === true;
+  if (!options.output && !toTerminal) {
+    for (const piece of reportHtml(sections)) io.stdout.write(piece);
+    return { rows };
+  }
+  const path = options.output
+    ? resolve(io.cwd, options.output)
+    : defaultFile(
+        root,
+        campaigns.map(({ campaign }) => campaign.id),
+        io.now,
+        redact,
+      );
+  const shown = options.output ?? relative(io.cwd, path);
+  if (!options.output) {
+    try {
+      mkdirSync(dirname(path), { recursive: true });
+    } catch (error) {
+      const { fileError } = await import("../adapters/file-system.js");
+      throw fileError(error, relative(io.cwd, dirname(path)), "write");
+    }
+  }
+  await writeReport(path, shown, reportHtml(sections));
+  io.stderr.write(
+    `Wrote the report (${rows.toLocaleString("en-GB")} recipients${redact ? ", redacted" : ""}) to ${shown}\n`,
+  );
+  return { rows, path };
+}
