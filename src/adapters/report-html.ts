@@ -43,6 +43,23 @@ function figure(key: string, label: string, value: number | null, shown: string,
   );
 }
 
+/** The figures in one sentence, for a reader who reads no further. */
+function lede(report: CampaignReport): string {
+  const f = report.figures;
+  if (f.sent === 0) return `<p class="lede">No letter of this campaign has gone out yet.</p>`;
+  const parts = [
+    `Of the ${number(f.sent)} ${f.sent === 1 ? "body" : "bodies"} written to, ${number(f.answered)} ${f.answered === 1 ? "has" : "have"} answered (${percent(f.answer_rate)})`,
+  ];
+  if (f.median_days_to_answer !== null) {
+    parts[0] += `, half of them within ${number(f.median_days_to_answer)} ${f.median_days_to_answer === 1 ? "day" : "days"}`;
+  }
+  const rest: string[] = [];
+  if (f.overdue) rest.push(`${number(f.overdue)} ${f.overdue === 1 ? "is" : "are"} overdue for an answer`);
+  if (f.bounced) rest.push(`${number(f.bounced)} ${f.bounced === 1 ? "letter" : "letters"} bounced`);
+  if (f.to_review) rest.push(`${number(f.to_review)} ${f.to_review === 1 ? "answer waits" : "answers wait"} to be read`);
+  return `<p class="lede">${escapeHtml(parts[0] + (rest.length ? `; ${rest.join(", ")}` : ""))}.</p>`;
+}
+
 function headline(report: CampaignReport): string {
   const f = report.figures;
   const median = f.median_days_to_answer;
@@ -172,7 +189,7 @@ function masthead(report: CampaignReport): string {
 
 function* campaignSection(report: CampaignReport, drawn: ReportCharts): Generator<string> {
   yield `<section class="campaign" data-campaign="${escapeHtml(report.campaign)}">`;
-  yield masthead(report) + headline(report) + charts(drawn);
+  yield masthead(report) + lede(report) + headline(report) + charts(drawn);
   yield* table(report);
   yield "</section>";
 }
@@ -213,6 +230,7 @@ h1 { margin: 4px 0 6px; font-size: 30px; line-height: 1.15; font-weight: 700; ov
 .private { border-color: #e8973a; background: #fdf4ea; }
 h2 { font-size: 19px; margin: 32px 0 12px; }
 h3 { font-size: 15px; margin: 0 0 8px; }
+.lede { font-size: 17px; margin: 0 0 20px; max-width: 60em; }
 .figures { display: grid; grid-template-columns: repeat(4, 1fr); gap: 12px; margin: 0; }
 .figure { border: 1px solid var(--rule); border-top: 3px solid var(--accent); border-radius: 4px; padding: 10px 14px 12px; }
 .figure dt { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .06em; font-weight: 600; }
@@ -229,8 +247,8 @@ h3 { font-size: 15px; margin: 0 0 8px; }
 .rows { content-visibility: auto; contain-intrinsic-size: auto 22000px; }
 .rows:last-child { contain-intrinsic-size: auto 2000px; }
 table { width: 100%; border-collapse: collapse; table-layout: fixed; font-size: 13px; }
-col.c-org { width: 22%; } col.c-kind { width: 8%; } col.c-state { width: 13%; } col.c-days { width: 7%; }
-col.c-last { width: 15%; } col.c-next { width: 11%; } col.c-answers { width: 24%; }
+col.c-org { width: 21%; } col.c-kind { width: 10%; } col.c-state { width: 13%; } col.c-days { width: 7%; }
+col.c-last { width: 15%; } col.c-next { width: 11%; } col.c-answers { width: 23%; }
 th { text-align: left; font-size: 11.5px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted);
   border-bottom: 2px solid var(--ink); padding: 6px 6px; background: var(--paper); position: sticky; top: 0; }
 td { border-bottom: 1px solid var(--rule); padding: 7px 6px; vertical-align: top; overflow-wrap: anywhere; }
@@ -239,7 +257,7 @@ tbody tr:nth-child(even) td { background: #f8f9fb; }
 .org { font-weight: 600; }
 .contacts { display: block; font-weight: 400; font-size: 12px; color: var(--muted); }
 .day { color: var(--muted); font-variant-numeric: tabular-nums; white-space: nowrap; }
-.state { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; }
+.state { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 0.92em; font-weight: 600; overflow-wrap: normal; }
 .state.good { background: #e3f4ea; color: #145c3a; }
 .state.waiting { background: #eceff3; color: #3c4653; }
 .state.late { background: #fdebd6; color: #8a4a07; }
@@ -250,7 +268,7 @@ tbody tr:nth-child(even) td { background: #f8f9fb; }
 .from { color: var(--muted); }
 .note { display: block; white-space: pre-line; color: var(--ink); font-size: 12px; border-left: 2px solid var(--rule); padding-left: 6px; margin-top: 2px; }
 footer { margin-top: 32px; padding-top: 12px; border-top: 1px solid var(--rule); font-size: 12px; color: var(--muted); }
-@media (max-width: 800px) { main { padding: 20px; } .figures { grid-template-columns: repeat(2, 1fr); } }
+@media screen and (max-width: 800px) { main { padding: 20px; } .figures { grid-template-columns: repeat(2, 1fr); } }
 @page { size: A4; margin: 14mm 12mm 16mm; }
 @media print {
   html, body { background: white; }
@@ -266,5 +284,10 @@ footer { margin-top: 32px; padding-top: 12px; border-top: 1px solid var(--rule);
   thead { display: table-header-group; }
   tr { break-inside: avoid; }
   table { font-size: 8.5pt; }
+  td, th { padding: 4px 4px; }
+  .figure { padding: 6px 10px 8px; }
+  .figure dd { font-size: 20pt; }
+  .state { padding: 0 5px; }
+  h1 { font-size: 22pt; }
 }
 `;
