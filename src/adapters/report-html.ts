@@ -128,7 +128,7 @@ function answers(row: ReportRow): string {
   const items = row.answers.map((answer) => {
     const from = answer.from ? ` <span class="from">from ${escapeHtml(answer.from)}</span>` : "";
     const note = answer.note ? `<span class="note">${escapeHtml(answer.note)}</span>` : "";
-    return `<li><span class="day">${answer.date}</span> ${escapeHtml(answer.outcome.replace(/-/g, " "))}${from}${note}</li>`;
+    return `<li><span class="day">${escapeHtml(answer.date)}</span> ${escapeHtml(answer.outcome.replace(/-/g, " "))}${from}${note}</li>`;
   });
   return `<ul class="answers">${items.join("")}</ul>`;
 }
@@ -138,7 +138,7 @@ function tableRow(row: ReportRow): string {
     ? `<span class="contacts">${row.contacts.map(escapeHtml).join("<br>")}</span>`
     : "";
   const last = row.lastEvent
-    ? `<span class="day">${row.lastEvent.day}</span> ${escapeHtml(row.lastEvent.text)}`
+    ? `<span class="day">${escapeHtml(row.lastEvent.day)}</span> ${escapeHtml(row.lastEvent.text)}`
     : "";
   return (
     `<tr data-recipient><td class="org">${escapeHtml(row.organisation)}${contacts}</td>` +
