@@ -56,7 +56,10 @@ async function toSvg(spec: Spec): Promise<string> {
 }
 
 function answersOverTime(report: CampaignReport): Spec {
-  const first = report.firstSent ?? report.today;
+  // An answer logged with a day before its letter's (a slip of the keyboard) still falls inside the chart.
+  const earliest = report.answersOverTime[0]?.day;
+  const sent = report.firstSent ?? report.today;
+  const first = earliest !== undefined && earliest < sent ? earliest : sent;
   // The line starts at nought on the first send and runs on to today, through each day answers came.
   const line = [
     { day: first, total: 0 },
