@@ -56,7 +56,8 @@ function lede(report: CampaignReport): string {
   const rest: string[] = [];
   if (f.overdue) rest.push(`${number(f.overdue)} ${f.overdue === 1 ? "is" : "are"} overdue for an answer`);
   if (f.bounced) rest.push(`${number(f.bounced)} ${f.bounced === 1 ? "letter" : "letters"} bounced`);
-  if (f.to_review) rest.push(`${number(f.to_review)} ${f.to_review === 1 ? "answer waits" : "answers wait"} to be read`);
+  if (f.to_review)
+    rest.push(`${number(f.to_review)} ${f.to_review === 1 ? "answer waits" : "answers wait"} to be read`);
   return `<p class="lede">${escapeHtml(parts[0] + (rest.length ? `; ${rest.join(", ")}` : ""))}.</p>`;
 }
 
