@@ -26,14 +26,24 @@ export function escapeHtml(text: string): string {
 const number = (value: number) => value.toLocaleString("en-GB");
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 
+const MONTHS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
+
+/** 2026-02-01 as "1 February 2026" (by hand: Intl's date formatting costs more to load than the whole page). */
 function longDay(day: string): string {
-  const date = new Date(`${day}T12:00:00Z`);
-  return date.toLocaleDateString("en-GB", {
-    day: "numeric",
-    month: "long",
-    year: "numeric",
-    timeZone: "UTC",
-  });
+  return `${Number(day.slice(8, 10))} ${MONTHS[Number(day.slice(5, 7)) - 1]} ${day.slice(0, 4)}`;
 }
 
 function figure(key: string, label: string, value: number | null, shown: string, note: string): string {
