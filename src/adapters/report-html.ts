@@ -2,6 +2,7 @@
 // (its Content-Security-Policy forbids scripts and every remote load), readable offline and printable on A4.
 // Every piece of text from the world is escaped here, once, on its way into the page.
 import type { CampaignReport, ReportRow } from "../core/report.js";
+import { MONTHS } from "../core/text-rules.js";
 import type { ReportCharts } from "./report-charts.js";
 
 const POLICY =
@@ -25,21 +26,6 @@ export function escapeHtml(text: string): string {
 
 const number = (value: number) => value.toLocaleString("en-GB");
 const percent = (share: number) => `${Math.round(share * 100)}%`;
-
-const MONTHS = [
-  "January",
-  "February",
-  "March",
-  "April",
-  "May",
-  "June",
-  "July",
-  "August",
-  "September",
-  "October",
-  "November",
-  "December",
-];
 
 /** 2026-02-01 as "1 February 2026" (by hand: Intl's date formatting costs more to load than the whole page). */
 function longDay(day: string): string {

@@ -45,7 +45,7 @@ export function showText(value: string): string {
   return `"${shown.replace(UNSHOWABLE, (character) => `\\u{${(character.codePointAt(0) ?? 0).toString(16).toUpperCase()}}`)}"`;
 }
 
-const MONTHS = [
+export const MONTHS = [
   "January",
   "February",
   "March",
