@@ -376,6 +376,21 @@ Examples:
     });
 
   program
+    .command("calendar")
+    .description("the follow-ups due, as an .ics calendar (one all-day event each, updated on re-import)")
+    .addOption(campaignOption())
+    .option("-o, --output <file>", "write to this .ics file instead of the terminal")
+    .option("--with-addresses", "put the contacts' email addresses in the events (left out by default)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  outreach calendar -o followups.ics\n  outreach calendar -c khorog-2012",
+    )
+    .action(async (options: { campaign?: string; output?: string; withAddresses?: boolean }) => {
+      const { calendar } = await import("./commands/calendar.js");
+      await calendar({ ...global(), ...options }, io());
+    });
+
+  program
     .command("export")
     .description("the state of every campaign and recipient, as CSV or JSON, for a coalition spreadsheet")
     .addOption(campaignOption())

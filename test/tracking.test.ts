@@ -147,6 +147,7 @@ describe("the response-tracking workflow", () => {
         overdue: false,
         followups_sent: 0,
         next_followup_due: "2026-02-15",
+        not_chased: false,
         follow_up_problem: null,
         delivery: "complete",
         not_reached: [],

@@ -11,7 +11,7 @@ import type { Config } from "../core/schema.js";
 import { readRegularFile } from "./file-system.js";
 
 // Bump when the schemas, RecipientEntry or this file's shape change, so old caches are ignored.
-const CACHE_FORMAT = 4;
+const CACHE_FORMAT = 5;
 
 export interface CachedConfig {
   digest: string;

@@ -33,6 +33,7 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
         const due: { entry: RecipientEntry; kind: LetterKind; reached: string[] }[] = [];
         const skipped: Skipped[] = [];
         const later: string[] = [];
+        const notChased: string[] = [];
         for (const entry of entries) {
           const tracking = trackRecipient(state, campaign, entry, io.now);
           const decision = followupFor(tracking, entry.recipient.contacts.length > 0);
@@ -61,8 +62,15 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
           } else if (decision.kind === "later") {
             later.push(`${id} on ${decision.on}`);
           } else if (decision.kind === "done") {
-            later.push(`${id} (all ${campaign.followup.max} follow-ups sent)`);
+            later.push(`${id} (all ${decision.max} follow-ups sent)`);
+          } else if (decision.kind === "not-chased") {
+            notChased.push(id);
           }
+        }
+        if (notChased.length > 0) {
+          io.stderr.write(
+            `Not chased (followup max 0, by choice): ${notChased.slice(0, 5).join(", ")}${notChased.length > 5 ? ", …" : ""}\n`,
+          );
         }
         if (due.length === 0 && later.length > 0) {
           const next = `${later.slice(0, 5).join(", ")}${later.length > 5 ? ", …" : ""}`;

@@ -4,7 +4,7 @@ import { formatTable, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { filterRecipients } from "../core/selection.js";
 import type { Tracking } from "../core/tracking.js";
-import { outstanding as waiting } from "../core/tracking.js";
+import { localDay, outstanding as waiting } from "../core/tracking.js";
 import { EXIT, UserError } from "../errors.js";
 import { type CampaignOptions, openTracking } from "./context.js";
 
@@ -29,6 +29,8 @@ export interface OutstandingRow {
   overdue: boolean;
   followups_sent: number;
   next_followup_due: string | null;
+  /** Never chased by choice: the answer window's max is 0 (a body that works confidentially). */
+  not_chased: boolean;
   /** "uncertain" or "failed" when the last follow-up did not go through cleanly. */
   follow_up_problem: string | null;
   /** "partial" when the server refused some of the letter's addresses; "complete" otherwise. */
@@ -52,6 +54,7 @@ export function outstandingRow(tracking: Tracking): OutstandingRow {
     overdue: tracking.overdue,
     followups_sent: tracking.followupsSent,
     next_followup_due: tracking.nextFollowupDue ?? null,
+    not_chased: tracking.notChased,
     follow_up_problem: tracking.followupTrouble?.status ?? null,
     delivery: tracking.status === "partial" ? "partial" : "complete",
     not_reached: tracking.notReached,
@@ -98,7 +101,7 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     io.stdout.write(options.overdue ? `${who} is overdue.\n` : `${who} is waiting for an answer.\n`);
     return rows;
   }
-  const today = io.now.toISOString().slice(0, 10);
+  const today = localDay(io.now);
   const several = campaigns.length > 1;
   const table = rows.map((row) => [
     ...(several ? [row.campaign] : []),
@@ -114,11 +117,13 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
         ? io.out.red(`partial: not ${row.not_reached.map(({ address }) => address).join(", ")}`)
         : row.follow_up_problem !== null
           ? `follow-up ${row.follow_up_problem}`
-          : row.next_followup_due === null
-            ? "no more"
-            : row.next_followup_due <= today
-              ? "due now"
-              : row.next_followup_due,
+          : row.not_chased
+            ? "not chased"
+            : row.next_followup_due === null
+              ? "no more"
+              : row.next_followup_due <= today
+                ? "due now"
+                : row.next_followup_due,
     row.organisation,
   ]);
   io.stdout.write(

@@ -37,6 +37,7 @@ function formatStatus(row: CampaignStatus, io: IO): string {
   const percent = Math.round(row.response_rate * 100);
   lines.push(
     `  answered ${row.responded} of ${row.sent} (${percent}%) · waiting ${row.waiting}, ${row.overdue ? io.out.yellow(`overdue ${row.overdue}`) : "overdue 0"}` +
+      (row.not_chased ? `, not chased by choice ${row.not_chased}` : "") +
       (row.bounced ? ` · bounced ${row.bounced}` : "") +
       (row.closed ? ` · closed ${row.closed}` : ""),
   );

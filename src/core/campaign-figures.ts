@@ -10,6 +10,8 @@ export interface Counts {
   responded: number;
   waiting: number;
   overdue: number;
+  /** Waiting, but their window's max is 0: never chased, by choice (not overdue, not a failure). */
+  not_chased: number;
   /** Recipients sent the appeal who wrote back themselves (auto-replies, bounces and closings do not count). */
   answered: number;
   /** The median of their days from the appeal to their first answer; null before any answer. */
@@ -63,6 +65,7 @@ function emptyCounts(): Counts {
     responded: 0,
     waiting: 0,
     overdue: 0,
+    not_chased: 0,
     answered: 0,
     median_days_to_answer: null,
   };
@@ -95,6 +98,7 @@ function count(into: Counts, tracking: Tracking): void {
   if (tracking.appeal && tracking.firstAnswer) into.answered++;
   if (tracking.status === "waiting" || tracking.status === "partial") into.waiting++;
   if (tracking.overdue) into.overdue++;
+  if (tracking.notChased) into.not_chased++;
 }
 
 export function stageName(stage: string): string {

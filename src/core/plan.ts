@@ -9,6 +9,7 @@ import { crossCheckRecipients, type RecipientEntry, recipientWarnings } from "./
 import type { Campaign, Config } from "./schema.js";
 import { selectRecipients } from "./selection.js";
 import { didYouMean } from "./suggest.js";
+import { windowProblems } from "./windows.js";
 
 export interface FolderContents {
   config?: Config;
@@ -60,7 +61,12 @@ export function planCampaigns(folder: FolderContents, now: Date, engine?: Letter
     config.campaigns.forEach((campaign, index) => {
       const selection = selections[index] as ReturnType<typeof selectRecipients>;
       // With a recipient file unreadable, "no recipient has the id …" may only echo that error.
-      if (recipientsComplete) problems.push(...selection.problems);
+      if (recipientsComplete) {
+        problems.push(...selection.problems);
+        problems.push(
+          ...windowProblems(campaign, index, folder.recipients, configSource.locate, configSource.file),
+        );
+      }
       const attachments = folder.attachments.get(campaign.id) ?? [];
       if (!engine) {
         const prepared = {

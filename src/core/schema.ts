@@ -47,6 +47,17 @@ const isoDate = () =>
     if (problem) context.issues.push({ code: "custom", message: problem, input: context.value });
   });
 
+/** How long a body is given to answer: days after the last letter, how many follow-ups, which days count. */
+function answerWindowFields() {
+  return {
+    after_days: z.int().min(1).max(365).optional(),
+    /** 0: never chased (a body that works confidentially is not failing to answer). */
+    max: z.int().min(0).max(10).optional(),
+    /** Count Monday to Friday only. */
+    working_days: z.boolean().optional(),
+  };
+}
+
 const CUSTOM_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
@@ -104,6 +115,8 @@ export const recipientSchema = z
       )
       .default({}),
     notes: text().optional(),
+    /** This body's own answer window, over its type's and the campaign's. */
+    followup: z.strictObject(answerWindowFields()).optional(),
   })
   .superRefine((recipient, ctx) => {
     if (recipient.contacts.length > 0 && recipient.contacts.every((contact) => contact.cc)) {
@@ -144,13 +157,17 @@ export const campaignSchema = z.strictObject({
     .default([]),
   followup: z
     .strictObject({
-      after_days: z.int().min(1).max(365).default(14),
-      max: z.int().min(0).max(10).default(2),
+      ...answerWindowFields(),
+      after_days: answerWindowFields().after_days.default(14),
+      max: answerWindowFields().max.default(2),
+      working_days: z.boolean().default(false),
+      /** Windows per kind of body (the recipient's `type`), each narrowing the campaign's. */
+      by_type: z.record(slug(), z.strictObject(answerWindowFields())).optional(),
       template: z.string().optional(),
       /** The follow-up's subject; without it, "Re: " and the appeal's subject. */
       subject: z.union([line(), z.record(language(), line())]).optional(),
     })
-    .default({ after_days: 14, max: 2 }),
+    .default({ after_days: 14, max: 2, working_days: false }),
 });
 
 export type Campaign = z.output<typeof campaignSchema>;

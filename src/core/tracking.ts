@@ -16,6 +16,7 @@ import {
 import type { OriginalLetter } from "./letters.js";
 import type { RecipientEntry } from "./recipients.js";
 import type { Campaign } from "./schema.js";
+import { type AnswerWindow, addDays, answerWindow } from "./windows.js";
 
 export type TrackingStatus =
   | "not-sent"
@@ -62,8 +63,12 @@ export interface Tracking {
   pending: IntakeItem[];
   /** Whole days since the appeal went out, while waiting. */
   daysWaiting?: number;
-  /** Waiting longer than the follow-up interval since the last letter. */
+  /** This body's answer window: its own, its type's (`followup.by_type`) or the campaign's. */
+  window: AnswerWindow;
+  /** Waiting longer than its answer window since the last letter (never for a body not chased, max 0). */
   overdue: boolean;
+  /** The window's max is 0: this body is never chased (the ICRC works confidentially); not a failure. */
+  notChased: boolean;
   /** YYYY-MM-DD the next follow-up is due, or undefined when none will be (answered, or the maximum sent). */
   nextFollowupDue?: string;
   /** A follow-up is due now and can go by email, threaded under the last letter. */
@@ -88,10 +93,6 @@ const DAY = 86_400_000;
 export function localDay(date: Date): string {
   const pad = (value: number) => String(value).padStart(2, "0");
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-
-function addDays(day: string, days: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + days * DAY).toISOString().slice(0, 10);
 }
 
 function daysBetween(from: string, to: string): number {
@@ -190,7 +191,9 @@ export function trackRecipient(
     notReached: appealByEmail ? (appealDelivery?.refusals ?? []) : [],
     ...(nextAttempt?.status === "in-flight" ? { followupInFlight: nextStage } : {}),
     sentTwice: sentTwiceStages,
+    window: answerWindow(campaign, entry.recipient),
     overdue: false,
+    notChased: false,
     followupDue: false,
   };
   // An answer that waits for review is an answer: nobody is chased while one does.
@@ -224,10 +227,15 @@ export function trackRecipient(
     return tracking;
   }
   tracking.status = "waiting";
+  const { window } = tracking;
+  if (window.max === 0) {
+    tracking.notChased = true;
+    return tracking;
+  }
   const last = letters.at(-1) as SentLetter;
-  const dueOn = addDays(last.day, campaign.followup.after_days);
+  const dueOn = addDays(last.day, window.afterDays, window.workingDays);
   tracking.overdue = today >= dueOn;
-  if (tracking.followupsSent < campaign.followup.max) {
+  if (tracking.followupsSent < window.max) {
     tracking.nextFollowupDue = dueOn;
     tracking.followupDue = tracking.overdue;
   }
@@ -268,7 +276,10 @@ export type FollowupDecision =
   /** Due, but a letter of the thread went by hand: no Message-ID to answer, so the user follows up by hand. */
   | { kind: "by-hand"; channel: Channel }
   | { kind: "later"; on: string }
-  | { kind: "done" }
+  /** Every follow-up its window allows went (`max`). */
+  | { kind: "done"; max: number }
+  /** Its window's max is 0: this body is never chased. */
+  | { kind: "not-chased"; source: string }
   /** Not chased because they answered, or probably did: `reason` says so in a sentence. */
   | { kind: "held"; reason: string }
   | { kind: "none" };
@@ -293,7 +304,8 @@ export function followupFor(tracking: Tracking, hasEmail: boolean): FollowupDeci
   }
   if (tracking.status === "partial") return { kind: "partial", notReached: tracking.notReached };
   if (tracking.status !== "waiting") return { kind: "none" };
-  if (!tracking.nextFollowupDue) return { kind: "done" };
+  if (tracking.notChased) return { kind: "not-chased", source: tracking.window.source };
+  if (!tracking.nextFollowupDue) return { kind: "done", max: tracking.window.max };
   if (!tracking.followupDue) return { kind: "later", on: tracking.nextFollowupDue };
   const handed = tracking.letters.find((letter) => letter.byHand || !letter.messageId);
   if (handed || !hasEmail) return { kind: "by-hand", channel: handed?.channel ?? "email" };

@@ -1,0 +1,37 @@
+// `outreach calendar`: the follow-ups due, as an .ics calendar a team imports into the calendar it uses.
+import { writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { plural } from "../adapters/report.js";
+import type { IO } from "../adapters/terminal.js";
+import { type DueFollowup, dueFollowups } from "../core/calendar.js";
+import { type CampaignOptions, openTracking } from "./context.js";
+
+export interface CalendarOptions extends CampaignOptions {
+  /** The .ics file to write; without it, the calendar goes to stdout. */
+  output?: string;
+  /** Put the contacts' addresses in each event (left out by default: calendars are shared). */
+  withAddresses?: boolean;
+}
+
+export async function calendar(options: CalendarOptions, io: IO): Promise<DueFollowup[]> {
+  const { campaigns } = await openTracking(options, io);
+  const entries = campaigns.flatMap(({ trackings }) => dueFollowups(trackings, options.withAddresses));
+  const { followupCalendar } = await import("../adapters/ical.js");
+  const name = `outreach follow-ups: ${campaigns.map(({ campaign }) => campaign.id).join(", ")}`;
+  const text = followupCalendar(name, entries, io.now);
+  if (!options.output) {
+    io.stdout.write(text);
+    return entries;
+  }
+  try {
+    writeFileSync(resolve(io.cwd, options.output), text);
+  } catch (error) {
+    const { fileError } = await import("../adapters/file-system.js");
+    throw fileError(error, options.output, "write");
+  }
+  const overdue = entries.filter((entry) => entry.overdue).length;
+  io.stderr.write(
+    `Wrote ${plural(entries.length, "follow-up")} to ${options.output}${overdue ? ` (${overdue} due now or overdue)` : ""}\n`,
+  );
+  return entries;
+}
