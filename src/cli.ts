@@ -143,11 +143,20 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .addOption(campaignOption())
     .option("-o, --out <dir>", "write <id>.eml and <id>.txt per recipient into this folder")
     .addOption(new Option("--json", "print JSON").conflicts("out"))
-    .addHelpText("after", "\nExamples:\n  outreach preview ohchr odihr\n  outreach preview --out preview/")
-    .action(async (ids: string[], options: { campaign?: string; out?: string; json?: boolean }) => {
-      const { preview } = await import("./commands/preview.js");
-      await preview({ ...global(), ...options, ids }, io());
-    });
+    .option("--no-pager", "print to the terminal without the pager ($PAGER, default less -FRX)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  outreach preview ohchr odihr\n  outreach preview --out preview/\n  PAGER='less -S' outreach preview",
+    )
+    .action(
+      async (
+        ids: string[],
+        options: { campaign?: string; out?: string; json?: boolean; pager?: boolean },
+      ) => {
+        const { preview } = await import("./commands/preview.js");
+        await preview({ ...global(), ...options, ids }, io());
+      },
+    );
 
   program
     .command("send")
@@ -175,6 +184,10 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
       ),
     )
     .option("--json", "print the result as JSON (for a dry run, each letter that would go)")
+    .option(
+      "-q, --quiet",
+      "no progress (no live line on a terminal, no line per letter); failures are still shown",
+    )
     .addHelpText(
       "after",
       `
@@ -328,6 +341,10 @@ Examples:
       ),
     )
     .option("--json", "print the result as JSON (for a dry run, each letter that would go)")
+    .option(
+      "-q, --quiet",
+      "no progress (no live line on a terminal, no line per letter); failures are still shown",
+    )
     .addHelpText("after", "\nExamples:\n  outreach followup --dry-run\n  outreach followup --yes")
     .action(async (ids: string[], options: SendCliOptions) => {
       const { followup } = await import("./commands/followup.js");
@@ -341,6 +358,7 @@ Examples:
     )
     .option("--watch", "stay connected and record answers as they arrive, until Ctrl-C")
     .option("--json", "print what was taken in as JSON")
+    .option("-q, --quiet", "no progress line on a terminal")
     .addHelpText(
       "after",
       `
@@ -348,7 +366,7 @@ Examples:
   outreach inbox
   OUTREACH_IMAP_URL=imaps://me%40example.org@imap.example.org:993 OUTREACH_IMAP_PASSWORD=… outreach inbox --watch`,
     )
-    .action(async (options: { watch?: boolean; json?: boolean }) => {
+    .action(async (options: { watch?: boolean; json?: boolean; quiet?: boolean }) => {
       const { inbox } = await import("./commands/inbox.js");
       await inbox({ ...global(), ...options }, io());
     });

@@ -33,6 +33,14 @@ export function colourLevel(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv)
   return 1;
 }
 
+/**
+ * A live line (progress redrawn in place) only on a terminal that can move its cursor: never into a pipe or
+ * a file, and never for TERM=dumb. NO_COLOR does not stop it (it draws no colour), --quiet does.
+ */
+export function liveTerminal(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv): boolean {
+  return stream.isTTY === true && env.TERM !== "dumb";
+}
+
 export function parseNow(env: NodeJS.ProcessEnv): Date {
   const fixed = env.OUTREACH_NOW;
   if (!fixed) return new Date();

@@ -17,6 +17,7 @@ import {
   stateFolder,
 } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
+import { type Progress, startProgress } from "../adapters/progress.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { type Receipt, receive } from "../core/intake.js";
@@ -45,6 +46,8 @@ import { type CampaignOptions, openValidPlan } from "./context.js";
 export interface InboxOptions extends CampaignOptions {
   json?: boolean;
   watch?: boolean;
+  /** No live progress line while the mailbox is read. */
+  quiet?: boolean;
 }
 
 export const INBOX_FOLDER = join(STATE_FOLDER, "inbox");
@@ -139,6 +142,7 @@ interface Run {
   writer: JournalWriter;
   records: InboxRecord[];
   onRecord?: (entry: InboxRecord) => void;
+  progress: Progress;
 }
 
 export async function inbox(options: InboxOptions, io: IO): Promise<InboxRecord[]> {
@@ -163,7 +167,18 @@ export async function inbox(options: InboxOptions, io: IO): Promise<InboxRecord[
         .filter((address): address is string => Boolean(address))
         .map((address) => address.toLowerCase()),
     );
-    const records = await readNewMail(root, settings, mailbox, io, plan.recipients, ownAddresses);
+    const progress = startProgress(io, {
+      total: 0,
+      noun: "message",
+      verb: "read",
+      ...(options.quiet ? { quiet: true } : {}),
+    });
+    let records: InboxRecord[];
+    try {
+      records = await readNewMail(root, settings, mailbox, io, plan.recipients, ownAddresses, progress);
+    } finally {
+      progress.stop();
+    }
     report(records, settings, options, io);
     if (!options.watch) return records;
     // Watching: one line per message as it arrives, until Ctrl-C; a dropped connection is opened again.
@@ -181,8 +196,15 @@ export async function inbox(options: InboxOptions, io: IO): Promise<InboxRecord[
       try {
         await Promise.race([mailbox.waitForMail(settings.folders[0] as string, 60_000), stop]);
         await Promise.race([
-          readNewMail(root, settings, mailbox, io, plan.recipients, ownAddresses, (entry) =>
-            io.stdout.write(describe(entry)),
+          readNewMail(
+            root,
+            settings,
+            mailbox,
+            io,
+            plan.recipients,
+            ownAddresses,
+            startProgress(io, { total: 0, noun: "message", verb: "read", quiet: true }),
+            (entry) => io.stdout.write(describe(entry)),
           ),
           stop,
         ]);
@@ -207,6 +229,7 @@ async function readNewMail(
   io: IO,
   recipients: Parameters<typeof buildLetterIndex>[2],
   ownAddresses: Set<string>,
+  progress: Progress,
   onRecord?: (entry: InboxRecord) => void,
 ): Promise<InboxRecord[]> {
   await repairIfTorn(root, io);
@@ -232,12 +255,17 @@ async function readNewMail(
     writer,
     records: [],
     ...(onRecord ? { onRecord } : {}),
+    progress,
   };
   try {
     for (const folder of settings.folders) {
       const key = `${settings.user}@${settings.host}:${settings.port}/${folder}`;
       const scan = await mailbox.scan(folder, cursor[key] ?? {});
-      for (const message of scan.messages) await takeIn(run, mailbox, folder, message);
+      progress.addTotal(scan.messages.length);
+      for (const message of scan.messages) {
+        await takeIn(run, mailbox, folder, message);
+        progress.finished(`${folder} #${message.uid}`);
+      }
       const lastUid = Math.max(
         scan.uidValidity === cursor[key]?.uidValidity ? cursor[key].lastUid : 0,
         ...scan.messages.map((message) => message.uid),
@@ -279,7 +307,10 @@ async function takeIn(run: Run, mailbox: Mailbox, folder: string, message: Heade
   if (match.kind === "unmatched" && kind !== "bounce" && !concernsCampaign(facts, run.index)) return;
   run.known.add(messageId);
   const eml = join(INBOX_FOLDER, emlName(messageId));
+  const label = `${folder} #${message.uid}`;
+  run.progress.serverHas(label);
   await mailbox.download(folder, message.uid, join(run.root, eml));
+  run.progress.serverAnswered(label);
   let failures: ReturnType<typeof bounceFailures> = [];
   if (kind === "bounce") {
     const text = await readStart(join(run.root, eml));

@@ -14,6 +14,8 @@ export interface PreviewOptions extends CampaignOptions {
   ids?: string[];
   out?: string;
   json?: boolean;
+  /** false with --no-pager: print to the terminal without the pager. */
+  pager?: boolean;
 }
 
 export function formatAddress(address: Address): string {
@@ -98,7 +100,7 @@ export async function preview(options: PreviewOptions, io: IO): Promise<number> 
 }
 
 /**
- * Letters on the terminal. Each is formatted as soon as it is rendered and only the text is kept (in
+ * Letters on the terminal, through the pager when stdout is one. Each is formatted as soon as it is rendered and only the text is kept (in
  * batches), so 10,000 letters never sit in memory as objects; nothing is printed unless all rendered.
  */
 async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<number> {
@@ -115,7 +117,8 @@ async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<numbe
     }
   });
   batches.push(batch);
-  for (const text of batches) io.stdout.write(text);
+  const { page } = await import("../adapters/pager.js");
+  await page(io, batches, options.pager !== false);
   sizeWarning(prepared, io);
   io.stderr.write(`${plural(count, "letter")} previewed for campaign ${prepared.campaign.id}\n`);
   return count;

@@ -5,6 +5,7 @@ import { diskAdvice, diskReason } from "../adapters/disk-errors.js";
 import { JournalWriter, newEventId, readJournal, repairJournal } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
 import { MessageComposer } from "../adapters/mime.js";
+import { type Progress, startProgress } from "../adapters/progress.js";
 import { confirm } from "../adapters/prompts.js";
 import { plural } from "../adapters/report.js";
 import { SentMailbox, sentMailboxPath } from "../adapters/sent-mailbox.js";
@@ -38,6 +39,8 @@ export interface SendOptions extends CampaignOptions {
   retryFailed?: boolean;
   includeOutbox?: boolean;
   json?: boolean;
+  /** No progress: neither the live line nor a line per letter (failures are still said). */
+  quiet?: boolean;
 }
 
 export function parseRate(rate: string, source: string): number {
@@ -258,6 +261,12 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       ? undefined
       : lazily(() => JournalWriter.open(root, { durable: io.env.OUTREACH_UNSAFE_NO_FSYNC !== "1" }));
 
+    const progress = startProgress(io, {
+      total: sendPlan.toSend.length,
+      noun: run.noun,
+      verb: transport.kind === "outbox" ? "written" : "sent",
+      ...(options.quiet ? { quiet: true } : {}),
+    });
     let stopRequests = 0;
     // Waits between tries and for the rate limit end early when the user asks to stop.
     const sleeping = new Set<() => void>();
@@ -274,12 +283,13 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     const onSignal = () => {
       stopRequests++;
       if (stopRequests === 1) {
-        io.stderr.write(
-          "\nStopping: no new letters will start, and letters the server has not taken yet are not sent; those it has finish and are recorded. Press Ctrl-C again to quit at once.\n",
+        progress.note(
+          "\nStopping: no new letters will start, and letters the server has not taken yet are not sent; those it has finish and are recorded. Press Ctrl-C again to quit at once.",
         );
         for (const wake of [...sleeping]) wake();
         transport.interrupt?.();
       } else {
+        progress.stop();
         io.stderr.write(
           "\nStopped at once. Letters in flight are recorded as attempts and will show as uncertain.\n",
         );
@@ -321,11 +331,17 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
           sleep,
           stopRequested: () => stopRequests > 0,
           onOutcome: (outcome, done, total) =>
-            io.stderr.write(`${progressLine(outcome, done, total, transport.kind === "outbox", io)}\n`),
-          onWarning: (message) => io.stderr.write(`${io.err.yellow(`warning: ${message}`)}\n`),
+            reportOutcome(
+              progress,
+              outcome,
+              progressLine(outcome, done, total, transport.kind === "outbox", io),
+            ),
+          onServer: (letter, held) =>
+            held ? progress.serverHas(letter.recipient.id) : progress.serverAnswered(letter.recipient.id),
+          onWarning: (message) => progress.note(io.err.yellow(`warning: ${message}`)),
           onRetry: (letter, response, delay) =>
-            io.stderr.write(
-              `          ${letter ? letter.recipient.id : "connecting"}: ${response || "temporary failure"}; trying again in ${(delay / 1000).toFixed(1)} s\n`,
+            progress.note(
+              `          ${letter ? letter.recipient.id : "connecting"}: ${response || "temporary failure"}; trying again in ${(delay / 1000).toFixed(1)} s`,
             ),
         },
         {
@@ -346,6 +362,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
         },
       );
     } finally {
+      progress.stop();
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
       await transport.close();
@@ -413,6 +430,17 @@ function throwIfUnfinished(skipped: Skipped[]): void {
   if (skipped.some((skip) => skip.reason === "uncertain" || skip.reason === "in-outbox")) {
     throw new ExitError(EXIT.needsDecision);
   }
+}
+
+/** A letter sent cleanly is one more on the live line; anything less stays on screen as its own line. */
+function reportOutcome(progress: Progress, outcome: LetterOutcome, line: string): void {
+  const id = outcome.letter.recipient.id;
+  if (outcome.status === "sent" && outcome.rejected.length === 0) {
+    progress.finished(id, line);
+    return;
+  }
+  progress.note(line);
+  progress.finished(id);
 }
 
 function progressLine(outcome: LetterOutcome, done: number, total: number, outbox: boolean, io: IO): string {

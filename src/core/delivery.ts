@@ -235,6 +235,8 @@ export interface DeliveryDeps {
   /** True once the user asked to stop: no new letters start. */
   stopRequested(): boolean;
   onOutcome(outcome: LetterOutcome, done: number, total: number): void;
+  /** The letter is in the server's hands (`held` true) until it answers (`held` false), for each try. */
+  onServer?(letter: Letter, held: boolean): void;
   /** A temporary failure, tried again after `delayMs`; `letter` is undefined while connecting. */
   onRetry?(letter: Letter | undefined, response: string, delayMs: number): void;
   onWarning?(message: string): void;
@@ -372,6 +374,7 @@ export async function deliverLetters(
         ...(deps.run ? { run: deps.run } : {}),
       };
       await record(attempt);
+      deps.onServer?.(letter, true);
       result = await deps.transport.deliver({
         raw,
         envelope: { from: spec.from.address, to },
@@ -381,6 +384,7 @@ export async function deliverLetters(
         stage: letter.stage,
         test: options.test ?? false,
       });
+      deps.onServer?.(letter, false);
       handedOver.add(letter);
       noteSilence(result);
       await recordOutcome(letter, attempt, result);
