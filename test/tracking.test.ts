@@ -680,13 +680,13 @@ describe("outstanding and history", () => {
     expect(csv.exitCode).toBe(0);
     const lines = csv.stdout.trimEnd().split("\n");
     expect(lines[0]).toBe(
-      "campaign,id,organisation,type,channel,sent_on,days_waiting,overdue,followups_sent,next_followup_due,follow_up_problem,delivery,not_reached,state",
+      "campaign,id,organisation,type,channel,sent_on,days_waiting,overdue,followups_sent,next_followup_due,follow_up_problem,delivery,not_reached,state,not_chased",
     );
     expect(lines.slice(1)).toHaveLength(3);
     expect(lines[3]).toMatch(
       new RegExp(`^first-appeal,${WEB},Example Ombudsman \\(web form only\\),ngo,web-form,2026-02-10,10,`),
     );
-    expect(lines[3]).toMatch(/,no,0,2026-02-24,,complete,,waiting$/);
+    expect(lines[3]).toMatch(/,no,0,2026-02-24,,complete,,waiting,no$/);
 
     const table = await cli(folder, "2026-02-05", ["outstanding", "--overdue"]);
     expect(table.exitCode).toBe(0);

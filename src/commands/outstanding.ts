@@ -29,8 +29,6 @@ export interface OutstandingRow {
   overdue: boolean;
   followups_sent: number;
   next_followup_due: string | null;
-  /** Never chased by choice: the answer window's max is 0 (a body that works confidentially). */
-  not_chased: boolean;
   /** "uncertain" or "failed" when the last follow-up did not go through cleanly. */
   follow_up_problem: string | null;
   /** "partial" when the server refused some of the letter's addresses; "complete" otherwise. */
@@ -39,6 +37,8 @@ export interface OutstandingRow {
   not_reached: { address: string; response: string }[];
   /** "waiting", or "to-review": an answer (or a message probably from them) came in and waits for review. */
   state: "waiting" | "to-review";
+  /** Never chased by choice: the answer window's max is 0 (a body that works confidentially). */
+  not_chased: boolean;
 }
 
 export function outstandingRow(tracking: Tracking): OutstandingRow {
@@ -54,11 +54,11 @@ export function outstandingRow(tracking: Tracking): OutstandingRow {
     overdue: tracking.overdue,
     followups_sent: tracking.followupsSent,
     next_followup_due: tracking.nextFollowupDue ?? null,
-    not_chased: tracking.notChased,
     follow_up_problem: tracking.followupTrouble?.status ?? null,
     delivery: tracking.status === "partial" ? "partial" : "complete",
     not_reached: tracking.notReached,
     state: tracking.status === "to-review" ? "to-review" : "waiting",
+    not_chased: tracking.notChased,
   };
 }
 
