@@ -285,7 +285,7 @@ Examples:
       collect,
     )
     .option("--tag <tag>", "only recipients with this tag (repeatable: any of them)", collect)
-    .option("--overdue", "only those waiting longer than the follow-up interval")
+    .option("--overdue", "only those waiting longer than their answer window (followup, by_type)")
     .option("--json", "print JSON")
     .addOption(new Option("--csv", "print CSV").conflicts("json"))
     .addOption(

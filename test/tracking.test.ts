@@ -218,7 +218,7 @@ describe("the response-tracking workflow", () => {
     expect(lines).toHaveLength(4);
     expect(lines[0]).toBe(
       "campaign,id,organisation,type,country,language,status,outcome,sent_on,sent_by,days_waiting,overdue," +
-        "followups_sent,next_followup_due,answered_on,answers,answered_by,last_note,emails,delivered_to,not_delivered_to",
+        "followups_sent,next_followup_due,answered_on,answers,answered_by,last_note,emails,delivered_to,not_delivered_to,not_chased",
     );
     expect(lines.slice(1).map((line) => line.split(",").slice(0, 2).join(","))).toEqual([
       `first-appeal,${UN}`,

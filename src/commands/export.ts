@@ -32,6 +32,8 @@ export interface ExportRow {
   /** For a partially delivered letter: the addresses it reached, and those it never did. */
   delivered_to: string;
   not_delivered_to: string;
+  /** Never chased by choice: the body's answer window has max 0. */
+  not_chased: boolean;
 }
 
 export function exportRow(tracking: Tracking, defaultLanguage: string): ExportRow {
@@ -61,6 +63,7 @@ export function exportRow(tracking: Tracking, defaultLanguage: string): ExportRo
     emails: recipient.contacts.map((contact) => contact.email).join(" "),
     delivered_to: tracking.reached.join(" "),
     not_delivered_to: tracking.notReached.map(({ address }) => address).join(" "),
+    not_chased: tracking.notChased,
   };
 }
 
