@@ -50,6 +50,7 @@ function letter(id: string): Letter {
 async function runLoop(
   letters: Letter[],
   answers: (message: OutgoingMessage, index: number) => DeliveryResult,
+  extra: Partial<DeliveryDeps> = {},
 ) {
   const events: JournalEvent[] = [];
   const handed: OutgoingMessage[] = [];
@@ -73,6 +74,7 @@ async function runLoop(
     sleep: async () => {},
     stopRequested: () => false,
     onOutcome: () => {},
+    ...extra,
   };
   const report = await deliverLetters(letters, deps, { intervalMs: 0, retries: 2, retryDelayMs: 1 });
   return { report, events, handed };
@@ -84,6 +86,27 @@ const timeout: DeliveryResult = {
   timedOut: true,
   response: "127.0.0.1:25 gave no answer to MAIL FROM, RCPT TO or DATA within 30 s",
 };
+
+describe("deliverLetters: what the progress line is told", () => {
+  it("a letter is in the server's hands from each hand-over until the server answers, retries included", async () => {
+    const held = new Set<string>();
+    const seen: string[] = [];
+    await runLoop(
+      [letter("a"), letter("b")],
+      (message, index) => {
+        seen.push(`${message.recipient} held: ${held.has(message.recipient)}`);
+        return index === 0
+          ? timeout
+          : { status: "sent", response: "250 ok", accepted: [TO, CC], rejected: [] };
+      },
+      {
+        onServer: (item, isHeld) => (isHeld ? held.add(item.recipient.id) : held.delete(item.recipient.id)),
+      },
+    );
+    expect(seen).toEqual(["a held: true", "a held: true", "b held: true"]);
+    expect(held.size).toBe(0);
+  });
+});
 
 describe("deliverLetters: a server that goes silent", () => {
   it("stops the run after as many timeouts in a row as a letter has tries; the next letters are not started", async () => {
