@@ -399,14 +399,19 @@ Examples:
     .addOption(campaignOption())
     .option("-o, --output <file>", "write to this .ics file instead of the terminal")
     .option("--with-addresses", "put the contacts' email addresses in the events (left out by default)")
+    .addOption(
+      new Option("--json", "list the events as JSON instead of writing the calendar").conflicts("output"),
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  outreach calendar -o followups.ics\n  outreach calendar -c khorog-2012",
     )
-    .action(async (options: { campaign?: string; output?: string; withAddresses?: boolean }) => {
-      const { calendar } = await import("./commands/calendar.js");
-      await calendar({ ...global(), ...options }, io());
-    });
+    .action(
+      async (options: { campaign?: string; output?: string; withAddresses?: boolean; json?: boolean }) => {
+        const { calendar } = await import("./commands/calendar.js");
+        await calendar({ ...global(), ...options }, io());
+      },
+    );
 
   program
     .command("export")

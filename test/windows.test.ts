@@ -200,6 +200,10 @@ describe("windows per kind of body, end to end", () => {
     // The same state gives the same file; --with-addresses adds the contacts.
     const again = await cli(folder, "2026-02-22", ["calendar"]);
     expect(again.stdout).toBe(text);
+    const listed = JSON.parse((await cli(folder, "2026-02-22", ["calendar", "--json"])).stdout);
+    expect(listed.map((entry: { uid: string }) => entry.uid).sort()).toEqual(
+      events.map((event) => event.uid).sort(),
+    );
     const withAddresses = await cli(folder, "2026-02-22", ["calendar", "--with-addresses"]);
     expect(withAddresses.stdout).toContain("ambassador@embassy.example.org");
   });
@@ -212,6 +216,7 @@ describe("windows per kind of body, end to end", () => {
       by_type:
         un: { after_days: 0 }
         icrc: { maxx: 0 }
+        Embassy: { after_days: 3 }
 `);
     const folder = campaignFolder({ "outreach.yaml": bad, "recipients/more.yaml": MORE_RECIPIENTS });
     const line = (text: string) => bad.split("\n").findIndex((row) => row.includes(text)) + 1;
@@ -228,6 +233,12 @@ describe("windows per kind of body, end to end", () => {
     expect(result.stdout + result.stderr).toMatch(
       new RegExp(
         `outreach.yaml:${line("maxx")}:\\d+  .*by_type\\.icrc\\.maxx: unknown field "maxx"\\s+→ did you mean "max"\\?`,
+      ),
+    );
+
+    expect(result.stdout + result.stderr).toMatch(
+      new RegExp(
+        `outreach.yaml:${line("Embassy:")}:\\d+  .*by_type\\.Embassy: the name "Embassy" must be lower-case letters`,
       ),
     );
 

@@ -11,11 +11,17 @@ export interface CalendarOptions extends CampaignOptions {
   output?: string;
   /** Put the contacts' addresses in each event (left out by default: calendars are shared). */
   withAddresses?: boolean;
+  /** The events as JSON instead of the .ics text. */
+  json?: boolean;
 }
 
 export async function calendar(options: CalendarOptions, io: IO): Promise<DueFollowup[]> {
   const { campaigns } = await openTracking(options, io);
   const entries = campaigns.flatMap(({ trackings }) => dueFollowups(trackings, options.withAddresses));
+  if (options.json && !options.output) {
+    io.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+    return entries;
+  }
   const { followupCalendar } = await import("../adapters/ical.js");
   const name = `outreach follow-ups: ${campaigns.map(({ campaign }) => campaign.id).join(", ")}`;
   const text = followupCalendar(name, entries, io.now);

@@ -110,7 +110,7 @@ export const recipientSchema = z
       .optional(),
     custom: z
       .record(
-        z.string().regex(CUSTOM_KEY, { error: "custom field names must be letters, digits or '_'" }),
+        z.string().regex(CUSTOM_KEY, { error: "must be letters, digits or '_', not starting with a digit" }),
         customValue,
       )
       .default({}),

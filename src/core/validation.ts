@@ -102,6 +102,10 @@ function describeIssue(
   if (issue.code === "invalid_union") {
     return { message: "has the wrong form", hint: issue.message };
   }
+  // A key of a free-named mapping (a custom field, a type in followup.by_type) that its rule refuses.
+  if (issue.code === "invalid_key") {
+    return { message: `the name "${field}" ${issue.issues[0]?.message ?? "cannot be used here"}` };
+  }
   if (issue.code === "too_small" && issue.origin === "array") {
     return { message: `must list at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}` };
   }
