@@ -113,3 +113,20 @@ describe("the report's model", () => {
     expect(shared.rows.find((row) => row.organisation === "Org a")?.answers).toHaveLength(3);
   });
 });
+
+describe("a body never chased (its window's max is 0)", () => {
+  it("is waiting by choice in the figures and the report's table: not overdue, no follow-up", () => {
+    const windows = {
+      id: "c",
+      followup: { after_days: 14, max: 2, by_type: { un: { max: 0 } } },
+    } as unknown as Campaign;
+    const tracked = trackCampaign(state, windows, entries, NOW);
+    const figures = campaignFigures(state, windows, tracked, null);
+    // b (un) has only an auto-reply after four weeks: waiting, past 14 days, but never chased.
+    expect(figures.by_type.un).toMatchObject({ waiting: 1, overdue: 0, not_chased: 1 });
+    const row = buildCampaignReport(figures, tracked, NOW, false).rows.find(
+      (item) => item.organisation === "Org b",
+    );
+    expect(row).toMatchObject({ state: "waiting, not chased", nextFollowup: "not chased" });
+  });
+});

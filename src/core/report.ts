@@ -83,6 +83,8 @@ function stateOf(tracking: Tracking): Pick<ReportRow, "state" | "tone"> {
     case "to-review":
       return { state: "answered, to review", tone: "good" };
     case "waiting":
+      // A body never chased (its window's max is 0, like the ICRC's) is waiting by choice, not late.
+      if (tracking.notChased) return { state: "waiting, not chased", tone: "waiting" };
       return tracking.overdue ? { state: "overdue", tone: "late" } : { state: "waiting", tone: "waiting" };
     case "partial":
       return { state: "partly delivered", tone: "bad" };
@@ -127,6 +129,7 @@ function lastEvent(tracking: Tracking, redact: boolean): ReportRow["lastEvent"] 
 
 function nextFollowup(tracking: Tracking, today: string): string {
   if (tracking.status !== "waiting") return "";
+  if (tracking.notChased) return "not chased";
   if (!tracking.nextFollowupDue) return "no more";
   return tracking.nextFollowupDue <= today
     ? `due since ${tracking.nextFollowupDue}`
