@@ -252,7 +252,9 @@ describe("what a person reads", () => {
     const folder = campaignFolder();
     const result = await run(["export", "-o", "no/such/folder/state.csv"], { cwd: folder });
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain("no/such/folder/state.csv does not exist");
+    expect(result.stderr).toContain(
+      "no/such/folder/state.csv cannot be written: the folder it goes in does not exist",
+    );
     expect(result.stderr).not.toContain("This is a bug");
   });
 
