@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import type { IO } from "./adapters/terminal.js";
+import type { ImportOptions } from "./commands/import.js";
 import type { LogOptions } from "./commands/log.js";
 import type { SendOptions } from "./commands/send.js";
 import { dayProblem, describeForbiddenCharacter, showText } from "./core/text-rules.js";
@@ -412,6 +413,45 @@ Examples:
         await calendar({ ...global(), ...options }, io());
       },
     );
+
+  program
+    .command("import")
+    .description("recipients from a spreadsheet (CSV, .xlsx) or JSON into recipients/, never overwriting")
+    .argument("<file>", "a .csv, .tsv or .txt (any delimiter, UTF-8 or UTF-16), .xlsx, or .json file")
+    .option(
+      "--map <column=field>",
+      'the field a column fills: --map "Head of mission=name" (repeatable)',
+      collect,
+    )
+    .option("--strict", "leave out the columns no field is named for, instead of keeping them under custom")
+    .option("--type <type>", "the body type of rows that have none (embassy, un, osce, …)")
+    .option("--tag <tag>", "add this tag to every recipient (repeatable)", collect)
+    .option(
+      "--language <code>",
+      "the language of rows that have none (en, fr, ru, …)",
+      freeText("--language"),
+    )
+    .option("--salutation <text>", "the opening line of rows that have none", freeText("--salutation"))
+    .option(
+      "--id-from <column>",
+      "take each recipient's id from this column (default: made from the organisation)",
+    )
+    .option("--sheet <name>", "the worksheet of an .xlsx workbook to read (default: the first)")
+    .option("-n, --dry-run", "print the YAML that would be written, and write nothing")
+    .option("--update", "change recipients already in the folder to what the file says, showing each change")
+    .option("--json", "print the summary as JSON")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  outreach import examples/osce-missions.csv --dry-run
+  outreach import examples/osce-missions.csv --tag osce-participating-state
+  outreach import missions.xlsx --type embassy --salutation "Your Excellency," --map "Head of mission=name"`,
+    )
+    .action(async (file: string, options: Omit<ImportOptions, "file" | "dir">) => {
+      const { importRecipients } = await import("./commands/import.js");
+      await importRecipients({ ...global(), ...options, file }, io());
+    });
 
   program
     .command("export")

@@ -1,0 +1,170 @@
+// Recipient files as import writes them: new recipients as a readable YAML list (one blank line between
+// recipients, tags on one line), and changes to recipients already in a file made in place, touching only
+// the lines that change so that the rest of the file (comments, layout, other recipients) stays as written.
+import {
+  Document,
+  isMap,
+  isScalar,
+  isSeq,
+  type Node,
+  parseDocument,
+  Scalar,
+  stringify,
+  visit,
+  YAMLMap,
+  type YAMLSeq,
+} from "yaml";
+import type { Change } from "../core/import-plan.js";
+import { recipientSchema } from "../core/schema.js";
+
+const OPTIONS = { lineWidth: 0, flowCollectionPadding: false } as const;
+
+/** The text of a new recipient file holding `recipients`, under a comment saying where they came from. */
+export function renderRecipientFile(recipients: readonly Record<string, unknown>[], comment: string): string {
+  const document = new Document(recipients);
+  visit(document, {
+    Pair(_, pair) {
+      const key = isScalar(pair.key) ? pair.key.value : undefined;
+      if (key === "tags" && isSeq(pair.value)) pair.value.flow = true;
+      // Two capital letters read as false (NO) or null by some YAML 1.1 readers: quoted for every reader.
+      if (key === "country" && isScalar(pair.value)) pair.value.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  if (isSeq(document.contents)) {
+    for (const item of document.contents.items.slice(1)) (item as Node).spaceBefore = true;
+  }
+  document.commentBefore = comment;
+  return document.toString(OPTIONS);
+}
+
+/**
+ * The file's text with `changes` made to the recipient at `index` (undefined when the file holds one
+ * recipient), or undefined when the edit could not be made so that the file reads back as intended.
+ */
+export function editRecipientFile(
+  text: string,
+  index: number | undefined,
+  changes: readonly Change[],
+  intended: Record<string, unknown>,
+): string | undefined {
+  const document = parseDocument(text);
+  const base = index === undefined ? [] : [index];
+  const edits: { at: number; order: number; remove?: number; insert: string }[] = [];
+  const inserts = new Map<
+    string,
+    { map: YAMLMap; key: string; value: Record<string, unknown> | unknown; order: number }
+  >();
+  changes.forEach((change, order) => {
+    const path = [...base, ...change.path];
+    const append = path.at(-1) === "-";
+    const target = append ? path.slice(0, -1) : path;
+    const existing = document.getIn(target, true) as Node | undefined;
+    if (existing && !append) {
+      const range = existing.range as [number, number, number];
+      edits.push({ at: range[0], order, remove: range[1] - range[0], insert: inline(change.to) });
+      return;
+    }
+    if (existing && append && isSeq(existing)) {
+      edits.push({
+        at: endOfCollection(text, existing),
+        order,
+        insert: appendItem(text, existing, change.to),
+      });
+      return;
+    }
+    // A field the recipient does not have yet: added to the nearest mapping that exists.
+    let depth = target.length - 1;
+    while (depth > 0 && !isMap(document.getIn(target.slice(0, depth), true))) depth--;
+    const map = document.getIn(target.slice(0, depth), true);
+    if (!isMap(map)) return;
+    const key = String(target[depth]);
+    const rest = target.slice(depth + 1).map(String);
+    const value = append ? [change.to] : change.to;
+    const slot = `${depth}:${target.slice(0, depth + 1).join(".")}`;
+    const known = inserts.get(slot);
+    if (known) known.value = nest(known.value as Record<string, unknown>, rest, value);
+    else inserts.set(slot, { map, key, value: rest.length === 0 ? value : nest({}, rest, value), order });
+  });
+  for (const { map, key, value, order } of inserts.values()) {
+    edits.push({ at: endOfCollection(text, map), order, insert: addPair(text, map, key, value) });
+  }
+  edits.sort((a, b) => b.at - a.at || b.order - a.order);
+  let edited = text;
+  for (const { at, remove = 0, insert } of edits)
+    edited = edited.slice(0, at) + insert + edited.slice(at + remove);
+  return readsAsIntended(edited, index, intended) ? edited : undefined;
+}
+
+function nest(into: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
+  if (path.length === 0) return into;
+  const [head, ...rest] = path as [string, ...string[]];
+  return {
+    ...into,
+    [head]: rest.length === 0 ? value : nest((into[head] as Record<string, unknown>) ?? {}, rest, value),
+  };
+}
+
+/** A value on one line: plain or quoted text, or a flow list or mapping. */
+function inline(value: unknown): string {
+  if (typeof value === "string") {
+    const plain = stringify(value, OPTIONS).trimEnd();
+    return plain.includes("\n") ? JSON.stringify(value) : plain;
+  }
+  return stringify(value, { ...OPTIONS, collectionStyle: "flow" }).trimEnd();
+}
+
+function columnOf(text: string, offset: number): number {
+  return offset - (text.lastIndexOf("\n", offset - 1) + 1);
+}
+
+/** Where to add after a collection: the end of the line its last value ends on (after a comment there). */
+function endOfCollection(text: string, node: YAMLMap | YAMLSeq): number {
+  const range = node.range as [number, number, number];
+  if (node.flow) return text.lastIndexOf(node instanceof YAMLMap ? "}" : "]", range[1]);
+  let end = range[1];
+  while (end > range[0] && /\s/.test(text[end - 1] ?? "")) end--;
+  const newline = text.indexOf("\n", end);
+  return newline === -1 ? text.length : newline;
+}
+
+function block(value: unknown, indent: string): string[] {
+  return stringify(value, OPTIONS)
+    .trimEnd()
+    .split("\n")
+    .map((line) => indent + line);
+}
+
+function addPair(text: string, map: YAMLMap, key: string, value: unknown): string {
+  if (map.flow) return `, ${key}: ${inline(value)}`;
+  const first = map.items[0]?.key as Node | undefined;
+  const indent = " ".repeat(first?.range ? columnOf(text, first.range[0]) : 0);
+  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
+    return `\n${indent}${key}:\n${block(value, `${indent}  `).join("\n")}`;
+  }
+  if (Array.isArray(value) && value.some((item) => item !== null && typeof item === "object")) {
+    return `\n${indent}${key}:\n${block(value, `${indent}  `).join("\n")}`;
+  }
+  return `\n${indent}${key}: ${inline(value)}`;
+}
+
+function appendItem(text: string, seq: YAMLSeq, value: unknown): string {
+  if (seq.flow) return `, ${inline(value)}`;
+  const first = seq.items[0] as Node | undefined;
+  const indent = " ".repeat(first?.range ? Math.max(0, columnOf(text, first.range[0]) - 2) : 0);
+  return `\n${block([value], indent).join("\n")}`;
+}
+
+/** The edited file read back as `check` reads it: the recipient must come out as intended. */
+function readsAsIntended(
+  text: string,
+  index: number | undefined,
+  intended: Record<string, unknown>,
+): boolean {
+  const document = parseDocument(text, { uniqueKeys: true, strict: true });
+  if (document.errors.length > 0) return false;
+  const value = document.toJS() as unknown;
+  const item = index === undefined ? value : (value as unknown[])[index];
+  const read = recipientSchema.safeParse(item);
+  const wanted = recipientSchema.safeParse(intended);
+  return read.success && wanted.success && JSON.stringify(read.data) === JSON.stringify(wanted.data);
+}

@@ -1,0 +1,337 @@
+// `outreach import FILE`: recipients from a spreadsheet, CSV or JSON into recipients/, never overwriting.
+// Reads the file, plans what to add, skip or change, says so, and (unless --dry-run) writes it whole.
+import { existsSync, mkdirSync } from "node:fs";
+import { basename, extname, isAbsolute, join, relative, resolve } from "node:path";
+import { fileError } from "../adapters/file-system.js";
+import { replaceFilesWhole } from "../adapters/file-writes.js";
+import { findCampaignFolder } from "../adapters/paths.js";
+import { editRecipientFile, renderRecipientFile } from "../adapters/recipient-yaml.js";
+import { formatProblems, plural } from "../adapters/report.js";
+import { readTable } from "../adapters/table-file.js";
+import type { IO } from "../adapters/terminal.js";
+import { readTextFile } from "../adapters/text-file.js";
+import { type ColumnPlan, planColumns } from "../core/import-columns.js";
+import { applyChanges, type Change, type ImportPlan, planImport } from "../core/import-plan.js";
+import { importRows, slugOf } from "../core/import-rows.js";
+import type { Table } from "../core/import-table.js";
+import { formatFieldPath } from "../core/problems.js";
+import { describeLocation, type RecipientEntry } from "../core/recipients.js";
+import { recipientSchema, schemaAt } from "../core/schema.js";
+import { showText } from "../core/text-rules.js";
+import { EXIT, ExitError, UserError } from "../errors.js";
+import type { FolderOptions } from "./context.js";
+
+export interface ImportOptions extends FolderOptions {
+  file: string;
+  map?: string[];
+  strict?: boolean;
+  type?: string;
+  tag?: string[];
+  language?: string;
+  salutation?: string;
+  idFrom?: string;
+  sheet?: string;
+  dryRun?: boolean;
+  update?: boolean;
+  json?: boolean;
+}
+
+export interface ImportResult {
+  file: string;
+  sheet?: string;
+  rows: number;
+  empty_rows: number;
+  columns: Record<string, string>;
+  left_out: string[];
+  countries: Record<string, string>;
+  created: string[];
+  written: string | null;
+  refused: { row: number; column?: string; reason: string }[];
+  skipped: { id: string; file: string; line: number; because: string; rows: number[] }[];
+  updated: { id: string; file: string; changes: { field: string; from?: unknown; to: unknown }[] }[];
+  unchanged: string[];
+  dry_run: boolean;
+  yaml?: string;
+}
+
+export async function importRecipients(options: ImportOptions, io: IO): Promise<ImportResult> {
+  const root = findCampaignFolder(io.cwd, options.dir);
+  const settings = checkFlags(options, root, io);
+  const table = await readTable(resolve(io.cwd, options.file), options.file, { sheet: options.sheet });
+  const columns = planColumns(table.columns, options.map ?? [], {
+    strict: options.strict,
+    idFrom: options.idFrom,
+  });
+  requireColumns(table, columns, options);
+  const existing = await existingRecipients(root, io);
+  const rows = importRows(table, columns, settings);
+  const plan = planImport(rows.groups, existing, { update: options.update === true });
+  plan.refused.push(...rows.refused);
+  plan.refused.sort((a, b) => a.row - b.row);
+
+  const target = newFileFor(root, options.file);
+  const comment = ` Imported by outreach import from ${settings.source} on ${settings.today}. Edit freely:\n a later import never overwrites a recipient, it skips or (--update) changes it.`;
+  const newText =
+    plan.created.length > 0
+      ? renderRecipientFile(
+          plan.created.map(({ draft }) => draft),
+          comment,
+        )
+      : undefined;
+  const edits = editFiles(root, plan);
+  const result = describe(table, columns, plan, rows.countries, options, {
+    written: newText !== undefined && !options.dryRun ? relative(root, target).split("\\").join("/") : null,
+    ...(options.dryRun && newText !== undefined ? { yaml: newText } : {}),
+  });
+  if (!options.dryRun) {
+    const files = [...edits.map(({ path, text }) => ({ path, text }))];
+    if (newText !== undefined) files.push({ path: target, text: newText });
+    if (files.length > 0) {
+      try {
+        mkdirSync(join(root, "recipients"), { recursive: true });
+        replaceFilesWhole(files);
+      } catch (error) {
+        const path = (error as { path?: string }).path ?? target;
+        throw fileError(error, relative(io.cwd, path) || path, "write", "nothing was imported");
+      }
+    }
+  }
+  report(result, io, options);
+  if (result.refused.length > 0) process.exitCode = EXIT.failed;
+  return result;
+}
+
+/** --type, --tag, --language and --salutation hold what the recipient fields hold, or it is wrong usage. */
+function checkFlags(options: ImportOptions, root: string, io: IO) {
+  const check = (flag: string, field: string, value: string | undefined) => {
+    if (value === undefined) return;
+    const parsed = schemaAt(recipientSchema, [field])?.safeParse(field === "tags" ? [value] : value);
+    if (parsed && !parsed.success) {
+      throw new UserError(
+        `--${flag} ${showText(value)} ${parsed.error.issues[0]?.message ?? "is not valid"}`,
+        {
+          exitCode: EXIT.usage,
+        },
+      );
+    }
+  };
+  check("type", "type", options.type);
+  for (const tag of options.tag ?? []) check("tag", "tags", tag);
+  check("language", "language", options.language);
+  check("salutation", "salutation", options.salutation);
+  const absolute = resolve(io.cwd, options.file);
+  const inside = relative(root, absolute);
+  return {
+    ...(options.type ? { type: options.type } : {}),
+    ...(options.language ? { language: options.language } : {}),
+    ...(options.salutation ? { salutation: options.salutation } : {}),
+    tags: options.tag ?? [],
+    // Where the list came from, as the folder knows it; a file outside the folder by its name alone.
+    source: inside.startsWith("..") || isAbsolute(inside) ? basename(absolute) : inside.split("\\").join("/"),
+    today: io.now.toISOString().slice(0, 10),
+  };
+}
+
+function requireColumns(table: Table, columns: ColumnPlan, options: ImportOptions): void {
+  const fields = new Set(columns.fields.values());
+  const list = table.columns.map((column) => `"${column}"`).join(", ");
+  const missing = (what: string, hint: string, exitCode: 1 | 2 = EXIT.failed) =>
+    new UserError(`${options.file} has no ${what} column (its columns: ${list}); nothing was imported`, {
+      exitCode,
+      hint,
+    });
+  if (!fields.has("email")) throw missing("email", 'name it with --map, e.g. --map "Mail=email"');
+  if (!fields.has("organisation")) {
+    throw missing("organisation", 'name it with --map, e.g. --map "Name=organisation"');
+  }
+  if (!fields.has("type") && !options.type) {
+    throw missing("type", "give every row a body type with --type, e.g. --type embassy", EXIT.usage);
+  }
+  if (!fields.has("salutation") && !options.salutation) {
+    throw missing(
+      "salutation",
+      'give the opening line for every row with --salutation, e.g. --salutation "Your Excellency,"',
+      EXIT.usage,
+    );
+  }
+}
+
+/** The recipients already in the folder; a recipient file that cannot be read stops the import. */
+async function existingRecipients(root: string, io: IO): Promise<RecipientEntry[]> {
+  const { loadFromCache } = await import("../adapters/cached-folder.js");
+  const cached = loadFromCache(root);
+  if (cached) return cached.recipients;
+  const { loadCampaignFolder } = await import("../adapters/campaign-folder.js");
+  const folder = loadCampaignFolder(root);
+  const errors = folder.problems.filter(
+    (problem) => problem.severity === "error" && problem.file.startsWith("recipients/"),
+  );
+  if (errors.length > 0) {
+    io.stderr.write(formatProblems(errors, io.err));
+    io.stderr.write(
+      `\n${io.err.red(`${plural(errors.length, "error")} in recipients/; nothing was imported.`)} A recipient that cannot be read could be one the list repeats: fix ${errors.length === 1 ? "it" : "them"} first ("outreach check").\n`,
+    );
+    throw new ExitError(EXIT.failed);
+  }
+  return folder.recipients;
+}
+
+/** recipients/NAME.yaml after the imported file's name, or NAME-2.yaml… when that is taken. */
+function newFileFor(root: string, file: string): string {
+  const name = slugOf(basename(file, extname(file))) || "imported";
+  for (let suffix = 1; ; suffix++) {
+    const candidate = join(root, "recipients", `${name}${suffix === 1 ? "" : `-${suffix}`}.yaml`);
+    if (!existsSync(candidate) && !existsSync(candidate.replace(/\.yaml$/, ".yml"))) return candidate;
+  }
+}
+
+/** The updated files' new text; an update that cannot be made in place is refused instead. */
+function editFiles(root: string, plan: ImportPlan): { path: string; text: string }[] {
+  const byFile = new Map<string, ImportPlan["updated"]>();
+  for (const update of plan.updated)
+    byFile.set(update.entry.file, [...(byFile.get(update.entry.file) ?? []), update]);
+  const files: { path: string; text: string }[] = [];
+  for (const [file, updates] of byFile) {
+    const read = readTextFile(join(root, file), file);
+    if (!read.ok) {
+      throw new UserError(`${file} ${read.problems[0]?.message ?? "cannot be read"}; nothing was imported`);
+    }
+    let text = read.text;
+    for (const update of updates) {
+      const intended = applyChanges(update.entry.recipient, update.changes);
+      const edited = editRecipientFile(text, update.entry.index, update.changes, intended);
+      if (edited === undefined) {
+        plan.updated.splice(plan.updated.indexOf(update), 1);
+        for (const row of update.rows) {
+          plan.refused.push({
+            row,
+            reason: `"${update.id}" (${describeLocation(update.entry)}) could not be changed in place; change it by hand`,
+          });
+        }
+        continue;
+      }
+      text = edited;
+    }
+    if (text !== read.text) files.push({ path: join(root, file), text });
+  }
+  return files;
+}
+
+function changeField(change: Change): string {
+  const path = change.path.map((segment) => (segment === "-" ? "+" : segment));
+  return formatFieldPath(path).replace("[+]", " +");
+}
+
+function describe(
+  table: Table,
+  columns: ColumnPlan,
+  plan: ImportPlan,
+  countries: Map<string, string>,
+  options: ImportOptions,
+  output: { written: string | null; yaml?: string },
+): ImportResult {
+  const where = (entry: RecipientEntry) => ({ file: entry.file, line: entry.line });
+  return {
+    file: options.file,
+    ...(table.sheet ? { sheet: table.sheet } : {}),
+    rows: table.rows.length,
+    empty_rows: table.emptyRows,
+    columns: Object.fromEntries(
+      [...columns.fields].map(([index, field]) => [table.columns[index] || `column ${index + 1}`, field]),
+    ),
+    left_out: columns.skipped,
+    countries: Object.fromEntries(countries),
+    created: plan.created.map(({ id }) => id),
+    written: output.written,
+    refused: plan.refused,
+    skipped: plan.skipped.map(({ id, entry, because, rows }) => ({ id, ...where(entry), because, rows })),
+    updated: plan.updated.map(({ id, entry, changes }) => ({
+      id,
+      file: entry.file,
+      changes: changes.map((change) => ({
+        field: changeField(change),
+        ...(change.from !== undefined ? { from: change.from } : {}),
+        to: change.to,
+      })),
+    })),
+    unchanged: plan.unchanged.map(({ id }) => id),
+    dry_run: options.dryRun === true,
+    ...(output.yaml !== undefined ? { yaml: output.yaml } : {}),
+  };
+}
+
+function shown(value: unknown): string {
+  if (value === undefined) return "(none)";
+  if (typeof value === "string") return showText(value);
+  if (value && typeof value === "object" && "email" in value)
+    return String((value as { email: string }).email);
+  return JSON.stringify(value);
+}
+
+function report(result: ImportResult, io: IO, options: ImportOptions): void {
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  if (result.yaml !== undefined) io.stdout.write(result.yaml);
+  // With --dry-run, stdout is the YAML that would be written; the summary goes beside it.
+  const out = result.dry_run ? io.stderr : io.stdout;
+  const colour = result.dry_run ? io.err : io.out;
+  const lines: string[] = [];
+  const rowsRead = `${plural(result.rows, "row")}${result.empty_rows ? ` (and ${plural(result.empty_rows, "empty row")} left out)` : ""}`;
+  lines.push(
+    `Read ${rowsRead} from ${result.file}${result.sheet ? ` (worksheet "${result.sheet}")` : ""}: ${plural(result.created.length, "new recipient")}, ${result.skipped.length + result.unchanged.length} already in the folder, ${result.updated.length} to update, ${plural(result.refused.length, "row")} refused.`,
+  );
+  lines.push(
+    `Columns: ${Object.entries(result.columns)
+      .map(([column, field]) => `${column} → ${field}`)
+      .join(", ")}`,
+  );
+  if (result.left_out.length > 0) lines.push(`Left out: ${result.left_out.join(", ")}`);
+  const countries = Object.entries(result.countries);
+  if (countries.length > 0) {
+    lines.push(
+      `Countries read as codes: ${countries.map(([name, code]) => `${showText(name)} → ${code}`).join(", ")}`,
+    );
+  }
+  if (result.refused.length > 0) {
+    lines.push("", colour.red("Refused (nothing of these rows was imported):"));
+    for (const refusal of result.refused) {
+      lines.push(
+        `  row ${refusal.row}${refusal.column !== undefined ? `, column "${refusal.column}"` : ""}: ${refusal.reason}`,
+      );
+    }
+  }
+  if (result.skipped.length > 0) {
+    lines.push("", "Already in the folder, left as they are (--update changes them):");
+    for (const skip of result.skipped) {
+      lines.push(
+        `  ${skip.id} (${skip.file}:${skip.line}): ${skip.because}, row${skip.rows.length > 1 ? "s" : ""} ${skip.rows.join(", ")}`,
+      );
+    }
+  }
+  if (result.updated.length > 0) {
+    lines.push("", result.dry_run ? "Would change:" : "Changed:");
+    for (const update of result.updated) {
+      lines.push(`  ${update.id} (${update.file}):`);
+      for (const change of update.changes) {
+        lines.push(
+          `    ${change.field}: ${"from" in change ? `${shown(change.from)} → ` : ""}${shown(change.to)}`,
+        );
+      }
+    }
+  }
+  if (result.unchanged.length > 0) lines.push("", `Already up to date: ${result.unchanged.join(", ")}`);
+  lines.push("");
+  if (result.dry_run) lines.push("Nothing was written (--dry-run).");
+  else if (result.written || result.updated.length > 0) {
+    const what = [
+      result.written ? `${plural(result.created.length, "recipient")} to ${result.written}` : "",
+      result.updated.length
+        ? `the changes to ${plural(result.updated.length, "recipient")} in their files`
+        : "",
+    ].filter(Boolean);
+    lines.push(`${colour.green(`Wrote ${what.join(" and ")}.`)} Next: "outreach check".`);
+  } else lines.push("Nothing to write.");
+  out.write(`${lines.join("\n")}\n`);
+}

@@ -1,0 +1,479 @@
+// Rows of an imported list become recipients: each row is read into the fields of one recipient and
+// checked with the recipient schema `check` uses; rows that share an organisation (or an id from --id-from)
+// become one recipient with several contacts. A row that cannot be imported is refused with its number,
+// column and reason, and never stops the others.
+import { countryName, isCountryCode, suggestCountryCode } from "./countries.js";
+import type { ColumnPlan, ImportField } from "./import-columns.js";
+import type { Table, TableRow } from "./import-table.js";
+import type { Problem } from "./problems.js";
+import { recipientSchema } from "./schema.js";
+import { showText } from "./text-rules.js";
+import { type Located, validate } from "./validation.js";
+
+export interface ImportSettings {
+  /** --type, --language, --salutation: for rows whose cell is empty. */
+  type?: string;
+  language?: string;
+  salutation?: string;
+  /** --tag: added to every recipient. */
+  tags: readonly string[];
+  /** provenance.source and verified_on unless a column gives them. */
+  source: string;
+  today: string;
+}
+
+export interface Refusal {
+  row: number;
+  column?: string;
+  reason: string;
+}
+
+type Contact = { name?: string; role?: string; email: string; cc?: boolean };
+
+/** A recipient as it will be written: fields in the order of the schema, empty ones left out. */
+export type RecipientDraft = Record<string, unknown> & { organisation: string; contacts?: Contact[] };
+
+export interface ImportedGroup {
+  draft: RecipientDraft;
+  /** The id a column gave (--id-from); otherwise one is made from the organisation. */
+  id?: string;
+  rows: number[];
+}
+
+export interface RowsResult {
+  groups: ImportedGroup[];
+  refused: Refusal[];
+  /** Country names read as codes: "Norway" → NO. */
+  countries: Map<string, string>;
+}
+
+interface RowRead {
+  draft: RecipientDraft;
+  /** The column each field path came from, to point a problem at its cell. */
+  columnOf: Map<string, number>;
+}
+
+const NO_SOURCE: Located = { file: "", locate: () => undefined, sourceAt: () => undefined };
+const ONE_VALUE = [
+  "organisation",
+  "type",
+  "country",
+  "language",
+  "salutation",
+  "honorific",
+  "complimentary_close",
+  "address_block",
+  "channels",
+  "website",
+  "notes",
+] as const;
+
+export function importRows(table: Table, plan: ColumnPlan, settings: ImportSettings): RowsResult {
+  const result: RowsResult = { groups: [], refused: [], countries: new Map() };
+  const byKey = new Map<string, ImportedGroup>();
+  const rowOfAddress = new Map<string, number>();
+  const idColumn = [...plan.fields].find(([, field]) => field === "id")?.[0];
+  for (const row of table.rows) {
+    const refuse = (reason: string, column?: number) =>
+      result.refused.push({
+        row: row.number,
+        ...(column !== undefined ? { column: table.columns[column] || `column ${column + 1}` } : {}),
+        reason,
+      });
+    const faults = row.faults.filter((fault) => fault.column === undefined || plan.fields.has(fault.column));
+    if (faults.length > 0) {
+      for (const fault of faults) refuse(fault.reason, fault.column);
+      continue;
+    }
+    const read = readRow(row, plan, settings, result.countries);
+    if ("refusals" in read) {
+      for (const refusal of read.refusals) refuse(refusal.reason, refusal.column);
+      continue;
+    }
+    const id = idColumn === undefined ? undefined : (read.draft.id as string | undefined);
+    const problems = checkDraft(read.draft, id);
+    if (problems.length > 0) {
+      for (const problem of problems) {
+        const column = problem.field === undefined ? undefined : columnFor(read.columnOf, problem.field);
+        const named = column === undefined && problem.field ? `${problem.field} ` : "";
+        refuse(`${named}${problem.message}${flagHint(problem.field, column)}`, column);
+      }
+      continue;
+    }
+    const duplicate = duplicateAddress(read, rowOfAddress);
+    if (duplicate) {
+      refuse(duplicate.reason, duplicate.column);
+      continue;
+    }
+    const key = id ?? organisationKey(read.draft.organisation);
+    const group = byKey.get(key);
+    if (group) {
+      const conflict = conflictWith(group, read);
+      if (conflict) {
+        refuse(conflict.reason, conflict.column);
+        continue;
+      }
+      merge(group, read.draft, row.number);
+    } else {
+      const created: ImportedGroup = { draft: read.draft, rows: [row.number], ...(id ? { id } : {}) };
+      byKey.set(key, created);
+      result.groups.push(created);
+    }
+    for (const contact of read.draft.contacts ?? [])
+      rowOfAddress.set(contact.email.toLowerCase(), row.number);
+  }
+  return result;
+}
+
+/** The schema's verdict on a draft, with an id that is valid when the id is still to be made. */
+export function checkDraft(draft: Record<string, unknown>, id: string | undefined): Problem[] {
+  const checked = validate(recipientSchema, { ...draft, id: id ?? "imported" }, NO_SOURCE);
+  return checked.ok ? [] : checked.problems;
+}
+
+function flagHint(field: string | undefined, column: number | undefined): string {
+  if (column !== undefined || !field || !["type", "salutation"].includes(field)) return "";
+  return ` (give it a column, or --${field} for rows without one)`;
+}
+
+function columnFor(columnOf: Map<string, number>, field: string): number | undefined {
+  for (let path = field; path !== ""; path = path.replace(/(\.[^.[]+|\[\d+\])$/, "")) {
+    const column = columnOf.get(path);
+    if (column !== undefined) return column;
+    if (!/[.[]/.test(path)) break;
+  }
+  return undefined;
+}
+
+export function organisationKey(organisation: string): string {
+  return organisation.normalize("NFKC").trim().replace(/\s+/g, " ").toLowerCase();
+}
+
+/** Lower-case words joined by "-", accents dropped: "Permanent Mission of Côte d'Ivoire" → permanent-mission-of-cote-d-ivoire. */
+export function slugOf(text: string): string {
+  return text
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+function readRow(
+  row: TableRow,
+  plan: ColumnPlan,
+  settings: ImportSettings,
+  countries: Map<string, string>,
+): RowRead | { refusals: { column?: number; reason: string }[] } {
+  const refusals: { column?: number; reason: string }[] = [];
+  const cells = new Map<ImportField, { text: string; column: number }[]>();
+  const custom: Record<string, unknown> = {};
+  const columnOf = new Map<string, number>();
+  for (const [column, field] of plan.fields) {
+    const value = row.values[column];
+    if (field.startsWith("custom.")) {
+      const kept = customValue(value);
+      if (typeof kept === "string" && /^=\s*[A-Za-z_]+\s*\(/.test(kept)) {
+        refusals.push({ column, reason: formulaReason(kept) });
+      } else if (kept !== undefined) {
+        custom[field.slice("custom.".length)] = kept;
+        columnOf.set(field, column);
+      }
+      continue;
+    }
+    const text = cellText(value);
+    if (text === undefined) {
+      refusals.push({ column, reason: `holds a mapping, where ${field} is text` });
+      continue;
+    }
+    if (text === "") continue;
+    if (/^=\s*[A-Za-z_]+\s*\(/.test(text)) {
+      refusals.push({ column, reason: formulaReason(text) });
+      continue;
+    }
+    cells.set(field, [...(cells.get(field) ?? []), { text, column }]);
+  }
+  const one = (field: ImportField) => cells.get(field)?.[0];
+  const draft: RecipientDraft = { organisation: "" };
+  const set = (path: string, value: unknown, column: number | undefined) => {
+    if (value === undefined) return;
+    const [head, tail] = path.split(".") as [string, string | undefined];
+    if (tail === undefined) draft[head] = value;
+    else draft[head] = { ...((draft[head] as object | undefined) ?? {}), [tail]: value };
+    if (column !== undefined) columnOf.set(path, column);
+  };
+  for (const field of [
+    "id",
+    "organisation",
+    "salutation",
+    "honorific",
+    "complimentary_close",
+    "website",
+    "notes",
+  ] as const) {
+    set(field, one(field)?.text, one(field)?.column);
+  }
+  const type = one("type");
+  set("type", type ? slugOf(type.text) || type.text : settings.type, type?.column);
+  const language = one("language");
+  set("language", language ? languageCode(language.text) : settings.language, language?.column);
+  if (!one("salutation")) set("salutation", settings.salutation, undefined);
+  const country = one("country");
+  if (country) {
+    const read = readCountry(
+      country.text,
+      [draft.language as string | undefined].filter(Boolean) as string[],
+    );
+    if ("reason" in read) refusals.push({ column: country.column, reason: read.reason });
+    else {
+      if (read.code !== country.text) countries.set(country.text, read.code);
+      set("country", read.code, country.column);
+    }
+  }
+  const tags = [...(cells.get("tags") ?? []).flatMap(({ text }) => text.split(/[,;|\n]/)), ...settings.tags]
+    .map(slugOf)
+    .filter(Boolean);
+  if (tags.length > 0) set("tags", [...new Set(tags)], cells.get("tags")?.[0]?.column);
+  const lines = (field: ImportField) => {
+    const cell = one(field);
+    return cell
+      ? cell.text
+          .split(/\r\n|\r|\n/)
+          .map((line) => line.trim())
+          .filter(Boolean)
+      : undefined;
+  };
+  set("address_block", lines("address_block"), one("address_block")?.column);
+  for (const channel of ["web_form", "fax", "phone"] as const) {
+    set(`channels.${channel}`, one(channel)?.text, one(channel)?.column);
+  }
+  set("channels.post", lines("post"), one("post")?.column);
+  const contacts = readContacts(cells, refusals, columnOf);
+  if (contacts.length > 0) draft.contacts = contacts;
+  else if (!draft.channels) {
+    const emailColumn = [...plan.fields].find(([, field]) => field === "email")?.[0];
+    refusals.push({
+      ...(emailColumn !== undefined ? { column: emailColumn } : {}),
+      reason: "the email is empty, and there is no web form, post or fax to write to instead",
+    });
+  }
+  set("provenance.source", one("source")?.text ?? settings.source, one("source")?.column);
+  set("provenance.verified_on", one("verified_on")?.text ?? settings.today, one("verified_on")?.column);
+  if (Object.keys(custom).length > 0) draft.custom = custom;
+  if (refusals.length > 0) return { refusals };
+  return { draft: ordered(draft), columnOf };
+}
+
+const ORDER = [
+  "id",
+  "organisation",
+  "type",
+  "country",
+  "tags",
+  "language",
+  "salutation",
+  "honorific",
+  "complimentary_close",
+  "address_block",
+  "contacts",
+  "channels",
+  "website",
+  "provenance",
+  "custom",
+  "notes",
+];
+
+function ordered(draft: RecipientDraft): RecipientDraft {
+  const out: Record<string, unknown> = {};
+  for (const key of ORDER) if (draft[key] !== undefined && draft[key] !== "") out[key] = draft[key];
+  return out as RecipientDraft;
+}
+
+function readContacts(
+  cells: Map<ImportField, { text: string; column: number }[]>,
+  refusals: { column?: number; reason: string }[],
+  columnOf: Map<string, number>,
+): Contact[] {
+  const contacts: Contact[] = [];
+  const person = {
+    name:
+      cells.get("name")?.[0]?.text ??
+      ([cells.get("first_name")?.[0]?.text, cells.get("last_name")?.[0]?.text].filter(Boolean).join(" ") ||
+        undefined),
+    role: cells.get("role")?.[0]?.text,
+  };
+  const add = (field: "email" | "cc") => {
+    for (const { text, column } of cells.get(field) ?? []) {
+      const addresses = text.split(/[\s,;]+/).filter((part) => part.includes("@"));
+      if (addresses.length > 1) {
+        refusals.push({
+          column,
+          reason: `holds ${addresses.length} addresses (${addresses.join(", ")}): one address per cell`,
+        });
+        continue;
+      }
+      const index = contacts.length;
+      const first = field === "email" && !contacts.some((contact) => !contact.cc);
+      contacts.push({
+        ...(first && person.name ? { name: person.name } : {}),
+        ...(first && person.role ? { role: person.role } : {}),
+        email: text,
+        ...(field === "cc" ? { cc: true } : {}),
+      });
+      columnOf.set(`contacts[${index}].email`, column);
+      columnOf.set(`contacts[${index}]`, column);
+    }
+  };
+  add("email");
+  add("cc");
+  return contacts;
+}
+
+function cellText(value: unknown): string | undefined {
+  if (value === undefined || value === null) return "";
+  if (typeof value === "string") return value.trim();
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value) && value.every((item) => item === null || typeof item !== "object")) {
+    return value.filter((item) => item !== null && item !== "").join("; ");
+  }
+  return undefined;
+}
+
+/** What a custom field keeps: JSON values as they are, text trimmed; nothing for an empty cell. */
+function customValue(value: unknown): unknown {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === "string") return value.trim() === "" ? undefined : value.trim();
+  return value;
+}
+
+function formulaReason(text: string): string {
+  const shown = text.length > 40 ? `${text.slice(0, 40)}…` : text;
+  return `is a formula (${shown}), not a value: export the values, or copy and paste them as values`;
+}
+
+/** "EN" → en, "pt-br" → pt-BR: the case language codes are written in; the schema judges the rest. */
+function languageCode(text: string): string {
+  return text
+    .split("-")
+    .map((part, index) => (index === 0 ? part.toLowerCase() : part.length === 2 ? part.toUpperCase() : part))
+    .join("-");
+}
+
+function nameKey(name: string): string {
+  return name
+    .normalize("NFKD")
+    .replace(/\p{M}/gu, "")
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, " ")
+    .trim();
+}
+
+/** A country code, or a country's name as ICU writes it in English or the row's language; no guesses. */
+function readCountry(text: string, languages: string[]): { code: string } | { reason: string } {
+  const upper = text.trim().toUpperCase();
+  if (isCountryCode(upper)) return { code: upper };
+  const suggestion = suggestCountryCode(text, languages);
+  const exact =
+    suggestion !== undefined &&
+    (/^[A-Za-z]{2}$/.test(text.trim()) ||
+      ["en", ...languages].some(
+        (language) => nameKey(countryName(suggestion, language) ?? "") === nameKey(text),
+      ));
+  if (suggestion && exact) return { code: suggestion };
+  return {
+    reason: `${showText(text)} is not a country code (ISO 3166-1, like NO or TJ)${
+      suggestion ? `: did you mean ${suggestion} (${countryName(suggestion, "en")})?` : ""
+    }`,
+  };
+}
+
+function duplicateAddress(
+  read: RowRead,
+  rowOfAddress: Map<string, number>,
+): { reason: string; column?: number } | undefined {
+  const inRow = new Set<string>();
+  for (const [index, contact] of (read.draft.contacts ?? []).entries()) {
+    const key = contact.email.toLowerCase();
+    const column = read.columnOf.get(`contacts[${index}].email`);
+    const earlier = rowOfAddress.get(key);
+    if (earlier !== undefined) {
+      return {
+        reason: `duplicate: ${contact.email} is already in row ${earlier}`,
+        ...(column !== undefined ? { column } : {}),
+      };
+    }
+    if (inRow.has(key))
+      return {
+        reason: `${contact.email} is written twice in this row`,
+        ...(column !== undefined ? { column } : {}),
+      };
+    inRow.add(key);
+  }
+  return undefined;
+}
+
+/** A later row of the same body must agree with the first on what a body has only one of. */
+function conflictWith(group: ImportedGroup, read: RowRead): { reason: string; column?: number } | undefined {
+  const first = group.draft;
+  const later = read.draft;
+  const compare = (path: string, mine: unknown, theirs: unknown) => {
+    if (mine === undefined || theirs === undefined) return undefined;
+    if (JSON.stringify(mine) === JSON.stringify(theirs)) return undefined;
+    const column = read.columnOf.get(path);
+    return {
+      reason: `row ${group.rows[0]} gives the same ${group.id ? "id" : "organisation"} ${path} ${shown(theirs)}, this row ${shown(mine)}`,
+      ...(column !== undefined ? { column } : {}),
+    };
+  };
+  for (const field of ONE_VALUE) {
+    if (field === "channels") {
+      const mine = (later.channels ?? {}) as Record<string, unknown>;
+      const theirs = (first.channels ?? {}) as Record<string, unknown>;
+      for (const key of Object.keys(mine)) {
+        const conflict = compare(`channels.${key}`, mine[key], theirs[key]);
+        if (conflict) return conflict;
+      }
+      continue;
+    }
+    const conflict = compare(field, later[field], first[field]);
+    if (conflict) return conflict;
+  }
+  const mine = (later.custom ?? {}) as Record<string, unknown>;
+  const theirs = (first.custom ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(mine)) {
+    const conflict = compare(`custom.${key}`, mine[key], theirs[key]);
+    if (conflict) return conflict;
+  }
+  const source = compare(
+    "provenance.source",
+    (later.provenance as { source?: string } | undefined)?.source,
+    (first.provenance as { source?: string } | undefined)?.source,
+  );
+  return source;
+}
+
+function shown(value: unknown): string {
+  return typeof value === "string" ? showText(value) : JSON.stringify(value);
+}
+
+/** Adds a later row's contacts, tags, channels and custom fields; the oldest verified_on holds for all. */
+function merge(group: ImportedGroup, later: RecipientDraft, row: number): void {
+  const draft = group.draft;
+  group.rows.push(row);
+  const contacts = [...(draft.contacts ?? []), ...(later.contacts ?? [])];
+  if (contacts.length > 0) draft.contacts = contacts;
+  const tags = [...new Set([...((draft.tags as string[]) ?? []), ...((later.tags as string[]) ?? [])])];
+  if (tags.length > 0) draft.tags = tags;
+  for (const key of ["channels", "custom"] as const) {
+    if (later[key]) draft[key] = { ...((draft[key] as object) ?? {}), ...(later[key] as object) };
+  }
+  for (const field of ONE_VALUE) {
+    if (draft[field] === undefined && later[field] !== undefined) draft[field] = later[field] as never;
+  }
+  const provenance = draft.provenance as { verified_on?: string } | undefined;
+  const laterDay = (later.provenance as { verified_on?: string } | undefined)?.verified_on;
+  if (provenance && laterDay && (provenance.verified_on === undefined || laterDay < provenance.verified_on)) {
+    draft.provenance = { ...provenance, verified_on: laterDay };
+  }
+  group.draft = ordered(draft);
+}
