@@ -61,7 +61,10 @@ export function editRecipientFile(
     const existing = document.getIn(target, true) as Node | undefined;
     if (existing && !append) {
       const range = existing.range as [number, number, number];
-      edits.push({ at: range[0], order, remove: range[1] - range[0], insert: inline(change.to) });
+      const quoted =
+        isScalar(existing) && existing.type === Scalar.QUOTE_DOUBLE && typeof change.to === "string";
+      const insert = quoted ? JSON.stringify(change.to) : inline(change.to);
+      edits.push({ at: range[0], order, remove: range[1] - range[0], insert });
       return;
     }
     if (existing && append && isSeq(existing)) {

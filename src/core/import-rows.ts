@@ -250,7 +250,7 @@ function readRow(
   set("channels.post", lines("post"), one("post")?.column);
   const contacts = readContacts(cells, refusals, columnOf);
   if (contacts.length > 0) draft.contacts = contacts;
-  else if (!draft.channels) {
+  else if (!draft.channels && refusals.length === 0) {
     const emailColumn = [...plan.fields].find(([, field]) => field === "email")?.[0];
     refusals.push({
       ...(emailColumn !== undefined ? { column: emailColumn } : {}),

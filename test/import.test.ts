@@ -1,0 +1,287 @@
+// `outreach import`: lists as Excel, LibreOffice, Google Sheets and scripts save them become recipient files
+// that `check` accepts and `preview` renders; bad rows are refused with row, column and reason while the
+// others go in; what is already in the folder is never overwritten, only skipped or (--update) changed.
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import ExcelJS from "exceljs";
+import { describe, expect, it } from "vitest";
+import { campaignFolder, run, snapshot } from "./support.js";
+
+interface Summary {
+  rows: number;
+  created: string[];
+  written: string | null;
+  refused: { row: number; column?: string; reason: string }[];
+  skipped: { id: string; because: string; rows: number[] }[];
+  updated: { id: string; changes: { field: string; from?: unknown; to: unknown }[] }[];
+  columns: Record<string, string>;
+  left_out: string[];
+  countries: Record<string, string>;
+  yaml?: string;
+}
+
+async function imported(folder: string, args: string[]) {
+  const result = await run(["import", ...args, "--json"], { cwd: folder });
+  expect(result.stderr).toBe("");
+  return { exitCode: result.exitCode, summary: JSON.parse(result.stdout) as Summary };
+}
+
+/** A list as Excel saves "CSV UTF-8" where the decimal comma makes ; the delimiter: BOM, CRLF. */
+const EXCEL_CSV = Buffer.concat([
+  Buffer.from([0xef, 0xbb, 0xbf]),
+  Buffer.from(
+    [
+      "Organisation;E-Mail;Name;Type;Language;Salutation;Country;Mandate",
+      '"Association Exemple; Genève";contact@assoc.example.org;Marie Exemple;NGO;fr;"Madame, Monsieur,";Suisse;votre travail',
+      "Правозащитный центр;info@centr.example.org;;ngo;ru;Уважаемые коллеги!;TJ;вашу работу",
+      "",
+    ].join("\r\n"),
+  ),
+]);
+
+describe("outreach import", { timeout: 60_000 }, () => {
+  it("reads Excel's CSV (BOM, CRLF, semicolons): the recipients pass check and preview renders each letter", async () => {
+    const folder = campaignFolder({ "lists/excel.csv": EXCEL_CSV });
+    const { exitCode, summary } = await imported(folder, ["lists/excel.csv"]);
+    expect(exitCode).toBe(0);
+    expect(summary.created).toEqual(["association-exemple-geneve", "info-at-centr-example-org"]);
+    expect(summary.columns).toMatchObject({ "E-Mail": "email", Mandate: "custom.mandate", Name: "name" });
+    expect(summary.countries).toEqual({ Suisse: "CH" });
+    expect(summary.written).toBe("recipients/excel.yaml");
+    const written = readFileSync(join(folder, "recipients", "excel.yaml"), "utf8");
+    expect(written).toContain('country: "CH"');
+    expect(written).toContain("source: lists/excel.csv");
+    expect(written).toContain("verified_on: 2026-02-01");
+    expect(written).toContain("salutation: Уважаемые коллеги!");
+
+    const check = await run(["check"], { cwd: folder });
+    expect(check.stdout).toContain("No errors");
+    expect(check.exitCode).toBe(0);
+    const preview = await run(["preview", "association-exemple-geneve", "info-at-centr-example-org"], {
+      cwd: folder,
+    });
+    expect(preview.exitCode).toBe(0);
+    expect(preview.stdout).toContain("Madame, Monsieur,");
+    expect(preview.stdout).toContain("Уважаемые коллеги!");
+    expect(preview.stdout).toMatch(/To: +Marie Exemple <contact@assoc\.example\.org>/);
+  });
+
+  it("reads Excel's Unicode text (UTF-16 LE with BOM, tabs) and a Google Sheets CSV, and refuses bad rows", async () => {
+    const unicode = Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from(
+        [
+          "Organization\tEmail Address\tType\tSalutation\tMandate",
+          "Центр прав человека\tcentre@rights.example.org\tngo\tУважаемые коллеги!\tвашу работу",
+          "",
+        ].join("\r\n"),
+        "utf16le",
+      ),
+    ]);
+    // Google Sheets: UTF-8 without BOM, commas, CRLF, quotes only where needed.
+    const sheets = [
+      "Organization,Email Address,cc,Type,Salutation,Notes,Mandate,Extra",
+      'Rights Watch Example,office@rw.example.org,press@rw.example.org,ngo,"Dear Colleagues,","First line\nsecond line",your work,kept',
+      'Rights Watch Example,desk@rw.example.org,,ngo,"Dear Colleagues,",,your work,',
+      "Empty Mail Org,,,ngo,Dear Sir or Madam,,your work,",
+      "Two Mail Org,a@two.example.org; b@two.example.org,,ngo,Dear Sir or Madam,,your work,",
+      'Formula Org,"=HYPERLINK(""mailto:f@example.org"",""write"")",,ngo,Dear Sir or Madam,,your work,',
+      "Short Row Org,short@example.org,,ngo",
+      "Bad Address Org,not-an-address,,ngo,Dear Sir or Madam,,your work,",
+      'Line Break Org,lb@example.org,,ngo,"Dear\nSir",,your work,',
+      "Duplicate Org,office@rw.example.org,,ngo,Dear Sir or Madam,,your work,",
+      "Existing By Address,director@ngo.example.net,,ngo,Dear Director,,your work,",
+      "",
+    ].join("\r\n");
+    const folder = campaignFolder({ "unicode.txt": unicode, "sheets.csv": sheets });
+    const before = readFileSync(join(folder, "recipients", "example.yaml"), "utf8");
+
+    const first = await imported(folder, ["unicode.txt"]);
+    expect(first.summary.created).toEqual(["centre-at-rights-example-org"]);
+    expect(readFileSync(join(folder, "recipients", "unicode.yaml"), "utf8")).toContain(
+      "organisation: Центр прав человека",
+    );
+
+    const { exitCode, summary } = await imported(folder, ["sheets.csv"]);
+    expect(exitCode).toBe(1);
+    expect(summary.created).toEqual(["rights-watch-example"]);
+    expect(summary.columns.Extra).toBe("custom.extra");
+    const refused = summary.refused.map(({ row, column, reason }) => [row, column, reason.split(":")[0]]);
+    expect(refused).toEqual([
+      [4, "Email Address", "the email is empty, and there is no web form, post or fax to write to instead"],
+      [5, "Email Address", "holds 2 addresses (a@two.example.org, b@two.example.org)"],
+      [6, "Email Address", 'is a formula (=HYPERLINK("mailto'],
+      [7, undefined, "has 4 cells where the header has 8 (a missing or extra delimiter)"],
+      [8, "Email Address", "must be one email address, like name@example.org (no display name, no list)"],
+      [9, "Salutation", "must be one line of text, but contains a line break (U+000A)"],
+      [10, "Email Address", "duplicate"],
+    ]);
+    expect(summary.skipped).toEqual([
+      expect.objectContaining({
+        id: "example-ngo",
+        because: "the same address director@ngo.example.net",
+        rows: [11],
+      }),
+    ]);
+    // Two rows of one organisation: one recipient, its contacts in row order, the cc column copied.
+    const written = readFileSync(join(folder, "recipients", "sheets.yaml"), "utf8");
+    expect(written).toMatch(
+      /email: office@rw\.example\.org\n\s+- email: press@rw\.example\.org\n\s+cc: true\n\s+- email: desk@rw\.example\.org\n/,
+    );
+    expect(written).toContain("  notes: |-\n    First line\n    second line\n");
+    expect(readFileSync(join(folder, "recipients", "example.yaml"), "utf8")).toBe(before);
+
+    const check = await run(["check"], { cwd: folder });
+    expect(check.stdout).toContain("No errors");
+  });
+
+  it("reads an .xlsx workbook: a formula cell and merged cells refuse their rows, dates and links read as shown", async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet("Missions");
+    sheet.addRow(["Organisation", "Email", "Type", "Salutation", "Verified on", "Mandate", "Website"]);
+    sheet.addRow([
+      "Mission A",
+      "a@mission.example.org",
+      "ngo",
+      "Dear Colleagues,",
+      new Date("2025-12-01"),
+      "your work",
+      { text: "site", hyperlink: "https://a.example.org" },
+    ]);
+    sheet.addRow([
+      "Mission B",
+      { formula: 'HYPERLINK("mailto:b@mission.example.org","b@mission.example.org")' },
+      "ngo",
+      "Dear Colleagues,",
+      null,
+      "your work",
+    ]);
+    sheet.addRow(["Mission C", "c1@mission.example.org", "ngo", "Dear Colleagues,", null, "your work"]);
+    sheet.addRow([null, "c2@mission.example.org", "ngo", "Dear Colleagues,", null, "your work"]);
+    sheet.mergeCells("A4:A5");
+    sheet.addRow(["Mission D", "d@mission.example.org", 42, "Dear Colleagues,", null, "your work"]);
+    const folder = campaignFolder();
+    await workbook.xlsx.writeFile(join(folder, "missions.xlsx"));
+
+    const { summary } = await imported(folder, ["missions.xlsx", "--map", "Website=custom.site"]);
+    expect(summary.created).toEqual(["mission-a", "mission-d"]);
+    expect(summary.refused).toEqual([
+      expect.objectContaining({
+        row: 3,
+        column: "Email",
+        reason: expect.stringMatching(/^is a formula \(=HYPERLINK/),
+      }),
+      { row: 4, reason: "cells A4:A5 are merged: one value shown across several cells" },
+      { row: 5, reason: "cells A4:A5 are merged: one value shown across several cells" },
+    ]);
+    const written = readFileSync(join(folder, "recipients", "missions.yaml"), "utf8");
+    expect(written).toContain("verified_on: 2025-12-01");
+    expect(written).toContain("site: site");
+    expect(written).toContain('type: "42"');
+    expect((await run(["check"], { cwd: folder })).stdout).toContain("No errors");
+  });
+
+  it("reads JSON (an object holding one list), prints the YAML with --dry-run and writes nothing", async () => {
+    const json = JSON.stringify({
+      contacts: [
+        {
+          organisation: "Json Body",
+          email: "j@json.example.org",
+          type: "ngo",
+          salutation: "Dear Colleagues,",
+          tags: ["Human rights", "geneva"],
+          mandate: "your work",
+          seats: 3,
+        },
+      ],
+    });
+    const folder = campaignFolder({ "list.json": json });
+    const before = snapshot(folder);
+    const { summary } = await imported(folder, ["list.json", "--dry-run", "--tag", "json-import"]);
+    expect(summary.created).toEqual(["json-body"]);
+    expect(summary.written).toBeNull();
+    expect(summary.yaml).toContain("tags: [human-rights, geneva, json-import]");
+    expect(summary.yaml).toContain("seats: 3");
+    expect(snapshot(folder)).toEqual(before);
+    const plain = await run(["import", "list.json", "--dry-run"], { cwd: folder });
+    expect(plain.stdout).toMatch(/^# Imported by outreach import from list\.json/);
+    expect(plain.stderr).toContain("Nothing was written (--dry-run).");
+  });
+
+  it("--update changes recipients in place, showing each change, and keeps the rest of the file as written", async () => {
+    const list = (salutation: string, role: string) =>
+      `Organisation,Email,Role,Type,Salutation,Mandate\nExample Human Rights Association,director@ngo.example.net,${role},ngo,"${salutation}",votre travail de documentation\nNew Body,new@body.example.org,,ngo,Dear Colleagues,your work\n`;
+    const folder = campaignFolder({
+      "a.csv": list("Madame, Monsieur,", "Director"),
+      "b.csv": list("Chère Madame,", "Head"),
+    });
+    await imported(folder, ["a.csv"]);
+    const original = readFileSync(join(folder, "recipients", "example.yaml"), "utf8");
+    const { summary } = await imported(folder, ["b.csv", "--update"]);
+    expect(summary.created).toEqual([]);
+    expect(
+      summary.updated.map(({ id, changes }) => [id, changes.map(({ field, from, to }) => [field, from, to])]),
+    ).toEqual([
+      [
+        "example-ngo",
+        [
+          ["salutation", "Madame, Monsieur,", "Chère Madame,"],
+          ["contacts[0].role", "Director", "Head"],
+          ["provenance.source", undefined, "b.csv"],
+          ["provenance.verified_on", undefined, "2026-02-01"],
+        ],
+      ],
+    ]);
+    const edited = readFileSync(join(folder, "recipients", "example.yaml"), "utf8");
+    expect(edited).toContain('salutation: "Chère Madame,"');
+    expect(edited).toContain("language: fr                           # gets templates/letter.fr.txt.hbs");
+    // Only the lines of what changed differ.
+    const changed = edited.split("\n").filter((line) => !original.split("\n").includes(line));
+    expect(changed).toEqual([
+      '  salutation: "Chère Madame,"',
+      "      role: Head",
+      "    source: b.csv",
+      "    verified_on: 2026-02-01",
+    ]);
+    expect(edited).toContain(
+      "    mandate: votre travail de documentation\n  provenance:\n    source: b.csv\n    verified_on: 2026-02-01\n\n- id: example-web-form-only",
+    );
+    expect((await run(["check"], { cwd: folder })).stdout).toContain("No errors");
+  });
+
+  it("a file it cannot read, and columns it cannot place, are errors naming the file; nothing is written", async () => {
+    const folder = campaignFolder({
+      "latin1.csv": Buffer.from("Organisation,Email\nAssociation Genève,a@example.org\n", "latin1"),
+      "nomail.csv": "Organisation,Phone\nA,123\n",
+      "empty.csv": "",
+      "ok.csv":
+        "Organisation,Email,Type,Salutation,Mandate\nA Body,a@body.example.org,ngo,Dear Colleagues,your work\n",
+    });
+    const before = snapshot(folder);
+    const latin = await run(["import", "latin1.csv"], { cwd: folder });
+    expect(latin.exitCode).toBe(1);
+    expect(latin.stderr).toContain(
+      "latin1.csv is not UTF-8 or UTF-16 text (perhaps Latin-1 or Windows-1252)",
+    );
+    const noMail = await run(["import", "nomail.csv"], { cwd: folder });
+    expect(noMail.stderr).toContain('nomail.csv has no email column (its columns: "Organisation", "Phone")');
+    expect((await run(["import", "empty.csv"], { cwd: folder })).stderr).toContain("empty.csv is empty");
+    const badMap = await run(["import", "ok.csv", "--map", "Mandate=mandat"], { cwd: folder });
+    expect(badMap.exitCode).toBe(2);
+    expect(badMap.stderr).toContain('--map: no recipient field is called "mandat"');
+    const noColumn = await run(["import", "ok.csv", "--map", "Remarks=notes"], { cwd: folder });
+    expect(noColumn.stderr).toContain('--map: the file has no column "Remarks"');
+    expect(snapshot(folder)).toEqual(before);
+
+    // --strict names the columns it leaves out; a second import of the same name gets a file of its own.
+    const strict = await imported(folder, ["ok.csv", "--strict", "--type", "un"]);
+    expect(strict.summary.left_out).toEqual(["Mandate"]);
+    expect(strict.summary.refused).toEqual([]);
+    writeFileSync(
+      join(folder, "ok.csv"),
+      "Organisation,Email,Type,Salutation,Mandate\nB Body,b@body.example.org,ngo,Dear Colleagues,your work\n",
+    );
+    expect((await imported(folder, ["ok.csv"])).summary.written).toBe("recipients/ok-2.yaml");
+    expect(readdirSync(join(folder, "recipients")).sort()).toEqual(["example.yaml", "ok-2.yaml", "ok.yaml"]);
+  });
+});
