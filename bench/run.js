@@ -6,6 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateCampaign, generateJournal } from "./generate.js";
 import { reportRows } from "./report.js";
+import { importRows } from "./import.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, "..", "bin", "outreach.js");
@@ -137,6 +138,7 @@ try {
     ]);
   }
   rows.push(...(await reportRows({ data, runs })));
+  rows.push(...(await importRows({ runs })));
 } finally {
   sink.kill();
 }

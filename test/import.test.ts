@@ -5,6 +5,8 @@ import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { renderRecipientFile } from "../src/adapters/recipient-yaml.js";
 import { campaignFolder, run, snapshot } from "./support.js";
 
 interface Summary {
@@ -38,6 +40,45 @@ const EXCEL_CSV = Buffer.concat([
     ].join("\r\n"),
   ),
 ]);
+
+describe("the recipient files import writes", () => {
+  it("read back as exactly what was written, whatever the text holds", () => {
+    const tricky = [
+      "yes",
+      "No",
+      "007",
+      "1e3",
+      "- dash",
+      "a: b",
+      "a #b",
+      "#c",
+      "@at",
+      "trailing ",
+      " lead",
+      "it's",
+      '"q"',
+      "Ваше Превосходительство!",
+      "x\ny",
+      "~",
+      "null",
+      "2012-07-20",
+      "[a]",
+      "*star",
+      "é",
+      "a\tb",
+    ];
+    const recipients = tricky.map((text, index) => ({
+      id: `r${index}`,
+      organisation: text,
+      country: "NO",
+      tags: ["a", "b-c"],
+      contacts: [{ name: text, email: `r${index}@example.org`, cc: true }],
+      custom: { text, number: 3, flag: false, list: [text, 1], nested: { inner: text } },
+      notes: text,
+    }));
+    expect(parse(renderRecipientFile(recipients, " a comment"))).toEqual(recipients);
+  });
+});
 
 describe("outreach import", { timeout: 60_000 }, () => {
   it("reads Excel's CSV (BOM, CRLF, semicolons): the recipients pass check and preview renders each letter", async () => {

@@ -54,7 +54,7 @@ function asTyped(args: string[]): string[] {
 
 function bundledExample(): string {
   const folder = tempFolder("outreach-readme-");
-  for (const part of ["outreach.yaml", "recipients", "templates", "attachments"]) {
+  for (const part of ["outreach.yaml", "recipients", "templates", "attachments", "examples"]) {
     cpSync(join(REPO, part), join(folder, part), { recursive: true });
   }
   return folder;

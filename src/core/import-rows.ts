@@ -368,8 +368,20 @@ function nameKey(name: string): string {
     .trim();
 }
 
+const countriesRead = new Map<string, { code: string } | { reason: string }>();
+
 /** A country code, or a country's name as ICU writes it in English or the row's language; no guesses. */
 function readCountry(text: string, languages: string[]): { code: string } | { reason: string } {
+  const key = `${text}\u0000${languages.join(",")}`;
+  let read = countriesRead.get(key);
+  if (!read) {
+    read = lookUpCountry(text, languages);
+    countriesRead.set(key, read);
+  }
+  return read;
+}
+
+function lookUpCountry(text: string, languages: string[]): { code: string } | { reason: string } {
   const upper = text.trim().toUpperCase();
   if (isCountryCode(upper)) return { code: upper };
   const suggestion = suggestCountryCode(text, languages);
