@@ -7,6 +7,7 @@ import {
   organisationKey,
   type RecipientDraft,
   type Refusal,
+  SINGLE_VALUED,
   slugOf,
 } from "./import-rows.js";
 import { describeLocation, type RecipientEntry } from "./recipients.js";
@@ -152,25 +153,12 @@ function baseId(draft: RecipientDraft): string {
   return cut.includes("-") ? cut.slice(0, cut.lastIndexOf("-")) : cut;
 }
 
-const SCALARS = [
-  "organisation",
-  "type",
-  "country",
-  "language",
-  "salutation",
-  "honorific",
-  "complimentary_close",
-  "address_block",
-  "website",
-  "notes",
-] as const;
-
 /** What the import would change in a recipient already in the folder; nothing is taken away. */
 export function changesTo(recipient: Recipient, draft: RecipientDraft): Change[] {
   const changes: Change[] = [];
   const current = recipient as unknown as Record<string, unknown>;
   const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
-  for (const field of SCALARS) {
+  for (const field of SINGLE_VALUED) {
     if (draft[field] !== undefined && differs(draft[field], current[field])) {
       changes.push({ path: [field], from: current[field], to: draft[field] });
     }

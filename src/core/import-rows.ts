@@ -2,11 +2,11 @@
 // checked with the recipient schema `check` uses; rows that share an organisation (or an id from --id-from)
 // become one recipient with several contacts. A row that cannot be imported is refused with its number,
 // column and reason, and never stops the others.
-import { countryName, isCountryCode, suggestCountryCode } from "./countries.js";
+import { countryName, isCountryCode, nameKey, suggestCountryCode } from "./countries.js";
 import type { ColumnPlan, ImportField } from "./import-columns.js";
 import type { Table, TableRow } from "./import-table.js";
 import type { Problem } from "./problems.js";
-import { recipientSchema } from "./schema.js";
+import { knownKeys, recipientSchema } from "./schema.js";
 import { showText } from "./text-rules.js";
 import { type Located, validate } from "./validation.js";
 
@@ -54,7 +54,8 @@ interface RowRead {
 }
 
 const NO_SOURCE: Located = { file: "", locate: () => undefined, sourceAt: () => undefined };
-const ONE_VALUE = [
+/** The fields a recipient holds one value of (a later row of the same body must agree with the first). */
+export const SINGLE_VALUED = [
   "organisation",
   "type",
   "country",
@@ -63,7 +64,6 @@ const ONE_VALUE = [
   "honorific",
   "complimentary_close",
   "address_block",
-  "channels",
   "website",
   "notes",
 ] as const;
@@ -159,21 +159,19 @@ export function slugOf(text: string): string {
     .replace(/^-+|-+$/g, "");
 }
 
-function readRow(
-  row: TableRow,
-  plan: ColumnPlan,
-  settings: ImportSettings,
-  countries: Map<string, string>,
-): RowRead | { refusals: { column?: number; reason: string }[] } {
-  const refusals: { column?: number; reason: string }[] = [];
-  const cells = new Map<ImportField, { text: string; column: number }[]>();
+type Cells = Map<ImportField, { text: string; column: number }[]>;
+type CellRefusal = { column?: number; reason: string };
+
+/** The row's text per field, and its custom values as they are; a formula or a mapping is refused. */
+function readCells(row: TableRow, plan: ColumnPlan, refusals: CellRefusal[], columnOf: Map<string, number>) {
+  const cells: Cells = new Map();
   const custom: Record<string, unknown> = {};
-  const columnOf = new Map<string, number>();
+  const formula = /^=\s*[A-Za-z_]+\s*\(/;
   for (const [column, field] of plan.fields) {
     const value = row.values[column];
     if (field.startsWith("custom.")) {
       const kept = customValue(value);
-      if (typeof kept === "string" && /^=\s*[A-Za-z_]+\s*\(/.test(kept)) {
+      if (typeof kept === "string" && formula.test(kept)) {
         refusals.push({ column, reason: formulaReason(kept) });
       } else if (kept !== undefined) {
         custom[field.slice("custom.".length)] = kept;
@@ -182,17 +180,22 @@ function readRow(
       continue;
     }
     const text = cellText(value);
-    if (text === undefined) {
-      refusals.push({ column, reason: `holds a mapping, where ${field} is text` });
-      continue;
-    }
-    if (text === "") continue;
-    if (/^=\s*[A-Za-z_]+\s*\(/.test(text)) {
-      refusals.push({ column, reason: formulaReason(text) });
-      continue;
-    }
-    cells.set(field, [...(cells.get(field) ?? []), { text, column }]);
+    if (text === undefined) refusals.push({ column, reason: `holds a mapping, where ${field} is text` });
+    else if (formula.test(text)) refusals.push({ column, reason: formulaReason(text) });
+    else if (text !== "") cells.set(field, [...(cells.get(field) ?? []), { text, column }]);
   }
+  return { cells, custom };
+}
+
+function readRow(
+  row: TableRow,
+  plan: ColumnPlan,
+  settings: ImportSettings,
+  countries: Map<string, string>,
+): RowRead | { refusals: CellRefusal[] } {
+  const refusals: CellRefusal[] = [];
+  const columnOf = new Map<string, number>();
+  const { cells, custom } = readCells(row, plan, refusals, columnOf);
   const one = (field: ImportField) => cells.get(field)?.[0];
   const draft: RecipientDraft = { organisation: "" };
   const set = (path: string, value: unknown, column: number | undefined) => {
@@ -264,24 +267,8 @@ function readRow(
   return { draft: ordered(draft), columnOf };
 }
 
-const ORDER = [
-  "id",
-  "organisation",
-  "type",
-  "country",
-  "tags",
-  "language",
-  "salutation",
-  "honorific",
-  "complimentary_close",
-  "address_block",
-  "contacts",
-  "channels",
-  "website",
-  "provenance",
-  "custom",
-  "notes",
-];
+// The order of the fields in a recipient file: the schema's.
+const ORDER = knownKeys(recipientSchema, []);
 
 function ordered(draft: RecipientDraft): RecipientDraft {
   const out: Record<string, unknown> = {};
@@ -289,11 +276,7 @@ function ordered(draft: RecipientDraft): RecipientDraft {
   return out as RecipientDraft;
 }
 
-function readContacts(
-  cells: Map<ImportField, { text: string; column: number }[]>,
-  refusals: { column?: number; reason: string }[],
-  columnOf: Map<string, number>,
-): Contact[] {
+function readContacts(cells: Cells, refusals: CellRefusal[], columnOf: Map<string, number>): Contact[] {
   const contacts: Contact[] = [];
   const person = {
     name:
@@ -357,15 +340,6 @@ function languageCode(text: string): string {
     .split("-")
     .map((part, index) => (index === 0 ? part.toLowerCase() : part.length === 2 ? part.toUpperCase() : part))
     .join("-");
-}
-
-function nameKey(name: string): string {
-  return name
-    .normalize("NFKD")
-    .replace(/\p{M}/gu, "")
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]+/gu, " ")
-    .trim();
 }
 
 const countriesRead = new Map<string, { code: string } | { reason: string }>();
@@ -437,24 +411,17 @@ function conflictWith(group: ImportedGroup, read: RowRead): { reason: string; co
       ...(column !== undefined ? { column } : {}),
     };
   };
-  for (const field of ONE_VALUE) {
-    if (field === "channels") {
-      const mine = (later.channels ?? {}) as Record<string, unknown>;
-      const theirs = (first.channels ?? {}) as Record<string, unknown>;
-      for (const key of Object.keys(mine)) {
-        const conflict = compare(`channels.${key}`, mine[key], theirs[key]);
-        if (conflict) return conflict;
-      }
-      continue;
-    }
+  for (const field of SINGLE_VALUED) {
     const conflict = compare(field, later[field], first[field]);
     if (conflict) return conflict;
   }
-  const mine = (later.custom ?? {}) as Record<string, unknown>;
-  const theirs = (first.custom ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(mine)) {
-    const conflict = compare(`custom.${key}`, mine[key], theirs[key]);
-    if (conflict) return conflict;
+  for (const group of ["channels", "custom"] as const) {
+    const mine = (later[group] ?? {}) as Record<string, unknown>;
+    const theirs = (first[group] ?? {}) as Record<string, unknown>;
+    for (const key of Object.keys(mine)) {
+      const conflict = compare(`${group}.${key}`, mine[key], theirs[key]);
+      if (conflict) return conflict;
+    }
   }
   const source = compare(
     "provenance.source",
@@ -479,7 +446,7 @@ function merge(group: ImportedGroup, later: RecipientDraft, row: number): void {
   for (const key of ["channels", "custom"] as const) {
     if (later[key]) draft[key] = { ...((draft[key] as object) ?? {}), ...(later[key] as object) };
   }
-  for (const field of ONE_VALUE) {
+  for (const field of SINGLE_VALUED) {
     if (draft[field] === undefined && later[field] !== undefined) draft[field] = later[field] as never;
   }
   const provenance = draft.provenance as { verified_on?: string } | undefined;
