@@ -39,6 +39,8 @@ export interface ImportOptions extends FolderOptions {
 export interface ImportResult {
   file: string;
   sheet?: string;
+  /** What `row` counts in `refused` and `skipped`: a spreadsheet's "row", a JSON list's "item" (from 1). */
+  row_name: "row" | "item";
   rows: number;
   empty_rows: number;
   columns: Record<string, string>;
@@ -234,6 +236,7 @@ function describe(
   return {
     file: options.file,
     ...(table.sheet ? { sheet: table.sheet } : {}),
+    row_name: table.rowName,
     rows: table.rows.length,
     empty_rows: table.emptyRows,
     columns: Object.fromEntries(
@@ -278,7 +281,7 @@ function report(result: ImportResult, io: IO, options: ImportOptions): void {
   const out = result.dry_run ? io.stderr : io.stdout;
   const colour = result.dry_run ? io.err : io.out;
   const lines: string[] = [];
-  const rowsRead = `${plural(result.rows, "row")}${result.empty_rows ? ` (and ${plural(result.empty_rows, "empty row")} left out)` : ""}`;
+  const rowsRead = `${plural(result.rows, result.row_name)}${result.empty_rows ? ` (and ${plural(result.empty_rows, "empty row")} left out)` : ""}`;
   lines.push(
     `Read ${rowsRead} from ${result.file}${result.sheet ? ` (worksheet "${result.sheet}")` : ""}: ${plural(result.created.length, "new recipient")}, ${result.skipped.length + result.unchanged.length} already in the folder, ${result.updated.length} to update, ${plural(result.refused.length, "row")} refused.`,
   );
@@ -298,7 +301,7 @@ function report(result: ImportResult, io: IO, options: ImportOptions): void {
     lines.push("", colour.red("Refused (nothing of these rows was imported):"));
     for (const refusal of result.refused) {
       lines.push(
-        `  row ${refusal.row}${refusal.column !== undefined ? `, column "${refusal.column}"` : ""}: ${refusal.reason}`,
+        `  ${result.row_name} ${refusal.row}${refusal.column !== undefined ? `, column "${refusal.column}"` : ""}: ${refusal.reason}`,
       );
     }
   }
@@ -306,7 +309,7 @@ function report(result: ImportResult, io: IO, options: ImportOptions): void {
     lines.push("", "Already in the folder, left as they are (--update changes them):");
     for (const skip of result.skipped) {
       lines.push(
-        `  ${skip.id} (${skip.file}:${skip.line}): ${skip.because}, row${skip.rows.length > 1 ? "s" : ""} ${skip.rows.join(", ")}`,
+        `  ${skip.id} (${skip.file}:${skip.line}): ${skip.because}, ${result.row_name}${skip.rows.length > 1 ? "s" : ""} ${skip.rows.join(", ")}`,
       );
     }
   }
