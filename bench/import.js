@@ -2,7 +2,7 @@
 // spreadsheet would hold the list), each imported into a fresh campaign folder as a whole process, then
 // `check` on the result. Alone: `npm run build && BENCH_RUNS=1 node bench/import.js`.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import ExcelJS from "exceljs";
@@ -118,9 +118,9 @@ export async function importRows({ runs = Number(process.env.BENCH_RUNS ?? 5) } 
     const folder = join(data, `campaign-${kind.replace(".", "")}`);
     const fresh = () => campaign(folder);
     const imported = measure(["import", join(data, file)], folder, fresh, runs, rssFile);
-    const written = readFileSync(join(folder, "recipients", "missions.yaml"), "utf8").match(
-      /^- id: /gm,
-    ).length;
+    const written = readdirSync(join(folder, "recipients"))
+      .map((name) => readFileSync(join(folder, "recipients", name), "utf8").match(/^- id: /gm)?.length ?? 0)
+      .reduce((sum, count) => sum + count, 0);
     if (written !== ROWS - ROWS / 5) throw new Error(`import of ${file} wrote ${written} recipients`);
     const dropCache = () => rmSync(join(folder, ".outreach"), { recursive: true, force: true });
     const checked = measure(["check"], folder, dropCache, runs, rssFile);

@@ -12,7 +12,7 @@ import { campaignFolder, run, snapshot } from "./support.js";
 interface Summary {
   rows: number;
   created: string[];
-  written: string | null;
+  written: string[];
   refused: { row: number; column?: string; reason: string }[];
   skipped: { id: string; because: string; rows: number[] }[];
   updated: { id: string; changes: { field: string; from?: unknown; to: unknown }[] }[];
@@ -88,7 +88,7 @@ describe("outreach import", { timeout: 60_000 }, () => {
     expect(summary.created).toEqual(["association-exemple-geneve", "info-at-centr-example-org"]);
     expect(summary.columns).toMatchObject({ "E-Mail": "email", Mandate: "custom.mandate", Name: "name" });
     expect(summary.countries).toEqual({ Suisse: "CH" });
-    expect(summary.written).toBe("recipients/excel.yaml");
+    expect(summary.written).toEqual(["recipients/excel.yaml"]);
     const written = readFileSync(join(folder, "recipients", "excel.yaml"), "utf8");
     expect(written).toContain('country: "CH"');
     expect(written).toContain("source: lists/excel.csv");
@@ -240,7 +240,7 @@ describe("outreach import", { timeout: 60_000 }, () => {
     const before = snapshot(folder);
     const { summary } = await imported(folder, ["list.json", "--dry-run", "--tag", "json-import"]);
     expect(summary.created).toEqual(["json-body"]);
-    expect(summary.written).toBeNull();
+    expect(summary.written).toEqual([]);
     expect(summary.yaml).toContain("tags: [human-rights, geneva, json-import]");
     expect(summary.yaml).toContain("seats: 3");
     expect(snapshot(folder)).toEqual(before);
@@ -322,7 +322,7 @@ describe("outreach import", { timeout: 60_000 }, () => {
       join(folder, "ok.csv"),
       "Organisation,Email,Type,Salutation,Mandate\nB Body,b@body.example.org,ngo,Dear Colleagues,your work\n",
     );
-    expect((await imported(folder, ["ok.csv"])).summary.written).toBe("recipients/ok-2.yaml");
+    expect((await imported(folder, ["ok.csv"])).summary.written).toEqual(["recipients/ok-2.yaml"]);
     expect(readdirSync(join(folder, "recipients")).sort()).toEqual(["example.yaml", "ok-2.yaml", "ok.yaml"]);
   });
 });

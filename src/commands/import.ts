@@ -47,7 +47,8 @@ export interface ImportResult {
   left_out: string[];
   countries: Record<string, string>;
   created: string[];
-  written: string | null;
+  /** The new recipient files, relative to the campaign folder (none for a dry run). */
+  written: string[];
   refused: { row: number; column?: string; reason: string }[];
   skipped: { id: string; file: string; line: number; because: string; rows: number[] }[];
   updated: { id: string; file: string; changes: { field: string; from?: unknown; to: unknown }[] }[];
@@ -71,29 +72,27 @@ export async function importRecipients(options: ImportOptions, io: IO): Promise<
   plan.refused.push(...rows.refused);
   plan.refused.sort((a, b) => a.row - b.row);
 
-  const target = newFileFor(root, options.file);
-  const comment = ` Imported by outreach import from ${settings.source} on ${settings.today}. Edit freely:\n a later import never overwrites a recipient, it skips or (--update) changes it.`;
-  const newText =
-    plan.created.length > 0
-      ? renderRecipientFile(
-          plan.created.map(({ draft }) => draft),
-          comment,
-        )
-      : undefined;
+  const parts = newFiles(root, options.file, plan, settings);
   const edits = editFiles(root, plan);
+  const shownPath = (path: string) => relative(root, path).split("\\").join("/");
   const result = describe(table, columns, plan, rows.countries, options, {
-    written: newText !== undefined && !options.dryRun ? relative(root, target).split("\\").join("/") : null,
-    ...(options.dryRun && newText !== undefined ? { yaml: newText } : {}),
+    written: options.dryRun ? [] : parts.map(({ path }) => shownPath(path)),
+    ...(options.dryRun && parts.length > 0
+      ? {
+          yaml: parts
+            .map(({ path, text }) => (parts.length > 1 ? `# ${shownPath(path)}\n${text}` : text))
+            .join("\n"),
+        }
+      : {}),
   });
   if (!options.dryRun) {
-    const files = [...edits.map(({ path, text }) => ({ path, text }))];
-    if (newText !== undefined) files.push({ path: target, text: newText });
+    const files = [...edits, ...parts];
     if (files.length > 0) {
       try {
         mkdirSync(join(root, "recipients"), { recursive: true });
         replaceFilesWhole(files);
       } catch (error) {
-        const path = (error as { path?: string }).path ?? target;
+        const path = (error as { path?: string }).path ?? join(root, "recipients");
         throw fileError(error, relative(io.cwd, path) || path, "write", "nothing was imported");
       }
     }
@@ -178,13 +177,36 @@ async function existingRecipients(root: string, io: IO): Promise<RecipientEntry[
   return folder.recipients;
 }
 
-/** recipients/NAME.yaml after the imported file's name, or NAME-2.yaml… when that is taken. */
-function newFileFor(root: string, file: string): string {
+// A file of this many recipients at most: check reads a file whole, so one of 10,000 would cost it twice the
+// memory of the same recipients in parts.
+const PER_FILE = 1000;
+
+/**
+ * The new recipients' files: recipients/NAME.yaml after the imported file's name (NAME-2.yaml… when that is
+ * taken), in parts of PER_FILE for a long list.
+ */
+function newFiles(
+  root: string,
+  file: string,
+  plan: ImportPlan,
+  settings: { source: string; today: string },
+): { path: string; text: string }[] {
   const name = slugOf(basename(file, extname(file))) || "imported";
-  for (let suffix = 1; ; suffix++) {
-    const candidate = join(root, "recipients", `${name}${suffix === 1 ? "" : `-${suffix}`}.yaml`);
-    if (!existsSync(candidate) && !existsSync(candidate.replace(/\.yaml$/, ".yml"))) return candidate;
+  const count = Math.ceil(plan.created.length / PER_FILE);
+  const files: { path: string; text: string }[] = [];
+  let suffix = 1;
+  for (let part = 0; part < count; part++) {
+    let path: string;
+    do {
+      path = join(root, "recipients", `${name}${suffix === 1 ? "" : `-${suffix}`}.yaml`);
+      suffix++;
+    } while (existsSync(path) || existsSync(path.replace(/\.yaml$/, ".yml")));
+    const which = count > 1 ? ` (part ${part + 1} of ${count})` : "";
+    const comment = ` Imported by outreach import from ${settings.source} on ${settings.today}${which}. Edit freely:\n a later import never overwrites a recipient, it skips or (--update) changes it.`;
+    const drafts = plan.created.slice(part * PER_FILE, (part + 1) * PER_FILE).map(({ draft }) => draft);
+    files.push({ path, text: renderRecipientFile(drafts, comment) });
   }
+  return files;
 }
 
 /** The updated files' new text; an update that cannot be made in place is refused instead. */
@@ -230,7 +252,7 @@ function describe(
   plan: ImportPlan,
   countries: Map<string, string>,
   options: ImportOptions,
-  output: { written: string | null; yaml?: string },
+  output: { written: string[]; yaml?: string },
 ): ImportResult {
   const where = (entry: RecipientEntry) => ({ file: entry.file, line: entry.line });
   return {
@@ -269,6 +291,10 @@ function shown(value: unknown): string {
   if (value && typeof value === "object" && "email" in value)
     return String((value as { email: string }).email);
   return JSON.stringify(value);
+}
+
+function filesShown(files: string[]): string {
+  return files.length > 2 ? `${files[0]} … ${files.at(-1)} (${files.length} files)` : files.join(" and ");
 }
 
 function report(result: ImportResult, io: IO, options: ImportOptions): void {
@@ -327,9 +353,11 @@ function report(result: ImportResult, io: IO, options: ImportOptions): void {
   if (result.unchanged.length > 0) lines.push("", `Already up to date: ${result.unchanged.join(", ")}`);
   lines.push("");
   if (result.dry_run) lines.push("Nothing was written (--dry-run).");
-  else if (result.written || result.updated.length > 0) {
+  else if (result.written.length > 0 || result.updated.length > 0) {
     const what = [
-      result.written ? `${plural(result.created.length, "recipient")} to ${result.written}` : "",
+      result.written.length > 0
+        ? `${plural(result.created.length, "recipient")} to ${filesShown(result.written)}`
+        : "",
       result.updated.length
         ? `the changes to ${plural(result.updated.length, "recipient")} in their files`
         : "",
