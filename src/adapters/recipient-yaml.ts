@@ -154,7 +154,7 @@ export function editRecipientFile(
   let edited = text;
   for (const { at, remove = 0, insert } of edits)
     edited = edited.slice(0, at) + insert + edited.slice(at + remove);
-  return readsAsIntended(edited, index, intended) ? edited : undefined;
+  return readsAsIntended(text, edited, index, intended) ? edited : undefined;
 }
 
 function nest(into: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
@@ -216,8 +216,12 @@ function appendItem(text: string, seq: YAMLSeq, value: unknown): string {
   return `\n${block([value], indent).join("\n")}`;
 }
 
-/** The edited file read back as `check` reads it: the recipient must come out as intended. */
+/**
+ * The edited file read back as `check` reads it: the recipient must come out as intended, and every other
+ * recipient of the file as it was.
+ */
 function readsAsIntended(
+  original: string,
   text: string,
   index: number | undefined,
   intended: Record<string, unknown>,
@@ -228,5 +232,15 @@ function readsAsIntended(
   const item = index === undefined ? value : (value as unknown[])[index];
   const read = recipientSchema.safeParse(item);
   const wanted = recipientSchema.safeParse(intended);
-  return read.success && wanted.success && JSON.stringify(read.data) === JSON.stringify(wanted.data);
+  if (!read.success || !wanted.success || JSON.stringify(read.data) !== JSON.stringify(wanted.data))
+    return false;
+  if (index === undefined) return true;
+  const before = parseDocument(original).toJS() as unknown[];
+  const after = value as unknown[];
+  return (
+    before.length === after.length &&
+    before.every(
+      (other, position) => position === index || JSON.stringify(other) === JSON.stringify(after[position]),
+    )
+  );
 }
