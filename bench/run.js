@@ -5,8 +5,8 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateCampaign, generateJournal } from "./generate.js";
-import { reportRows } from "./report.js";
 import { importRows } from "./import.js";
+import { reportRows } from "./report.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const cli = join(here, "..", "bin", "outreach.js");

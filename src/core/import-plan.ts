@@ -159,7 +159,10 @@ export function changesTo(recipient: Recipient, draft: RecipientDraft): Change[]
   const current = recipient as unknown as Record<string, unknown>;
   const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
   for (const field of SINGLE_VALUED) {
-    if (draft[field] !== undefined && differs(draft[field], current[field])) {
+    // A value given per language (salutation: { en: …, fr: … }) is not replaced by the one text a cell holds.
+    const perLanguage =
+      typeof current[field] === "object" && current[field] !== null && !Array.isArray(current[field]);
+    if (draft[field] !== undefined && !perLanguage && differs(draft[field], current[field])) {
       changes.push({ path: [field], from: current[field], to: draft[field] });
     }
   }
