@@ -76,7 +76,7 @@ export function countryName(code: string, language: string): string | undefined 
 }
 
 /** A name reduced to what a person means by it: lower case, no accents, punctuation as spaces. */
-export function nameKey(name: string): string {
+function nameKey(name: string): string {
   return name
     .normalize("NFKD")
     .replace(/\p{M}/gu, "")

@@ -2,7 +2,7 @@
 // checked with the recipient schema `check` uses; rows that share an organisation (or an id from --id-from)
 // become one recipient with several contacts. A row that cannot be imported is refused with its number,
 // column and reason, and never stops the others.
-import { countryName, isCountryCode, nameKey, suggestCountryCode } from "./countries.js";
+import { countryName, isCountryCode, suggestCountryCode } from "./countries.js";
 import type { ColumnPlan, ImportField } from "./import-columns.js";
 import type { Table, TableRow } from "./import-table.js";
 import type { Problem } from "./problems.js";
@@ -342,6 +342,9 @@ function languageCode(text: string): string {
     .join("-");
 }
 
+// Names equal but for case, accents and punctuation ("cote d'ivoire" is Côte d’Ivoire).
+const SAME_NAME = new Intl.Collator("en", { sensitivity: "base", ignorePunctuation: true });
+
 const countriesRead = new Map<string, { code: string } | { reason: string }>();
 
 /** A country code, or a country's name as ICU writes it in English or the row's language; no guesses. */
@@ -363,7 +366,7 @@ function lookUpCountry(text: string, languages: string[]): { code: string } | { 
     suggestion !== undefined &&
     (/^[A-Za-z]{2}$/.test(text.trim()) ||
       ["en", ...languages].some(
-        (language) => nameKey(countryName(suggestion, language) ?? "") === nameKey(text),
+        (language) => SAME_NAME.compare(countryName(suggestion, language) ?? "", text.trim()) === 0,
       ));
   if (suggestion && exact) return { code: suggestion };
   return {
