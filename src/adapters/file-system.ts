@@ -29,13 +29,13 @@ export function isFileSystemError(error: unknown): error is NodeJS.ErrnoExceptio
     candidate instanceof Error &&
     typeof candidate.code === "string" &&
     /^E[A-Z0-9]+$/.test(candidate.code) &&
-    (typeof candidate.path === "string" || candidate.code === NOT_REGULAR)
+    (typeof candidate.path === "string" || candidate.code === NOT_REGULAR || candidate.code === LINK_IN_PLACE)
   );
 }
 
 /** What went wrong with the file, said so that it follows the file's name. */
 export function describeFileFailure(error: unknown, action: FileAction): FileFailure {
-  const failure = error as NodeJS.ErrnoException & { kind?: string };
+  const failure = error as NodeJS.ErrnoException & { kind?: string; target?: string };
   const verb = action === "read" ? "read" : action === "open" ? "opened" : "written";
   const permissions =
     "check its permissions and owner (ls -l), or run outreach as the user who owns the campaign folder";
@@ -44,7 +44,15 @@ export function describeFileFailure(error: unknown, action: FileAction): FileFai
     case "ENXIO":
       return {
         reason: `is ${failure.kind ?? kindAt(failure.path) ?? "a socket or a pipe"}, not an ordinary file`,
-        hint: "replace it with an ordinary file (outreach never reads from pipes, sockets or devices)",
+        hint:
+          action === "write"
+            ? "remove it or name another file (outreach writes only ordinary files, never into pipes, sockets or devices)"
+            : "replace it with an ordinary file (outreach never reads from pipes, sockets or devices)",
+      };
+    case LINK_IN_PLACE:
+      return {
+        reason: `is a link${failure.target ? ` to ${failure.target}` : ""}, and outreach does not write through links`,
+        hint: "remove the link, or name another file",
       };
     case "EISDIR":
       return {
@@ -57,7 +65,7 @@ export function describeFileFailure(error: unknown, action: FileAction): FileFai
         hint: "remove or rename that file",
       };
     case "ENOENT": {
-      const target = failure.path ? danglingTarget(failure.path) : undefined;
+      const target = failure.path ? linkTarget(failure.path) : undefined;
       if (target !== undefined) {
         return {
           reason: `is a link to ${target}, which does not exist`,
@@ -136,6 +144,8 @@ export function fileError(
 }
 
 const NOT_REGULAR = "EFTYPE";
+/** A link where outreach is about to create or replace a file. */
+const LINK_IN_PLACE = "ESYMLINK";
 
 function kindOf(stat: Stats): string {
   if (stat.isFIFO()) return "a named pipe (FIFO)";
@@ -159,7 +169,7 @@ function refuseIrregular(stat: Stats, path: string): void {
   throw Object.assign(new Error(`${NOT_REGULAR}: ${path}`), { code: NOT_REGULAR, path, kind: kindOf(stat) });
 }
 
-function danglingTarget(path: string): string | undefined {
+function linkTarget(path: string): string | undefined {
   try {
     return lstatSync(path).isSymbolicLink() ? readlinkSync(path) : undefined;
   } catch {
@@ -173,9 +183,8 @@ const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 const APPEND_FLAGS =
   constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | (constants.O_NONBLOCK ?? 0);
 
-/** Opens a file to read, refusing anything but a regular file in its place. */
-export function openToReadSync(path: string): number {
-  const descriptor = openSync(path, READ_FLAGS);
+/** The open file, once it proved to be a regular file (else closed, and refused). */
+function regularOnly(descriptor: number, path: string): number {
   try {
     refuseIrregular(fstatSync(descriptor), path);
   } catch (error) {
@@ -183,6 +192,11 @@ export function openToReadSync(path: string): number {
     throw error;
   }
   return descriptor;
+}
+
+/** Opens a file to read, refusing anything but a regular file in its place. */
+export function openToReadSync(path: string): number {
+  return regularOnly(openSync(path, READ_FLAGS), path);
 }
 
 /**
@@ -222,14 +236,7 @@ export function statRegularFile(path: string): Stats {
 
 /** Opens a file to append to (creating it), refusing anything but a regular file in its place. */
 export function openToAppendSync(path: string, mode = 0o600): number {
-  const descriptor = openSync(path, APPEND_FLAGS, mode);
-  try {
-    refuseIrregular(fstatSync(descriptor), path);
-  } catch (error) {
-    closeSync(descriptor);
-    throw error;
-  }
-  return descriptor;
+  return regularOnly(openSync(path, APPEND_FLAGS, mode), path);
 }
 
 export async function openToAppend(
@@ -247,4 +254,45 @@ export async function openToAppend(
     throw error;
   }
   return handle;
+}
+
+// O_NOFOLLOW: a link put where the file goes is never written through; O_NONBLOCK: a FIFO put there makes
+// the open fail at once (ENXIO) instead of waiting for a reader.
+const CREATE_FLAGS =
+  constants.O_WRONLY |
+  constants.O_CREAT |
+  constants.O_TRUNC |
+  (constants.O_NOFOLLOW ?? 0) |
+  (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Creates (or replaces) the file at `path` to write, the one way outreach creates a file. Refuses, before
+ * anything is truncated, a link in its place (wherever it leads), a folder, a FIFO, a socket or a device.
+ */
+export function openToCreateSync(path: string, mode = 0o666): number {
+  let existing: Stats | undefined;
+  try {
+    existing = lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+  if (existing?.isSymbolicLink()) {
+    throw Object.assign(new Error(`${LINK_IN_PLACE}: ${path}`), {
+      code: LINK_IN_PLACE,
+      path,
+      target: linkTarget(path),
+    });
+  }
+  if (existing) refuseIrregular(existing, path);
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, CREATE_FLAGS, mode);
+  } catch (error) {
+    // A link that appeared between the look and the open.
+    if ((error as NodeJS.ErrnoException).code === "ELOOP") {
+      throw Object.assign(new Error(`${LINK_IN_PLACE}: ${path}`), { code: LINK_IN_PLACE, path });
+    }
+    throw error;
+  }
+  return regularOnly(descriptor, path);
 }

@@ -2,6 +2,7 @@
 // and files that appear whole or not at all (written aside, made durable, then renamed into place).
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { openToCreateSync } from "./file-system.js";
 
 /** Writes all of `buffer` to the open file, or throws. */
 export function writeWhole(descriptor: number, buffer: Buffer): void {
@@ -12,11 +13,15 @@ export function writeWhole(descriptor: number, buffer: Buffer): void {
   }
 }
 
-/** Creates (or replaces) the file with these pieces, one after the other, without joining them in memory. */
-export function writePieces(path: string, pieces: readonly Buffer[]): void {
-  const descriptor = openSync(path, "w", 0o666);
+/**
+ * Creates (or replaces) the file with these pieces, one after the other, without joining them in memory.
+ * Never writes through a link, and never waits on a FIFO, in the file's place (see openToCreateSync).
+ */
+export function writePieces(path: string, pieces: readonly (Buffer | string)[]): void {
+  const descriptor = openToCreateSync(path);
   try {
-    for (const piece of pieces) writeWhole(descriptor, piece);
+    for (const piece of pieces)
+      writeWhole(descriptor, typeof piece === "string" ? Buffer.from(piece) : piece);
   } finally {
     closeSync(descriptor);
   }

@@ -1,6 +1,7 @@
 // Paths inside the campaign folder: finding the folder, and refusing paths that lead out of it.
-import { type Dirent, existsSync, lstatSync, readdirSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { type Dirent, existsSync, lstatSync, mkdirSync, readdirSync, realpathSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
+import { describeForbiddenCharacter, showText } from "../core/text-rules.js";
 import { EXIT, UserError } from "../errors.js";
 import { fileError } from "./file-system.js";
 import { STATE_FOLDER } from "./journal-file.js";
@@ -147,4 +148,40 @@ function checkLink(realRoot: string, path: string, shown: string): string {
 export function isInside(root: string, path: string): boolean {
   const relation = relative(root, path);
   return relation === "" || (!relation.startsWith("..") && !isAbsolute(relation));
+}
+
+/**
+ * Where a file or folder the user named for output (`export -o FILE`, `preview --out DIR`) goes. The
+ * name may not hold a line break or another control character. Inside the campaign folder, links on the
+ * way are followed only while they stay inside it (as for every path outreach writes there); the file
+ * itself is then created by openToCreateSync, which never writes through a link or into a FIFO.
+ */
+export function outputPath(cwd: string, root: string, name: string, option: string): string {
+  const absolute = namedOutput(cwd, name, option);
+  if (!isInside(root, absolute)) return absolute;
+  const relation = relative(root, absolute);
+  return join(pathInside(root, dirname(relation)), basename(relation));
+}
+
+/** outputPath for a folder (which may itself be a link only if it stays inside), made if it is not there. */
+export function outputFolder(cwd: string, root: string, name: string, option: string): string {
+  const absolute = namedOutput(cwd, name, option);
+  const folder = isInside(root, absolute) ? pathInside(root, relative(root, absolute)) : absolute;
+  try {
+    mkdirSync(folder, { recursive: true });
+  } catch (error) {
+    throw fileError(error, name.replace(/[\\/]+$/, "") || name, "write");
+  }
+  return folder;
+}
+
+function namedOutput(cwd: string, name: string, option: string): string {
+  const forbidden = describeForbiddenCharacter(name, false);
+  if (forbidden !== undefined || name.trim() === "") {
+    throw new UserError(
+      `${option} ${showText(name)} ${forbidden ? `contains ${forbidden}` : "is empty"}: outreach does not make a file of that name`,
+      { exitCode: EXIT.usage, hint: "name the file with letters, digits, spaces and punctuation only" },
+    );
+  }
+  return resolve(cwd, name);
 }

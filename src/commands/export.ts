@@ -1,7 +1,8 @@
 // `outreach export`: the derived state, one row per campaign and recipient, as CSV or JSON for a spreadsheet.
-import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
 import { toCsv } from "../adapters/csv.js";
+import { fileError } from "../adapters/file-system.js";
+import { writePieces } from "../adapters/file-writes.js";
+import { outputPath } from "../adapters/paths.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { parseChoice } from "../core/suggest.js";
@@ -87,7 +88,10 @@ export async function exportState(options: ExportOptions, io: IO): Promise<Expor
       hint: "leave out --format json (or the .json file name), or leave out --excel",
     });
   }
-  const { plan, campaigns } = await openTracking(options, io);
+  const { root, plan, campaigns } = await openTracking(options, io);
+  // "-o -" is standard output, as for most tools: the way to hand the rows to a pipe.
+  const toFile = options.output !== undefined && options.output !== "-";
+  const target = toFile ? outputPath(io.cwd, root, options.output as string, "-o") : undefined;
   const language = plan.config?.defaults.language ?? "en";
   const rows = campaigns.flatMap(({ trackings }) =>
     trackings.map((tracking) => exportRow(tracking, language)),
@@ -98,12 +102,11 @@ export async function exportState(options: ExportOptions, io: IO): Promise<Expor
   } else {
     text = await toCsv(rows, { excel: options.excel ?? false });
   }
-  if (options.output) {
+  if (target !== undefined) {
     try {
-      writeFileSync(resolve(io.cwd, options.output), text);
+      writePieces(target, [text]);
     } catch (error) {
-      const { fileError } = await import("../adapters/file-system.js");
-      throw fileError(error, options.output, "write");
+      throw fileError(error, options.output as string, "write", "nothing was exported");
     }
     io.stderr.write(`Wrote ${plural(rows.length, "row")} to ${options.output}\n`);
   } else {

@@ -1,8 +1,9 @@
 // `outreach preview`: each letter exactly as it would go out, on the terminal or as .eml/.txt files.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { join } from "node:path";
+import { fileError } from "../adapters/file-system.js";
 import { writePieces } from "../adapters/file-writes.js";
 import { MessageComposer } from "../adapters/mime.js";
+import { outputFolder } from "../adapters/paths.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { campaignSizeProblem } from "../core/attachments.js";
@@ -59,23 +60,30 @@ export function formatLetter(letter: Letter): string {
 
 export async function preview(options: PreviewOptions, io: IO): Promise<number> {
   if (options.out === undefined && !options.json) return previewOnTerminal(options, io);
-  const { letters, prepared } = await renderCampaign(options, io);
+  const { root, letters, prepared } = await renderCampaign(options, io);
   sizeWarning(prepared, io);
 
   if (options.out !== undefined) {
-    const folder = resolve(io.cwd, options.out);
-    mkdirSync(folder, { recursive: true });
+    const folder = outputFolder(io.cwd, root, options.out, "--out");
+    const shown = options.out.replace(/[\\/]+$/, "") || ".";
+    const write = (file: string, pieces: readonly (Buffer | string)[]) => {
+      try {
+        writePieces(join(folder, file), pieces);
+      } catch (error) {
+        throw fileError(error, `${shown}/${file}`, "write");
+      }
+    };
     const date = io.now;
     // One composer for every letter: each attachment is read and encoded once.
     const composer = new MessageComposer();
     for (const letter of letters) {
-      const base = join(folder, letter.recipient.id);
-      writeFileSync(`${base}.txt`, formatLetter(letter));
-      if (letter.message) writePieces(`${base}.eml`, await composer.compose(letter.message, { date }));
+      const { id } = letter.recipient;
+      write(`${id}.txt`, [formatLetter(letter)]);
+      if (letter.message) write(`${id}.eml`, await composer.compose(letter.message, { date }));
     }
     const emails = letters.filter((letter) => letter.message).length;
     io.stderr.write(
-      `Wrote ${plural(letters.length, "letter")} to ${relative(io.cwd, folder) || "."}/: ` +
+      `Wrote ${plural(letters.length, "letter")} to ${shown}/: ` +
         `${plural(letters.length, ".txt file")} and ${plural(emails, ".eml file")} (recipients without email get only .txt)\n`,
     );
     return letters.length;

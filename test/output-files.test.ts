@@ -1,0 +1,105 @@
+// What outreach writes where the user names it (export -o FILE, preview --out DIR): never through a link,
+// never into a FIFO or device (and never waiting on one), never under a name with a control character.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { type CliResult, campaignFolder, run, tempFolder } from "./support.js";
+
+function expectRefused(result: CliResult, sentence: RegExp, exitCode = 1): void {
+  expect(result.stderr).toMatch(sentence);
+  expect(result.stderr).not.toMatch(/\n\s+at |unexpected error/);
+  expect(result.exitCode).toBe(exitCode);
+}
+
+/** A file outside the campaign folder that nothing may touch. */
+function bystander(): string {
+  const path = join(tempFolder(), "precious.txt");
+  writeFileSync(path, "keep me\n");
+  return path;
+}
+
+describe("export -o", () => {
+  it("a link in the file's place is not written through, wherever it leads", async () => {
+    const folder = campaignFolder();
+    const outside = bystander();
+    symlinkSync(outside, join(folder, "report.csv"));
+    writeFileSync(join(folder, "inside.csv"), "old\n");
+    symlinkSync("inside.csv", join(folder, "inner.csv"));
+    const out = await run(["export", "-o", "report.csv"], { cwd: folder });
+    expectRefused(out, /report\.csv is a link to .*precious\.txt, and outreach does not write through links/);
+    const inner = await run(["export", "-o", "inner.csv"], { cwd: folder });
+    expectRefused(inner, /inner\.csv is a link to inside\.csv/);
+    expect(readFileSync(outside, "utf8")).toBe("keep me\n");
+    expect(readFileSync(join(folder, "inside.csv"), "utf8")).toBe("old\n");
+  });
+
+  it("a folder on the way that links out of the campaign folder is refused", async () => {
+    const folder = campaignFolder();
+    const outside = tempFolder();
+    symlinkSync(outside, join(folder, "reports"));
+    const result = await run(["export", "-o", "reports/state.csv"], { cwd: folder });
+    expectRefused(result, /reports is a link to .*, outside the campaign folder/);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it("a FIFO is refused at once, not waited on; -o - writes to standard output", async () => {
+    const folder = campaignFolder();
+    execFileSync("mkfifo", [join(folder, "pipe.csv")]);
+    const result = await run(["export", "-o", "pipe.csv"], { cwd: folder });
+    expectRefused(result, /pipe\.csv is a named pipe \(FIFO\), not an ordinary file/);
+    const dash = await run(["export", "-o", "-"], { cwd: folder });
+    expect(dash.exitCode).toBe(0);
+    expect(dash.stdout).toMatch(/^campaign,id,/);
+    expect(existsSync(join(folder, "-"))).toBe(false);
+  });
+
+  it("a name with a line break or control character is refused, and no file is made", async () => {
+    const folder = campaignFolder();
+    const result = await run(["export", "-o", "a\nb.csv"], { cwd: folder });
+    expectRefused(result, /-o "a\\u\{A\}b\.csv" contains a line break \(U\+000A\)/, 2);
+    const cursor = await run(["export", "-o", "x\u001b[2Jy.csv"], { cwd: folder });
+    expectRefused(cursor, /contains a control character \(U\+001B\)/, 2);
+    expect(cursor.stderr).not.toContain("\u001b");
+    expect(readdirSync(folder).filter((name) => name.endsWith(".csv"))).toEqual([]);
+  });
+
+  it("an ordinary file outside the campaign folder, named by the user, is written", async () => {
+    const folder = campaignFolder();
+    const target = join(tempFolder(), "state.json");
+    const result = await run(["export", "-o", target], { cwd: folder });
+    expect(result.exitCode).toBe(0);
+    expect(JSON.parse(readFileSync(target, "utf8"))).toHaveLength(3);
+  });
+});
+
+describe("preview --out", () => {
+  it("a link where a letter goes is not written through; the file outside keeps its words", async () => {
+    const folder = campaignFolder();
+    const outside = bystander();
+    mkdirSync(join(folder, "letters"));
+    symlinkSync(outside, join(folder, "letters", "example-ngo.txt"));
+    const result = await run(["preview", "--out", "letters"], { cwd: folder });
+    expectRefused(result, /letters\/example-ngo\.txt is a link to .*precious\.txt/);
+    expect(readFileSync(outside, "utf8")).toBe("keep me\n");
+  });
+
+  it("an --out folder inside the campaign that links out of it is refused", async () => {
+    const folder = campaignFolder();
+    const outside = tempFolder();
+    symlinkSync(outside, join(folder, "letters"));
+    const result = await run(["preview", "--out", "letters/"], { cwd: folder });
+    expectRefused(result, /letters is a link to .*, outside the campaign folder/);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it("a FIFO where a letter goes is refused at once; a name with a line break is refused", async () => {
+    const folder = campaignFolder();
+    mkdirSync(join(folder, "letters"));
+    execFileSync("mkfifo", [join(folder, "letters", "example-ngo.eml")]);
+    const result = await run(["preview", "--out", "letters"], { cwd: folder });
+    expectRefused(result, /letters\/example-ngo\.eml is a named pipe \(FIFO\)/);
+    const named = await run(["preview", "--out", "let\rters"], { cwd: folder });
+    expectRefused(named, /--out "let\\u\{D\}ters" contains a line break/, 2);
+  });
+});
