@@ -5,7 +5,7 @@ import type { IO } from "./adapters/terminal.js";
 import type { ImportOptions } from "./commands/import.js";
 import type { LogOptions } from "./commands/log.js";
 import type { SendOptions } from "./commands/send.js";
-import { dayProblem, describeForbiddenCharacter, showText } from "./core/text-rules.js";
+import { dayProblem, describeForbiddenCharacter, printable, showText } from "./core/text-rules.js";
 import { EXIT, UserError } from "./errors.js";
 
 // Type imports only: the commands themselves load when they run.
@@ -85,7 +85,7 @@ export function buildProgram(io: () => IO): Command {
     .showSuggestionAfterError()
     // Before any command is declared, so that every command inherits it: usage errors reach index.ts.
     .exitOverride()
-    .configureOutput({ outputError: (text, write) => write(text) })
+    .configureOutput({ outputError: (text, write) => write(printable(text, { keepLineBreaks: true })) })
     .addHelpText(
       "after",
       `

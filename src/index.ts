@@ -1,5 +1,6 @@
 // The entry point: runs the command line, and is the one place that turns errors into messages and exit codes.
 import { buildProgram } from "./cli.js";
+import { printable } from "./core/text-rules.js";
 import { EXIT, ExitError, UserError } from "./errors.js";
 
 async function main(argv: string[]): Promise<void> {
@@ -48,8 +49,9 @@ function exitCodeFor(error: unknown, colour: boolean): number {
   if (error instanceof ExitError) return error.exitCode;
   if (error instanceof UserError) {
     const red = (text: string) => (colour ? `\u001b[31m${text}\u001b[39m` : text);
-    process.stderr.write(`${red("error:")} ${error.message}\n`);
-    if (error.hint) process.stderr.write(`  → ${error.hint}\n`);
+    // Every error is one line, whatever the user typed or a file held: a value cannot forge another line.
+    process.stderr.write(`${red("error:")} ${printable(error.message)}\n`);
+    if (error.hint) process.stderr.write(`  → ${printable(error.hint)}\n`);
     return error.exitCode;
   }
   const commanderError = error as { code?: string; exitCode?: number };

@@ -12,6 +12,7 @@ import { type Plan, pickCampaign, planCampaigns } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
 import { didYouMean } from "../core/suggest.js";
+import { showText } from "../core/text-rules.js";
 import { trackCampaign } from "../core/tracking.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
 
@@ -113,7 +114,7 @@ export function chooseRecipients(
     const entry = byId.get(id);
     if (entry) return entry;
     if (all.some((other) => other.recipient.id === id)) {
-      throw new UserError(`"${id}" is not among the recipients that campaign ${campaign} selects`, {
+      throw new UserError(`${showText(id)} is not among the recipients that campaign ${campaign} selects`, {
         exitCode: EXIT.usage,
         hint: "check the campaign's select: in outreach.yaml, or pick another campaign with -c",
       });
@@ -122,7 +123,7 @@ export function chooseRecipients(
       id,
       all.map((other) => other.recipient.id),
     );
-    throw new UserError(`no recipient with the id "${id}"`, {
+    throw new UserError(`no recipient with the id ${showText(id)}`, {
       exitCode: EXIT.usage,
       hint: suggestion ? `did you mean "${suggestion}"?` : 'list them with "outreach recipients"',
     });

@@ -4,6 +4,7 @@ import type { IO } from "../adapters/terminal.js";
 import { APPEAL, type AttemptEvent, type JournalEvent } from "../core/journal.js";
 import { hasErrors } from "../core/problems.js";
 import { didYouMean } from "../core/suggest.js";
+import { showText } from "../core/text-rules.js";
 import { EXIT, UserError } from "../errors.js";
 import { type FolderOptions, openReadablePlan } from "./context.js";
 
@@ -144,7 +145,7 @@ export async function history(
       options.id,
       plan.recipients.map((candidate) => candidate.recipient.id),
     );
-    throw new UserError(`no recipient with the id "${options.id}"`, {
+    throw new UserError(`no recipient with the id ${showText(options.id)}`, {
       exitCode: EXIT.usage,
       hint: suggestion ? `did you mean "${suggestion}"?` : 'list them with "outreach recipients"',
     });

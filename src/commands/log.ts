@@ -139,7 +139,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
     );
   }
   const [entry] = chooseRecipients(selected, plan.recipients, [id], campaign.id);
-  if (!entry) throw new UserError(`no recipient "${id}"`, { exitCode: EXIT.usage });
+  if (!entry) throw new UserError(`no recipient ${showText(id)}`, { exitCode: EXIT.usage });
   const tracking = trackRecipient(state, campaign, entry, io.now);
 
   const base = {

@@ -10,6 +10,7 @@ import type { IntakeItem } from "../core/intake.js";
 import { deriveState, JOURNAL_VERSION, type JournalState, type TriagedEvent } from "../core/journal.js";
 import type { Plan } from "../core/plan.js";
 import { replyText } from "../core/replies.js";
+import { showText } from "../core/text-rules.js";
 import { EXIT, UserError } from "../errors.js";
 import { type CampaignOptions, openValidPlan } from "./context.js";
 
@@ -162,7 +163,7 @@ export function campaignOf(
   named: string | undefined,
 ): { campaign: string; recipient: string } {
   if (!plan.recipients.some((entry) => entry.recipient.id === recipientId)) {
-    throw new UserError(`no recipient with the id "${recipientId}"`, {
+    throw new UserError(`no recipient with the id ${showText(recipientId)}`, {
       exitCode: EXIT.usage,
       hint: 'list them with "outreach recipients"',
     });
@@ -175,9 +176,12 @@ export function campaignOf(
     written[0]?.campaign ??
     (plan.campaigns.length === 1 ? plan.campaigns[0]?.prepared.campaign.id : undefined);
   if (!campaign) {
-    throw new UserError(`"${recipientId}" was not written to in any campaign; say which one with -c`, {
-      exitCode: EXIT.usage,
-    });
+    throw new UserError(
+      `${showText(recipientId)} was not written to in any campaign; say which one with -c`,
+      {
+        exitCode: EXIT.usage,
+      },
+    );
   }
   return { campaign, recipient: recipientId };
 }

@@ -47,7 +47,7 @@ export function parseRate(rate: string, source: string): number {
   const match = RATE_PATTERN.exec(rate.trim());
   if (!match) {
     throw new UserError(
-      `${source} must be a rate of at least one letter per period, like 20/minute, 2/second or 300/hour, not "${rate}"`,
+      `${source} must be a rate of at least one letter per period, like 20/minute, 2/second or 300/hour, not ${showText(rate)}`,
       {
         exitCode: EXIT.usage,
       },

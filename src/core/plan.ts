@@ -9,6 +9,7 @@ import { crossCheckRecipients, type RecipientEntry, recipientWarnings } from "./
 import type { Campaign, Config } from "./schema.js";
 import { selectRecipients } from "./selection.js";
 import { didYouMean } from "./suggest.js";
+import { showText } from "./text-rules.js";
 import { windowProblems } from "./windows.js";
 
 export interface FolderContents {
@@ -137,7 +138,7 @@ export function pickCampaign(plan: Plan, id: string | undefined): PlannedCampaig
     if (found) return found;
     if (!ids.includes(id)) {
       const suggestion = didYouMean(id, ids);
-      throw new UserError(`no campaign "${id}" in outreach.yaml`, {
+      throw new UserError(`no campaign ${showText(id)} in outreach.yaml`, {
         exitCode: EXIT.usage,
         hint: suggestion ? `did you mean "${suggestion}"?` : `campaigns: ${ids.join(", ") || "none"}`,
       });

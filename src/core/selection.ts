@@ -5,6 +5,7 @@ import type { Problem } from "./problems.js";
 import type { RecipientEntry } from "./recipients.js";
 import type { Campaign } from "./schema.js";
 import { choiceHint, didYouMean } from "./suggest.js";
+import { showText } from "./text-rules.js";
 
 export interface Selection {
   selected: RecipientEntry[];
@@ -53,7 +54,7 @@ export function selectRecipients(
           file: configFile,
           ...locate(path),
           field: `campaigns[${campaignIndex}].${[...basePath, kind].join(".")}[${index}]`,
-          message: `no recipient has the ${kind.slice(0, -1)} "${value}"`,
+          message: `no recipient has the ${kind.slice(0, -1)} ${showText(value)}`,
           hint: suggestion ? `did you mean "${suggestion}"?` : undefined,
         });
       });
@@ -94,7 +95,7 @@ export function filterRecipients<T>(
   for (const flag of ["type", "tag"] as const) {
     for (const value of filters[flag] ?? []) {
       if (known[flag].includes(value)) continue;
-      throw new UserError(`no recipient has the ${flag} "${value}" (--${flag})`, {
+      throw new UserError(`no recipient has the ${flag} ${showText(value)} (--${flag})`, {
         exitCode: EXIT.usage,
         hint: choiceHint(value, known[flag]),
       });

@@ -41,8 +41,20 @@ const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\
 
 /** A value quoted for an error message, with line breaks and invisible characters written as \u{…}. */
 export function showText(value: string): string {
-  const shown = value.length > 80 ? `${value.slice(0, 80)}…` : value;
-  return `"${shown.replace(UNSHOWABLE, (character) => `\\u{${(character.codePointAt(0) ?? 0).toString(16).toUpperCase()}}`)}"`;
+  return `"${printable(value.length > 80 ? `${value.slice(0, 80)}…` : value)}"`;
+}
+
+/**
+ * Text made safe to print on one line of a terminal: line breaks, escape sequences and every other
+ * control or invisible character written out as \u{…}, so no value can forge a line or move the cursor.
+ * `keepLineBreaks` keeps \n for text laid out in lines by someone else (a library's message).
+ */
+export function printable(text: string, options: { keepLineBreaks?: boolean } = {}): string {
+  return text.replace(UNSHOWABLE, (character) =>
+    options.keepLineBreaks && character === "\n"
+      ? character
+      : `\\u{${(character.codePointAt(0) ?? 0).toString(16).toUpperCase()}}`,
+  );
 }
 
 export const MONTHS = [
