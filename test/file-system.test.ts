@@ -4,7 +4,12 @@ import { mkdtempSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { describeFileFailure, fileError, isFileSystemError } from "../src/adapters/file-system.js";
+import {
+  describeFileFailure,
+  fileError,
+  isFileSystemError,
+  ShortWriteError,
+} from "../src/adapters/file-system.js";
 import { UserError } from "../src/errors.js";
 
 function nodeError(code: string, syscall: string, path = "/campaign/.outreach/journal.jsonl") {
@@ -38,6 +43,24 @@ describe("describeFileFailure", () => {
     expect(reason).toMatch(sentence);
     expect(reason).not.toContain(code);
     expect(hint).toBeTruthy();
+  });
+
+  it("the same table gives the clause for a sentence naming the file and what was being done", () => {
+    const words = (error: unknown) => describeFileFailure(error, "write");
+    expect(words(nodeError("ENOSPC", "write"))).toMatchObject({
+      cause: "the disk that holds it is full (no space left on the device)",
+      advice: "free some space on that disk",
+    });
+    expect(words(nodeError("EROFS", "unlink")).cause).toBe("the file system that holds it is read-only");
+    expect(words(nodeError("EFBIG", "write")).cause).toMatch(/file-size limit/);
+    expect(words(nodeError("EACCES", "open")).cause).toBe("permission denied");
+    expect(words(nodeError("EISDIR", "open")).cause).toBe("it is a folder where a file should be");
+    const short = words(new ShortWriteError(10, 50));
+    expect(short.cause).toBe(
+      "only 10 of 50 bytes reached the file, so the disk that holds it is probably full",
+    );
+    expect(short.advice).toBe("free some space on that disk");
+    expect(isFileSystemError(new ShortWriteError(1, 2))).toBe(true);
   });
 
   it("a dangling link is named with where it leads", () => {

@@ -20,6 +20,24 @@ export interface FileFailure {
   /** Completes a sentence that starts with the path: "outreach.yaml is a folder where a file should be". */
   reason: string;
   hint?: string;
+  /**
+   * The same failure as a clause after a sentence that names the file and what outreach was doing:
+   * "cannot write to the journal .outreach/journal.jsonl: the disk that holds it is full".
+   */
+  cause: string;
+  /** What to do about it, without "then run this again": "free some space on that disk". */
+  advice: string;
+}
+
+/** A write that reached the file only in part, without an error from the system. */
+export class ShortWriteError extends Error {
+  readonly code = "ESHORT";
+  constructor(
+    readonly written: number,
+    readonly wanted: number,
+  ) {
+    super(`only ${written} of ${wanted} bytes reached the file`);
+  }
 }
 
 /** True for an error raised by the file system (it carries an errno code and the operation that failed). */
@@ -29,12 +47,34 @@ export function isFileSystemError(error: unknown): error is NodeJS.ErrnoExceptio
     candidate instanceof Error &&
     typeof candidate.code === "string" &&
     /^E[A-Z0-9]+$/.test(candidate.code) &&
-    (typeof candidate.path === "string" || candidate.code === NOT_REGULAR || candidate.code === LINK_IN_PLACE)
+    (typeof candidate.path === "string" ||
+      candidate instanceof ShortWriteError ||
+      candidate.code === NOT_REGULAR ||
+      candidate.code === LINK_IN_PLACE)
   );
 }
 
-/** What went wrong with the file, said so that it follows the file's name. */
+/**
+ * What went wrong with the file, said so that it follows the file's name (reason, hint), or a sentence that
+ * names the file and what outreach was doing (cause, advice). The one table of errno codes in words.
+ */
 export function describeFileFailure(error: unknown, action: FileAction): FileFailure {
+  const { reason, hint, cause } = failureWords(error, action);
+  return {
+    reason,
+    ...(hint ? { hint } : {}),
+    cause: cause ?? /^cannot be \w+: (.*)$/.exec(reason)?.[1] ?? `it ${reason}`,
+    advice: (hint ?? "check the disk and the folder").replace(/,? then run this again$/, ""),
+  };
+}
+
+function failureWords(error: unknown, action: FileAction): { reason: string; hint?: string; cause?: string } {
+  if (error instanceof ShortWriteError) {
+    return {
+      reason: `cannot be written: ${error.message}, so the disk that holds it is probably full`,
+      hint: "free some space on that disk, then run this again",
+    };
+  }
   const failure = error as NodeJS.ErrnoException & { kind?: string; target?: string };
   const verb = action === "read" ? "read" : action === "open" ? "opened" : "written";
   const permissions =
@@ -89,17 +129,23 @@ export function describeFileFailure(error: unknown, action: FileAction): FileFai
     case "EROFS":
       return {
         reason: "cannot be written: it is on a read-only file system",
+        cause: "the file system that holds it is read-only",
         hint: "copy the campaign folder somewhere it can be written, or mount that disk read-write",
       };
     case "ENOSPC":
     case "EDQUOT":
       return {
         reason: `cannot be written: the disk is full${failure.code === "EDQUOT" ? " (your quota is used up)" : ""}`,
+        cause:
+          failure.code === "EDQUOT"
+            ? "your disk quota is used up"
+            : "the disk that holds it is full (no space left on the device)",
         hint: "free some space on that disk, then run this again",
       };
     case "EFBIG":
       return {
-        reason: "cannot be written: it would grow past the largest file size allowed here (ulimit -f)",
+        reason:
+          "cannot be written: it would grow past the largest file size allowed here (a file-size limit, ulimit -f)",
         hint: "raise the limit or free some space, then run this again",
       };
     case "EMFILE":

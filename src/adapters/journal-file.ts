@@ -27,8 +27,14 @@ import {
   serializeEvent,
 } from "../core/journal.js";
 import { UserError } from "../errors.js";
-import { diskAdvice, diskReason, ShortWriteError } from "./disk-errors.js";
-import { fileError, openToAppend, openToReadSync, readRegularFile } from "./file-system.js";
+import {
+  describeFileFailure,
+  fileError,
+  openToAppend,
+  openToReadSync,
+  readRegularFile,
+  ShortWriteError,
+} from "./file-system.js";
 import { writeWhole as writeWholeSync } from "./file-writes.js";
 
 export const STATE_FOLDER = ".outreach";
@@ -131,8 +137,9 @@ export function readJournal(root: string): JournalContents {
 /** A sentence for a journal that cannot be changed, and what it means for the letters. */
 function cannotWrite(error: unknown, consequence: string, root?: string): UserError {
   const where = root ? ` (${join(root, STATE_FOLDER)})` : "";
-  return new UserError(`cannot write to the journal ${JOURNAL_FILE}: ${diskReason(error)}`, {
-    hint: `${consequence}. ${capitalise(diskAdvice(error))}${where}, then run the command again: what the journal already holds is never sent twice`,
+  const { cause, advice } = describeFileFailure(error, "write");
+  return new UserError(`cannot write to the journal ${JOURNAL_FILE}: ${cause}`, {
+    hint: `${consequence}. ${capitalise(advice)}${where}, then run the command again: what the journal already holds is never sent twice`,
   });
 }
 

@@ -5,8 +5,7 @@ import { existsSync, linkSync, renameSync, rmSync, unlinkSync, writeFileSync } f
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { EXIT, ExitError, UserError } from "../errors.js";
-import { diskAdvice, diskReason } from "./disk-errors.js";
-import { fileError, readRegularFile } from "./file-system.js";
+import { describeFileFailure, fileError, readRegularFile } from "./file-system.js";
 import { STATE_FOLDER, stateFolder } from "./journal-file.js";
 
 export interface LockOwner {
@@ -118,8 +117,10 @@ export class SendLock {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return; // another run took it over first
       throw new UserError(
-        `${LOCK_FILE} was left by a run that has ended (pid ${holder.pid}), and it cannot be removed: ${diskReason(error)}`,
-        { hint: `${diskAdvice(error)}; then run this again (or delete ${LOCK_FILE} yourself)` },
+        `${LOCK_FILE} was left by a run that has ended (pid ${holder.pid}), and it cannot be removed: ${describeFileFailure(error, "write").cause}`,
+        {
+          hint: `${describeFileFailure(error, "write").advice}; then run this again (or delete ${LOCK_FILE} yourself)`,
+        },
       );
     }
     const moved = readOwner(aside);
@@ -139,7 +140,7 @@ export class SendLock {
       return undefined;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-      return `${LOCK_FILE} could not be removed: ${diskReason(error)}`;
+      return `${LOCK_FILE} could not be removed: ${describeFileFailure(error, "write").cause}`;
     }
   }
 

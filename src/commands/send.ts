@@ -1,7 +1,7 @@
 // `outreach send`: the campaign's letters, exactly as previewed, to the outbox or an SMTP server. The journal
 // is written before and after every hand-off; a second run sends only what has not gone yet.
 import { randomUUID } from "node:crypto";
-import { diskAdvice, diskReason } from "../adapters/disk-errors.js";
+import { describeFileFailure } from "../adapters/file-system.js";
 import { JournalWriter, newEventId, readJournal, repairJournal } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
 import { MessageComposer } from "../adapters/mime.js";
@@ -417,10 +417,10 @@ function openSentMailbox(root: string, campaign: string): SentMailbox {
   try {
     return SentMailbox.open(root, campaign);
   } catch (error) {
-    throw new UserError(
-      `cannot open ${sentMailboxPath(campaign)} to keep copies of the letters: ${diskReason(error)}`,
-      { hint: `${diskAdvice(error)}, then run the command again` },
-    );
+    const { cause, advice } = describeFileFailure(error, "write");
+    throw new UserError(`cannot open ${sentMailboxPath(campaign)} to keep copies of the letters: ${cause}`, {
+      hint: `${advice}, then run the command again`,
+    });
   }
 }
 
