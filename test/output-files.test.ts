@@ -103,3 +103,17 @@ describe("preview --out", () => {
     expectRefused(named, /--out "let\\u\{D\}ters" contains a line break/, 2);
   });
 });
+
+describe("the outbox folder of a campaign", () => {
+  it("a file in its place stops send before the first letter, with one sentence; nothing is recorded", async () => {
+    const folder = campaignFolder({ "outbox/first-appeal": "not a folder\n" });
+    const result = await run(["send", "--yes"], { cwd: folder });
+    expectRefused(
+      result,
+      /^error: outbox\/first-appeal is a file where a folder should be; nothing was written$/m,
+    );
+    expect(result.stderr.match(/first-appeal/g)).toHaveLength(2); // the header and the one error
+    expect(result.stdout).not.toMatch(/failed/);
+    expect(existsSync(join(folder, ".outreach", "journal.jsonl"))).toBe(false);
+  });
+});

@@ -251,7 +251,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     }
 
     if (!testAddress && transport.kind !== "outbox") SentMailbox.checkBeforeSending(root, campaign.id);
-    await transport.prepare?.();
+    await transport.prepare?.({ campaign: campaign.id, test: Boolean(testAddress) });
     const sentCopies =
       testAddress || transport.kind !== "smtp" ? undefined : await openSentCopies(root, config, io);
     started = performance.now(); // the time spent answering questions is not sending time

@@ -58,7 +58,7 @@ export interface Transport {
    * Gathers what sending needs from the user (a password from a file or a prompt) before anything is
    * recorded: a missing password then stops the run with the journal untouched.
    */
-  prepare?(): Promise<void>;
+  prepare?(target: { campaign: string; test: boolean }): Promise<void>;
   /**
    * Connects (and logs in) before the first letter, so a wrong password or a server that cannot be reached
    * stops the run before anything is recorded. Resolves to the failure, or undefined when ready.

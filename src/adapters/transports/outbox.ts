@@ -4,7 +4,7 @@ import { mkdirSync, renameSync } from "node:fs";
 import { join } from "node:path";
 import type { DeliveryResult, OutgoingMessage, Transport } from "../../core/transport.js";
 import { UserError } from "../../errors.js";
-import { describeFileFailure } from "../file-system.js";
+import { describeFileFailure, fileError } from "../file-system.js";
 import { writePieces } from "../file-writes.js";
 import { pathInside, refuseLinksBelow } from "../paths.js";
 
@@ -23,6 +23,16 @@ export function outboxTransport(root: string): Transport {
     kind: "outbox",
     description: `${OUTBOX_FOLDER}/ (no SMTP server is configured: letters are written as .eml files)`,
     concurrency: 1,
+    // The folder is made before the first letter: a file in its place stops the run with one sentence,
+    // not one failure per letter.
+    async prepare({ campaign, test }) {
+      const inside = join(OUTBOX_FOLDER, campaign, ...(test ? ["test"] : []));
+      try {
+        mkdirSync(pathInside(root, inside), { recursive: true });
+      } catch (error) {
+        throw fileError(error, inside, "write", "nothing was written");
+      }
+    },
     async deliver(message: OutgoingMessage): Promise<DeliveryResult> {
       // One file per letter: the appeal, each follow-up, and test sends in a folder of their own.
       const inside = join(OUTBOX_FOLDER, message.campaign, ...(message.test ? ["test"] : []));
