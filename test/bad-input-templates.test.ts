@@ -368,3 +368,18 @@ describe.concurrent("check: paths that escape the campaign folder", () => {
     });
   });
 });
+
+describe("a partial named by an expression", () => {
+  it('a lookup that gives nothing ({{> (lookup recipient "intro")}}): the file, the line and the expression', async ({
+    expect,
+  }) => {
+    const text = edited(LETTER, PARAGRAPH, `${PARAGRAPH}\n\n{{> (lookup recipient "intro")}}`);
+    const result = await check(campaignFolder({ [LETTER]: text }));
+    expectRefused(expect, result);
+    const problem = expectProblem(expect, result.stdout, {
+      at: `${LETTER}:${lineOf(text, "(lookup recipient")}`,
+      message: /\{\{> \(lookup recipient "intro"\)\}\} names no partial/,
+    });
+    expect.soft(problem?.text ?? "").not.toContain('"undefined"');
+  });
+});

@@ -583,3 +583,18 @@ describe.concurrent("check: bad outreach.yaml", () => {
     expect.soft(parseProblems(result.stdout).filter((p) => p.severity === "error").length).toBe(1);
   });
 });
+
+describe("what the YAML library would say is said by outreach, located", () => {
+  it("a key that is a list (? [a, b]: x): an error at its line, and no warning of the library's own on stderr", async ({
+    expect,
+  }) => {
+    const text = `${starterText("outreach.yaml")}\n? [a, b]\n: x\n`;
+    const result = await check(campaignFolder({ "outreach.yaml": text }));
+    expectRefused(expect, result);
+    expectProblem(expect, result.stdout, {
+      at: `outreach.yaml:${lineOf(text, "? [a, b]")}`,
+      message: /a key that is a list is not read here/,
+    });
+    expect(result.stderr).not.toMatch(/Warning|mapAsMap|stringified/);
+  });
+});

@@ -1,7 +1,7 @@
 // Checks the YAML loader makes around the parser: nesting the parser could not survive (before parsing), and
 // what the parsed document may not hold (keys built into JavaScript, merge keys, tags, aliases that expand
 // into far more data than the file holds). Every finding is a problem with its line and, where known, field.
-import { type Document, isAlias, isCollection, isMap, isPair, isScalar, type Node, visit } from "yaml";
+import { type Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Node, visit } from "yaml";
 import { formatFieldPath, type Problem } from "../core/problems.js";
 import { BUILT_IN_NAMES } from "../core/text-rules.js";
 
@@ -161,7 +161,17 @@ export function nodeProblems(document: Document, file: string, at: At): Problem[
   };
   visit(document, {
     Pair(_, pair, ancestors) {
-      if (!isScalar(pair.key)) return;
+      if (!isScalar(pair.key)) {
+        // "? [a, b]: x": JavaScript objects have only text keys, so the library would flatten it (and say
+        // so on stderr). Said here instead, where the key is.
+        report(
+          (pair.key as Node | null) ?? undefined,
+          fieldPath(ancestors, pair),
+          `a key that is ${isSeq(pair.key) ? "a list" : isMap(pair.key) ? "a mapping" : "not plain text"} is not read here`,
+          "write the key as a plain name or text, such as id:",
+        );
+        return;
+      }
       const key = String(pair.key.value);
       const field = [...fieldPath(ancestors, pair), key];
       if (key === "<<" && pair.key.type === "PLAIN") {

@@ -95,7 +95,14 @@ function parseChecked(text: string, file: string): LoadResult {
   if (tooDeep) return { ok: false, problems: [tooDeep] };
 
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, strict: true });
+  const document = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    strict: true,
+    // Every warning is one of the file's located problems above: the library never prints its own.
+    logLevel: "error",
+  });
   const position = (offset: number) => {
     const { line, col } = lineCounter.linePos(offset);
     return { line, column: col };

@@ -418,6 +418,8 @@ function describeTemplateError(error: unknown, source: TemplateSource): Template
   const partial = /The partial (.+) could not be found/.exec(raw);
   if (partial) {
     const name = partial[1] ?? "";
+    const dynamic = dynamicPartialError(name, source, line);
+    if (dynamic) return dynamic;
     const outside = name.split("/").includes("..") || name.startsWith("/");
     return new TemplateError(
       `the partial "${name}" does not exist`,
@@ -430,6 +432,47 @@ function describeTemplateError(error: unknown, source: TemplateSource): Template
     );
   }
   return new TemplateError(raw.replace(/ - \d+:\d+$/, ""), source.file, line, column, handlebars.hint);
+}
+
+/**
+ * A partial named by an expression, {{> (lookup recipient "paragraph")}}, that gave no name or a name with
+ * no file: said with the expression and its line, not as the partial "undefined".
+ */
+function dynamicPartialError(
+  name: string,
+  source: TemplateSource,
+  line: number | undefined,
+): TemplateError | undefined {
+  const written = new RegExp(`\\{\\{~?>\\s*${escapeRegExp(name)}(?![\\w/.-])`);
+  if (line !== undefined || lineMatching(source.text, written) !== undefined) return undefined;
+  const lines = source.text.split("\n");
+  // (paragraph "…") reports its own missing partial; any other expression is the one that gave nothing.
+  const index = lines.findIndex((text) => /\{\{~?>\s*\((?!paragraph\b)/.test(text));
+  if (index === -1) return undefined;
+  const text = lines[index] ?? "";
+  const expression = balancedFrom(text, text.indexOf("(", text.search(/\{\{~?>\s*\((?!paragraph\b)/)));
+  const nothing = name === "undefined" || name === "null" || name.trim() === "";
+  return new TemplateError(
+    nothing
+      ? `{{> ${expression}}} names no partial: ${expression} gives nothing here`
+      : `the partial "${name}", named by {{> ${expression}}}, does not exist`,
+    source.file,
+    index + 1,
+    undefined,
+    nothing
+      ? "give every recipient the field the expression reads, or guard the include with {{#if …}}"
+      : `add templates/partials/${name}.hbs, or change what ${expression} gives`,
+  );
+}
+
+/** The parenthesised expression that starts at `start` in `text`, e.g. `(lookup recipient "x")`. */
+function balancedFrom(text: string, start: number): string {
+  let depth = 0;
+  for (let index = start; index < text.length; index++) {
+    if (text[index] === "(") depth++;
+    else if (text[index] === ")" && --depth === 0) return text.slice(start, index + 1);
+  }
+  return text.slice(start);
 }
 
 /** The path expression written at a position, e.g. `recipient.custom.minister`. */
