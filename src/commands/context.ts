@@ -85,10 +85,14 @@ export async function openLetterPlan(options: FolderOptions, io: IO): Promise<Le
  * For commands that act on the campaign: any error stops them before they write or send anything;
  * warnings are shown on stderr and the command goes on.
  */
-export function requireValid(problems: readonly Problem[], io: IO): void {
+export function requireValid(
+  problems: readonly Problem[],
+  io: IO,
+  options: { warnings: boolean } = { warnings: true },
+): void {
   if (!hasErrors(problems)) {
     const { warnings } = countProblems(problems);
-    if (warnings > 0)
+    if (warnings > 0 && options.warnings)
       io.stderr.write(io.err.yellow(`${plural(warnings, "warning")}: "outreach check" lists them.\n`));
     return;
   }
@@ -155,7 +159,9 @@ export async function openReadablePlan(
   const { plan, saveCache } = await planFolder(root, io, undefined, true);
   sortProblems(plan.problems);
   if (!hasErrors(plan.problems) || (needs.campaigns && !plan.config)) {
-    requireValid(plan.problems, io);
+    // A warning (a deadline passed, a template unused) changes nothing in what was sent or answered: the
+    // commands that report it say nothing of warnings; those that send or write letters point to check.
+    requireValid(plan.problems, io, { warnings: false });
     saveCache();
     return { root, plan };
   }

@@ -193,6 +193,8 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     const state = deriveState(journal.events);
     const { letters, skipped } = run.choose(state);
     const transport = await chooseTransport(root, config, io, { outbox: options.outbox });
+    // The rate is the mail provider's limit: it paces hand-offs to a server, never files in outbox/.
+    const pacing = transport.kind === "outbox" ? 0 : intervalMs;
     let sendPlan = planSend(letters, state, transport.kind, {
       ...(options.limit === undefined ? {} : { limit: options.limit }),
       retryFailed: options.retryFailed ?? false,
@@ -210,7 +212,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       `Campaign ${campaign.id}: ${plural(sendPlan.toSend.length, run.noun)} to send` +
       `${testAddress ? ` as a TEST to ${testAddress} (nothing is recorded as sent)` : ""}\n` +
       `  from ${formatAddress(sendPlan.toSend[0]?.message?.from ?? { name: config.sender.name, address: config.sender.email })}\n` +
-      `  via  ${transport.description}${intervalMs ? `, at most ${rate}` : ""}\n`;
+      `  via  ${transport.description}${pacing ? `, at most ${rate}` : ""}\n`;
     const skips = describeSkips(sendPlan.skipped, run.noun);
     io.stderr.write(`${header}${sizeWarning(prepared, io)}${skips ? `Not sending:\n${skips}\n` : ""}`);
 
@@ -345,7 +347,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
             ),
         },
         {
-          intervalMs,
+          intervalMs: pacing,
           retries: config.transport.retries,
           retryDelayMs: parseDuration(config.transport.retry_delay),
           ...(testAddress
