@@ -185,7 +185,14 @@ describe("send: a server that goes silent", () => {
       type: "failed",
       kind: "transient",
       recipient: "un-special-rapporteur",
+      interrupted: true,
     });
+    // Stopped before the hand-off: not sent, never "failed", until the next send.
+    const status = await run(["status"], { cwd: folder });
+    expect(status.stdout).toMatch(/failed 0/);
+    const history = await run(["history", "un-special-rapporteur"], { cwd: folder });
+    expect(history.stdout).toMatch(/not sent: the run was stopped before the server took it/);
+    expect(history.stdout).not.toMatch(/failed/);
     const rerun = await run(["send", "--yes"], { cwd: folder, env: { OUTREACH_SMTP_URL: server.url } });
     expect(rerun.exitCode, rerun.stderr).toBe(0);
     expect(server.accepted).toBe(2);

@@ -13,7 +13,15 @@ export interface HistoryItem {
   /** The day it happened: for logged answers and hand deliveries, the day the user gave. */
   date: string;
   campaign: string;
-  kind: "sent" | "failed" | "uncertain" | "no-outcome" | "resolved" | "delivered" | "response";
+  kind:
+    | "sent"
+    | "failed"
+    | "uncertain"
+    | "no-outcome"
+    | "interrupted"
+    | "resolved"
+    | "delivered"
+    | "response";
   stage: string | null;
   summary: string;
   event: JournalEvent;
@@ -73,9 +81,11 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
         const attempt = attempts.get(event.attempt);
         item(
           event,
-          "failed",
+          event.interrupted === true ? "interrupted" : "failed",
           attempt?.stage,
-          `${stageName(attempt?.stage)} failed (${event.kind}): ${event.response}`,
+          event.interrupted === true
+            ? `${stageName(attempt?.stage)} not sent: the run was stopped before the server took it`
+            : `${stageName(attempt?.stage)} failed (${event.kind}): ${event.response}`,
         );
         break;
       }

@@ -460,6 +460,8 @@ export async function deliverLetters(
         kind: result.kind,
         ...(result.code === undefined ? {} : { code: result.code }),
         response: result.response,
+        // Stopped before the hand-off: not sent, not failed (the state shows it as never tried).
+        ...(result.interrupted ? { interrupted: true as const } : {}),
       } satisfies FailedEvent);
     }
     handedOver.delete(letter);

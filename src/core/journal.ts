@@ -57,6 +57,11 @@ export interface FailedEvent extends EventBase {
   kind: FailureKind;
   code?: number;
   response: string;
+  /**
+   * The user stopped the run (Ctrl-C) before the server took the message: it was not sent, and nothing
+   * failed. Older versions, which do not know the field, read it as a transient failure.
+   */
+  interrupted?: true;
 }
 
 /** The message may or may not have been delivered: the connection was lost after the data was sent. */
@@ -448,7 +453,11 @@ function deriveDelivery(
       delivery.uncertainMessageIds.push(attempt.message_id);
       delivery.uncertainReason =
         outcome?.type === "uncertain" ? outcome.reason : attempt.torn ? TORN_REASON : NO_OUTCOME;
-    } else if (outcome?.type === "failed" && (!latestFailure || later(outcome, latestFailure))) {
+    } else if (
+      outcome?.type === "failed" &&
+      outcome.interrupted !== true &&
+      (!latestFailure || later(outcome, latestFailure))
+    ) {
       latestFailure = outcome;
       failedTransport = attempt.transport;
     }
