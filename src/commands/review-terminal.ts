@@ -37,7 +37,7 @@ function letterAnswered(state: JournalState, item: IntakeItem): string {
 
 async function show(root: string, state: JournalState, item: IntakeItem, io: IO): Promise<void> {
   const { received } = item;
-  const out = io.stderr;
+  const out = io.promptOutput; // the conversation is drawn where the questions are
   out.write(`\n${io.err.bold(received.subject ?? "(no subject)")}\n`);
   out.write(`  from     ${received.from ?? "unknown sender"}\n`);
   out.write(`  date     ${received.date ?? "?"}\n`);
@@ -72,7 +72,7 @@ async function pickRecipient(plan: Plan, io: IO): Promise<string> {
           }));
       },
     },
-    { output: io.stderr },
+    { output: io.promptOutput },
   ).catch(interrupted);
 }
 
@@ -96,21 +96,21 @@ async function askStep(item: IntakeItem, io: IO): Promise<Step> {
           { value: "dismiss", name: "dismiss: it concerns no recipient" },
         ];
   choices.push({ value: "skip", name: "leave it for later" }, { value: "quit", name: "stop reviewing" });
-  return select<Step>({ message: "What is it?", choices }, { output: io.stderr }).catch(interrupted);
+  return select<Step>({ message: "What is it?", choices }, { output: io.promptOutput }).catch(interrupted);
 }
 
 export async function reviewOnTerminal(root: string, plan: Plan, state: JournalState, io: IO): Promise<void> {
   const items = [...state.intake.queue, ...state.intake.holdingPen];
   let recorded = 0;
   for (const [index, item] of items.entries()) {
-    io.stderr.write(io.err.dim(`— ${index + 1} of ${items.length} —`));
+    io.promptOutput.write(io.err.dim(`— ${index + 1} of ${items.length} —`));
     await show(root, state, item, io);
     const step = await askStep(item, io);
     if (step === "quit") break;
     if (step === "skip") continue;
     if (step === "dismiss") {
       await recordTriage(root, io, item, "dismiss", "", "");
-      io.stderr.write("Dismissed.\n");
+      io.promptOutput.write("Dismissed.\n");
       continue;
     }
     let { campaign, recipient } = item;
@@ -124,9 +124,11 @@ export async function reviewOnTerminal(root: string, plan: Plan, state: JournalS
         message: "What was the answer?",
         choices: OUTCOMES.map((value) => ({ value, description: OUTCOME_DESCRIPTIONS[value] })),
       },
-      { output: io.stderr },
+      { output: io.promptOutput },
     ).catch(interrupted);
-    const note = await input({ message: "A note (optional):" }, { output: io.stderr }).catch(interrupted);
+    const note = await input({ message: "A note (optional):" }, { output: io.promptOutput }).catch(
+      interrupted,
+    );
     await log(
       { dir: root, id: recipient, campaign, reply: item.messageId, outcome, ...(note ? { note } : {}) },
       io,
