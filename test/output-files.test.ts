@@ -1,7 +1,15 @@
 // What outreach writes where the user names it (export -o FILE, preview --out DIR): never through a link,
 // never into a FIFO or device (and never waiting on one), never under a name with a control character.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { type CliResult, campaignFolder, run, tempFolder } from "./support.js";
@@ -115,5 +123,28 @@ describe("the outbox folder of a campaign", () => {
     expect(result.stderr.match(/first-appeal/g)).toHaveLength(2); // the header and the one error
     expect(result.stdout).not.toMatch(/failed/);
     expect(existsSync(join(folder, ".outreach", "journal.jsonl"))).toBe(false);
+  });
+});
+
+describe("report -o", () => {
+  it("a link in the report's place is not replaced; a line break in the name is refused; -o - is stdout", async () => {
+    const folder = campaignFolder();
+    const outside = bystander();
+    symlinkSync(outside, join(folder, "report.html"));
+    const [linked, named, dash] = await Promise.all([
+      run(["report", "-o", "report.html"], { cwd: folder }),
+      run(["report", "-o", "a\nb.html"], { cwd: folder }),
+      run(["report", "-o", "-"], { cwd: folder }),
+    ]);
+    expectRefused(
+      linked,
+      /report\.html is a link to .*precious\.txt, and outreach does not write through links/,
+    );
+    expect(lstatSync(join(folder, "report.html")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(outside, "utf8")).toBe("keep me\n");
+    expectRefused(named, /-o "a\\u\{A\}b\.html" contains a line break/, 2);
+    expect(dash.exitCode, dash.stderr).toBe(0);
+    expect(dash.stdout).toMatch(/^<!doctype html>/i);
+    expect(existsSync(join(folder, "-"))).toBe(false);
   });
 });

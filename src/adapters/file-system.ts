@@ -312,10 +312,10 @@ const CREATE_FLAGS =
   (constants.O_NONBLOCK ?? 0);
 
 /**
- * Creates (or replaces) the file at `path` to write, the one way outreach creates a file. Refuses, before
- * anything is truncated, a link in its place (wherever it leads), a folder, a FIFO, a socket or a device.
+ * Refuses, for a file about to be created or replaced (by opening it, or by renaming a draft onto it), a
+ * link in its place (wherever it leads), a folder, a FIFO, a socket or a device.
  */
-export function openToCreateSync(path: string, mode = 0o666): number {
+export function refuseToReplace(path: string): void {
   let existing: Stats | undefined;
   try {
     existing = lstatSync(path);
@@ -330,6 +330,14 @@ export function openToCreateSync(path: string, mode = 0o666): number {
     });
   }
   if (existing) refuseIrregular(existing, path);
+}
+
+/**
+ * Creates (or replaces) the file at `path` to write, the one way outreach creates a file. Refuses, before
+ * anything is truncated, a link in its place (wherever it leads), a folder, a FIFO, a socket or a device.
+ */
+export function openToCreateSync(path: string, mode = 0o666): number {
+  refuseToReplace(path);
   let descriptor: number;
   try {
     descriptor = openSync(path, CREATE_FLAGS, mode);

@@ -1,8 +1,10 @@
 // `outreach report`: the campaign's figures, charts and recipients as one HTML file to share or print; with
 // --redact, a version without names, addresses or notes for sharing beyond the group.
-import { closeSync, mkdirSync, openSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join, relative, resolve } from "node:path";
-import { writeWhole } from "../adapters/file-writes.js";
+import { mkdirSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import { fileError, refuseToReplace } from "../adapters/file-system.js";
+import { writePieces } from "../adapters/file-writes.js";
+import { outputPath, pathInside } from "../adapters/paths.js";
 import type { IO } from "../adapters/terminal.js";
 import { campaignFigures } from "../core/campaign-figures.js";
 import { buildCampaignReport } from "../core/report.js";
@@ -18,16 +20,16 @@ export interface ReportOptions extends CampaignOptions {
 async function writeReport(path: string, shown: string, pieces: Iterable<string>): Promise<void> {
   const draft = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    const descriptor = openSync(draft, "w", 0o666);
-    try {
-      for (const piece of pieces) writeWhole(descriptor, Buffer.from(piece));
-    } finally {
-      closeSync(descriptor);
-    }
+    // The rename would replace a link or a FIFO in the report's place: refused, as for every output.
+    refuseToReplace(path);
+  } catch (error) {
+    throw fileError(error, shown, "write");
+  }
+  try {
+    writePieces(draft, [...pieces]);
     renameSync(draft, path);
   } catch (error) {
     rmSync(draft, { force: true });
-    const { fileError } = await import("../adapters/file-system.js");
     throw fileError(error, shown, "write");
   }
 }
@@ -52,12 +54,13 @@ export async function report(options: ReportOptions, io: IO): Promise<{ rows: nu
   );
   const rows = sections.reduce((sum, { report: built }) => sum + built.rows.length, 0);
   const toTerminal = (io.stdout as { isTTY?: boolean }).isTTY === true;
-  if (!options.output && !toTerminal) {
+  // "-o -" is standard output, as for export.
+  if (options.output === "-" || (!options.output && !toTerminal)) {
     for (const piece of reportHtml(sections)) io.stdout.write(piece);
     return { rows };
   }
   const path = options.output
-    ? resolve(io.cwd, options.output)
+    ? outputPath(io.cwd, root, options.output, "-o")
     : defaultFile(
         root,
         campaigns.map(({ campaign }) => campaign.id),
@@ -67,9 +70,8 @@ export async function report(options: ReportOptions, io: IO): Promise<{ rows: nu
   const shown = options.output ?? relative(io.cwd, path);
   if (!options.output) {
     try {
-      mkdirSync(dirname(path), { recursive: true });
+      mkdirSync(pathInside(root, relative(root, dirname(path))), { recursive: true });
     } catch (error) {
-      const { fileError } = await import("../adapters/file-system.js");
       throw fileError(error, relative(io.cwd, dirname(path)), "write");
     }
   }
