@@ -148,3 +148,18 @@ describe("report -o", () => {
     expect(existsSync(join(folder, "-"))).toBe(false);
   });
 });
+
+describe("calendar -o", () => {
+  it("a link in the file's place is not written through; a line break in the name is refused", async () => {
+    const folder = campaignFolder();
+    const outside = bystander();
+    symlinkSync(outside, join(folder, "due.ics"));
+    const [linked, named] = await Promise.all([
+      run(["calendar", "-o", "due.ics"], { cwd: folder }),
+      run(["calendar", "-o", "a\nb.ics"], { cwd: folder }),
+    ]);
+    expectRefused(linked, /due\.ics is a link to .*precious\.txt, and outreach does not write through links/);
+    expect(readFileSync(outside, "utf8")).toBe("keep me\n");
+    expectRefused(named, /-o "a\\u\{A\}b\.ics" contains a line break/, 2);
+  });
+});

@@ -1,6 +1,7 @@
 // `outreach calendar`: the follow-ups due, as an .ics calendar a team imports into the calendar it uses.
-import { writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { fileError } from "../adapters/file-system.js";
+import { writePieces } from "../adapters/file-writes.js";
+import { outputPath } from "../adapters/paths.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { type DueFollowup, dueFollowups } from "../core/calendar.js";
@@ -16,24 +17,28 @@ export interface CalendarOptions extends CampaignOptions {
 }
 
 export async function calendar(options: CalendarOptions, io: IO): Promise<DueFollowup[]> {
-  const { campaigns } = await openTracking(options, io);
+  const { root, campaigns } = await openTracking(options, io);
+  // "-o -" is standard output, as for export and report.
+  const target =
+    options.output === undefined || options.output === "-"
+      ? undefined
+      : outputPath(io.cwd, root, options.output, "-o");
   const entries = campaigns.flatMap(({ trackings }) => dueFollowups(trackings, options.withAddresses));
-  if (options.json && !options.output) {
+  if (options.json && target === undefined) {
     io.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
     return entries;
   }
   const { followupCalendar } = await import("../adapters/ical.js");
   const name = `outreach follow-ups: ${campaigns.map(({ campaign }) => campaign.id).join(", ")}`;
   const text = followupCalendar(name, entries, io.now);
-  if (!options.output) {
+  if (target === undefined) {
     io.stdout.write(text);
     return entries;
   }
   try {
-    writeFileSync(resolve(io.cwd, options.output), text);
+    writePieces(target, [text]);
   } catch (error) {
-    const { fileError } = await import("../adapters/file-system.js");
-    throw fileError(error, options.output, "write");
+    throw fileError(error, options.output as string, "write");
   }
   const overdue = entries.filter((entry) => entry.overdue).length;
   io.stderr.write(
