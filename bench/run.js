@@ -142,6 +142,7 @@ try {
 } finally {
   sink.kill();
 }
+rows.push(...(await (await import("./inbox.js")).inboxRows({ runs })));
 
 const header = ["case", "size", "wall (median)", "rate", "peak memory", "budget", "within"];
 const widths = header.map((title, column) =>

@@ -221,7 +221,8 @@ function replaceTail(path: string, keep: number, tail: string): void {
   }
 }
 
-function syncFolder(folder: string): void {
+/** Makes the names in a folder durable (a created or renamed file), not only their contents. */
+export function syncFolder(folder: string): void {
   const directory = openSync(folder, "r");
   try {
     fsyncSync(directory);
@@ -306,6 +307,20 @@ export class JournalWriter {
       this.queue.push({ line: `${serializeEvent(event)}\n`, resolve, reject });
       this.flushing ??= this.flush();
     });
+  }
+
+  /** Appends several events in one write and one sync; resolves once all of them are on disk. */
+  appendAll(events: readonly JournalEvent[]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (events.length === 0) return Promise.resolve();
+    const written = events.map(
+      (event) =>
+        new Promise<void>((resolve, reject) => {
+          this.queue.push({ line: `${serializeEvent(event)}\n`, resolve, reject });
+        }),
+    );
+    this.flushing ??= this.flush();
+    return Promise.all(written).then(() => {});
   }
 
   /** Why the journal stopped taking events, if it did. */

@@ -124,9 +124,11 @@ export function durationMs(text: string): number {
  * become spaces, other controls and text-direction overrides are dropped, so a message cannot forge a line
  * of the journal's output or disguise a name.
  */
+const FORBIDDEN_EVERYWHERE = new RegExp(FORBIDDEN_IN_LINE.source, "gu");
+
 export function oneLine(value: string): string {
   return value
     .replace(/[\r\n\t\u2028\u2029]+/g, " ")
-    .replace(new RegExp(FORBIDDEN_IN_LINE.source, "gu"), "")
+    .replace(FORBIDDEN_EVERYWHERE, "")
     .trim();
 }
