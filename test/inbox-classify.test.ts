@@ -166,6 +166,9 @@ describe("inbox: what is recorded by itself", () => {
     ]);
     const status = JSON.parse((await run(["status", "--json"], { cwd: folder })).stdout)[0];
     expect(status.bounced).toBe(1);
+    const story = (await run(["history", "un-special-rapporteur"], { cwd: folder })).stdout;
+    expect(story).toContain(`bounce (${UN} 5.1.1) from Mail Delivery System`);
+    expect(story).toMatch(/answer: bounced by email/);
   });
 
   it("a mailbox recreated with a new UIDVALIDITY is read again without recording anything twice", async () => {

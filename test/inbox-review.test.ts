@@ -155,6 +155,14 @@ describe("outreach review, by flags", () => {
       },
     ]);
     expect(JSON.parse((await run(["review", "--json"], { cwd: folder, env })).stdout).queue).toEqual([]);
+    // The recipient's history tells the whole story: the message, the decision, the outcome.
+    const story = (await run(["history", "example-ngo"], { cwd: folder, env })).stdout;
+    expect(story).toMatch(
+      /2026-02-05 {2}first-appeal {2}answer received from assistant@other\.example\.com: "Re: [^"]+"; assigned to them in review\n/,
+    );
+    expect(story).toContain("decided in review: <assist@other.example.com> is theirs");
+    expect(story).toMatch(/answer: meeting by email .*— Call on Monday/);
+    expect(story).not.toContain("noise@other.example.com");
     const unknown = await run(["review", "--dismiss", "<nope@x>"], { cwd: folder, env });
     expect(unknown.exitCode).toBe(2);
   });

@@ -272,6 +272,12 @@ describe("status while a send is running", () => {
         uncertain_ids: ["third-body"],
         running_pid: child.pid,
       });
+      // history says it in the same words as status.
+      const inFlight = await run(["history", "un-special-rapporteur"], { cwd: folder });
+      expect(inFlight.stdout).toContain(`: in flight (a send is running, pid ${child.pid})`);
+      expect(inFlight.stdout).not.toContain("uncertain");
+      const orphaned = await run(["history", "third-body"], { cwd: folder });
+      expect(orphaned.stdout).toContain("(uncertain, needs your decision)");
     } finally {
       withhold = false;
       server.release();

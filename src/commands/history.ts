@@ -1,10 +1,17 @@
 // `outreach history ID`: one recipient's timeline across campaigns: letters, failures, answers, decisions.
 import { readJournal } from "../adapters/journal-file.js";
 import type { IO } from "../adapters/terminal.js";
-import { APPEAL, type AttemptEvent, type JournalEvent } from "../core/journal.js";
+import {
+  APPEAL,
+  type AttemptEvent,
+  type JournalEvent,
+  type ReceivedEvent,
+  type TriagedEvent,
+} from "../core/journal.js";
 import { hasErrors } from "../core/problems.js";
 import { didYouMean } from "../core/suggest.js";
 import { showText } from "../core/text-rules.js";
+import { inFlightWords, UNCERTAIN_WORDS } from "../core/tracking.js";
 import { EXIT, UserError } from "../errors.js";
 import { type FolderOptions, openReadablePlan } from "./context.js";
 
@@ -19,9 +26,12 @@ export interface HistoryItem {
     | "uncertain"
     | "no-outcome"
     | "interrupted"
+    | "in-flight"
     | "resolved"
     | "delivered"
-    | "response";
+    | "response"
+    | "received"
+    | "triaged";
   stage: string | null;
   summary: string;
   event: JournalEvent;
@@ -32,7 +42,60 @@ function stageName(stage: string | undefined): string {
   return stage.replace("followup-", "follow-up ");
 }
 
-export function historyOf(events: readonly JournalEvent[], recipient: string): HistoryItem[] {
+/** What came in from the mailbox, in words: what it is, who sent it, and what was recorded by itself. */
+function receivedSummary(event: ReceivedEvent, assigned: boolean): string {
+  const from = event.from ? ` from ${event.from}` : "";
+  const subject = event.subject ? `: "${event.subject}"` : "";
+  const failures = (event.failures ?? []).map((f) => `${f.address} ${f.status}`).join(", ");
+  const what =
+    event.kind === "auto-reply"
+      ? `automatic reply${from}${subject}`
+      : event.kind === "bounce"
+        ? `bounce${failures ? ` (${failures})` : ""}${from}${subject}`
+        : event.kind === "unreadable"
+          ? `unreadable message${from}${subject}`
+          : `answer received${from}${subject}`;
+  const how = assigned
+    ? "; assigned to them in review"
+    : event.match === "probable"
+      ? "; probably theirs (no letter named), to confirm in review"
+      : event.match === "reply"
+        ? ""
+        : "; no letter claims it";
+  return `${what}${how}${event.note ? ` — ${event.note}` : ""}`;
+}
+
+function triagedSummary(event: TriagedEvent, recipient: string): string {
+  if (event.action === "dismiss") return `decided in review: ${event.message_id} is not theirs (dismissed)`;
+  return `decided in review: ${event.message_id} is theirs${event.recipient === recipient ? "" : ` (assigned to ${event.recipient})`}`;
+}
+
+/**
+ * The messages of a recipient's history: received for them, or assigned to them in review; and the
+ * decisions about those messages.
+ */
+function theirMessages(events: readonly JournalEvent[], recipient: string): Set<string> {
+  const ids = new Set<string>();
+  for (const event of events) {
+    if ((event.type === "received" || event.type === "triaged") && event.recipient === recipient)
+      ids.add(event.message_id);
+  }
+  return ids;
+}
+
+export function historyOf(
+  events: readonly JournalEvent[],
+  recipient: string,
+  running?: { token: string; pid: number },
+): HistoryItem[] {
+  const messages = theirMessages(events, recipient);
+  // Messages assigned to this recipient in review, and the campaign they were assigned in.
+  const assignedHere = new Map<string, string>();
+  for (const event of events) {
+    if (event.type === "triaged" && event.action === "assign" && event.recipient === recipient)
+      assignedHere.set(event.message_id, event.campaign);
+  }
+  const shownMessages = new Set<string>();
   const attempts = new Map<string, AttemptEvent>();
   const answered = new Set<string>();
   const items: HistoryItem[] = [];
@@ -42,11 +105,12 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
     stage: string | undefined,
     summary: string,
     date?: string,
+    campaign = event.campaign,
   ) =>
     items.push({
       at: event.at,
       date: date ?? event.at.slice(0, 10),
-      campaign: event.campaign,
+      campaign,
       kind,
       stage: stage ?? null,
       summary,
@@ -55,7 +119,27 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
   const resolved = new Set<string>();
   const seen = new Set<string>();
   for (const event of events) {
-    if (event.recipient !== recipient || seen.has(event.id)) continue;
+    if (seen.has(event.id)) continue;
+    if (event.type === "received" || event.type === "triaged") {
+      if (!messages.has(event.message_id)) continue;
+      seen.add(event.id);
+      if (event.type === "triaged") {
+        item(event, "triaged", undefined, triagedSummary(event, recipient));
+      } else if (!shownMessages.has(event.message_id)) {
+        // The same message seen in two folders, or by two clones, is one answer.
+        shownMessages.add(event.message_id);
+        item(
+          event,
+          "received",
+          event.stage,
+          receivedSummary(event, assignedHere.has(event.message_id)),
+          event.date,
+          event.campaign || assignedHere.get(event.message_id) || "",
+        );
+      }
+      continue;
+    }
+    if (event.recipient !== recipient) continue;
     seen.add(event.id);
     switch (event.type) {
       case "attempt":
@@ -92,7 +176,12 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
       case "uncertain": {
         answered.add(event.attempt);
         const attempt = attempts.get(event.attempt);
-        item(event, "uncertain", attempt?.stage, `${stageName(attempt?.stage)} uncertain: ${event.reason}`);
+        item(
+          event,
+          "uncertain",
+          attempt?.stage,
+          `${stageName(attempt?.stage)} ${UNCERTAIN_WORDS}: ${event.reason}`,
+        );
         break;
       }
       case "resolved":
@@ -125,16 +214,24 @@ export function historyOf(events: readonly JournalEvent[], recipient: string): H
     }
   }
   for (const attempt of attempts.values()) {
-    if (!answered.has(attempt.id)) {
-      const to = [...attempt.to, ...attempt.cc].join(", ");
+    if (answered.has(attempt.id)) continue;
+    const to = [...attempt.to, ...attempt.cc].join(", ");
+    if (running && attempt.run === running.token && !resolved.has(attempt.message_id)) {
       item(
         attempt,
-        "no-outcome",
+        "in-flight",
         attempt.stage,
-        `${stageName(attempt.stage)} handed over for ${to}; the server's answer was not recorded` +
-          (resolved.has(attempt.message_id) ? " (see your decision)" : " (uncertain)"),
+        `${stageName(attempt.stage)} handed over for ${to}: ${inFlightWords(running.pid)}`,
       );
+      continue;
     }
+    item(
+      attempt,
+      "no-outcome",
+      attempt.stage,
+      `${stageName(attempt.stage)} handed over for ${to}; the server's answer was not recorded` +
+        (resolved.has(attempt.message_id) ? " (see your decision)" : ` (${UNCERTAIN_WORDS})`),
+    );
   }
   return items.sort((a, b) =>
     a.date < b.date ? -1 : a.date > b.date ? 1 : a.at < b.at ? -1 : a.at > b.at ? 1 : 0,
@@ -147,7 +244,8 @@ export async function history(
 ): Promise<HistoryItem[]> {
   const { root, plan } = await openReadablePlan(options, io, { campaigns: false });
   const entry = plan.recipients.find((candidate) => candidate.recipient.id === options.id);
-  const items = historyOf(readJournal(root).events, options.id);
+  const { runningSend } = await import("../adapters/lock.js");
+  const items = historyOf(readJournal(root).events, options.id, runningSend(root));
   // A recipient whose file cannot be read right now still has a past in the journal.
   const unreadable = !entry && items.length > 0 && hasErrors(plan.problems);
   if (!entry && !unreadable) {

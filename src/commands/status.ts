@@ -3,6 +3,7 @@ import { formatTable } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { type CampaignStatus, campaignFigures } from "../core/campaign-figures.js";
 import { OUTCOMES } from "../core/journal.js";
+import { inFlightWords, UNCERTAIN_WORDS } from "../core/tracking.js";
 import { EXIT, ExitError } from "../errors.js";
 import { type CampaignOptions, openTracking } from "./context.js";
 
@@ -53,11 +54,11 @@ function formatStatus(row: CampaignStatus, io: IO): string {
   );
   if (outcomes.length) lines.push(`  answers: ${outcomes.join(", ")}`);
   if (row.uncertain_ids.length) {
-    lines.push(io.out.yellow(`  uncertain, needs your decision: ${row.uncertain_ids.join(", ")}`));
+    lines.push(io.out.yellow(`  ${UNCERTAIN_WORDS}: ${row.uncertain_ids.join(", ")}`));
     lines.push("    outreach resolve ID --sent (it arrived) or --not-sent (send it again on the next run)");
   }
   if (row.in_flight_ids.length) {
-    lines.push(`  in flight (a send is running, pid ${row.running_pid}): ${row.in_flight_ids.join(", ")}`);
+    lines.push(`  ${inFlightWords(row.running_pid ?? undefined)}: ${row.in_flight_ids.join(", ")}`);
   }
   if (row.failed_ids.length) lines.push(`  failed: ${row.failed_ids.join(", ")}`);
   if (row.partial_details.length) {

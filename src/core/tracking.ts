@@ -18,6 +18,15 @@ import type { RecipientEntry } from "./recipients.js";
 import type { Campaign } from "./schema.js";
 import { type AnswerWindow, addDays, answerWindow } from "./windows.js";
 
+/**
+ * How a letter handed over without a recorded answer is named, the same in status, history and send: in
+ * flight while the send that handed it over still runs, uncertain once it does not.
+ */
+export function inFlightWords(pid?: number): string {
+  return `in flight (a send is running${pid === undefined ? "" : `, pid ${pid}`})`;
+}
+export const UNCERTAIN_WORDS = "uncertain, needs your decision";
+
 export type TrackingStatus =
   | "not-sent"
   | "in-flight"
