@@ -300,6 +300,48 @@ describe("log --from-eml", () => {
     expect(outstanding.map((row) => row.id)).toEqual([UN]);
   });
 
+  it("takes a reply dated tomorrow by the sender's clock (UTC+5 at 01:00, seen from UTC-5); refuses a day no time zone has reached", async () => {
+    const folder = await copyOfSentCampaign();
+    const ours = ourMessageId(folder, NGO);
+    const replyDated = (date: string, id: string) => {
+      const path = join(tempFolder("outreach-reply-"), "reply.eml");
+      writeFileSync(
+        path,
+        [
+          `From: ${NGO_ADDRESS}`,
+          `To: ${OUR_ADDRESS}`,
+          "Subject: Re: Appeal",
+          `Date: ${date}`,
+          `Message-ID: <${id}@ngo.example.net>`,
+          `In-Reply-To: ${ours}`,
+          "",
+          "We will meet you.",
+          "",
+        ].join("\r\n"),
+      );
+      return path;
+    };
+    // 20:30 UTC: 15:30 on 2 February in New York, 01:30 on 3 February in Tashkent.
+    const env = { OUTREACH_NOW: "2026-02-02T20:30:00Z", TZ: "America/New_York" };
+    const ahead = replyDated("Tue, 03 Feb 2026 01:00:00 +0500", "ahead");
+    const logged = await run(["log", "--from-eml", ahead, "--outcome", "meeting"], { cwd: folder, env });
+    expect(logged.stderr).toBe("");
+    expect(logged.stdout).toContain(`Recorded: ${NGO} meeting on 2026-02-03 by email`);
+
+    const wrongClock = replyDated("Thu, 05 Feb 2026 09:00:00 +0000", "wrong-clock");
+    const before = journal(folder).length;
+    const refused = await run(["log", "--from-eml", wrongClock, "--outcome", "meeting"], {
+      cwd: folder,
+      env,
+    });
+    expect(refused.exitCode).toBe(2);
+    expect(refused.stderr).toContain(
+      "the reply is dated 2026-02-05, a day that has not begun in any time zone yet (here it is 2026-02-02; the latest time zone, UTC+14, is on 2026-02-03)",
+    );
+    expect(refused.stderr).toContain("--date YYYY-MM-DD");
+    expect(journal(folder)).toHaveLength(before);
+  });
+
   it("records an Auto-Submitted reply without --outcome as auto-reply, and keeps the recipient outstanding", async () => {
     const folder = await copyOfSentCampaign();
     const ours = ourMessageId(folder, UN);

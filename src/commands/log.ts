@@ -28,7 +28,7 @@ import {
 import { pickCampaign } from "../core/plan.js";
 import { parseChoice } from "../core/suggest.js";
 import { dayProblem, describeForbiddenCharacter, showText } from "../core/text-rules.js";
-import { localDay as dayOf, trackRecipient } from "../core/tracking.js";
+import { localDay as dayOf, latestDayOnEarth, trackRecipient } from "../core/tracking.js";
 import { EXIT, UserError } from "../errors.js";
 import { type CampaignOptions, chooseRecipients, openReadablePlan } from "./context.js";
 
@@ -214,8 +214,15 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
       options.note ??
       (io.canPrompt && !reply ? checkedNote(await askText(io, "A note (optional):")) : undefined);
     const date = options.date ? parseDay(options.date, io.now) : (reply?.date ?? dayOf(io.now));
-    if (date > dayOf(io.now)) {
-      throw new UserError(`the reply is dated ${date}, which is in the future`, { exitCode: EXIT.usage });
+    // The reply's own day is its sender's: up to the time-zone spread ahead of ours, never beyond.
+    if (date > latestDayOnEarth(io.now)) {
+      throw new UserError(
+        `the reply is dated ${date}, a day that has not begun in any time zone yet (here it is ${dayOf(io.now)}; the latest time zone, UTC+14, is on ${latestDayOnEarth(io.now)})`,
+        {
+          exitCode: EXIT.usage,
+          hint: "the sender's clock is wrong: give the day it came with --date YYYY-MM-DD",
+        },
+      );
     }
     const sentOn = tracking.appeal?.day;
     if (sentOn && date < sentOn && !options.force) {

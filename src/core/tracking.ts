@@ -98,6 +98,15 @@ export interface Tracking {
 
 const DAY = 86_400_000;
 
+/**
+ * The latest calendar day anywhere on Earth at this moment (the day in UTC+14). A message's own Date is the
+ * day where its sender is, which can be up to two days after this machine's day (UTC−12 against UTC+14):
+ * only a day after this one is in the future for everyone.
+ */
+export function latestDayOnEarth(date: Date): string {
+  return new Date(date.getTime() + 14 * 3_600_000).toISOString().slice(0, 10);
+}
+
 /** The calendar day of `date` where the user is (the machine's time zone), YYYY-MM-DD. */
 export function localDay(date: Date): string {
   const pad = (value: number) => String(value).padStart(2, "0");
