@@ -378,6 +378,7 @@ Examples:
     .option("--json", "list the queue and the holding pen as JSON")
     .option("--assign <message-id...>", "MESSAGE_ID ID: this message comes from that recipient")
     .option("--dismiss <message-id>", "this message concerns no recipient: take it out of the holding pen")
+    .option("--confirm <message-id>", "a probable match (such as a probable bounce) is theirs: record it")
     .addOption(campaignOption())
     .addHelpText(
       "after",
@@ -387,12 +388,21 @@ Examples:
   outreach review --json
   outreach review --assign '<CAB123@mail.example.net>' ohchr
   outreach review --dismiss '<CAB123@mail.example.net>'
+  outreach review --confirm '<bounce-77@mx.example.net>'
   outreach log ohchr --reply '<CAB123@mail.example.net>' --outcome meeting --note "Call on Monday"`,
     )
-    .action(async (options: { campaign?: string; json?: boolean; assign?: string[]; dismiss?: string }) => {
-      const { review } = await import("./commands/review.js");
-      await review({ ...global(), ...options }, io());
-    });
+    .action(
+      async (options: {
+        campaign?: string;
+        json?: boolean;
+        assign?: string[];
+        dismiss?: string;
+        confirm?: string;
+      }) => {
+        const { review } = await import("./commands/review.js");
+        await review({ ...global(), ...options }, io());
+      },
+    );
 
   program
     .command("calendar")

@@ -171,6 +171,38 @@ describe("inbox: what is recorded by itself", () => {
     expect(story).toMatch(/answer: bounced by email/);
   });
 
+  it("a report naming only a failed address of ours is a probable bounce: shown in review, recorded on one confirmation", async () => {
+    const account = await dovecot().account();
+    const folder = await sentCampaign();
+    // The report quotes some other Message-ID (a relay rewrote it): only the address says whose it is.
+    await account.append(
+      "INBOX",
+      dsn("<rewritten-by-relay@relay.example.com>", [{ address: UN, action: "failed", status: "5.1.1" }]),
+    );
+    expect((await inbox(folder, account, [], { OUTREACH_NOW: LATER })).exitCode).toBe(0);
+    const [bounce] = received(folder);
+    expect(bounce).toMatchObject({ kind: "bounce", match: "probable", recipient: "un-special-rapporteur" });
+    expect(responses(folder)).toEqual([]);
+    const listed = await run(["review"], { cwd: folder, env: { OUTREACH_NOW: LATER } });
+    expect(listed.stdout).toContain("probable bounce of the letter to un-special-rapporteur (first-appeal)");
+    expect(listed.stdout).toContain(`outreach review --confirm '${bounce?.message_id}'`);
+
+    const confirmed = await run(["review", "--confirm", bounce?.message_id as string], {
+      cwd: folder,
+      env: { OUTREACH_NOW: LATER },
+    });
+    expect(confirmed.exitCode, confirmed.stderr).toBe(0);
+    expect(confirmed.stdout).toContain(
+      `Recorded: the letter to un-special-rapporteur (first-appeal) bounced (${UN} 5.1.1); no address of theirs is left.`,
+    );
+    expect(responses(folder).map((event) => [event.recipient, event.outcome])).toEqual([
+      ["un-special-rapporteur", "bounced"],
+    ]);
+    expect(JSON.parse((await run(["review", "--json"], { cwd: folder })).stdout).queue).toEqual([]);
+    const status = JSON.parse((await run(["status", "--json"], { cwd: folder })).stdout)[0];
+    expect(status.bounced).toBe(1);
+  });
+
   it("a mailbox recreated with a new UIDVALIDITY is read again without recording anything twice", async () => {
     const account = await dovecot().account();
     const folder = await sentCampaign();

@@ -8,6 +8,7 @@ import {
   type MessageFacts,
   matchMessage,
   normaliseSubject,
+  quotedMessageIds,
   replyText,
   writtenDay,
 } from "../src/core/replies.js";
@@ -103,6 +104,124 @@ describe("bounceFailures", () => {
       { address: "a@example.net", status: "5.1.1", action: "failed" },
     ]);
   });
+});
+
+/** The common non-standard bounce forms, as their MTAs write them, each returning our letter <a1@example.org>. */
+const NON_STANDARD_BOUNCES = [
+  {
+    form: "qmail",
+    fromAddress: "mailer-daemon@mx.example.net",
+    subject: "failure notice",
+    headers: {},
+    text: [
+      "Hi. This is the qmail-send program at mx.example.net.",
+      "I'm afraid I wasn't able to deliver your message to the following addresses.",
+      "This is a permanent error; I've given up. Sorry it didn't work out.",
+      "",
+      "<info@ohchr.example.org>:",
+      "192.0.2.7 does not like recipient.",
+      "Remote host said: 550 5.1.1 <info@ohchr.example.org>... User unknown",
+      "Giving up on 192.0.2.7.",
+      "",
+      "--- Below this line is a copy of the message.",
+      "",
+      "Message-ID: <a1@example.org>",
+      "Subject: Appeal",
+    ],
+    status: "5.1.1",
+  },
+  {
+    form: "Exim",
+    fromAddress: "mailer-daemon@mx.example.net",
+    fromName: "Mail Delivery System",
+    subject: "Mail delivery failed: returning message to sender",
+    headers: { "x-failed-recipients": "info@ohchr.example.org" },
+    text: [
+      "This message was created automatically by mail delivery software.",
+      "",
+      "A message that you sent could not be delivered to one or more of its",
+      "recipients. This is a permanent error. The following address(es) failed:",
+      "",
+      "  info@ohchr.example.org",
+      "    host mx.ohchr.example.org [192.0.2.8]",
+      "    SMTP error from remote mail server after RCPT TO:<info@ohchr.example.org>:",
+      "    550 5.1.1 No such user",
+      "",
+      "------ This is a copy of the message, including all the headers. ------",
+      "Message-ID: <a1@example.org>",
+    ],
+    status: "5.1.1",
+  },
+  {
+    form: "Postfix without a report-type",
+    fromAddress: "mailer-daemon@mx.example.net",
+    fromName: "Mail Delivery System",
+    subject: "Undelivered Mail Returned to Sender",
+    headers: { "content-type": 'multipart/mixed; boundary="B"' },
+    text: [
+      "This is the mail system at host mx.example.net.",
+      "",
+      "I'm sorry to have to inform you that your message could not",
+      "be delivered to one or more recipients.",
+      "",
+      "<info@ohchr.example.org>: host mx.ohchr.example.org[192.0.2.8] said: 550 5.1.1",
+      "    <info@ohchr.example.org>: Recipient address rejected: User unknown",
+      "",
+      "--B",
+      "Content-Type: message/rfc822",
+      "",
+      "Message-ID: <a1@example.org>",
+    ],
+    status: "5.1.1",
+  },
+  {
+    form: "a Microsoft (Exchange Online) NDR",
+    fromAddress: "postmaster@ohchr.example.org",
+    fromName: "Microsoft Outlook",
+    subject: "Undeliverable: Appeal",
+    headers: { "content-type": 'multipart/mixed; boundary="NDR"' },
+    text: [
+      "Your message to info@ohchr.example.org couldn't be delivered.",
+      "info wasn't found at ohchr.example.org.",
+      "",
+      "Diagnostic information for administrators:",
+      "Generating server: AM0PR01MB1234.eurprd01.prod.example.com",
+      "info@ohchr.example.org",
+      "Remote Server returned '550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup'",
+      "",
+      "Original message headers:",
+      "Message-ID: <a1@example.org>",
+    ],
+    status: "5.1.10",
+  },
+];
+
+describe("non-standard bounces", () => {
+  it.each(NON_STANDARD_BOUNCES)(
+    "$form: a bounce of the failed address, matched by the Message-ID it quotes",
+    (bounce) => {
+      const message = facts({
+        fromAddress: bounce.fromAddress,
+        ...(bounce.fromName ? { fromName: bounce.fromName } : {}),
+        subject: bounce.subject,
+        headers: bounce.headers,
+      });
+      const text = bounce.text.join("\r\n");
+      expect(classify(message)).toBe("bounce");
+      const failures = bounceFailures(message, text, new Set(index.byAddress.keys()));
+      expect(failures).toEqual([
+        { address: "info@ohchr.example.org", status: bounce.status, action: "failed" },
+      ]);
+      const quoted = quotedMessageIds(text, undefined);
+      expect(matchMessage(message, index, { quotedIds: quoted })).toEqual({ kind: "reply", letter });
+      // Without our Message-ID, the failed address alone makes it probable, never certain.
+      expect(matchMessage(message, index, { failedAddresses: ["info@ohchr.example.org"] })).toEqual({
+        kind: "probable",
+        campaign: "c",
+        recipient: "ohchr",
+      });
+    },
+  );
 });
 
 describe("matchMessage", () => {

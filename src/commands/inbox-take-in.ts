@@ -11,7 +11,7 @@ import type { HeaderMessage, Mailbox } from "../adapters/imap-mailbox.js";
 import { type JournalWriter, newEventId, STATE_FOLDER } from "../adapters/journal-file.js";
 import type { Progress } from "../adapters/progress.js";
 import type { IO } from "../adapters/terminal.js";
-import { type Receipt, receive } from "../core/intake.js";
+import { letterAddresses, type Receipt, receive } from "../core/intake.js";
 import {
   JOURNAL_VERSION,
   type JournalEvent,
@@ -276,16 +276,6 @@ async function readable(
       note: `could not be read as an email (${(error as Error).message}); look at the saved file`,
     };
   }
-}
-
-function letterAddresses(state: JournalState, campaign: string, recipient: string): string[] {
-  const addresses = new Set<string>();
-  for (const delivery of state.deliveries.values()) {
-    if (delivery.transport === "smtp" && delivery.campaign === campaign && delivery.recipient === recipient) {
-      for (const address of delivery.addresses) addresses.add(address.toLowerCase());
-    }
-  }
-  return [...addresses];
 }
 
 /** The journal events for one message (received, and a response when it is certain), and its line. */

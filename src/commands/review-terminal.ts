@@ -6,7 +6,7 @@ import { type JournalState, OUTCOME_DESCRIPTIONS, OUTCOMES, type Outcome } from 
 import type { Plan } from "../core/plan.js";
 import { EXIT, UserError } from "../errors.js";
 import { log } from "./log.js";
-import { campaignOf, ownWords, recordTriage } from "./review.js";
+import { campaignOf, ownWords, recordAssignment, recordTriage } from "./review.js";
 
 type Step = "record" | "other" | "dismiss" | "skip" | "quit";
 
@@ -44,7 +44,11 @@ async function show(root: string, state: JournalState, item: IntakeItem, io: IO)
   out.write(`  answers  ${letterAnswered(state, item)}\n`);
   if (item.recipient)
     out.write(
-      `  ${item.match === "probable" ? "probably" : "from    "} ${item.recipient} (${item.campaign})\n`,
+      `  ${item.match === "probable" ? "probably" : "from    "} ${item.recipient} (${item.campaign})${isBounce(item) && item.match === "probable" ? ": a probable bounce (no letter of ours named, a failed address is theirs)" : ""}\n`,
+    );
+  if (received.failures?.length)
+    out.write(
+      `  failed   ${received.failures.map((f) => `${f.address} ${f.status} (${f.action})`).join(", ")}\n`,
     );
   if (received.note) out.write(`  note     ${received.note}\n`);
   out.write(`\n${(await ownWords(root, item)).replace(/^/gm, "  │ ")}\n\n`);
@@ -76,6 +80,11 @@ async function pickRecipient(plan: Plan, io: IO): Promise<string> {
   ).catch(interrupted);
 }
 
+/** A bounce that says which addresses failed: once a person says whose it is, nothing more is asked. */
+function isBounce(item: IntakeItem): boolean {
+  return item.received.kind === "bounce" && (item.received.failures ?? []).length > 0;
+}
+
 async function askStep(item: IntakeItem, io: IO): Promise<Step> {
   const { select } = await prompts();
   const choices: { value: Step; name: string }[] =
@@ -87,8 +96,9 @@ async function askStep(item: IntakeItem, io: IO): Promise<Step> {
       : [
           {
             value: "record",
-            name:
-              item.match === "probable"
+            name: isBounce(item)
+              ? `yes, it is their letter that bounced: record the bounce for ${item.recipient}`
+              : item.match === "probable"
                 ? `yes, it is from ${item.recipient}: record its outcome`
                 : "record its outcome",
           },
@@ -116,8 +126,13 @@ export async function reviewOnTerminal(root: string, plan: Plan, state: JournalS
     let { campaign, recipient } = item;
     if (step === "other") {
       ({ campaign, recipient } = campaignOf(plan, state, await pickRecipient(plan, io), undefined));
-      await recordTriage(root, io, item, "assign", campaign, recipient);
     }
+    if (isBounce(item)) {
+      io.stderr.write(`${await recordAssignment(root, io, state, item, campaign, recipient)}\n`);
+      recorded++;
+      continue;
+    }
+    if (step === "other") await recordTriage(root, io, item, "assign", campaign, recipient);
     const { select, input } = await prompts();
     const outcome = await select<Outcome>(
       {

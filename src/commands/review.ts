@@ -6,8 +6,15 @@ import { join } from "node:path";
 import { JournalWriter, newEventId, readJournal } from "../adapters/journal-file.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
-import type { IntakeItem } from "../core/intake.js";
-import { deriveState, JOURNAL_VERSION, type JournalState, type TriagedEvent } from "../core/journal.js";
+import { failedBefore, type IntakeItem, letterAddresses, receive } from "../core/intake.js";
+import {
+  APPEAL,
+  deriveState,
+  JOURNAL_VERSION,
+  type JournalEvent,
+  type JournalState,
+  type TriagedEvent,
+} from "../core/journal.js";
 import type { Plan } from "../core/plan.js";
 import { replyText } from "../core/replies.js";
 import { showText } from "../core/text-rules.js";
@@ -19,6 +26,8 @@ export interface ReviewOptions extends CampaignOptions {
   /** [MESSAGE_ID, RECIPIENT_ID] */
   assign?: string[];
   dismiss?: string;
+  /** A probable match (a bounce, a message from a contact) is theirs: assign it to that recipient. */
+  confirm?: string;
 }
 
 export interface ReviewEntry {
@@ -63,7 +72,7 @@ export async function review(
 ): Promise<{ queue: ReviewEntry[]; holding_pen: ReviewEntry[] }> {
   const { root, plan } = await openValidPlan(options, io);
   const state = deriveState(readJournal(root).events);
-  if (options.assign || options.dismiss) {
+  if (options.assign || options.dismiss || options.confirm) {
     await triage(root, plan, state, options, io);
     return lists(deriveState(readJournal(root).events), options);
   }
@@ -97,11 +106,14 @@ function formatLists(listed: { queue: ReviewEntry[]; holding_pen: ReviewEntry[] 
   if (listed.queue.length) {
     lines.push(`${plural(listed.queue.length, "answer")} to review:`);
     for (const entry of listed.queue) {
+      const bounce = entry.kind === "bounce";
       lines.push(
-        `${line(entry)}\n    ${entry.match === "probable" ? "probably " : ""}${entry.recipient} (${entry.campaign})`,
+        `${line(entry)}\n    ${entry.match === "probable" ? (bounce ? "probable bounce of the letter to " : "probably ") : ""}${entry.recipient} (${entry.campaign})${entry.note ? `: ${entry.note}` : ""}`,
       );
       lines.push(
-        `    outreach log ${entry.recipient} --reply '${entry.message_id}' --outcome OUTCOME --note "…"`,
+        bounce && entry.match === "probable"
+          ? `    outreach review --confirm '${entry.message_id}'   (it is their letter that bounced)`
+          : `    outreach log ${entry.recipient} --reply '${entry.message_id}' --outcome OUTCOME --note "…"`,
       );
     }
   }
@@ -132,8 +144,21 @@ export function findItem(state: JournalState, messageId: string): IntakeItem {
 }
 
 async function triage(root: string, plan: Plan, state: JournalState, options: ReviewOptions, io: IO) {
-  if (options.assign && options.dismiss) {
-    throw new UserError("--assign and --dismiss are two decisions: give one", { exitCode: EXIT.usage });
+  if ([options.assign, options.dismiss, options.confirm].filter(Boolean).length > 1) {
+    throw new UserError("--assign, --confirm and --dismiss are decisions: give one", {
+      exitCode: EXIT.usage,
+    });
+  }
+  if (options.confirm) {
+    const item = findItem(state, options.confirm);
+    if (item.match !== "probable") {
+      throw new UserError(`${item.messageId} is not a probable match: there is nothing to confirm`, {
+        exitCode: EXIT.usage,
+        hint: "assign it with: outreach review --assign MESSAGE_ID ID",
+      });
+    }
+    io.stdout.write(`${await recordAssignment(root, io, state, item, item.campaign, item.recipient)}\n`);
+    return;
   }
   if (options.assign && options.assign.length !== 2) {
     throw new UserError("--assign takes the message and the recipient: --assign MESSAGE_ID ID", {
@@ -147,12 +172,63 @@ async function triage(root: string, plan: Plan, state: JournalState, options: Re
   if (options.assign) {
     ({ campaign, recipient } = campaignOf(plan, state, recipientId as string, options.campaign));
   }
-  await recordTriage(root, io, item, options.assign ? "assign" : "dismiss", campaign, recipient);
-  io.stdout.write(
-    options.assign
-      ? `Assigned ${item.messageId} to ${recipient} (${campaign}); record its outcome with: outreach log ${recipient} --reply '${item.messageId}' --outcome …\n`
-      : `Dismissed ${item.messageId}: it concerns no recipient.\n`,
+  if (options.assign) {
+    io.stdout.write(`${await recordAssignment(root, io, state, item, campaign, recipient)}\n`);
+    return;
+  }
+  await recordTriage(root, io, item, "dismiss", campaign, recipient);
+  io.stdout.write(`Dismissed ${item.messageId}: it concerns no recipient.\n`);
+}
+
+/**
+ * A person says whose message it is. An answer then waits for its outcome; a bounce is recorded at once,
+ * as a bounce naming our letter would have been: the recipient bounced when no address of theirs is left.
+ */
+export async function recordAssignment(
+  root: string,
+  io: IO,
+  state: JournalState,
+  item: IntakeItem,
+  campaign: string,
+  recipient: string,
+): Promise<string> {
+  const { received } = item;
+  const decision = triageEvent(io, item, "assign", campaign, recipient);
+  if (received.kind !== "bounce" || !received.failures?.length) {
+    await appendEvents(root, [decision]);
+    return `Assigned ${item.messageId} to ${recipient} (${campaign}); record its outcome with: outreach log ${recipient} --reply '${item.messageId}' --outcome …`;
+  }
+  const receipt = receive(
+    "bounce",
+    {
+      kind: "reply",
+      letter: { campaign, recipient, stage: received.stage ?? APPEAL, messageId: received.in_reply_to ?? "" },
+    },
+    received.failures,
+    (c, r) => letterAddresses(state, c, r),
+    (c, r) => failedBefore(state.intake, c, r, item.messageId),
   );
+  const events: JournalEvent[] = [decision];
+  if (receipt.outcome === "bounced") {
+    events.push({
+      v: JOURNAL_VERSION,
+      id: newEventId(),
+      at: io.clock().toISOString(),
+      type: "response",
+      campaign,
+      recipient,
+      outcome: "bounced",
+      date: received.date ?? io.now.toISOString().slice(0, 10),
+      channel: "email",
+      ...(received.from ? { from: received.from } : {}),
+      message_id: item.messageId,
+      ...(received.subject ? { subject: received.subject } : {}),
+    });
+  }
+  await appendEvents(root, events);
+  return receipt.outcome === "bounced"
+    ? `Recorded: the letter to ${recipient} (${campaign}) bounced (${received.failures.map((f) => `${f.address} ${f.status}`).join(", ")}); no address of theirs is left.`
+    : `Recorded the bounce for ${recipient} (${campaign}): ${receipt.note ?? "noted"}.`;
 }
 
 /** The campaign a recipient was written to in (the one named, or the only one, or the latest). */
@@ -186,15 +262,14 @@ export function campaignOf(
   return { campaign, recipient: recipientId };
 }
 
-export async function recordTriage(
-  root: string,
+function triageEvent(
   io: IO,
   item: IntakeItem,
   action: TriagedEvent["action"],
   campaign: string,
   recipient: string,
-): Promise<void> {
-  const event: TriagedEvent = {
+): TriagedEvent {
+  return {
     v: JOURNAL_VERSION,
     id: newEventId(),
     at: io.clock().toISOString(),
@@ -204,12 +279,26 @@ export async function recordTriage(
     message_id: item.messageId,
     action,
   };
+}
+
+async function appendEvents(root: string, events: JournalEvent[]): Promise<void> {
   const writer = await JournalWriter.open(root);
   try {
-    await writer.append(event);
+    await writer.appendAll(events);
   } finally {
     await writer.close();
   }
+}
+
+export async function recordTriage(
+  root: string,
+  io: IO,
+  item: IntakeItem,
+  action: TriagedEvent["action"],
+  campaign: string,
+  recipient: string,
+): Promise<void> {
+  await appendEvents(root, [triageEvent(io, item, action, campaign, recipient)]);
 }
 
 /** The reply's own words, read from the saved message, with the quoted original trimmed. */

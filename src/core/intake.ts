@@ -1,7 +1,7 @@
 // The review queue and the holding pen, derived from the journal: what `inbox` took in, what people decided
 // about it (assigned, dismissed) and which answers already have a logged response. A message is one item
 // however many folders or team members saw it: items are keyed by the message's Message-ID.
-import type { ReceivedEvent, ResponseEvent, TriagedEvent } from "./journal.js";
+import type { JournalState, ReceivedEvent, ResponseEvent, TriagedEvent } from "./journal.js";
 import type { BounceFailure, Match, MessageKind } from "./replies.js";
 
 export interface IntakeItem {
@@ -75,11 +75,13 @@ export function deriveIntake(
       continue;
     }
     // An automatic reply matched to its letter is recorded by itself; one only probably theirs needs no one.
+    // A bounce is recorded once it is certain whose letter it returns: by its headers, or by a person.
+    const certain = item.match === "reply" || item.match === "assigned";
     const needsPerson =
       event.kind === "answer" ||
       event.kind === "unreadable" ||
-      (event.kind === "bounce" && (item.match !== "reply" || (event.failures ?? []).length === 0)) ||
-      item.match === "assigned";
+      (event.kind === "bounce" && (!certain || (event.failures ?? []).length === 0)) ||
+      (item.match === "assigned" && event.kind !== "bounce");
     if (!needsPerson) continue;
     intake.queue.push(item);
     const key = `${item.campaign}\u0000${item.recipient}`;
@@ -153,4 +155,33 @@ export function receive(
     }
   }
   return receipt;
+}
+
+/** The addresses a recipient's letters of a campaign went to by email. */
+export function letterAddresses(state: JournalState, campaign: string, recipient: string): string[] {
+  const addresses = new Set<string>();
+  for (const delivery of state.deliveries.values()) {
+    if (delivery.transport === "smtp" && delivery.campaign === campaign && delivery.recipient === recipient) {
+      for (const address of delivery.addresses) addresses.add(address.toLowerCase());
+    }
+  }
+  return [...addresses];
+}
+
+/** Addresses of a recipient's letters that bounces already certain to be theirs reported failed for good. */
+export function failedBefore(
+  intake: Intake,
+  campaign: string,
+  recipient: string,
+  except?: string,
+): Set<string> {
+  const failed = new Set<string>();
+  for (const item of intake.messages.values()) {
+    if (item.messageId === except || item.received.kind !== "bounce") continue;
+    if (item.campaign !== campaign || item.recipient !== recipient) continue;
+    if (item.match !== "reply" && item.match !== "assigned") continue;
+    for (const failure of item.received.failures ?? [])
+      if (failure.action === "failed") failed.add(failure.address);
+  }
+  return failed;
 }
