@@ -200,7 +200,7 @@ function onTerminal(cwd: string, args: string[], env: Record<string, string>) {
 }
 
 describe("outreach review, on a terminal", () => {
-  it("shows each answer with its own words, asks the outcome and a note, and records them; dismisses a stranger's", async () => {
+  it("records an answer's outcome and note; assigns messages no letter claims by searching id, organisation or address; dismisses a stranger's", async () => {
     const account = await dovecot().account();
     const folder = await sentCampaign();
     await account.append(
@@ -214,6 +214,23 @@ describe("outreach review, on a terminal", () => {
         text: "We can meet on 12 February.\n\nOn 1 Feb 2026, Your Name wrote:\n> Dear Special Rapporteur,\n> the quoted appeal",
       }),
     );
+    // Three messages no letter claims, from a colleague of the NGO's, each to be found another way.
+    const searches = [
+      ["by address", "press@ngo"],
+      ["by organisation", "Human Rights"],
+      ["by id", "example-n"],
+    ];
+    for (const [n] of searches.entries()) {
+      await account.append(
+        "INBOX",
+        await composeMail({
+          from: `colleague${n}@elsewhere.example.com`,
+          to: account.user,
+          subject: `Re: ${letterSubject(folder, "example-ngo")}`,
+          messageId: `<colleague-${n}@elsewhere.example.com>`,
+        }),
+      );
+    }
     await account.append(
       "INBOX",
       await composeMail({
@@ -224,13 +241,23 @@ describe("outreach review, on a terminal", () => {
       }),
     );
     expect((await inbox(folder, account)).exitCode).toBe(0);
-    expect(received(folder)).toHaveLength(2);
+    expect(received(folder)).toHaveLength(5);
 
     const DOWN = "\u001b[B";
     const terminal = onTerminal(folder, ["review"], { OUTREACH_NOW: LATER });
     await terminal.answer("What is it?", "\r");
     await terminal.answer("What was the answer?", `${DOWN}${DOWN}${DOWN}\r`);
     await terminal.answer("A note", "Meeting on 12 February\r");
+    for (const [, term] of searches) {
+      // Assign it: the search lists the recipients whose id, organisation or address holds what is typed;
+      // unfiltered, the first would be un-special-rapporteur.
+      await terminal.answer("What is it?", "\r");
+      await terminal.answer("Which recipient sent it?", term as string);
+      const listed = await terminal.answer("example-ngo — Example Human Rights Association", "\r");
+      expect(listed).toContain(term);
+      await terminal.answer("What was the answer?", "\r");
+      await terminal.answer("A note", "\r");
+    }
     await terminal.answer("What is it?", `${DOWN}\r`);
     const code = await terminal.exited;
     expect(code).toBe(0);
@@ -241,6 +268,11 @@ describe("outreach review, on a terminal", () => {
         note: "Meeting on 12 February",
         message_id: "<tty@un.example.org>",
       },
+      ...searches.map((_, n) => ({
+        recipient: "example-ngo",
+        outcome: "acknowledged",
+        message_id: `<colleague-${n}@elsewhere.example.com>`,
+      })),
     ]);
     expect(JSON.parse((await run(["review", "--json"], { cwd: folder })).stdout)).toEqual({
       queue: [],
