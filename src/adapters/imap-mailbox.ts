@@ -202,7 +202,9 @@ export class Mailbox {
       const uidValidity = String(mailbox.uidValidity);
       const fromUid = since.uidValidity === uidValidity ? (since.lastUid ?? 0) + 1 : 1;
       const messages: HeaderMessage[] = [];
-      if (mailbox.exists > 0) {
+      // A UID SEARCH first: one short answer, and with nothing new no header is asked for (a FETCH of
+      // "N:*" would still return the last message, and Dovecot is slow to answer it with a whole header).
+      if (mailbox.exists > 0 && (await this.hasUidFrom(fromUid))) {
         for await (const message of this.client.fetch(
           `${fromUid}:*`,
           { uid: true, size: true, headers: true },
@@ -238,6 +240,11 @@ export class Mailbox {
     } finally {
       lock.release();
     }
+  }
+
+  private async hasUidFrom(fromUid: number): Promise<boolean> {
+    const found = await this.client.search({ uid: `${fromUid}:*` }, { uid: true });
+    return Array.isArray(found) && found.some((uid) => uid >= fromUid);
   }
 
   /** Streams one whole message to `path`, so a 20 MB reply never sits in memory. */
