@@ -3,6 +3,12 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
+// Fifty country codes the generated recipients are spread over.
+const COUNTRIES = (
+  "AD AL AM AT AZ BA BE BG BY CA CH CY CZ DE DK EE ES FI FR GB GE GR HR HU IE IS IT KG KZ LI LT LU LV MC " +
+  "MD ME MK MN MT NL NO PL PT RO RS RU SE SI SK"
+).split(" ");
+
 const WORDS = (
   "the security operation in the city left residents without communication and the roads were closed " +
   "while families waited for news and the institutions that could act were asked to speak and to help"
@@ -42,7 +48,7 @@ export function generateCampaign(folder, count, perFile) {
       yaml +=
         `- id: r${index}\n  organisation: Institution number ${index}\n` +
         `  type: ${["un", "osce", "eu", "embassy"][index % 4]}\n` +
-        `  country: Country ${index % 50}\n  salutation: "Dear Colleague ${index},"\n  tags: [t${index % 10}]\n` +
+        `  country: ${COUNTRIES[index % COUNTRIES.length]}\n  salutation: "Dear Colleague ${index},"\n  tags: [t${index % 10}]\n` +
         `  contacts:\n    - name: Person ${index}\n      email: person${index}@r${index}.example.org\n` +
         `  custom:\n    topic: "the situation in region ${index % 7}"\n`;
     }

@@ -130,12 +130,21 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
       collect,
     )
     .option("--tag <tag>", "only recipients with this tag (repeatable: any of them)", collect)
+    .option("--country <code>", "only recipients in this country, e.g. NO (repeatable: any of them)", collect)
     .option("--json", "print JSON")
     .addHelpText("after", "\nExamples:\n  outreach recipients\n  outreach recipients --type embassy --json")
-    .action(async (options: { campaign?: string; type?: string[]; tag?: string[]; json?: boolean }) => {
-      const { listRecipients } = await import("./commands/recipients.js");
-      await listRecipients({ ...global(), ...options }, io());
-    });
+    .action(
+      async (options: {
+        campaign?: string;
+        type?: string[];
+        tag?: string[];
+        country?: string[];
+        json?: boolean;
+      }) => {
+        const { listRecipients } = await import("./commands/recipients.js");
+        await listRecipients({ ...global(), ...options }, io());
+      },
+    );
 
   program
     .command("preview")
@@ -286,6 +295,7 @@ Examples:
       collect,
     )
     .option("--tag <tag>", "only recipients with this tag (repeatable: any of them)", collect)
+    .option("--country <code>", "only recipients in this country, e.g. NO (repeatable: any of them)", collect)
     .option("--overdue", "only those waiting longer than their answer window (followup, by_type)")
     .option("--json", "print JSON")
     .addOption(new Option("--csv", "print CSV").conflicts("json"))
@@ -303,6 +313,7 @@ Examples:
         campaign?: string;
         type?: string[];
         tag?: string[];
+        country?: string[];
         overdue?: boolean;
         json?: boolean;
         csv?: boolean;

@@ -5,7 +5,7 @@ import type { Problem } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
 import type { LoadedFolder } from "./campaign-folder.js";
 import { contentDigest, FolderCache } from "./folder-cache.js";
-import { loadAttachments, loadTemplates, walk } from "./folder-files.js";
+import { ignoredRecipientFile, loadAttachments, loadTemplates, walk } from "./folder-files.js";
 import { CONFIG_FILE } from "./paths.js";
 import { readTextFile } from "./text-file.js";
 
@@ -27,14 +27,20 @@ export function loadFromCache(root: string): LoadedFolder | undefined {
   if (!config) return undefined;
   const problems: Problem[] = [];
   const recipients: RecipientEntry[] = [];
+  const ignored: Problem[] = [];
   for (const file of walk(root, "recipients", problems)) {
-    if (!/\.ya?ml$/.test(file)) return undefined;
+    const warning = ignoredRecipientFile(file);
+    if (warning) {
+      ignored.push(warning);
+      continue;
+    }
     const digest = digestOf(root, file);
     const cached = digest === undefined ? undefined : cache.get(file, digest);
     if (!cached) return undefined;
     recipients.push(...cached);
   }
   if (problems.length > 0) return undefined;
+  problems.push(...ignored);
   const library = loadTemplates(root, problems);
   const attachments = loadAttachments(root, config, () => undefined, problems);
   return {

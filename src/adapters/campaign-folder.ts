@@ -2,15 +2,16 @@
 // names. Everything is validated here; what comes out is either data the core can trust, or problems.
 import { join } from "node:path";
 import type { z } from "zod";
-import type { TemplateLibrary } from "../core/letter.js";
+import { type TemplateLibrary, templateLanguages } from "../core/letter.js";
 import type { AttachmentFile } from "../core/letters.js";
 import type { Problem } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
-import { type Campaign, type Config, campaignSchema, configSchema, recipientSchema } from "../core/schema.js";
+import { type Campaign, type Config, campaignSchema, configSchema } from "../core/schema.js";
 import { validate } from "../core/validation.js";
 import { contentDigest, FolderCache } from "./folder-cache.js";
-import { loadAttachments, loadTemplates, walk } from "./folder-files.js";
+import { ignoredRecipientFile, loadAttachments, loadTemplates, walk } from "./folder-files.js";
 import { CONFIG_FILE, LOOPBACK_HOSTS } from "./paths.js";
+import { recipientsFromFile } from "./recipient-file.js";
 import { readTextFile } from "./text-file.js";
 import { type LoadResult, parseYaml, type YamlFile } from "./yaml-file.js";
 
@@ -43,8 +44,9 @@ export function loadCampaignFolder(root: string, options: { salvage?: boolean } 
   let { config } = loadedConfig;
   if (config && digest) cache.setConfig(digest, config);
   if (!config && options.salvage && configSource) config = salvageConfig(configSource, problems);
-  const recipients = loadRecipients(root, cache, problems);
   const library = loadTemplates(root, problems);
+  const languages = [...templateLanguages(library), ...(config ? [config.defaults.language] : [])];
+  const recipients = loadRecipients(root, cache, problems, languages);
   const attachments =
     config && configSource
       ? loadAttachments(root, config, (path) => configSource.locate(path), problems)
@@ -115,16 +117,17 @@ function loadConfig(
   return { config: result.data, source: loaded.yaml, digest };
 }
 
-function loadRecipients(root: string, cache: FolderCache, problems: Problem[]): RecipientEntry[] {
+function loadRecipients(
+  root: string,
+  cache: FolderCache,
+  problems: Problem[],
+  languages: readonly string[],
+): RecipientEntry[] {
   const entries: RecipientEntry[] = [];
   for (const file of walk(root, "recipients", problems)) {
-    if (!/\.ya?ml$/.test(file)) {
-      problems.push({
-        severity: "warning",
-        file,
-        message: "is not a .yaml file, so it is ignored",
-        hint: "recipient files end in .yaml or .yml",
-      });
+    const ignored = ignoredRecipientFile(file);
+    if (ignored) {
+      problems.push(ignored);
       continue;
     }
     const read = readTextFile(join(root, file), file);
@@ -144,7 +147,12 @@ function loadRecipients(root: string, cache: FolderCache, problems: Problem[]): 
       continue;
     }
     // The valid recipients of a file with errors still take part in the checks, but are not cached.
-    const { entries: fileEntries, valid: fileValid } = recipientsFromFile(loaded.yaml, problems);
+    const {
+      entries: fileEntries,
+      problems: fileProblems,
+      valid: fileValid,
+    } = recipientsFromFile(loaded.yaml, languages);
+    problems.push(...fileProblems);
     entries.push(...fileEntries);
     if (fileValid) cache.set(file, digest, fileEntries);
   }
@@ -206,40 +214,4 @@ function salvageCampaign(value: unknown): Campaign | undefined {
 function parsedOr<T>(schema: z.ZodType<T>, value: unknown, fallback: T): T {
   const result = schema.safeParse(value);
   return result.success ? result.data : fallback;
-}
-
-function recipientsFromFile(
-  yaml: YamlFile,
-  problems: Problem[],
-): { entries: RecipientEntry[]; valid: boolean } {
-  const isList = Array.isArray(yaml.value);
-  const items = isList ? (yaml.value as unknown[]) : [yaml.value];
-  const entries: RecipientEntry[] = [];
-  let valid = true;
-  items.forEach((item, index) => {
-    const basePath = isList ? [index] : [];
-    const result = validate(recipientSchema, item, yaml, basePath);
-    if (!result.ok) {
-      for (const problem of result.problems) {
-        if (isList) problem.field = `[${index}]${problem.field ? `.${problem.field}` : ""}`;
-      }
-      problems.push(...result.problems);
-      valid = false;
-      return;
-    }
-    const recipient = result.data;
-    const start = yaml.locate(basePath);
-    const at: RecipientEntry["at"] = {};
-    const remember = (field: string, path: PropertyKey[]) => {
-      const position = yaml.locate([...basePath, ...path]);
-      if (position) at[field] = [position.line, position.column];
-    };
-    remember("id", ["id"]);
-    recipient.contacts.forEach((_, contactIndex) => {
-      remember(`contacts[${contactIndex}].email`, ["contacts", contactIndex, "email"]);
-    });
-    if (recipient.provenance?.verified_on) remember("provenance.verified_on", ["provenance", "verified_on"]);
-    entries.push({ recipient, file: yaml.file, line: start?.line ?? 1, ...(isList ? { index } : {}), at });
-  });
-  return { entries, valid };
 }

@@ -5,6 +5,7 @@ import { join, relative } from "node:path";
 import {
   base64Length,
   estimateMessageSize,
+  isTemplatedPath,
   maxMessageBytes,
   messageSizeProblem,
   textAttachmentType,
@@ -86,6 +87,23 @@ export function walk(root: string, folder: string, problems: Problem[]): string[
   return files;
 }
 
+/** Recipient files are YAML, or JSON (which YAML reads too). */
+export const RECIPIENT_FILE = /\.(ya?ml|json)$/;
+
+/** The warning for a file in recipients/ that is not read, so that no list is ever silently left out. */
+export function ignoredRecipientFile(file: string): Problem | undefined {
+  if (RECIPIENT_FILE.test(file)) return undefined;
+  const spreadsheet = /\.(csv|tsv|xlsx|xls|ods)$/i.test(file);
+  return {
+    severity: "warning",
+    file,
+    message: "is not a .yaml, .yml or .json file, so its recipients are not read",
+    hint: spreadsheet
+      ? `turn the spreadsheet into recipient files with "outreach import ${file}", then move it out of recipients/`
+      : "recipient files end in .yaml, .yml or .json; rename it, or move it out of recipients/",
+  };
+}
+
 export function loadTemplates(root: string, problems: Problem[]): TemplateLibrary {
   const library = emptyLibrary();
   for (const file of walk(root, "templates", problems)) {
@@ -125,6 +143,8 @@ export function loadAttachments(
   config.campaigns.forEach((campaign, index) => {
     const files: AttachmentFile[] = [];
     campaign.attachments.forEach((file, attachmentIndex) => {
+      // A templated path names a file per recipient: see recipient-attachments.ts.
+      if (isTemplatedPath(file)) return;
       const at = {
         file: CONFIG_FILE,
         ...locate(["campaigns", index, "attachments", attachmentIndex]),
@@ -150,7 +170,7 @@ export function loadAttachments(
   return byCampaign;
 }
 
-function loadAttachment(
+export function loadAttachment(
   root: string,
   file: string,
   at: Pick<Problem, "file" | "line" | "column" | "field">,

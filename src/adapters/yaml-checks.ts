@@ -20,9 +20,9 @@ function error(file: string, line: number | undefined, message: string, hint?: s
  * Looks at the raw text before parsing. Rejects nesting that would exhaust the parser (deep flow brackets or
  * deep indentation), and finds tab indentation, which the parser reports confusingly inside lists. Quoted
  * text, comments and block text (| and >) are read as the parser reads them, so a bracket or a " #" in
- * them neither counts nor hides what follows.
+ * them neither counts nor hides what follows. JSON (all brackets) may be indented with tabs.
  */
-export function nestingProblem(text: string, file: string): Problem | undefined {
+export function nestingProblem(text: string, file: string, tabsAllowed = false): Problem | undefined {
   let flowDepth = 0;
   let line = 0;
   let quote: string | undefined;
@@ -51,7 +51,7 @@ export function nestingProblem(text: string, file: string): Problem | undefined 
       }
     }
     if (quote === undefined) {
-      const problem = indentationProblem(rawLine, file, line);
+      const problem = tabsAllowed ? undefined : indentationProblem(rawLine, file, line);
       if (problem) return problem;
       lineIndent = indent;
       previous = "";

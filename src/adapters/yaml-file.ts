@@ -17,6 +17,8 @@ export interface YamlFile {
   locate(path: readonly PropertyKey[], key?: boolean): Position | undefined;
   /** The text of the value at `path` exactly as written in the file. */
   sourceAt(path: readonly PropertyKey[]): string | undefined;
+  /** Whether the file itself holds a value at `path`. */
+  has(path: readonly PropertyKey[]): boolean;
 }
 
 export type LoadResult = { ok: true; yaml: YamlFile } | { ok: false; problems: Problem[] };
@@ -91,7 +93,7 @@ function parseChecked(text: string, file: string): LoadResult {
     message,
     hint,
   });
-  const tooDeep = nestingProblem(text, file);
+  const tooDeep = nestingProblem(text, file, file.endsWith(".json"));
   if (tooDeep) return { ok: false, problems: [tooDeep] };
 
   const lineCounter = new LineCounter();
@@ -171,6 +173,9 @@ function parseChecked(text: string, file: string): LoadResult {
       sourceAt(path) {
         const { node, exact } = nodeAt(path, false);
         return exact && node?.range ? text.slice(node.range[0], node.range[1]).trim() : undefined;
+      },
+      has(path) {
+        return nodeAt(path, false).exact;
       },
     },
   };

@@ -5,7 +5,7 @@ import type { IO } from "../adapters/terminal.js";
 import { APPEAL, deriveState, sentTwice } from "../core/journal.js";
 import { followupKind, renderLetters } from "../core/letters.js";
 import { pickCampaign } from "../core/plan.js";
-import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
+import { hasErrors, location, type Problem, sortProblems } from "../core/problems.js";
 import { UserError } from "../errors.js";
 import { type CampaignOptions, openLetterPlan } from "./context.js";
 
@@ -76,7 +76,11 @@ export async function check(options: CheckOptions, io: IO): Promise<CheckResult>
           messageIds: ["<appeal@example.invalid>"],
         }),
       );
-      problems.push(...followups.problems);
+      // A recipient's field that falls back is said once, for the appeal, not again for its follow-up.
+      const said = new Set(renderProblems.map((problem) => `${location(problem)} ${problem.message}`));
+      problems.push(
+        ...followups.problems.filter((problem) => !said.has(`${location(problem)} ${problem.message}`)),
+      );
     }
     const email = letters.filter((letter) => letter.message).length;
     summaries.push({

@@ -2,6 +2,7 @@
 import { loadFromCache } from "../adapters/cached-folder.js";
 import { readJournal } from "../adapters/journal-file.js";
 import { CONFIG_FILE, findCampaignFolder } from "../adapters/paths.js";
+import { attachRecipientFiles } from "../adapters/recipient-attachments.js";
 import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import type { LetterEngine } from "../core/engine.js";
@@ -50,6 +51,7 @@ async function planFolder(
   if (cached) {
     const engine = engineFor?.(cached.library);
     const plan = planCampaigns(cached, io.now, engine);
+    attachRecipientFiles(root, plan);
     if (!plan.problems.some((problem) => problem.file === CONFIG_FILE)) {
       return { plan, ...(engine ? { engine } : {}), saveCache: cached.saveCache };
     }
@@ -57,8 +59,10 @@ async function planFolder(
   const { loadCampaignFolder } = await import("../adapters/campaign-folder.js");
   const folder = loadCampaignFolder(root, { salvage });
   const engine = engineFor?.(folder.library);
+  const plan = planCampaigns(folder, io.now, engine);
+  attachRecipientFiles(root, plan);
   return {
-    plan: planCampaigns(folder, io.now, engine),
+    plan,
     ...(engine ? { engine } : {}),
     saveCache: folder.saveCache,
   };

@@ -11,6 +11,7 @@ import { type CampaignOptions, openTracking } from "./context.js";
 export interface OutstandingOptions extends CampaignOptions {
   type?: string[];
   tag?: string[];
+  country?: string[];
   overdue?: boolean;
   json?: boolean;
   csv?: boolean;
@@ -96,6 +97,7 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
     const filters = [
       ...(options.type ?? []).map((type) => `--type ${type}`),
       ...(options.tag ?? []).map((tag) => `--tag ${tag}`),
+      ...(options.country ?? []).map((country) => `--country ${country}`),
     ];
     const who = filters.length ? `No one matching ${filters.join(" ")}` : "No one";
     io.stdout.write(options.overdue ? `${who} is overdue.\n` : `${who} is waiting for an answer.\n`);

@@ -9,6 +9,7 @@ import { type CampaignOptions, openValidPlan } from "./context.js";
 export interface RecipientsOptions extends CampaignOptions {
   type?: string[];
   tag?: string[];
+  country?: string[];
   json?: boolean;
 }
 

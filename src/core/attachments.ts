@@ -2,6 +2,11 @@
 // bytes a file takes once base64-encoded, and the message sizes mail providers refuse. Pure.
 import type { Problem } from "./problems.js";
 
+/** A campaign attachment path that is a template, resolved per recipient (`attachments/{{recipient.id}}.pdf`). */
+export function isTemplatedPath(path: string): boolean {
+  return path.includes("{{");
+}
+
 /** Text files by extension, with the MIME type they are sent as (always with charset=utf-8). */
 const TEXT_TYPES: Record<string, string> = {
   txt: "text/plain",

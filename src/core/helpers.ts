@@ -1,5 +1,6 @@
 // The Handlebars helpers a letter may use. Formatting follows the letter's language (`language` in the context).
 import type { HelperDelegate, HelperOptions } from "handlebars";
+import { countryName } from "./countries.js";
 import { dayProblem } from "./text-rules.js";
 
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
@@ -71,6 +72,20 @@ export const letterHelpers: Record<string, HelperDelegate> = {
       listFormats.set(language, format);
     }
     return format.format(items);
+  },
+  /** {{country recipient.country}}: the country's name in the letter's language ("NO" → Norvège in French). */
+  country(value: unknown, options: HelperOptions) {
+    if (value === undefined || value === null) {
+      throw Object.assign(new Error("the country helper got no country"), {
+        hint: "give the recipient country: with its two-letter code (NO, FR), or guard it: {{#if recipient.country}}…{{/if}}",
+      });
+    }
+    const name = typeof value === "string" ? countryName(value, languageOf(options)) : undefined;
+    if (name === undefined)
+      throw new Error(
+        `the country helper needs a two-letter country code like NO, got ${JSON.stringify(value)}`,
+      );
+    return name;
   },
   /** {{lines recipient.address_block}}: one item per line. */
   lines(value: unknown) {

@@ -20,6 +20,15 @@ export interface TemplateLibrary {
   partials: Map<string, TemplateSource>;
 }
 
+/** The languages the letters are written in (`ru`, `fr`: the variants beside each default file). */
+export function templateLanguages(library: TemplateLibrary): string[] {
+  const languages = new Set<string>();
+  for (const letter of library.letters.values())
+    for (const language of [...letter.text.keys(), ...letter.html.keys()])
+      if (language !== DEFAULT_VARIANT) languages.add(language);
+  return [...languages];
+}
+
 /** Where a template failed: the template's file and position, and a sentence saying what to do. */
 export class TemplateError extends Error {
   constructor(
@@ -51,6 +60,22 @@ export function languageChain(language: string): string[] {
   const primary = language.split("-")[0];
   if (primary && primary !== language) chain.push(primary);
   return chain;
+}
+
+/**
+ * The value for `language` among values per language, falling back as letters do: pt-BR, then pt, then the
+ * campaign's default language (en-GB, then en), then a value for no language (""), then the first written.
+ */
+export function forLanguage<T>(
+  values: ReadonlyMap<string, T>,
+  language: string,
+  defaultLanguage: string,
+): T | undefined {
+  for (const candidate of [...languageChain(language), ...languageChain(defaultLanguage), DEFAULT_VARIANT]) {
+    const value = values.get(candidate);
+    if (value !== undefined) return value;
+  }
+  return values.values().next().value;
 }
 
 /** Parses a template file name (relative to templates/) into letter name, language and kind. */

@@ -1,10 +1,19 @@
 // A campaign's letters: for each selected recipient, the language, subject, body and the message that
 // would go out. Pure: the templates, recipients and attachments are handed in already loaded.
 
+import { isTemplatedPath } from "./attachments.js";
 import type { LetterEngine } from "./engine.js";
-import { BrokenTemplate, languageChain, TemplateError, type TemplateSource, toProblem } from "./letter.js";
-import type { Problem } from "./problems.js";
-import { describeLocation, type RecipientEntry } from "./recipients.js";
+import {
+  BrokenTemplate,
+  forLanguage,
+  languageChain,
+  TemplateError,
+  type TemplateSource,
+  toProblem,
+} from "./letter.js";
+import { type LocalizedField, localizeRecipient } from "./localized.js";
+import { firstFew, type Problem } from "./problems.js";
+import { describeLocation, type RecipientEntry, where } from "./recipients.js";
 import type { Campaign, Config, Recipient } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 import { describeForbiddenCharacter } from "./text-rules.js";
@@ -56,6 +65,8 @@ export interface Letter {
   templates: string[];
   /** "appeal", or "followup-1", "followup-2", … */
   stage: string;
+  /** Fields given per language but not in this letter's: the letter has the default language's value. */
+  fellBack?: LocalizedField[];
   /** The email, or undefined when the recipient has no email contact and needs another channel. */
   message?: MessageSpec;
 }
@@ -68,6 +79,10 @@ export interface PreparedCampaign {
   /** Subjects for follow-ups, when the campaign sets them (followup.subject); otherwise "Re: " + the original. */
   followupSubjects: Map<string, TemplateSource>;
   attachments: AttachmentFile[];
+  /** Attachment paths written as templates (`attachments/{{recipient.id}}.pdf`), one file per recipient. */
+  attachmentTemplates: TemplateSource[];
+  /** Each recipient's own files: its `attachments`, and the campaign's templated paths resolved for it. */
+  recipientAttachments?: Map<string, AttachmentFile[]>;
 }
 
 type Locate = (path: PropertyKey[]) => { line: number; column: number } | undefined;
@@ -135,9 +150,25 @@ export function prepareCampaign(
         locate,
       )
     : new Map<string, TemplateSource>();
-  for (const source of [...subjects.values(), ...followupSubjects.values()]) engine.inline(source);
+  const attachmentTemplates = campaign.attachments.flatMap((file, attachmentIndex) =>
+    isTemplatedPath(file)
+      ? [
+          {
+            file: configFile,
+            text: file,
+            startLine: locate(["campaigns", index, "attachments", attachmentIndex])?.line ?? 1,
+            field: `campaigns[${index}].attachments[${attachmentIndex}]`,
+          },
+        ]
+      : [],
+  );
+  for (const source of [...subjects.values(), ...followupSubjects.values(), ...attachmentTemplates])
+    engine.inline(source);
   if (problems.length > 0) return { problems };
-  return { prepared: { campaign, config, index, subjects, followupSubjects, attachments }, problems };
+  return {
+    prepared: { campaign, config, index, subjects, followupSubjects, attachments, attachmentTemplates },
+    problems,
+  };
 }
 
 /** A subject written in outreach.yaml (one line, or one per language) as templates that know their line. */
@@ -159,18 +190,6 @@ function subjectSources(
     sources.set(language, { file: configFile, text, startLine: line, field: `${field}.${language}` });
   }
   return sources;
-}
-
-function subjectFor(
-  subjects: Map<string, TemplateSource>,
-  language: string,
-  defaultLanguage: string,
-): TemplateSource | undefined {
-  for (const candidate of [...languageChain(language), ...languageChain(defaultLanguage), ""]) {
-    const source = subjects.get(candidate);
-    if (source) return source;
-  }
-  return subjects.values().next().value;
 }
 
 /** Which letter of the campaign to render: the appeal, or a follow-up threaded under earlier letters. */
@@ -215,6 +234,32 @@ export function followupKind(
   };
 }
 
+/** What a template sees for one recipient: the recipient in the letter's language, sender, campaign, … */
+export function letterContext(
+  prepared: PreparedCampaign,
+  recipient: Recipient,
+  language: string,
+  kind?: LetterKind,
+): { context: Record<string, unknown>; fellBack: LocalizedField[] } {
+  const { campaign, config } = prepared;
+  const contact = recipient.contacts.find((candidate) => !candidate.cc);
+  const { recipient: inLanguage, fellBack } = localizeRecipient(
+    recipient,
+    language,
+    config.defaults.language,
+  );
+  const context = {
+    recipient: { ...inLanguage, language },
+    ...(contact ? { contact } : {}),
+    sender: config.sender,
+    campaign: { id: campaign.id, ...(campaign.date ? { date: campaign.date } : {}) },
+    signatories: campaign.signatories,
+    language,
+    ...kind?.context,
+  };
+  return { context, fellBack };
+}
+
 /** Renders one recipient's letter; throws TemplateError when a template fails for this recipient. */
 export function renderLetter(
   engine: LetterEngine,
@@ -235,17 +280,8 @@ export function renderLetter(
       `add templates/${kind.template}.txt.hbs (the default language's letter)`,
     );
   }
-  const contact = recipient.contacts.find((candidate) => !candidate.cc);
-  const context = {
-    recipient: { ...recipient, language },
-    ...(contact ? { contact } : {}),
-    sender: config.sender,
-    campaign: { id: campaign.id, ...(campaign.date ? { date: campaign.date } : {}) },
-    signatories: campaign.signatories,
-    language,
-    ...kind.context,
-  };
-  const subjectSource = subjectFor(kind.subjects, language, config.defaults.language) ?? {
+  const { context, fellBack } = letterContext(prepared, recipient, language, kind);
+  const subjectSource = forLanguage(kind.subjects, language, config.defaults.language) ?? {
     file: "outreach.yaml",
     text: "",
   };
@@ -278,6 +314,7 @@ export function renderLetter(
     ...(html === undefined ? {} : { html }),
     templates,
     stage: kind.stage,
+    ...(fellBack.length > 0 ? { fellBack } : {}),
   };
   if (recipient.contacts.length > 0) {
     letter.message = buildMessage(letter, prepared, config);
@@ -301,7 +338,10 @@ function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config
     subject: letter.subject,
     text: letter.text,
     ...(letter.html === undefined ? {} : { html: letter.html }),
-    attachments: prepared.attachments,
+    attachments: [
+      ...prepared.attachments,
+      ...(prepared.recipientAttachments?.get(letter.recipient.id) ?? []),
+    ],
     // Nothing internal goes in the headers the institution sees: the Message-ID, journaled before the
     // hand-off, is what ties an answer or a bounce to this letter.
     headers: { "Content-Language": letter.language },
@@ -329,6 +369,7 @@ export function renderLetters(
   const letters: Letter[] = [];
   const failures = new Map<string, { problem: Problem; others: number }>();
   const fallbacks = new Map<string, { file: string; ids: string[] }>();
+  const fieldFallbacks = new Map<string, { entry: RecipientEntry; language: string; ids: string[] }>();
   let template = prepared.campaign.template;
   for (const entry of entries) {
     try {
@@ -342,6 +383,12 @@ export function renderLetters(
         const group = fallbacks.get(letter.language) ?? { file: letter.templates[0] ?? "templates", ids: [] };
         group.ids.push(letter.recipient.id);
         fallbacks.set(letter.language, group);
+      }
+      if (letter.fellBack) {
+        const key = `${letter.language}|${letter.fellBack.join(", ")}`;
+        const group = fieldFallbacks.get(key) ?? { entry, language: letter.language, ids: [] };
+        group.ids.push(letter.recipient.id);
+        fieldFallbacks.set(key, group);
       }
     } catch (error) {
       if (error instanceof BrokenTemplate) continue;
@@ -363,7 +410,7 @@ export function renderLetters(
     problems.push(problem);
   }
   for (const [language, { file, ids }] of fallbacks) {
-    const shown = ids.slice(0, 5).join(", ") + (ids.length > 5 ? `, … (${ids.length} in all)` : "");
+    const shown = firstFew(ids);
     problems.push({
       severity: "warning",
       file,
@@ -371,5 +418,22 @@ export function renderLetters(
       hint: `add templates/${template}.${language}.txt.hbs`,
     });
   }
+  problems.push(...fieldFallbackWarnings(fieldFallbacks, config.defaults.language));
   return { letters, problems };
+}
+
+/** One warning per language and set of fields that recipients give in other languages only. */
+function fieldFallbackWarnings(
+  groups: Map<string, { entry: RecipientEntry; language: string; ids: string[] }>,
+  defaultLanguage: string,
+): Problem[] {
+  return [...groups].map(([key, { entry, language, ids }]) => {
+    const fields = key.slice(language.length + 1);
+    return {
+      severity: "warning",
+      ...where(entry),
+      message: `no "${language}" ${fields} for ${firstFew(ids)}: ${ids.length === 1 ? "its" : "their"} ${language} letter uses the ${defaultLanguage} value (or the first written)`,
+      hint: `add ${language}: … to ${fields.includes(",") ? "each of these fields" : "that field"}`,
+    };
+  });
 }

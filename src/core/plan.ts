@@ -77,6 +77,7 @@ export function planCampaigns(folder: FolderContents, now: Date, engine?: Letter
           subjects: new Map(),
           followupSubjects: new Map(),
           attachments,
+          attachmentTemplates: [],
         };
         campaigns.push({ prepared, selected: selection.selected });
         return;

@@ -44,3 +44,39 @@ export function sortProblems(problems: Problem[]): Problem[] {
       a.message.localeCompare(b.message),
   );
 }
+
+/** The first few of a long list and how many there are: "a, b, c, d, e, … (12 in all)". */
+export function firstFew(items: readonly string[], shown = 5): string {
+  return items.length > shown
+    ? `${items.slice(0, shown).join(", ")}, … (${items.length} in all)`
+    : items.join(", ");
+}
+
+/**
+ * The same problem in many recipients of one file (`[3].country`, `[4].country`, …) as one problem: the
+ * first, with the next lines and the count. Problems that differ only in a quoted value count as the same.
+ */
+export function groupRepeated(problems: readonly Problem[], atLeast = 3): Problem[] {
+  const groups = new Map<string, Problem[]>();
+  for (const problem of problems) {
+    const field = problem.field?.replace(/^(recipients)?\[\d+\]\.?/, "") ?? "";
+    const shape = (text = "") => text.replace(/"[^"]*"/g, '""');
+    const key = [problem.severity, problem.file, field, shape(problem.message), shape(problem.hint)].join(
+      "\n",
+    );
+    const group = groups.get(key) ?? [];
+    group.push(problem);
+    groups.set(key, group);
+  }
+  return [...groups.values()].flatMap((group) => {
+    const [first, ...others] = group;
+    if (!first || group.length < atLeast) return group;
+    const lines = others.map((problem) => problem.line).filter((line) => line !== undefined);
+    return [
+      {
+        ...first,
+        message: `${first.message} (and ${others.length} more recipients in this file${lines.length ? `, at lines ${firstFew(lines.map(String), 3).replace(/ \(\d+ in all\)$/, "")}` : ""})`,
+      },
+    ];
+  });
+}

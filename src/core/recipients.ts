@@ -10,6 +10,8 @@ export interface RecipientEntry {
   line: number;
   /** The recipient's place in its file when the file holds a list. */
   index?: number;
+  /** The key of that list, when the file holds defaults beside it ("recipients"). */
+  list?: string;
   /** Positions of the fields that cross-file checks point at, keyed by field path (`id`, `contacts[0].email`). */
   at: Record<string, [line: number, column: number]>;
 }
@@ -21,7 +23,11 @@ export function where(
 ): { file: string; line: number; column?: number; field?: string } {
   const position = field ? entry.at[field] : undefined;
   const shownField =
-    field === undefined ? undefined : entry.index === undefined ? field : `[${entry.index}].${field}`;
+    field === undefined
+      ? undefined
+      : entry.index === undefined
+        ? field
+        : `${entry.list ?? ""}[${entry.index}].${field}`;
   return position
     ? { file: entry.file, line: position[0], column: position[1], field: shownField }
     : { file: entry.file, line: entry.line, field: shownField };

@@ -1,6 +1,8 @@
 // The shapes of outreach.yaml and of a recipient, as zod schemas: the single definition of what is valid.
 import { z } from "zod";
 import { DEFAULT_MAX_MESSAGE_SIZE, parseSize } from "./attachments.js";
+import { isCountryCode } from "./countries.js";
+import { LOCALIZED_FIELDS, type LocalizedField } from "./localized.js";
 import { DURATION_PATTERN, dayProblem, describeForbiddenCharacter, RATE_PATTERN } from "./text-rules.js";
 
 /** A one-line text: no line breaks, control or text-direction characters (these can smuggle mail headers). */
@@ -33,6 +35,42 @@ const slug = () =>
 const LANGUAGE_PATTERN = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 const language = () =>
   z.string().regex(LANGUAGE_PATTERN, { error: "must be a language code such as en, ru, fr or pt-BR" });
+
+/**
+ * A value written once, or once per language (`{ en: "Your Excellency,", fr: "Excellence," }`). The keys
+ * are checked here rather than by the record, so that a wrong one is named as a language, not as a union.
+ */
+const localized = <T extends z.ZodType>(value: T) =>
+  z.union([
+    value,
+    z.record(z.string(), value).superRefine((map, ctx) => {
+      const languages = Object.keys(map);
+      if (languages.length === 0)
+        ctx.addIssue({ code: "custom", message: "must give the text for at least one language, like en: …" });
+      for (const key of languages) {
+        if (!LANGUAGE_PATTERN.test(key))
+          ctx.addIssue({
+            code: "custom",
+            path: [key],
+            message: `"${key}" is not a language code such as en, ru, fr or pt-BR`,
+          });
+      }
+    }),
+  ]);
+
+/** An ISO 3166-1 alpha-2 code; the "did you mean" for a name is added where the templates' languages are known. */
+const countryCode = () =>
+  z
+    .string()
+    .trim()
+    .superRefine((value, ctx) => {
+      if (isCountryCode(value)) return;
+      ctx.addIssue({
+        code: "custom",
+        message: `${JSON.stringify(value)} is not a country code: write the two-letter ISO 3166-1 code, like NO, FR or TJ`,
+        params: { country: value },
+      });
+    });
 
 const email = () =>
   z.email({ error: "must be one email address, like name@example.org (no display name, no list)" });
@@ -82,16 +120,19 @@ const contactSchema = z.strictObject({
 export const recipientSchema = z
   .strictObject({
     id: id(),
-    organisation: line(),
+    organisation: localized(line()),
     type: slug(),
-    country: line().optional(),
+    country: line().pipe(countryCode()).optional(),
+    city: line().optional(),
     tags: z.array(slug()).default([]),
     language: language().optional(),
-    salutation: line(),
-    honorific: line().optional(),
-    complimentary_close: line().optional(),
-    address_block: z.array(line()).optional(),
+    salutation: localized(line()),
+    honorific: localized(line()).optional(),
+    complimentary_close: localized(line()).optional(),
+    address_block: localized(z.array(line())).optional(),
     contacts: z.array(contactSchema).default([]),
+    /** Files sent with this recipient's letters only, relative to the campaign folder. */
+    attachments: z.array(line()).optional(),
     channels: z
       .strictObject({
         web_form: webUrl().optional(),
@@ -126,7 +167,37 @@ export const recipientSchema = z
         message: "every contact is marked cc: true, so the letter would have no main addressee",
       });
     }
-  });
+  })
+  .transform(splitTranslations);
+
+type Translations = { [F in LocalizedField]?: Record<string, F extends "address_block" ? string[] : string> };
+
+/**
+ * A recipient as the rest of outreach sees it: each localized field holds one value (the first written), so
+ * that whatever shows an organisation shows one name; the values per language are kept in `translations`,
+ * for the letters (see localizeRecipient).
+ */
+function splitTranslations<R extends { [F in LocalizedField]?: unknown }>(recipient: R) {
+  const translations: Record<string, unknown> = {};
+  let single: Record<string, unknown> = recipient;
+  for (const field of LOCALIZED_FIELDS) {
+    const value = recipient[field];
+    if (value === undefined || typeof value === "string" || Array.isArray(value)) continue;
+    if (single === recipient) single = { ...recipient };
+    translations[field] = value;
+    single[field] = Object.values(value as object)[0];
+  }
+  type Single = Omit<R, LocalizedField> & {
+    organisation: string;
+    salutation: string;
+    honorific?: string;
+    complimentary_close?: string;
+    address_block?: string[];
+  };
+  return (
+    Object.keys(translations).length > 0 ? { ...single, translations: translations as Translations } : single
+  ) as Single & { translations?: Translations };
+}
 
 export type Recipient = z.output<typeof recipientSchema>;
 
@@ -134,11 +205,12 @@ const selectionSchema = z.strictObject({
   types: z.array(slug()).optional(),
   tags: z.array(slug()).optional(),
   ids: z.array(id()).optional(),
+  countries: z.array(line().pipe(countryCode())).optional(),
 });
 
 export const campaignSchema = z.strictObject({
   id: id(),
-  subject: z.union([line(), z.record(language(), line())]),
+  subject: localized(line()),
   template: z.string().regex(/^[A-Za-z0-9_-]+(\/[A-Za-z0-9_-]+)*$/, {
     error: "must be a template name under templates/, like appeal or letters/appeal (no extension)",
   }),
@@ -165,7 +237,7 @@ export const campaignSchema = z.strictObject({
       by_type: z.record(slug(), z.strictObject(answerWindowFields())).optional(),
       template: z.string().optional(),
       /** The follow-up's subject; without it, "Re: " and the appeal's subject. */
-      subject: z.union([line(), z.record(language(), line())]).optional(),
+      subject: localized(line()).optional(),
     })
     .default({ after_days: 14, max: 2, working_days: false }),
 });
@@ -281,7 +353,11 @@ export function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): stri
   return current instanceof z.ZodObject ? Object.keys(current.shape) : [];
 }
 
-function unwrap(schema: unknown): unknown {
+/**
+ * The schema under optional, default and pipe wrappers. Of a union, the option that is an object (for
+ * paths and keys), or with `firstOption` the first (the simplest form, for showing how a value is written).
+ */
+function unwrap(schema: unknown, firstOption = false): unknown {
   let current = schema;
   for (;;) {
     if (
@@ -292,6 +368,10 @@ function unwrap(schema: unknown): unknown {
       current = current.unwrap();
     } else if (current instanceof z.ZodPipe) {
       current = current.in;
+    } else if (current instanceof z.ZodLazy) {
+      current = current.unwrap();
+    } else if (current instanceof z.ZodUnion && firstOption) {
+      current = current.options[0];
     } else if (current instanceof z.ZodUnion) {
       current = current.options.find((option) => unwrap(option) instanceof z.ZodObject) ?? current.options[0];
       if (current === undefined) return undefined;
@@ -300,4 +380,46 @@ function unwrap(schema: unknown): unknown {
       return current;
     }
   }
+}
+
+/**
+ * How a value of `schema` is written, for hints on a wrong shape: `[{ email: … }]` for a list of contacts,
+ * `{ web_form: … }` for a mapping, `…` for text. A list or mapping shows its first required key.
+ */
+export function exampleOf(schema: z.ZodType | undefined): string {
+  const current = unwrap(schema, true);
+  if (current instanceof z.ZodArray) return `[${exampleOf(current.element as z.ZodType)}]`;
+  if (current instanceof z.ZodObject) {
+    const keys = Object.entries(current.shape as Record<string, z.ZodType>);
+    const [key] = keys.find(([, field]) => !field.safeParse(undefined).success) ?? keys[0] ?? ["name"];
+    return `{ ${key}: … }`;
+  }
+  if (current instanceof z.ZodRecord) return "{ name: … }";
+  if (current instanceof z.ZodBoolean) return "true";
+  if (current instanceof z.ZodNumber) return "14";
+  return "…";
+}
+
+/** What a value of `schema` is, in a word: "a list", "a mapping", or undefined for text and the like. */
+export function kindOf(schema: z.ZodType | undefined): string | undefined {
+  const current = unwrap(schema, true);
+  if (current instanceof z.ZodArray) return "a list";
+  if (current instanceof z.ZodObject || current instanceof z.ZodRecord) return "a mapping";
+  return undefined;
+}
+
+/**
+ * The fields one level down that accept `key` (`email` → contacts, `web_form` → channels), for an unknown
+ * key that belongs inside another field.
+ */
+export function fieldsHolding(schema: z.ZodType, path: readonly PropertyKey[], key: string): string[] {
+  const current = unwrap(schemaAt(schema, path));
+  if (!(current instanceof z.ZodObject)) return [];
+  return Object.entries(current.shape as Record<string, z.ZodType>)
+    .filter(([, field]) => {
+      let inner = unwrap(field, true);
+      if (inner instanceof z.ZodArray) inner = unwrap(inner.element, true);
+      return inner instanceof z.ZodObject && key in inner.shape;
+    })
+    .map(([name]) => name);
 }

@@ -1,6 +1,7 @@
-// Which recipients a campaign addresses: by type, tag or id (a union), minus exclusions.
+// Which recipients a campaign addresses: by type, tag, id or country (a union), minus exclusions.
 
 import { EXIT, UserError } from "../errors.js";
+import { isCountryCode, suggestCountryCode } from "./countries.js";
 import type { Problem } from "./problems.js";
 import type { RecipientEntry } from "./recipients.js";
 import type { Campaign } from "./schema.js";
@@ -12,13 +13,14 @@ export interface Selection {
   problems: Problem[];
 }
 
-type Criteria = { types?: string[]; tags?: string[]; ids?: string[] };
+type Criteria = { types?: string[]; tags?: string[]; ids?: string[]; countries?: string[] };
 
 function matches(entry: RecipientEntry, criteria: Criteria): boolean {
   const { recipient } = entry;
   return (
     (criteria.types?.includes(recipient.type) ?? false) ||
     (criteria.ids?.includes(recipient.id) ?? false) ||
+    (recipient.country !== undefined && (criteria.countries?.includes(recipient.country) ?? false)) ||
     (criteria.tags?.some((tag) => recipient.tags.includes(tag)) ?? false)
   );
 }
@@ -41,10 +43,11 @@ export function selectRecipients(
     ids: new Set(ids),
     types: new Set(entries.map((entry) => entry.recipient.type)),
     tags: new Set(entries.flatMap((entry) => entry.recipient.tags)),
+    countries: new Set(entries.flatMap((entry) => entry.recipient.country ?? [])),
   };
   const checkCriteria = (criteria: Criteria | undefined, basePath: PropertyKey[]) => {
     if (!criteria) return;
-    for (const kind of ["ids", "types", "tags"] as const) {
+    for (const kind of ["ids", "types", "tags", "countries"] as const) {
       criteria[kind]?.forEach((value, index) => {
         if (known[kind].has(value)) return;
         const path = ["campaigns", campaignIndex, ...basePath, kind, index];
@@ -54,7 +57,7 @@ export function selectRecipients(
           file: configFile,
           ...locate(path),
           field: `campaigns[${campaignIndex}].${[...basePath, kind].join(".")}[${index}]`,
-          message: `no recipient has the ${kind.slice(0, -1)} ${showText(value)}`,
+          message: `no recipient has the ${kind === "countries" ? "country" : kind.slice(0, -1)} ${showText(value)}`,
           hint: suggestion ? `did you mean "${suggestion}"?` : undefined,
         });
       });
@@ -63,7 +66,9 @@ export function selectRecipients(
   checkCriteria(select, ["select"]);
   checkCriteria(select?.exclude, ["select", "exclude"]);
 
-  const hasCriteria = Boolean(select?.ids?.length || select?.types?.length || select?.tags?.length);
+  const hasCriteria = Boolean(
+    select?.ids?.length || select?.types?.length || select?.tags?.length || select?.countries?.length,
+  );
   const selected = entries.filter(
     (entry) =>
       (!hasCriteria || matches(entry, select as Criteria)) &&
@@ -75,12 +80,13 @@ export function selectRecipients(
 export interface Filters {
   type?: string[];
   tag?: string[];
+  country?: string[];
 }
 
 /**
- * The `--type` / `--tag` filters of listing commands: several values of one flag are alternatives (OR), the
- * two flags together must both hold (AND). A value no recipient in the folder has is a typo, never an empty
- * list: wrong usage (exit 2) with "did you mean".
+ * The `--type` / `--tag` / `--country` filters of listing commands: several values of one flag are
+ * alternatives (OR), different flags must all hold (AND). A value no recipient in the folder has is a typo,
+ * never an empty list: wrong usage (exit 2) with "did you mean". A country is a code in any case (no, NO).
  */
 export function filterRecipients<T>(
   items: readonly T[],
@@ -91,7 +97,9 @@ export function filterRecipients<T>(
   const known = {
     type: [...new Set(folder.map((entry) => entry.recipient.type))].sort(),
     tag: [...new Set(folder.flatMap((entry) => entry.recipient.tags))].sort(),
+    country: [...new Set(folder.flatMap((entry) => entry.recipient.country ?? []))].sort(),
   };
+  const country = (filters.country ?? []).map((value) => countryFilter(value, known.country));
   for (const flag of ["type", "tag"] as const) {
     for (const value of filters[flag] ?? []) {
       if (known[flag].includes(value)) continue;
@@ -106,7 +114,27 @@ export function filterRecipients<T>(
     const { recipient } = entryOf(item);
     return (
       (type.length === 0 || type.includes(recipient.type)) &&
-      (tag.length === 0 || tag.some((wanted) => recipient.tags.includes(wanted)))
+      (tag.length === 0 || tag.some((wanted) => recipient.tags.includes(wanted))) &&
+      (country.length === 0 || (recipient.country !== undefined && country.includes(recipient.country)))
     );
+  });
+}
+
+/** The code a --country value stands for, if some recipient has it; wrong usage otherwise. */
+function countryFilter(value: string, known: readonly string[]): string {
+  const code = value.trim().toUpperCase();
+  if (known.includes(code)) return code;
+  if (!isCountryCode(code)) {
+    const suggestion = suggestCountryCode(value);
+    throw new UserError(`"${value}" is not a country code (--country)`, {
+      exitCode: EXIT.usage,
+      hint: suggestion
+        ? `did you mean ${suggestion}? (a two-letter ISO 3166-1 code)`
+        : "write the two-letter ISO 3166-1 code, like NO or FR",
+    });
+  }
+  throw new UserError(`no recipient has the country ${code} (--country)`, {
+    exitCode: EXIT.usage,
+    hint: choiceHint(code, known),
   });
 }

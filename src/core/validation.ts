@@ -1,13 +1,18 @@
 // Turns schema issues into problems a person can act on: located, with the field path and a hint.
 import type { z } from "zod";
+import { suggestCountryCode } from "./countries.js";
 import { formatFieldPath, type Problem } from "./problems.js";
-import { isSecretBearing, knownKeys, schemaAt } from "./schema.js";
+import { exampleOf, fieldsHolding, isSecretBearing, kindOf, knownKeys, schemaAt } from "./schema.js";
 import { didYouMean } from "./suggest.js";
 
 export interface Located {
   file: string;
+  /** The languages the campaign's templates are written in: a country's name in one is recognised. */
+  languages?: readonly string[];
   locate(path: readonly PropertyKey[], key?: boolean): { line: number; column: number } | undefined;
   sourceAt(path: readonly PropertyKey[]): string | undefined;
+  /** The path of a field as the user sees it in the file (`[3].country`, `defaults.type`); `path` itself by default. */
+  shownPath?(path: readonly PropertyKey[]): PropertyKey[];
 }
 
 export type Validated<T> = { ok: true; data: T } | { ok: false; problems: Problem[] };
@@ -22,30 +27,26 @@ export function validate<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return { ok: true, data: result.data };
   const problems: Problem[] = [];
-  for (const issue of result.error.issues) {
+  const shownPath = (path: PropertyKey[]) => source.shownPath?.(path) ?? path;
+  for (const found of result.error.issues) {
+    const issue = simplestIssue(found);
     const path = issue.path as PropertyKey[];
     if (issue.code === "unrecognized_keys") {
-      const allowed = knownKeys(schema, path);
       for (const key of issue.keys) {
         const fullPath = [...basePath, ...path, key];
         // A key is shown where it could be a password only when it looks like a field name.
         const shown = !isSecretBearing(fullPath) || /^[a-z_]{1,32}$/.test(key);
         const at = source.locate(fullPath, true);
-        const suggestion = didYouMean(key, allowed);
         problems.push({
           severity: "error",
           file: source.file,
           line: at?.line,
           column: at?.column,
-          field: shown ? formatFieldPath([...path, key]) : formatFieldPath(path),
+          field: shown ? formatFieldPath(shownPath([...path, key])) : formatFieldPath(shownPath(path)),
           message: shown
             ? `unknown field "${key}"`
             : "an unknown field (its name is not shown, in case it is a password)",
-          hint: suggestion
-            ? `did you mean "${suggestion}"?`
-            : allowed.length > 0
-              ? `allowed here: ${allowed.join(", ")}`
-              : undefined,
+          hint: unknownKeyHint(schema, path, key),
         });
       }
       continue;
@@ -54,13 +55,13 @@ export function validate<S extends z.ZodType>(
     const at = source.locate(fullPath);
     const { message, hint } = isSecretBearing(fullPath)
       ? describeHiddenIssue(issue, source.sourceAt(fullPath), schemaAt(schema, path))
-      : describeIssue(issue, source.sourceAt(fullPath), path, schemaAt(schema, path));
+      : describeIssue(issue, source.sourceAt(fullPath), path, schemaAt(schema, path), source.languages);
     problems.push({
       severity: "error",
       file: source.file,
       line: at?.line,
       column: at?.column,
-      field: formatFieldPath(path),
+      field: formatFieldPath(shownPath(path)),
       message,
       hint,
     });
@@ -68,13 +69,60 @@ export function validate<S extends z.ZodType>(
   return { ok: false, problems };
 }
 
+/**
+ * A value of the wrong type for a field that takes one of several forms (text, or text per language) fails
+ * every form at once: it is described as the first form, text, so a number reads as "YAML reads 007 as a
+ * number" here as everywhere.
+ */
+function simplestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
+  if (issue.code !== "invalid_union") return issue;
+  const allWrongType = issue.errors.every(
+    (option) =>
+      option.length > 0 && option.every((inner) => inner.code === "invalid_type" && inner.path.length === 0),
+  );
+  const first = issue.errors[0]?.[0];
+  return allWrongType && first ? ({ ...first, path: issue.path } as z.core.$ZodIssue) : issue;
+}
+
+/** "did you mean", with the shape of a list or mapping; or the field one level down that takes the key. */
+function unknownKeyHint(schema: z.ZodType, path: PropertyKey[], key: string): string | undefined {
+  const allowed = knownKeys(schema, path);
+  const suggestion = didYouMean(key, allowed);
+  if (suggestion) {
+    // A list or mapping of fields is shown with its shape; a list of plain values needs no picture.
+    const suggested = schemaAt(schema, [...path, suggestion]);
+    const example = exampleOf(suggested);
+    return example.includes("{")
+      ? `did you mean "${suggestion}", ${kindOf(suggested)}: ${suggestion}: ${example}`
+      : `did you mean "${suggestion}"?`;
+  }
+  const [holder] = fieldsHolding(schema, path, key);
+  if (holder) {
+    const inList = kindOf(schemaAt(schema, [...path, holder])) === "a list";
+    return `"${key}" belongs ${inList ? "to each item of" : "under"} "${holder}": ${holder}: ${inList ? `[{ ${key}: … }]` : `{ ${key}: … }`}`;
+  }
+  return allowed.length > 0 ? `allowed here: ${allowed.join(", ")}` : undefined;
+}
+
 function describeIssue(
   issue: z.core.$ZodIssue,
   written: string | undefined,
   path: PropertyKey[],
   fieldSchema: z.ZodType | undefined,
+  languages: readonly string[] = [],
 ): { message: string; hint?: string } {
   const field = String(path.at(-1) ?? "value");
+  if (issue.code === "custom" && typeof issue.params?.country === "string") {
+    const code = suggestCountryCode(issue.params.country, languages);
+    return {
+      message: issue.message,
+      ...(code
+        ? {
+            hint: `did you mean "${code}"? (write it in quotes, "${code}", so no YAML reader takes it for anything else)`,
+          }
+        : {}),
+    };
+  }
   if (issue.code === "invalid_type") {
     if (issue.input === undefined && written === undefined) {
       return { message: "is required", hint: `add "${field}:"` };
@@ -83,7 +131,7 @@ function describeIssue(
       return { message: "is empty", hint: `write a value after "${field}:"` };
     }
     const expected = describeExpected(issue.expected);
-    const got = describeWritten(written);
+    const got = describeWritten(written, issue.expected === "string");
     if (issue.expected === "string" && written !== undefined && !/^["']/.test(written)) {
       // Quoting helps only when the text as written would be valid; otherwise say what is expected.
       const asText = fieldSchema?.safeParse(written);
@@ -97,7 +145,11 @@ function describeIssue(
         hint: `put it in quotes: ${field}: "${written.replace(/"/g, '\\"')}"`,
       };
     }
-    return { message: `must be ${expected}, but is ${got}` };
+    const kind = kindOf(fieldSchema);
+    return {
+      message: `must be ${expected}, but is ${got}`,
+      ...(kind ? { hint: `write ${kind}: ${field}: ${exampleOf(fieldSchema)}` } : {}),
+    };
   }
   if (issue.code === "invalid_union") {
     return { message: "has the wrong form", hint: issue.message };
@@ -170,8 +222,11 @@ function describeExpected(expected: string): string {
   }
 }
 
-function describeWritten(written: string | undefined): string {
+function describeWritten(written: string | undefined, notText = false): string {
   if (written === undefined || written === "" || written === "~" || written === "null") return "empty";
+  // Text, but not read as text: YAML 1.1 (a file that starts with %YAML 1.1) reads NO, off, y as true or false.
+  if (notText && /^(y|yes|on)$/i.test(written)) return "true";
+  if (notText && /^(n|no|off)$/i.test(written)) return "false";
   if (/^[-+]?(\d[\d_]*\.?\d*([eE][-+]?\d+)?|0x[0-9a-fA-F]+|0o[0-7]+|\.inf|\.nan)$/i.test(written))
     return "a number";
   if (/^(true|false)$/i.test(written)) return "true/false";
