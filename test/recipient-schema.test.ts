@@ -172,7 +172,7 @@ describe.concurrent("each recipient's attachments", () => {
     expectProblem(expect, missing.stdout, {
       at: `outreach.yaml:${lineOf(
         readFileSync(join(folder, "outreach.yaml"), "utf8"),
-        "{{recipient.id}}.pdf",
+        '{{recipient.id}}.pdf"]',
       )}`,
       field: "campaigns[0].attachments[1]",
       message:
@@ -196,6 +196,14 @@ describe.concurrent("each recipient's attachments", () => {
       .toMatch(
         /Attachment: attachments\/appeal-summary\.txt[^\n]*\nAttachment: attachments\/annex-ad\.txt[^\n]*\nAttachment: attachments\/mission-ad\.pdf/,
       );
+
+    const sent = await run(["send", "--yes", "--outbox", "mission-ad"], { cwd: folder });
+    expect.soft(sent.exitCode, sent.stderr).toBe(0);
+    const eml = readFileSync(join(folder, "outbox", "first-appeal", "mission-ad.eml"), "utf8");
+    for (const name of ["appeal-summary.txt", "annex-ad.txt", "mission-ad.pdf"])
+      expect
+        .soft(eml)
+        .toMatch(new RegExp(`Content-Disposition: attachment; filename=${name.replace(".", "\\.")}`));
 
     // The cache holds the recipients, never the files: a file removed after a valid run is missed at once.
     rmSync(join(folder, "attachments", "mission-no.pdf"));
