@@ -58,6 +58,9 @@ export function attachRecipientFiles(root: string, plan: Plan): void {
   };
   for (const { prepared, selected } of plan.campaigns) {
     const byRecipient = new Map<string, AttachmentFile[]>();
+    prepared.recipientAttachments = byRecipient;
+    if (prepared.attachmentTemplates.length === 0 && !selected.some((entry) => entry.recipient.attachments))
+      continue;
     for (const entry of selected) {
       const files: AttachmentFile[] = [];
       for (const { path, at } of requestedPaths(engine, prepared, entry, problems)) {
@@ -73,7 +76,6 @@ export function attachRecipientFiles(root: string, plan: Plan): void {
       );
       if (tooBig) problems.add({ ...tooBig, ...where(entry, "attachments[0]") }, entry);
     }
-    prepared.recipientAttachments = byRecipient;
   }
   plan.problems.push(...problems.list());
 }

@@ -314,8 +314,8 @@ export function renderLetter(
     ...(html === undefined ? {} : { html }),
     templates,
     stage: kind.stage,
-    ...(fellBack.length > 0 ? { fellBack } : {}),
   };
+  if (fellBack.length > 0) letter.fellBack = fellBack;
   if (recipient.contacts.length > 0) {
     letter.message = buildMessage(letter, prepared, config);
     if (kind.thread) {
@@ -324,6 +324,12 @@ export function renderLetter(
     }
   }
   return letter;
+}
+
+/** The campaign's files, and the recipient's own after them (the campaign's list itself when it has none). */
+function withOwnFiles(prepared: PreparedCampaign, id: string): AttachmentFile[] {
+  const own = prepared.recipientAttachments?.get(id);
+  return own ? [...prepared.attachments, ...own] : prepared.attachments;
 }
 
 function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config): MessageSpec {
@@ -338,10 +344,7 @@ function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config
     subject: letter.subject,
     text: letter.text,
     ...(letter.html === undefined ? {} : { html: letter.html }),
-    attachments: [
-      ...prepared.attachments,
-      ...(prepared.recipientAttachments?.get(letter.recipient.id) ?? []),
-    ],
+    attachments: withOwnFiles(prepared, letter.recipient.id),
     // Nothing internal goes in the headers the institution sees: the Message-ID, journaled before the
     // hand-off, is what ties an answer or a bounce to this letter.
     headers: { "Content-Language": letter.language },
