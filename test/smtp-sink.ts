@@ -24,6 +24,8 @@ export interface ReceivedMessage {
   from: string;
   to: string[];
   at: number;
+  /** When the client began this transaction (its MAIL FROM reached the server). */
+  startedAt: number;
   answer: DataAnswer;
   /** The session was encrypted when the message arrived. */
   secure: boolean;
@@ -54,6 +56,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
   const withheld: (() => void)[] = [];
   const offered = new Map<string, number>();
   let mailFromCount = 0;
+  const transactionStarts = new WeakMap<SMTPServerSession, number>();
   const server = new SMTPServer({
     logger: false,
     disabledCommands: [...(options.tls ? [] : ["STARTTLS"]), ...(options.auth ? [] : ["AUTH"])],
@@ -69,7 +72,8 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
         callback(Object.assign(new Error("Authentication credentials invalid"), { responseCode: 535 }));
       }
     },
-    onMailFrom(_address, _session, callback) {
+    onMailFrom(_address, session, callback) {
+      transactionStarts.set(session, Date.now());
       const answer = options.onMailFrom?.(mailFromCount++);
       callback(answer ? smtpError(answer) : undefined);
     },
@@ -90,6 +94,7 @@ export async function startSink(options: SinkOptions = {}): Promise<Sink> {
           from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
           to: session.envelope.rcptTo.map((address) => address.address),
           at: Date.now(),
+          startedAt: transactionStarts.get(session) ?? Date.now(),
           answer,
           secure: Boolean(session.secure),
         });
