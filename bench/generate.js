@@ -1,6 +1,6 @@
 // Data for the bench: a campaign of generated recipients, and a journal of generated events.
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 // Fifty country codes the generated recipients are spread over.
@@ -92,4 +92,35 @@ export function generateJournal(folder, campaign, recipients, events) {
     lines.push(JSON.stringify({ ...base, id: randomUUID(), attempt, message_id: messageId, ...outcome }));
   }
   writeFileSync(join(folder, ".outreach", "journal.jsonl"), `${lines.slice(0, events).join("\n")}\n`);
+}
+
+/** The same recipients and letter for mailmerge: a CSV database, a Jinja template and a server config. */
+export function generatePeerData(folder, count, smtpPort = 25) {
+  mkdirSync(folder, { recursive: true });
+  let csv = "email,organisation,country,salutation,topic\n";
+  for (let index = 0; index < count; index++) {
+    csv +=
+      `person${index}@r${index}.example.org,Institution number ${index},Country ${index % 50},` +
+      `"Dear Colleague ${index},",the situation in region ${index % 7}\n`;
+  }
+  writeFileSync(join(folder, "database.csv"), csv);
+  let body = "";
+  for (let index = 0; index < 400; index++) {
+    body += WORDS[index % WORDS.length] + (index % 15 === 14 ? "\n" : " ");
+  }
+  writeFileSync(
+    join(folder, "template.txt"),
+    "TO: {{email}}\nSUBJECT: Appeal to {{organisation}}\nFROM: Bench Sender <bench@example.org>\n\n" +
+      "25 July 2012\n\n{{salutation}}\n\nWe write to {{organisation}} in {{country}} about {{topic}}.\n\n" +
+      `${body}\n\nYours sincerely,\nBench Sender\n`,
+  );
+  writeFileSync(join(folder, "server.conf"), `[smtp_server]\nhost = 127.0.0.1\nport = ${smtpPort}\n`);
+}
+
+/** Runs `make` unless `folder` was made by the same `key` before (generating 100,000 recipients takes time). */
+export function cached(folder, key, make) {
+  const stamp = `${folder}.made`;
+  if (existsSync(stamp) && readFileSync(stamp, "utf8") === key) return;
+  make();
+  writeFileSync(stamp, key);
 }

@@ -1,0 +1,85 @@
+// check and preview, cold (no folder cache: the first run, or after an edit) and warm, against mailmerge's
+// dry run on the same recipients and letter, at 1,000, 10,000 (and 100,000 outside --quick).
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { cached, generateCampaign, generatePeerData } from "./generate.js";
+import { data, outreach } from "./lib.js";
+import { mailmerge } from "./peer.js";
+
+const dropCache = (folder) => () =>
+  rmSync(join(folder, ".outreach", "cache"), { recursive: true, force: true });
+
+export default async function letters(bench) {
+  const peer = mailmerge();
+  if (!peer.command) bench.skip("mailmerge --dry-run (peer)", peer.why);
+  for (const size of bench.sizes()) {
+    const folder = join(data, `campaign-${size}`);
+    const peerFolder = join(data, `peer-${size}`);
+    cached(folder, "v1", () => generateCampaign(folder, size, 100));
+    cached(peerFolder, "v1", () => generatePeerData(peerFolder, size));
+    const out = join(data, `out-${size}`);
+    const peerRun = peer.command && {
+      name: "mailmerge --dry-run (peer)",
+      short: "mailmerge",
+      size,
+      spec: {
+        command: peer.command,
+        args: ["--dry-run", "--no-limit", "--output-format", "raw", "--template", "template.txt"].concat([
+          "--database",
+          "database.csv",
+          "--config",
+          "server.conf",
+        ]),
+        cwd: peerFolder,
+      },
+    };
+    const budgetMb = size <= 10_000 ? 120 : 200;
+    const budgetMs = size === 10_000 ? 500 : undefined;
+    const cold = (args) => outreach(args, folder, { before: dropCache(folder) });
+    // One alternation: each cold run writes the cache the warm run after it reads.
+    bench.compare([
+      peerRun,
+      { name: "check, cold", size, spec: cold(["check"]), vs: 0, budgetRatio: 0.2, budgetMb },
+      { name: "check, warm", size, spec: outreach(["check"], folder), vs: 0, budgetMs, budgetMb },
+      { name: "preview (stdout), cold", size, spec: cold(["preview"]), vs: 0, budgetRatio: 0.2, budgetMb },
+      {
+        name: "preview (stdout), warm",
+        size,
+        spec: outreach(["preview"], folder),
+        vs: 0,
+        budgetMs,
+        budgetMb,
+      },
+      {
+        name: "preview --out, cold, new folder",
+        size,
+        spec: outreach(["preview", "--out", out], folder, {
+          before: () => {
+            dropCache(folder)();
+            rmSync(out, { recursive: true, force: true });
+          },
+        }),
+        vs: 0,
+        budgetRatio: 0.5,
+        budgetMb,
+      },
+      {
+        name: "preview --out, warm, over its files",
+        size,
+        spec: outreach(["preview", "--out", out], folder),
+        vs: 0,
+        budgetRatio: 0.5,
+        budgetMb,
+      },
+    ]);
+  }
+  const single = join(data, "campaign-10k-files");
+  cached(single, "v1", () => generateCampaign(single, 10_000, 1));
+  bench.row({
+    name: "check, one file per recipient, warm",
+    size: 10_000,
+    spec: outreach(["check"], single),
+    budgetMs: 500,
+    budgetMb: 120,
+  });
+}
