@@ -2,8 +2,9 @@
 // attachments are text, the mbox separator and quoting, and a composer that shares each attachment.
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { describe, expect, it } from "vitest";
-import { MessageComposer } from "../src/adapters/mime.js";
+import { MessageComposer, toCrlf } from "../src/adapters/mime.js";
 import { fromLine, mboxEntry } from "../src/adapters/sent-mailbox.js";
 import {
   base64Length,
@@ -127,5 +128,59 @@ describe("the composer", () => {
     await expect(composer.compose(spec("text"), { date: new Date() })).rejects.toThrow(
       /^it is 13\d kB once encoded, over the limit of 50 kB \(transport\.max_message_size\)$/,
     );
+  });
+});
+
+describe("a letter of one text part, composed without nodemailer's stream", () => {
+  const texts = [
+    "Dear Colleague,\n\nShort lines only.\n",
+    `${"a long line of plain words that goes on ".repeat(6)}\nand a short one`,
+    "trailing spaces   \nand a tab\t\nand = signs =3D and dots\n.\n.leading dot\n",
+    "Мы пишем вам: Обращение к Бюро.\nВторая строка.\n",
+    "mostly ASCII with one é and a very long line to wrap ".repeat(4),
+    "ends in spaces   ",
+    "a lone\rcarriage return and\r\nCRLF\n",
+    "x",
+    `${"=".repeat(200)}\n${"ü".repeat(100)}`,
+  ];
+  const spec = (text: string, index: number): MessageSpec => ({
+    from: { name: index % 2 ? "Bench, Sender" : "Ünïcode Sender", address: "me@example.org" },
+    ...(index % 3 === 0 ? { replyTo: { name: "Desk", address: "desk@example.org" } } : {}),
+    to: [{ name: index % 2 ? "Бюро" : 'Office "A"', address: "office@example.org" }],
+    cc: index % 2 ? [{ address: "cc@example.org" }] : [],
+    subject: index % 2 ? "Обращение о положении" : `Appeal ${"about the situation ".repeat(index)}`,
+    text,
+    attachments: [],
+    headers: { "Content-Language": index % 2 ? "ru" : "en" },
+    ...(index % 4 === 1 ? { inReplyTo: "<a@example.org>", references: ["<a@example.org>"] } : {}),
+  });
+
+  it("is byte for byte what MailComposer builds", async () => {
+    const date = new Date("2012-07-25T08:00:00Z");
+    const composer = new MessageComposer();
+    for (const [index, text] of texts.entries()) {
+      const letter = spec(text, index);
+      const messageId = `<${index}@example.org>`;
+      const ours = Buffer.concat([...(await composer.compose(letter, { date, messageId }))]);
+      const theirs = await new MailComposer({
+        from: letter.from,
+        ...(letter.replyTo ? { replyTo: letter.replyTo } : {}),
+        to: letter.to,
+        ...(letter.cc.length > 0 ? { cc: letter.cc } : {}),
+        subject: letter.subject,
+        text: toCrlf(letter.text),
+        attachments: [],
+        headers: letter.headers,
+        ...(letter.inReplyTo ? { inReplyTo: letter.inReplyTo } : {}),
+        ...(letter.references ? { references: letter.references } : {}),
+        date,
+        messageId,
+        disableFileAccess: true,
+        disableUrlAccess: true,
+      })
+        .compile()
+        .build();
+      expect(ours.toString("latin1"), JSON.stringify(text)).toBe(theirs.toString("latin1"));
+    }
   });
 });

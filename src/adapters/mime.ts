@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import MailComposer from "nodemailer/lib/mail-composer/index.js";
 import { detectMimeType } from "nodemailer/lib/mime-funcs/index.js";
 import MimeNode from "nodemailer/lib/mime-node/index.js";
+import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from "nodemailer/lib/qp/index.js";
 import { BASE64_LINE, base64Length, formatMegabytes } from "../core/attachments.js";
 import type { AttachmentFile, MessageSpec } from "../core/letters.js";
 import type { RawMessage } from "../core/transport.js";
@@ -42,11 +43,14 @@ export class MessageComposer {
       ...(spec.inReplyTo ? { inReplyTo: spec.inReplyTo } : {}),
       ...(spec.references?.length ? { references: spec.references } : {}),
       date: envelope.date,
-      ...(envelope.messageId ? { messageId: envelope.messageId } : {}),
+      // A preview's: as send makes them (nodemailer's own asks the system for random bytes each time).
+      messageId: envelope.messageId ?? `<${randomUUID()}@${spec.from.address.split("@").pop()}>`,
       disableFileAccess: true,
       disableUrlAccess: true,
     });
-    const raw = splice(await composer.compile().build(), placeholders, parts);
+    const node = composer.compile();
+    const single = singlePart(node);
+    const raw = single ? [single] : splice(await node.build(), placeholders, parts);
     const size = raw.reduce((sum, piece) => sum + piece.length, 0);
     if (this.limit && size > this.limit.bytes) {
       throw new Error(
@@ -64,6 +68,47 @@ export class MessageComposer {
     }
     return part;
   }
+}
+
+/** What singlePart reads of a MimeNode beyond its public methods. */
+interface NodeInternals {
+  multipart?: unknown;
+  childNodes: unknown[];
+  content?: unknown;
+  newline?: unknown;
+  _raw?: unknown;
+  _transforms: unknown[];
+  _processFuncs: unknown[];
+}
+
+/**
+ * A message of one text part (no HTML, no attachment: most letters), written directly with the encoders
+ * nodemailer's stream would use, in one go: the same bytes as `build()` (test/mail-format compares them),
+ * at a fifth of the cost, without a stream graph and an abort signal per letter. Anything else: undefined.
+ */
+function singlePart(node: MimeNode): Buffer | undefined {
+  const inside = node as unknown as NodeInternals;
+  if (
+    inside.multipart ||
+    inside.childNodes.length > 0 ||
+    typeof inside.content !== "string" ||
+    inside.newline ||
+    inside._raw ||
+    inside._transforms.length > 0 ||
+    inside._processFuncs.length > 0
+  ) {
+    return undefined;
+  }
+  const encoding = node.getTransferEncoding();
+  if (encoding !== "quoted-printable" && encoding !== "7bit") return undefined;
+  const body =
+    encoding === "quoted-printable"
+      ? wrapQuotedPrintable(encodeQuotedPrintable(inside.content), 76)
+      : inside.content;
+  const message = `${node.buildHeaders()}\r\n\r\n${body}`;
+  // As nodemailer's LastNewline: the message ends with a line break.
+  const end = message.endsWith("\n") ? "" : message.endsWith("\r") ? "\n" : "\r\n";
+  return Buffer.from(message + end, "utf8");
 }
 
 /** The composed message in pieces, with each placeholder replaced by its attachment's part. */
