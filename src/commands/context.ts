@@ -8,7 +8,7 @@ import type { IO } from "../adapters/terminal.js";
 import type { LetterEngine } from "../core/engine.js";
 import { deriveState } from "../core/journal.js";
 import type { TemplateLibrary } from "../core/letter.js";
-import { type Letter, renderLetters } from "../core/letters.js";
+import { letterStream, renderLetters } from "../core/letters.js";
 import { type Plan, pickCampaign, planCampaigns } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
@@ -212,17 +212,29 @@ export async function openTracking(options: CampaignOptions, io: IO) {
  * For commands that act on the appeal's letters (preview, send): the campaign, the recipients named (or all
  * it selects), and their letters, rendered and checked. Stops on any error; caches once all is valid.
  */
-export async function renderCampaign(
-  options: CampaignOptions & { ids?: string[] },
-  io: IO,
-  onLetter?: (letter: Letter) => void,
-) {
+export async function renderCampaign(options: CampaignOptions & { ids?: string[] }, io: IO) {
   const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
   requireValid(plan.problems, io);
   const { prepared, selected } = pickCampaign(plan, options.campaign);
   const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
-  const { letters, problems } = renderLetters(engine, prepared, entries, undefined, onLetter);
+  const { letters, problems } = renderLetters(engine, prepared, entries);
   requireValid(problems, io);
   saveCache();
   return { root, prepared, letters };
+}
+
+/**
+ * renderCampaign for commands that stream: every letter is rendered once to check it (and let go), and the
+ * letters come again, one at a time, only when all are valid; so nothing is written on bad input and the
+ * letters of a long list are never all held at once.
+ */
+export async function streamCampaign(options: CampaignOptions & { ids?: string[] }, io: IO) {
+  const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
+  requireValid(plan.problems, io);
+  const { prepared, selected } = pickCampaign(plan, options.campaign);
+  const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
+  const { problems } = renderLetters(engine, prepared, entries, undefined, () => {});
+  requireValid(problems, io);
+  saveCache();
+  return { root, prepared, count: entries.length, letters: () => letterStream(engine, prepared, entries) };
 }

@@ -1,7 +1,8 @@
 // `outreach preview`: each letter exactly as it would go out, on the terminal or as .eml/.txt files.
 import { join } from "node:path";
+import type { Writable } from "node:stream";
 import { fileError } from "../adapters/file-system.js";
-import { writePieces } from "../adapters/file-writes.js";
+import { ParallelWrites } from "../adapters/file-writes.js";
 import { MessageComposer } from "../adapters/mime.js";
 import { outputFolder } from "../adapters/paths.js";
 import { plural } from "../adapters/report.js";
@@ -9,7 +10,7 @@ import type { IO } from "../adapters/terminal.js";
 import { campaignSizeProblem } from "../core/attachments.js";
 import type { Address, Letter, PreparedCampaign } from "../core/letters.js";
 import { otherChannelHint } from "../core/recipients.js";
-import { type CampaignOptions, renderCampaign } from "./context.js";
+import { type CampaignOptions, renderCampaign, streamCampaign } from "./context.js";
 
 export interface PreviewOptions extends CampaignOptions {
   ids?: string[];
@@ -59,35 +60,10 @@ export function formatLetter(letter: Letter): string {
 }
 
 export async function preview(options: PreviewOptions, io: IO): Promise<number> {
-  if (options.out === undefined && !options.json) return previewOnTerminal(options, io);
-  const { root, letters, prepared } = await renderCampaign(options, io);
+  if (options.out !== undefined) return previewToFolder(options.out, options, io);
+  if (!options.json) return previewOnTerminal(options, io);
+  const { letters, prepared } = await renderCampaign(options, io);
   sizeWarning(prepared, io);
-
-  if (options.out !== undefined) {
-    const folder = outputFolder(io.cwd, root, options.out, "--out");
-    const shown = options.out.replace(/[\\/]+$/, "") || ".";
-    const write = (file: string, pieces: readonly (Buffer | string)[]) => {
-      try {
-        writePieces(join(folder, file), pieces);
-      } catch (error) {
-        throw fileError(error, `${shown}/${file}`, "write");
-      }
-    };
-    const date = io.now;
-    // One composer for every letter: each attachment is read and encoded once.
-    const composer = new MessageComposer();
-    for (const letter of letters) {
-      const { id } = letter.recipient;
-      write(`${id}.txt`, [formatLetter(letter)]);
-      if (letter.message) write(`${id}.eml`, await composer.compose(letter.message, { date }));
-    }
-    const emails = letters.filter((letter) => letter.message).length;
-    io.stderr.write(
-      `Wrote ${plural(letters.length, "letter")} to ${shown}/: ` +
-        `${plural(letters.length, ".txt file")} and ${plural(emails, ".eml file")} (recipients without email get only .txt)\n`,
-    );
-    return letters.length;
-  }
   const rows = letters.map((letter) => ({
     id: letter.recipient.id,
     campaign: letter.campaign,
@@ -108,26 +84,66 @@ export async function preview(options: PreviewOptions, io: IO): Promise<number> 
 }
 
 /**
- * Letters on the terminal, through the pager when stdout is one. Each is formatted as soon as it is rendered and only the text is kept (in
- * batches), so 10,000 letters never sit in memory as objects; nothing is printed unless all rendered.
+ * .txt and .eml files, written as the letters come (many at once), once every letter has rendered: a bad
+ * input writes nothing, and 10,000 letters are never all held at once.
+ */
+async function previewToFolder(out: string, options: PreviewOptions, io: IO): Promise<number> {
+  const { root, prepared, count, letters } = await streamCampaign(options, io);
+  sizeWarning(prepared, io);
+  const folder = outputFolder(io.cwd, root, out, "--out");
+  const shown = out.replace(/[\\/]+$/, "") || ".";
+  const date = io.now;
+  // One composer for every letter: each attachment is read and encoded once.
+  const composer = new MessageComposer();
+  const writes = new ParallelWrites((error, path) =>
+    fileError(error, `${shown}/${path.slice(folder.length + 1)}`, "write"),
+  );
+  let emails = 0;
+  for (const letter of letters()) {
+    const base = join(folder, letter.recipient.id);
+    await writes.write(`${base}.txt`, formatLetter(letter));
+    if (letter.message) {
+      emails++;
+      await writes.write(`${base}.eml`, await composer.compose(letter.message, { date }));
+    }
+  }
+  await writes.finish();
+  io.stderr.write(
+    `Wrote ${plural(count, "letter")} to ${shown}/: ` +
+      `${plural(count, ".txt file")} and ${plural(emails, ".eml file")} (recipients without email get only .txt)\n`,
+  );
+  return count;
+}
+
+/**
+ * Letters on the terminal, printed as they come once every letter has rendered (nothing is printed on bad
+ * input), in pieces of about a megabyte that wait for the terminal or pipe to take them.
  */
 async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<number> {
   const rule = io.out.dim("─".repeat(72));
-  const batches: string[] = [];
-  let batch = "";
-  let count = 0;
-  const { prepared } = await renderCampaign(options, io, (letter) => {
-    count++;
-    batch += `${rule}\n${io.out.bold(`${letter.recipient.id} · ${letter.recipient.organisation}`)}\n${rule}\n${formatLetter(letter)}\n`;
-    if (batch.length > 1 << 20) {
-      batches.push(batch);
-      batch = "";
+  const { prepared, count, letters } = await streamCampaign(options, io);
+  function* pieces(): Generator<string> {
+    let batch = "";
+    for (const letter of letters()) {
+      batch += `${rule}\n${io.out.bold(`${letter.recipient.id} · ${letter.recipient.organisation}`)}\n${rule}\n${formatLetter(letter)}\n`;
+      if (batch.length > 1 << 20) {
+        yield batch;
+        batch = "";
+      }
     }
-  });
-  batches.push(batch);
-  const { page } = await import("../adapters/pager.js");
-  await page(io, batches, options.pager !== false);
+    yield batch;
+  }
+  const { page, pagerCommand } = await import("../adapters/pager.js");
+  // A person reading on a terminal gets the pager (which takes the whole text); a pipe or a file, a stream.
+  if (pagerCommand(io, options.pager !== false) !== undefined) await page(io, [...pieces()]);
+  else for (const piece of pieces()) await writeAndWait(io.stdout, piece);
   sizeWarning(prepared, io);
   io.stderr.write(`${plural(count, "letter")} previewed for campaign ${prepared.campaign.id}\n`);
   return count;
+}
+
+/** Writes `text`, and when the stream's buffer is full, waits until it drains. */
+function writeAndWait(stream: Writable, text: string): Promise<void> {
+  if (text === "" || stream.write(text)) return Promise.resolve();
+  return new Promise((resolve) => stream.once("drain", resolve));
 }
