@@ -72,7 +72,8 @@ function packageVersion(): string {
   ).version;
 }
 
-export function buildProgram(io: () => IO): Command {
+/** `io` is asked for only by a command that runs: --help and usage errors never load the terminal. */
+export function buildProgram(io: () => Promise<IO>): Command {
   const program = new Command("outreach")
     .description(
       "Send one appeal to many institutions, each in its own words, and keep track of who answered.",
@@ -105,7 +106,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .addHelpText("after", "\nExample:\n  outreach init khorog-appeal")
     .action(async (dir: string) => {
       const { init } = await import("./commands/init.js");
-      init({ dir }, io());
+      init({ dir }, await io());
     });
 
   program
@@ -116,7 +117,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .addHelpText("after", "\nExamples:\n  outreach check\n  outreach check -c khorog-2012 --json")
     .action(async (options: { campaign?: string; json?: boolean }) => {
       const { check } = await import("./commands/check.js");
-      const result = await check({ ...global(), ...options }, io());
+      const result = await check({ ...global(), ...options }, await io());
       if (!result.ok) process.exitCode = 1;
     });
 
@@ -142,7 +143,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
         json?: boolean;
       }) => {
         const { listRecipients } = await import("./commands/recipients.js");
-        await listRecipients({ ...global(), ...options }, io());
+        await listRecipients({ ...global(), ...options }, await io());
       },
     );
 
@@ -164,7 +165,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
         options: { campaign?: string; out?: string; json?: boolean; pager?: boolean },
       ) => {
         const { preview } = await import("./commands/preview.js");
-        await preview({ ...global(), ...options, ids }, io());
+        await preview({ ...global(), ...options, ids }, await io());
       },
     );
 
@@ -209,7 +210,7 @@ Examples:
     )
     .action(async (ids: string[], options: SendCliOptions) => {
       const { send } = await import("./commands/send.js");
-      await send({ ...global(), ...options, ids }, io());
+      await send({ ...global(), ...options, ids }, await io());
     });
 
   program
@@ -220,7 +221,7 @@ Examples:
     .addHelpText("after", "\nExample:\n  outreach status --json")
     .action(async (options: { campaign?: string; json?: boolean }) => {
       const { status } = await import("./commands/status.js");
-      await status({ ...global(), ...options }, io());
+      await status({ ...global(), ...options }, await io());
     });
 
   program
@@ -243,7 +244,7 @@ Examples:
         options: { campaign?: string; sent?: boolean; notSent?: boolean; note?: string },
       ) => {
         const { resolve } = await import("./commands/resolve.js");
-        await resolve({ ...global(), ...options, id }, io());
+        await resolve({ ...global(), ...options, id }, await io());
       },
     );
 
@@ -282,7 +283,7 @@ Examples:
     )
     .action(async (id: string | undefined, options: LogCliOptions) => {
       const { log } = await import("./commands/log.js");
-      await log({ ...global(), ...options, ...(id ? { id } : {}) }, io());
+      await log({ ...global(), ...options, ...(id ? { id } : {}) }, await io());
     });
 
   program
@@ -320,7 +321,7 @@ Examples:
         excel?: boolean;
       }) => {
         const { listOutstanding } = await import("./commands/outstanding.js");
-        await listOutstanding({ ...global(), ...options }, io());
+        await listOutstanding({ ...global(), ...options }, await io());
       },
     );
 
@@ -332,7 +333,7 @@ Examples:
     .addHelpText("after", "\nExample:\n  outreach history odihr")
     .action(async (id: string, options: { json?: boolean }) => {
       const { history } = await import("./commands/history.js");
-      await history({ ...global(), ...options, id }, io());
+      await history({ ...global(), ...options, id }, await io());
     });
 
   program
@@ -360,7 +361,7 @@ Examples:
     .addHelpText("after", "\nExamples:\n  outreach followup --dry-run\n  outreach followup --yes")
     .action(async (ids: string[], options: SendCliOptions) => {
       const { followup } = await import("./commands/followup.js");
-      await followup({ ...global(), ...options, ids }, io());
+      await followup({ ...global(), ...options, ids }, await io());
     });
 
   program
@@ -380,7 +381,7 @@ Examples:
     )
     .action(async (options: { watch?: boolean; json?: boolean; quiet?: boolean }) => {
       const { inbox } = await import("./commands/inbox.js");
-      await inbox({ ...global(), ...options }, io());
+      await inbox({ ...global(), ...options }, await io());
     });
 
   program
@@ -411,7 +412,7 @@ Examples:
         confirm?: string;
       }) => {
         const { review } = await import("./commands/review.js");
-        await review({ ...global(), ...options }, io());
+        await review({ ...global(), ...options }, await io());
       },
     );
 
@@ -431,7 +432,7 @@ Examples:
     .action(
       async (options: { campaign?: string; output?: string; withAddresses?: boolean; json?: boolean }) => {
         const { calendar } = await import("./commands/calendar.js");
-        await calendar({ ...global(), ...options }, io());
+        await calendar({ ...global(), ...options }, await io());
       },
     );
 
@@ -471,7 +472,7 @@ Examples:
     )
     .action(async (file: string, options: Omit<ImportOptions, "file" | "dir">) => {
       const { importRecipients } = await import("./commands/import.js");
-      await importRecipients({ ...global(), ...options, file }, io());
+      await importRecipients({ ...global(), ...options, file }, await io());
     });
 
   program
@@ -487,7 +488,7 @@ Examples:
     )
     .action(async (options: { campaign?: string; format?: string; output?: string; excel?: boolean }) => {
       const { exportState } = await import("./commands/export.js");
-      await exportState({ ...global(), ...options }, io());
+      await exportState({ ...global(), ...options }, await io());
     });
 
   program
@@ -505,7 +506,7 @@ Examples:
     )
     .action(async (options: { campaign?: string; output?: string; redact?: boolean }) => {
       const { report } = await import("./commands/report.js");
-      await report({ ...global(), ...options }, io());
+      await report({ ...global(), ...options }, await io());
     });
 
   return program;

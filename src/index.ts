@@ -1,4 +1,6 @@
 // The entry point: runs the command line, and is the one place that turns errors into messages and exit codes.
+
+import type { IO } from "./adapters/terminal.js";
 import { buildProgram } from "./cli.js";
 import { printable } from "./core/text-rules.js";
 import { EXIT, ExitError, UserError } from "./errors.js";
@@ -13,17 +15,15 @@ async function main(argv: string[]): Promise<void> {
   process.stderr.on("error", (error: NodeJS.ErrnoException) => {
     if (error.code !== "EPIPE") throw error;
   });
-  const { processIO } = await import("./adapters/terminal.js");
-  let io: ReturnType<typeof processIO> | undefined;
+  let io: Promise<IO> | undefined;
   const program = buildProgram(() => {
-    io ??= processIO();
+    io ??= import("./adapters/terminal.js").then(({ processIO }) => processIO());
     return io;
   });
   try {
     await program.parseAsync(argv);
   } catch (error) {
-    const { colourLevel } = await import("./adapters/terminal.js");
-    process.exitCode = exitCodeFor(await asUserError(error), colourLevel(process.stderr, process.env) > 0);
+    process.exitCode = await exitCodeFor(error);
   }
 }
 
@@ -45,19 +45,22 @@ async function asUserError(error: unknown): Promise<unknown> {
   return fileError(error, shown, syscall === "open" ? "open" : writing ? "write" : "read");
 }
 
-function exitCodeFor(error: unknown, colour: boolean): number {
-  if (error instanceof ExitError) return error.exitCode;
+async function exitCodeFor(thrown: unknown): Promise<number> {
+  if (thrown instanceof ExitError) return thrown.exitCode;
+  const commanderError = thrown as { code?: string; exitCode?: number };
+  if (typeof commanderError.code === "string" && commanderError.code.startsWith("commander.")) {
+    // Commander has printed its message; --help and --version are successes, everything else is wrong usage.
+    return commanderError.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  const error = await asUserError(thrown);
   if (error instanceof UserError) {
+    const { colourLevel } = await import("./adapters/terminal.js");
+    const colour = colourLevel(process.stderr, process.env) > 0;
     const red = (text: string) => (colour ? `\u001b[31m${text}\u001b[39m` : text);
     // Every error is one line, whatever the user typed or a file held: a value cannot forge another line.
     process.stderr.write(`${red("error:")} ${printable(error.message)}\n`);
     if (error.hint) process.stderr.write(`  → ${printable(error.hint)}\n`);
     return error.exitCode;
-  }
-  const commanderError = error as { code?: string; exitCode?: number };
-  if (typeof commanderError.code === "string" && commanderError.code.startsWith("commander.")) {
-    // Commander has printed its message; --help and --version are successes, everything else is wrong usage.
-    return commanderError.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   process.stderr.write(
     `outreach hit an unexpected error. This is a bug; please report it with the text below.\n\n${
