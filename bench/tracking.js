@@ -30,4 +30,26 @@ export default async function tracking(bench) {
       },
     ]);
   }
+  // The same events over 10 recipients (thousands of letters each): anything quadratic per recipient shows.
+  const few = join(data, "campaign-journal-100000-10-recipients");
+  cached(few, "v1", () => {
+    generateCampaign(few, 10, 100);
+    generateJournal(few, "bench", 10, 100_000);
+  });
+  bench.compare([
+    {
+      name: "read + JSON.parse the journal (floor), 10 recipients",
+      short: "floor",
+      size: 100_000,
+      spec: nodeScript("read-journal.js", [join(few, ".outreach", "journal.jsonl")]),
+    },
+    {
+      name: "status, 10 recipients",
+      size: 100_000,
+      spec: outreach(["status"], few),
+      vs: 0,
+      budgetRatio: 3,
+      budgetMs: 500,
+    },
+  ]);
 }

@@ -118,6 +118,21 @@ describe("one delivery state per letter", () => {
     expect(twice && sentTwice(twice)).toBe(true);
   });
 
+  it("a long list of attempts: copied lines count once, and two emails to one address are found far apart", () => {
+    const events: JournalEvent[] = [];
+    for (let index = 0; index < 40; index++) {
+      const each = attempt(`a${String(index).padStart(2, "0")}`, "01", { to: [`r${index}@example.org`] });
+      events.push(each, sent(each, "02"));
+    }
+    const copied = [...events, ...events.slice(0, 10)];
+    const apart = getDelivery(deriveState(copied), "c", "r");
+    expect(apart?.copies).toHaveLength(40);
+    expect(apart && sentTwice(apart)).toBe(false);
+    const again = attempt("b", "03", { to: ["R0@Example.org"] });
+    const twice = getDelivery(deriveState([...copied, again, sent(again, "04")]), "c", "r");
+    expect(twice && sentTwice(twice)).toBe(true);
+  });
+
   it("an attempt of the running send without an answer is in flight; one of another run is uncertain", () => {
     const mine = attempt("a", "01", { run: "run-1" });
     expect(getDelivery(deriveState([mine], { running: "run-1" }), "c", "r")?.status).toBe("in-flight");

@@ -287,12 +287,27 @@ export function deriveState(events: readonly JournalEvent[], options: DeriveOpti
   const handByKey = new Map<string, DeliveredEvent[]>();
   const received: ReceivedEvent[] = [];
   const triaged: TriagedEvent[] = [];
-  // The same event twice (a rebase or cherry-pick can copy lines) counts once. The lists per recipient are
-  // short, so looking through them costs less than remembering every id of a long journal.
+  // The same event twice (a rebase or cherry-pick can copy lines) counts once. Most lists per recipient are
+  // short, and looking through them costs less than remembering every id of a long journal; a list that
+  // grows long (thousands of retries to one recipient) gets a set of its ids, so it never turns quadratic.
+  const idsOfLongList = new Map<JournalEvent[], Set<string>>();
   const collect = <T extends JournalEvent>(map: Map<string, T[]>, key: string, event: T) => {
     const list = map.get(key);
-    if (!list) map.set(key, [event]);
-    else if (!list.some((other) => other.id === event.id)) list.push(event);
+    if (!list) {
+      map.set(key, [event]);
+    } else if (list.length < LONG_LIST) {
+      if (!list.some((other) => other.id === event.id)) list.push(event);
+    } else {
+      let ids = idsOfLongList.get(list);
+      if (!ids) {
+        ids = new Set(list.map((other) => other.id));
+        idsOfLongList.set(list, ids);
+      }
+      if (!ids.has(event.id)) {
+        ids.add(event.id);
+        list.push(event);
+      }
+    }
   };
   for (const event of events) {
     switch (event.type) {
@@ -364,6 +379,8 @@ export function deriveState(events: readonly JournalEvent[], options: DeriveOpti
  * One answer is one response, however many team members logged it (their journals merged by git): two
  * responses about the same reply's Message-ID count once, the later decision winning.
  */
+const LONG_LIST = 16;
+
 function collectResponse(responses: Map<string, ResponseEvent[]>, event: ResponseEvent): void {
   const key = recipientKey(event.campaign, event.recipient);
   const list = responses.get(key);
@@ -500,14 +517,14 @@ function deriveDelivery(
 /** True when the recipient got this letter more than once: two copies by hand, or two emails to one address. */
 export function sentTwice(delivery: Delivery): boolean {
   const { copies } = delivery;
-  for (let i = 0; i < copies.length; i++) {
-    for (let j = i + 1; j < copies.length; j++) {
-      const a = copies[i] as SentCopy;
-      const b = copies[j] as SentCopy;
-      if (a.byHand || b.byHand) return true;
-      const seen = new Set(a.addresses.map((address) => address.toLowerCase()));
-      if (b.addresses.some((address) => seen.has(address.toLowerCase()))) return true;
-    }
+  if (copies.length < 2) return false;
+  if (copies.some((copy) => copy.byHand)) return true;
+  // One pass, not every pair: a recipient retried thousands of times must not cost millions of comparisons.
+  const reached = new Set<string>();
+  for (const copy of copies) {
+    const own = new Set(copy.addresses.map((address) => address.toLowerCase()));
+    for (const address of own) if (reached.has(address)) return true;
+    for (const address of own) reached.add(address);
   }
   return false;
 }
