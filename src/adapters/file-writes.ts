@@ -32,8 +32,11 @@ export function writePieces(path: string, pieces: readonly (Buffer | string)[]):
  * Puts each file in place whole: every text is first written beside its file and flushed to disk; only when
  * all are written are they renamed over (or into) their places. A failure while writing leaves every file
  * as it was and removes what was written aside; the error is thrown for the caller to name the file.
+ * Like openToCreateSync, refuses (before anything is written) a link, a folder, a FIFO, a socket or a device
+ * in any file's place: renaming over a link would replace it, not write where it leads.
  */
 export function replaceFilesWhole(files: readonly { path: string; text: string }[]): void {
+  for (const { path } of files) refuseToReplace(path);
   const aside = files.map(({ path }) =>
     join(dirname(path), `.${path.split(/[\\/]/).at(-1)}.${process.pid}.tmp`),
   );

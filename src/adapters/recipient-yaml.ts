@@ -43,10 +43,20 @@ function scalarText(value: unknown, scalars: Map<string, string>): string {
   if (typeof value !== "string") return stringify(value, OPTIONS).trimEnd();
   let text = scalars.get(value);
   if (text === undefined) {
-    text = SAFE_PLAIN.test(value) && !RESERVED.test(value) ? value : stringify(value, OPTIONS).trimEnd();
+    text = SAFE_PLAIN.test(value) && !RESERVED.test(value) ? value : oneLine(value);
     scalars.set(value, text);
   }
   return text;
+}
+
+/**
+ * A one-line string as the yaml package writes it on a key's line. At the top of a document it writes some
+ * ("---", "... x") as a block scalar, which on a key's line would break the file: those are double-quoted.
+ */
+function oneLine(value: string): string {
+  const written = stringify(value, OPTIONS).replace(/\n$/, "");
+  if (!written.includes("\n")) return written;
+  return stringify(value, { ...OPTIONS, defaultStringType: "QUOTE_DOUBLE" }).replace(/\n$/, "");
 }
 
 function isScalarValue(value: unknown): boolean {

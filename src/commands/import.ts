@@ -1,6 +1,6 @@
 // `outreach import FILE`: recipients from a spreadsheet, CSV or JSON into recipients/, never overwriting.
 // Reads the file, plans what to add, skip or change, says so, and (unless --dry-run) writes it whole.
-import { existsSync, mkdirSync } from "node:fs";
+import { lstatSync, mkdirSync } from "node:fs";
 import { basename, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileError } from "../adapters/file-system.js";
 import { replaceFilesWhole } from "../adapters/file-writes.js";
@@ -200,13 +200,23 @@ function newFiles(
     do {
       path = join(root, "recipients", `${name}${suffix === 1 ? "" : `-${suffix}`}.yaml`);
       suffix++;
-    } while (existsSync(path) || existsSync(path.replace(/\.yaml$/, ".yml")));
+    } while (taken(path) || taken(path.replace(/\.yaml$/, ".yml")));
     const which = count > 1 ? ` (part ${part + 1} of ${count})` : "";
     const comment = ` Imported by outreach import from ${settings.source} on ${settings.today}${which}. Edit freely:\n a later import never overwrites a recipient, it skips or (--update) changes it.`;
     const drafts = plan.created.slice(part * PER_FILE, (part + 1) * PER_FILE).map(({ draft }) => draft);
     files.push({ path, text: renderRecipientFile(drafts, comment) });
   }
   return files;
+}
+
+/** Whether anything is at `path`: a file, a folder, a FIFO, or a link (even one that leads nowhere). */
+function taken(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The updated files' new text; an update that cannot be made in place is refused instead. */

@@ -1,0 +1,51 @@
+// Bad input to import and to the recipient files it writes: what a sweep of odd lists and odd files found.
+// Each case failed before its fix; each says the file, the place and the field, and writes nothing wrong.
+import { lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { campaignFolder, run } from "./support.js";
+
+const HEADER = "Organisation,Email,Type,Salutation\n";
+
+function noStackTrace(text: string): void {
+  expect(text).not.toMatch(/\n\s+at |unexpected error/);
+}
+
+describe("import writes", () => {
+  it("a link in the place of a file it changes is refused, not replaced, and nothing is written", async () => {
+    const folder = campaignFolder();
+    mkdirSync(join(folder, "lists"));
+    renameSync(join(folder, "recipients/example.yaml"), join(folder, "lists/example.yaml"));
+    symlinkSync("../lists/example.yaml", join(folder, "recipients/example.yaml"));
+    const before = readFileSync(join(folder, "lists/example.yaml"), "utf8");
+    writeFileSync(
+      join(folder, "up.csv"),
+      `${HEADER}Example Human Rights Association,director@ngo.example.net,ngo,Hi\nNew Body,new@x.example.org,ngo,Hi\n`,
+    );
+    const result = await run(["import", "up.csv", "--update"], { cwd: folder });
+    expect(result.stderr).toMatch(
+      /recipients\/example\.yaml is a link to \.\.\/lists\/example\.yaml, and outreach does not write through links; nothing was imported/,
+    );
+    noStackTrace(result.stderr);
+    expect(result.exitCode).toBe(1);
+    expect(lstatSync(join(folder, "recipients/example.yaml")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(folder, "lists/example.yaml"), "utf8")).toBe(before);
+    expect(() => lstatSync(join(folder, "recipients/up.yaml"))).toThrow();
+  });
+
+  it("text YAML would read as a document marker (---, ... x) is written so that check reads it back", async () => {
+    const folder = campaignFolder();
+    writeFileSync(
+      join(folder, "marks.csv"),
+      "Organisation,Email,Type,Salutation,Mandate\n---,a@x.example.org,ngo,Hi,m\n... x,b@x.example.org,ngo,--- Dear,m\n",
+    );
+    const imported = await run(["import", "marks.csv"], { cwd: folder });
+    expect(imported.exitCode).toBe(0);
+    const check = await run(["check"], { cwd: folder });
+    expect(check.stdout + check.stderr).not.toMatch(/recipients\/marks\.yaml/);
+    expect(check.exitCode).toBe(0);
+    const shown = await run(["recipients", "--json"], { cwd: folder });
+    expect(shown.stdout).toContain('"---"');
+    expect(shown.stdout).toContain('"... x"');
+  });
+});
