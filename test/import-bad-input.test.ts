@@ -49,3 +49,27 @@ describe("import writes", () => {
     expect(shown.stdout).toContain('"... x"');
   });
 });
+
+describe("import reads JSON", () => {
+  it("a fault is placed at its line and column; a comment is said to be one; a list of no objects is not 'empty'", async () => {
+    const folder = campaignFolder({
+      "comma.json": '[\n  {"Organisation": "A", "Email": "a@x.example.org",}\n]\n',
+      "comment.json": '[\n  // the list\n  {"Organisation": "A"}\n]\n',
+      "numbers.json": "[1, 2]\n",
+    });
+    const comma = await run(["import", "comma.json"], { cwd: folder });
+    expect(comma.stderr).toMatch(
+      /comma\.json is not valid JSON: .* at line 2, column 52; nothing was imported/,
+    );
+    const comment = await run(["import", "comment.json"], { cwd: folder });
+    expect(comment.stderr).toMatch(
+      /comment\.json is not valid JSON: a comment at line 2, column 3: JSON has none/,
+    );
+    const numbers = await run(["import", "numbers.json"], { cwd: folder });
+    expect(numbers.stderr).toMatch(/numbers\.json holds no objects of fields \(item 1 is 1\)/);
+    for (const result of [comma, comment, numbers]) {
+      expect(result.exitCode).toBe(1);
+      noStackTrace(result.stderr);
+    }
+  });
+});
