@@ -73,3 +73,28 @@ describe("import reads JSON", () => {
     }
   });
 });
+
+describe("recipient files", () => {
+  it("a per-language value of the wrong kind is named at its language, line and column", async () => {
+    const folder = campaignFolder({
+      "recipients/odd.yaml": [
+        "id: odd",
+        "organisation: { en: [A, B] }",
+        "type: ngo",
+        'salutation: { en: "Dear", fr: 3 }',
+        "contacts:",
+        "  - email: odd@x.example.org",
+        "",
+      ].join("\n"),
+    });
+    const result = await run(["check"], { cwd: folder });
+    expect(result.stdout + result.stderr).toMatch(
+      /recipients\/odd\.yaml:2:21 +organisation\.en: must be text, but YAML reads \[A, B\] as a list/,
+    );
+    expect(result.stdout + result.stderr).toMatch(
+      /recipients\/odd\.yaml:4:31 +salutation\.fr: must be text, but YAML reads 3 as a number/,
+    );
+    expect(result.stdout + result.stderr).not.toMatch(/has the wrong form/);
+    expect(result.exitCode).toBe(1);
+  });
+});

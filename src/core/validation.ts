@@ -28,8 +28,7 @@ export function validate<S extends z.ZodType>(
   if (result.success) return { ok: true, data: result.data };
   const problems: Problem[] = [];
   const shownPath = (path: PropertyKey[]) => source.shownPath?.(path) ?? path;
-  for (const found of result.error.issues) {
-    const issue = simplestIssue(found);
+  for (const issue of result.error.issues.flatMap(simplestIssues)) {
     const path = issue.path as PropertyKey[];
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys) {
@@ -72,16 +71,24 @@ export function validate<S extends z.ZodType>(
 /**
  * A value of the wrong type for a field that takes one of several forms (text, or text per language) fails
  * every form at once: it is described as the first form, text, so a number reads as "YAML reads 007 as a
- * number" here as everywhere.
+ * number" here as everywhere. A value of the right shape for one form that fails inside it (a list where a
+ * language's text goes) is described by that form's own issues, at their own field (organisation.en).
  */
-function simplestIssue(issue: z.core.$ZodIssue): z.core.$ZodIssue {
-  if (issue.code !== "invalid_union") return issue;
+function simplestIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== "invalid_union") return [issue];
   const allWrongType = issue.errors.every(
     (option) =>
       option.length > 0 && option.every((inner) => inner.code === "invalid_type" && inner.path.length === 0),
   );
   const first = issue.errors[0]?.[0];
-  return allWrongType && first ? ({ ...first, path: issue.path } as z.core.$ZodIssue) : issue;
+  if (allWrongType && first) return [{ ...first, path: issue.path } as z.core.$ZodIssue];
+  const inside = issue.errors.find(
+    (option) => option.length > 0 && option.every((inner) => inner.path.length > 0),
+  );
+  if (!inside) return [issue];
+  return inside.flatMap((inner) =>
+    simplestIssues({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue),
+  );
 }
 
 /** "did you mean", with the shape of a list or mapping; or the field one level down that takes the key. */
