@@ -50,6 +50,27 @@ describe("import writes", () => {
   });
 });
 
+describe("import reads columns", () => {
+  it("two columns of one name cannot be told apart by --map or --id-from: the header is to be renamed", async () => {
+    const folder = campaignFolder({
+      "twice.csv": "Organisation,Organisation,Email,Type,Salutation\nA Org,B Org,a@x.example.org,ngo,Hi\n",
+    });
+    const plain = await run(["import", "twice.csv"], { cwd: folder });
+    expect(plain.stderr).toMatch(
+      /their names are the same \(columns 1 and 2\): rename one of them in the file's header row/,
+    );
+    const mapped = await run(["import", "twice.csv", "--map", "Organisation=skip"], { cwd: folder });
+    expect(mapped.stderr).toMatch(
+      /--map: the file has two columns named "Organisation" \(columns 1 and 2\), so which one is meant is unclear/,
+    );
+    for (const result of [plain, mapped]) {
+      expect(result.exitCode).toBe(2);
+      noStackTrace(result.stderr);
+    }
+    expect(() => lstatSync(join(folder, "recipients/twice.yaml"))).toThrow();
+  });
+});
+
 describe("import reads JSON", () => {
   it("a fault is placed at its line and column; a comment is said to be one; a list of no objects is not 'empty'", async () => {
     const folder = campaignFolder({

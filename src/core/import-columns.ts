@@ -158,6 +158,13 @@ export function planColumns(
   const findColumn = (name: string, flag: string): number => {
     const wanted = name.trim().toLowerCase();
     const index = columns.findIndex((column) => column.toLowerCase() === wanted);
+    const again = columns.findIndex((column, at) => at > index && column.toLowerCase() === wanted);
+    if (index !== -1 && again !== -1) {
+      throw new UserError(
+        `${flag}: the file has two columns named ${showText(columns[index] ?? name)} (columns ${index + 1} and ${again + 1}), so which one is meant is unclear`,
+        { exitCode: EXIT.usage, hint: "rename one of them in the file's header row" },
+      );
+    }
     if (index !== -1) return index;
     const suggestion = didYouMean(name, columns);
     throw new UserError(`${flag}: the file has no column ${showText(name)}`, {
@@ -229,9 +236,12 @@ function refuseTwice(columns: readonly string[], plan: ColumnPlan): void {
       byField.set(field, index);
       continue;
     }
+    const sameName = columns[first]?.toLowerCase() === columns[index]?.toLowerCase();
     throw new UserError(`the columns "${columns[first]}" and "${columns[index]}" both fill ${field}`, {
       exitCode: EXIT.usage,
-      hint: `say which one with --map, e.g. --map "${columns[index]}=custom.${customName(columns[index] ?? "", index)}" or --map "${columns[index]}=skip"`,
+      hint: sameName
+        ? `their names are the same (columns ${first + 1} and ${index + 1}): rename one of them in the file's header row`
+        : `say which one with --map, e.g. --map "${columns[index]}=custom.${customName(columns[index] ?? "", index)}" or --map "${columns[index]}=skip"`,
     });
   }
 }
