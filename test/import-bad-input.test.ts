@@ -84,7 +84,7 @@ describe("import reads JSON", () => {
     );
     const comment = await run(["import", "comment.json"], { cwd: folder });
     expect(comment.stderr).toMatch(
-      /comment\.json is not valid JSON: a comment at line 2, column 3: JSON has none/,
+      /comment\.json is not valid JSON: a comment, which JSON does not have at line 2, column 3/,
     );
     const numbers = await run(["import", "numbers.json"], { cwd: folder });
     expect(numbers.stderr).toMatch(/numbers\.json holds no objects of fields \(item 1 is 1\)/);
@@ -116,6 +116,23 @@ describe("recipient files", () => {
       /recipients\/odd\.yaml:4:31 +salutation\.fr: must be text, but YAML reads 3 as a number/,
     );
     expect(result.stdout + result.stderr).not.toMatch(/has the wrong form/);
+    expect(result.exitCode).toBe(1);
+  });
+
+  it("a .json recipient file with a comment or a comma after its last item is refused at its line and column", async () => {
+    const recipient =
+      '{"id": "j", "organisation": "J", "type": "ngo", "salutation": "Hi", "contacts": [{"email": "j@x.example.org"}]';
+    const folder = campaignFolder({
+      "recipients/commented.json": `[\n  // the list\n  ${recipient}}\n]\n`,
+      "recipients/trailing.json": `[\n  ${recipient},}\n]\n`,
+    });
+    const result = await run(["check"], { cwd: folder });
+    const said = result.stdout + result.stderr;
+    expect(said).toMatch(
+      /recipients\/commented\.json:2:3 +is not valid JSON: a comment, which JSON does not have/,
+    );
+    expect(said).toMatch(/recipients\/trailing\.json:2:\d+ +is not valid JSON/);
+    expect(said).toMatch(/a \.json file is strict JSON/);
     expect(result.exitCode).toBe(1);
   });
 });

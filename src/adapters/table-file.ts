@@ -3,6 +3,7 @@
 // table of text cells with row numbers as the user sees them; what is wrong with the file itself is a
 // UserError naming it, before anything is written.
 import type { Table, TableRow } from "../core/import-table.js";
+import { jsonFault, jsonFaultText } from "../core/json-fault.js";
 import { EXIT, UserError } from "../errors.js";
 import { fileError, readRegularFileWithin } from "./file-system.js";
 
@@ -165,37 +166,12 @@ function csvReason(message: string): string {
   return message;
 }
 
-/** JSON.parse's complaint, at a line and column rather than a character offset, and a comment said as one. */
-function jsonFault(text: string, message: string): string {
-  const token = /^Unexpected token '(.)', .* is not valid JSON$/s.exec(message);
-  const at = /\s*(?:in JSON )?at position (\d+)(?: \(line \d+ column \d+\))?/.exec(message);
-  // Some messages quote the text instead of giving a position: the token is then found outside strings.
-  const offset = at ? Number(at[1]) : token ? firstOutsideStrings(text, token[1] as string) : -1;
-  const said = token ? `unexpected "${token[1]}"` : at ? message.slice(0, at.index) : message;
-  if (offset < 0) return said;
-  const before = text.slice(0, offset).split("\n");
-  const where = `at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}`;
-  if (text[offset] === "/" && /[/*]/.test(text[offset + 1] ?? "")) return `a comment ${where}: JSON has none`;
-  return `${said} ${where}`;
-}
-
-function firstOutsideStrings(text: string, character: string): number {
-  let quoted = false;
-  for (let index = 0; index < text.length; index++) {
-    const here = text[index];
-    if (quoted && here === "\\") index++;
-    else if (here === '"') quoted = !quoted;
-    else if (!quoted && here === character) return index;
-  }
-  return -1;
-}
-
 function jsonTable(text: string, shown: string): Table {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw badFile(shown, `is not valid JSON: ${jsonFault(text, (error as Error).message)}`);
+    throw badFile(shown, `is not valid JSON: ${jsonFaultText(jsonFault(text, (error as Error).message))}`);
   }
   let items: unknown[] | undefined;
   if (Array.isArray(value)) items = value;

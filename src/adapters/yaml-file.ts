@@ -1,6 +1,7 @@
 // The one loader for YAML: reads a file safely (size, encoding, nesting, aliases, odd keys) and keeps
 // positions so that every later problem can name the file, line and column.
 import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { type JsonFault, jsonFault } from "../core/json-fault.js";
 import type { Problem } from "../core/problems.js";
 import { readTextFile } from "./text-file.js";
 import { aliasProblem, nestingProblem, nodeProblems } from "./yaml-checks.js";
@@ -79,6 +80,17 @@ export function parseYaml(text: string, file: string): LoadResult {
   }
 }
 
+/** What is wrong with a .json file as JSON (YAML would take comments and trailing commas), if anything. */
+function jsonProblem(text: string): JsonFault | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const fault = jsonFault(text, (error as Error).message);
+    return { ...fault, message: `is not valid JSON: ${fault.message}` };
+  }
+}
+
 function parseChecked(text: string, file: string): LoadResult {
   const problem = (
     line: number | undefined,
@@ -95,6 +107,12 @@ function parseChecked(text: string, file: string): LoadResult {
   });
   const tooDeep = nestingProblem(text, file, file.endsWith(".json"));
   if (tooDeep) return { ok: false, problems: [tooDeep] };
+  const notJson = file.endsWith(".json") ? jsonProblem(text) : undefined;
+  if (notJson) {
+    const hint =
+      "a .json file is strict JSON (no comments, no comma after the last item): or write it as .yaml";
+    return { ok: false, problems: [problem(notJson.line, notJson.column, notJson.message, hint)] };
+  }
 
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {
