@@ -1,9 +1,18 @@
 // Bad input to import and to the recipient files it writes: what a sweep of odd lists and odd files found.
 // Each case failed before its fix; each says the file, the place and the field, and writes nothing wrong.
-import { lstatSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { campaignFolder, run } from "./support.js";
+import { CLI, campaignFolder, NOW, run } from "./support.js";
 
 const HEADER = "Organisation,Email,Type,Salutation\n";
 
@@ -47,6 +56,27 @@ describe("import writes", () => {
     const shown = await run(["recipients", "--json"], { cwd: folder });
     expect(shown.stdout).toContain('"---"');
     expect(shown.stdout).toContain('"... x"');
+  });
+});
+
+describe("import on a full disk", () => {
+  it("a file that cannot be written whole (ulimit -f) is named, and nothing is left behind", async () => {
+    const rows = Array.from({ length: 40 }, (_, index) => `Body ${index},b${index}@x.example.org,ngo,Hi,m`);
+    const folder = campaignFolder({
+      "many.csv": `Organisation,Email,Type,Salutation,Mandate\n${rows.join("\n")}\n`,
+    });
+    const before = readdirSync(join(folder, "recipients"));
+    const result = await execa("bash", ["-c", 'ulimit -f 2; exec node "$0" import many.csv', CLI], {
+      cwd: folder,
+      reject: false,
+      env: { NO_COLOR: "1", OUTREACH_NOW: NOW },
+    });
+    expect(result.stderr).toMatch(
+      /recipients\/many\.yaml cannot be written: .*ulimit -f.*; nothing was imported/,
+    );
+    noStackTrace(String(result.stderr));
+    expect(result.exitCode).toBe(1);
+    expect(readdirSync(join(folder, "recipients"))).toEqual(before);
   });
 });
 

@@ -54,8 +54,8 @@ export function replaceFilesWhole(files: readonly { path: string; text: string }
     });
   } catch (error) {
     for (const path of aside) rmSync(path, { force: true });
-    // Named by the file it was for, not by the name it had aside.
-    if (error instanceof Error && "path" in error) Object.assign(error, { path: files[writing]?.path });
+    // Named by the file it was for, not by the name it had aside (nor by nothing: a short write has no path).
+    if (error instanceof Error) Object.assign(error, { path: files[writing]?.path });
     throw error;
   }
   files.forEach(({ path }, index) => {
