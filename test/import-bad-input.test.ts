@@ -101,6 +101,15 @@ describe("import reads columns", () => {
   });
 });
 
+describe("import reads text", () => {
+  it("a NUL byte is placed at its line and column", async () => {
+    const folder = campaignFolder({ "nul.csv": `${HEADER}A Org,a@x.example.org,ngo,Hi\0there\n` });
+    const result = await run(["import", "nul.csv"], { cwd: folder });
+    expect(result.stderr).toMatch(/nul\.csv is binary \(a NUL byte at line 2, column 29\)/);
+    expect(result.exitCode).toBe(1);
+  });
+});
+
 describe("import reads JSON", () => {
   it("a fault is placed at its line and column; a comment is said to be one; a list of no objects is not 'empty'", async () => {
     const folder = campaignFolder({

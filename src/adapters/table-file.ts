@@ -73,10 +73,12 @@ function decode(buffer: Buffer, shown: string): string {
         : "";
   try {
     if (utf16) return new TextDecoder(utf16, { fatal: true }).decode(buffer.subarray(2));
-    if (buffer.includes(0)) {
+    const nul = buffer.indexOf(0);
+    if (nul !== -1) {
+      const before = buffer.subarray(0, nul).toString("utf8").split("\n");
       throw badFile(
         shown,
-        "is binary: not a spreadsheet, CSV or JSON file",
+        `is binary (a NUL byte at line ${before.length}, column ${(before.at(-1)?.length ?? 0) + 1}): not a spreadsheet, CSV or JSON file`,
         "export the list as CSV or .xlsx",
       );
     }
