@@ -6,13 +6,14 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
-import { CLI, campaignFolder, NOW, run } from "./support.js";
+import { CLI, campaignFolder, NOW, run, tempFolder } from "./support.js";
 
 const HEADER = "Organisation,Email,Type,Salutation\n";
 
@@ -40,6 +41,19 @@ describe("import writes", () => {
     expect(lstatSync(join(folder, "recipients/example.yaml")).isSymbolicLink()).toBe(true);
     expect(readFileSync(join(folder, "lists/example.yaml"), "utf8")).toBe(before);
     expect(() => lstatSync(join(folder, "recipients/up.yaml"))).toThrow();
+  });
+
+  it("recipients/ as a link out of the campaign folder is refused, and nothing is written where it leads", async () => {
+    const folder = campaignFolder({ "ok.csv": `${HEADER}A Org,a@x.example.org,ngo,Hi\n` });
+    const outside = tempFolder();
+    renameSync(join(folder, "recipients/example.yaml"), join(outside, "example.yaml"));
+    rmdirSync(join(folder, "recipients"));
+    symlinkSync(outside, join(folder, "recipients"));
+    const result = await run(["import", "ok.csv"], { cwd: folder });
+    expect(result.stderr).toMatch(/recipients is a link to .*, outside the campaign folder/);
+    noStackTrace(result.stderr);
+    expect(result.exitCode).toBe(1);
+    expect(readdirSync(outside)).toEqual(["example.yaml"]);
   });
 
   it("text YAML would read as a document marker (---, ... x) is written so that check reads it back", async () => {

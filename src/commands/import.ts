@@ -4,7 +4,7 @@ import { lstatSync, mkdirSync } from "node:fs";
 import { basename, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileError } from "../adapters/file-system.js";
 import { replaceFilesWhole } from "../adapters/file-writes.js";
-import { findCampaignFolder } from "../adapters/paths.js";
+import { findCampaignFolder, pathInside } from "../adapters/paths.js";
 import { editRecipientFile, renderRecipientFile } from "../adapters/recipient-yaml.js";
 import { formatProblems, plural } from "../adapters/report.js";
 import { readTable } from "../adapters/table-file.js";
@@ -59,6 +59,8 @@ export interface ImportResult {
 
 export async function importRecipients(options: ImportOptions, io: IO): Promise<ImportResult> {
   const root = findCampaignFolder(io.cwd, options.dir);
+  // Where the files go is inside the campaign folder, or nowhere: recipients/ linking out is refused, as check does.
+  pathInside(root, "recipients");
   const settings = checkFlags(options, root, io);
   const table = await readTable(resolve(io.cwd, options.file), options.file, { sheet: options.sheet });
   const columns = planColumns(table.columns, options.map ?? [], {
