@@ -2,7 +2,7 @@
 // (its Content-Security-Policy forbids scripts and every remote load), readable offline and printable on A4.
 // Every piece of text from the world is escaped here, once, on its way into the page.
 import type { CampaignReport, ReportRow } from "../core/report.js";
-import { MONTHS } from "../core/text-rules.js";
+import { MONTHS, printable } from "../core/text-rules.js";
 import type { ReportCharts } from "./report-charts.js";
 
 const POLICY =
@@ -19,9 +19,15 @@ const ENTITIES: Record<string, string> = {
 
 const SPECIAL = /[&<>"']/;
 
+/**
+ * Text as HTML: markup characters as entities, and every control or invisible character (an escape
+ * sequence, a bidirectional override that would show an address backwards) written out as \u{…}, as on a
+ * terminal; line breaks are kept for notes.
+ */
 export function escapeHtml(text: string): string {
-  if (!SPECIAL.test(text)) return text;
-  return text.replace(/[&<>"']/g, (character) => ENTITIES[character] as string);
+  const shown = printable(text, { keepLineBreaks: true });
+  if (!SPECIAL.test(shown)) return shown;
+  return shown.replace(/[&<>"']/g, (character) => ENTITIES[character] as string);
 }
 
 const number = (value: number) => value.toLocaleString("en-GB");

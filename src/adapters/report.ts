@@ -1,12 +1,20 @@
 // How problems and tables look to a person. One format everywhere: "severity file:line:column field: message".
 import type { ChalkInstance } from "chalk";
 import { location, type Problem } from "../core/problems.js";
+import { printable } from "../core/text-rules.js";
 
+/**
+ * A problem as lines for a terminal. Every part may hold text from the world (a file name, a key, a value
+ * quoted by a library), so each passes through printable(): no escape sequence or text-direction control
+ * reaches the terminal.
+ */
 export function formatProblem(problem: Problem, colour: ChalkInstance): string {
   const label = problem.severity === "error" ? colour.red.bold("error  ") : colour.yellow.bold("warning");
-  const field = problem.field ? `${colour.bold(problem.field)}: ` : "";
-  let text = `${label} ${colour.cyan(location(problem))}  ${field}${problem.message}`;
-  if (problem.hint) text += `\n        ${colour.dim(`→ ${problem.hint}`)}`;
+  const field = problem.field ? `${colour.bold(printable(problem.field))}: ` : "";
+  const message = printable(problem.message, { keepLineBreaks: true });
+  let text = `${label} ${colour.cyan(printable(location(problem)))}  ${field}${message}`;
+  if (problem.hint)
+    text += `\n        ${colour.dim(`→ ${printable(problem.hint, { keepLineBreaks: true })}`)}`;
   return text;
 }
 

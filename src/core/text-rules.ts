@@ -31,10 +31,10 @@ export const BUILT_IN_NAMES: ReadonlySet<string> = new Set([
 ]);
 
 /** "20/minute", "1/second", "300/hour": letters started per period. */
-export const RATE_PATTERN = /^([1-9]\d*)\s*\/\s*(s|sec|second|m|min|minute|h|hour)$/;
+export const RATE_PATTERN = /^([1-9]\d*) *\/ *(s|sec|second|m|min|minute|h|hour)$/;
 
 /** "500ms", "2s", "1m". */
-export const DURATION_PATTERN = /^(\d+)\s*(ms|s|m)$/;
+export const DURATION_PATTERN = /^(\d+) *(ms|s|m)$/;
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this regex's job
 const UNSHOWABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/gu;
