@@ -4,6 +4,8 @@
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { Campaign, Recipient } from "../src/core/schema.js";
+import { answerWindow } from "../src/core/windows.js";
 import { CAMPAIGN, journalEvent, reportFolder } from "./report-fixture.js";
 import { campaignFolder, run, tempFolder } from "./support.js";
 
@@ -49,5 +51,30 @@ describe("text that hides or moves things", () => {
     const sent = await run(["send", "--dry-run", "--rate", "9\n/minute"], { cwd: folder });
     expect(sent.exitCode).toBe(2);
     expect(sent.stderr).toContain('not "9\\u{A}/minute"');
+  });
+});
+
+describe("answer windows", () => {
+  it("a fraction where a count of days is wanted is named as one", async () => {
+    const folder = campaignFolder();
+    const file = join(folder, "outreach.yaml");
+    const config = readFileSync(file, "utf8").replace(
+      /\n {6}# working_days: true.*\n/,
+      "\n      by_type:\n        un: { after_days: 1.5, max: 0.5 }\n",
+    );
+    writeFileSync(file, config);
+    const checked = await run(["check"], { cwd: folder });
+    expect(checked.stdout).toContain("by_type.un.after_days: must be a whole number, not 1.5");
+    expect(checked.stdout).toContain("by_type.un.max: must be a whole number, not 0.5");
+  });
+
+  it("a type named like an object's built-in property takes the campaign's window", () => {
+    const campaign = {
+      followup: { after_days: 14, max: 2, working_days: false, by_type: { un: { max: 0 } } },
+    };
+    for (const type of ["constructor", "toString", "hasOwnProperty"]) {
+      const window = answerWindow(campaign as unknown as Campaign, { type } as Recipient);
+      expect(window).toEqual({ afterDays: 14, max: 2, workingDays: false, source: "campaign" });
+    }
   });
 });

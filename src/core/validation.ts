@@ -137,6 +137,8 @@ function describeIssue(
     if (issue.input === undefined && (written === "" || written === "~" || written === "null")) {
       return { message: "is empty", hint: `write a value after "${field}:"` };
     }
+    // 1.5 where a count is wanted: a number, but not a whole one ("must be a number, but is a number").
+    if (isFraction(issue, written)) return { message: `must be a whole number, not ${written}` };
     const expected = describeExpected(issue.expected);
     const got = describeWritten(written, issue.expected === "string");
     if (issue.expected === "string" && written !== undefined && !/^["']/.test(written)) {
@@ -196,7 +198,8 @@ function describeHiddenIssue(
     if (asText && !asText.success && asText.error.issues[0]) {
       return { message: `${asText.error.issues[0].message} ${NOT_SHOWN}` };
     }
-    return { message: `must be ${describeExpected(issue.expected)} ${NOT_SHOWN}` };
+    const expected = isFraction(issue, written) ? "a whole number" : describeExpected(issue.expected);
+    return { message: `must be ${expected} ${NOT_SHOWN}` };
   }
   if (issue.code === "too_small" && issue.origin === "number") {
     return { message: `must be at least ${issue.minimum} ${NOT_SHOWN}` };
@@ -209,6 +212,16 @@ function describeHiddenIssue(
   }
   // The schemas' own messages describe the expected form and never quote the value.
   return { message: `${issue.message} ${NOT_SHOWN}` };
+}
+
+/** A number written where a whole one is wanted (zod says only "expected int, received number"). */
+function isFraction(issue: z.core.$ZodIssue, written: string | undefined): boolean {
+  return (
+    issue.code === "invalid_type" &&
+    issue.expected === "int" &&
+    written !== undefined &&
+    describeWritten(written) === "a number"
+  );
 }
 
 function describeExpected(expected: string): string {

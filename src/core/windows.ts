@@ -19,7 +19,11 @@ export interface AnswerWindow {
 /** The window for one recipient: its own `followup`, else its type's in `by_type`, else the campaign's. */
 export function answerWindow(campaign: Campaign, recipient: Recipient): AnswerWindow {
   const policy = campaign.followup;
-  const byType = policy.by_type?.[recipient.type];
+  // Own keys only: a type named "constructor" or "toString" must not find what every object inherits.
+  const byType =
+    policy.by_type && Object.hasOwn(policy.by_type, recipient.type)
+      ? policy.by_type[recipient.type]
+      : undefined;
   const own = recipient.followup;
   const pick = <K extends "after_days" | "max" | "working_days">(key: K) =>
     own?.[key] ?? byType?.[key] ?? policy[key];
