@@ -11,6 +11,8 @@ import type { IO } from "../src/adapters/terminal.js";
 import { CLI, campaignFolder, NOW, REPO, run, tempFolder } from "./support.js";
 
 const ESCAPE = "\u001b";
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the escape character is what is looked for
+const HIDDEN = /[\u001b\u202e]/;
 
 /** Runs the CLI on a pseudo-terminal (stdin, stdout and stderr), as a user's terminal; gives all it drew. */
 function onTerminal(folder: string, args: string, env: Record<string, string> = {}) {
@@ -35,7 +37,7 @@ function onTerminal(folder: string, args: string, env: Record<string, string> = 
 }
 
 /** A terminal stream in memory, with a clock the test moves. */
-function fakeTerminal() {
+function fakeTerminal(columns = 100) {
   let written = "";
   const stream = Object.assign(
     new Writable({
@@ -44,7 +46,7 @@ function fakeTerminal() {
         done();
       },
     }),
-    { isTTY: true, columns: 100 },
+    { isTTY: true, columns },
   );
   const io = { stderr: stream, env: {} } as unknown as IO;
   return { io, text: () => written };
@@ -113,6 +115,33 @@ describe("the live progress line", () => {
     expect(quiet.exitCode, quiet.screen).toBe(0);
     expect(quiet.screen).not.toContain("letters written");
     expect(quiet.screen).not.toContain(ESCAPE);
+  });
+
+  it("fits a terminal of any width and writes out what a label from the world holds", () => {
+    for (const columns of [5, 30]) {
+      const screen = fakeTerminal(columns);
+      let now = 0;
+      const progress = startProgress(screen.io, {
+        total: 2,
+        noun: "message",
+        verb: "read",
+        clock: () => now,
+      });
+      progress.serverHas("INBOX\u001b[2J\u202e: #1");
+      now = 5000;
+      progress.note("a note");
+      progress.stop();
+      // What is drawn between the cursor moves (ESC [ … G / K) is the line itself.
+      const drawn = screen
+        .text()
+        .split(new RegExp(`${"\u001b"}\\[\\d*[GK]`))
+        .filter((piece) => piece !== "" && piece !== "a note\n");
+      expect(drawn.length).toBeGreaterThan(0);
+      for (const piece of drawn) {
+        expect(piece.length).toBeLessThan(columns);
+        expect(piece).not.toMatch(HIDDEN);
+      }
+    }
   });
 });
 

@@ -8,6 +8,7 @@
 // would add six packages and a cursor hidden until exit for the same two escape sequences.
 import { clearLine, cursorTo } from "node:readline";
 import type { Writable } from "node:stream";
+import { printable } from "../core/text-rules.js";
 import { type IO, liveTerminal } from "./terminal.js";
 
 /** An item held longer than this by the server is named on the live line. */
@@ -135,17 +136,23 @@ class LiveLine implements Progress {
       (first, item) => (first === undefined || item[1] < first[1] ? item : first),
       undefined,
     );
-    const text = progressText({
-      done: this.done,
-      total: this.total,
-      noun: this.options.noun,
-      verb: this.options.verb,
-      elapsedMs: now - this.began,
-      ...(oldest && now - oldest[1] > HELD_AFTER_MS
-        ? { held: { label: oldest[0], ms: now - oldest[1] } }
-        : {}),
-    });
-    const width = Math.max(20, (this.stream.columns || 80) - 1);
+    // A label may come from the world (a mailbox folder's name): no escape sequence reaches the terminal.
+    const text = printable(
+      progressText({
+        done: this.done,
+        total: this.total,
+        noun: this.options.noun,
+        verb: this.options.verb,
+        elapsedMs: now - this.began,
+        ...(oldest && now - oldest[1] > HELD_AFTER_MS
+          ? { held: { label: oldest[0], ms: now - oldest[1] } }
+          : {}),
+      }),
+    );
+    // One column short of the terminal's width, however narrow: a longer line would wrap, and the next
+    // redraw would clear only its last row, leaving the rest on screen.
+    const width = (this.stream.columns || 80) - 1;
+    if (width < 2) return;
     cursorTo(this.stream, 0);
     this.stream.write(text.length > width ? `${text.slice(0, width - 1)}…` : text);
     clearLine(this.stream, 1);
