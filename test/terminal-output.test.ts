@@ -188,4 +188,12 @@ describe("preview's pager", () => {
     expect(missing.screen).toContain("Dear Special Rapporteur,");
     expect(missing.screen).not.toMatch(/at .*\.js:\d+/);
   });
+
+  it("a pager that fails shows nothing, so the text is shown without it", async () => {
+    const folder = campaignFolder();
+    const failed = await onTerminal(folder, "preview", { PAGER: "false" });
+    expect(failed.exitCode, failed.screen).toBe(0);
+    expect(failed.screen).toContain('The pager "false" failed (exit code 1)');
+    expect(failed.screen).toContain("Dear Special Rapporteur,");
+  });
 });

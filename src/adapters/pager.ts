@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
+import { showText } from "../core/text-rules.js";
 import type { IO } from "./terminal.js";
 
 const DEFAULT_PAGER = "less -FRX";
@@ -48,7 +49,9 @@ export async function page(io: IO, pieces: readonly string[], wanted = true): Pr
   };
   if (command === undefined) return plain();
   if (!programExists(command, io.env)) {
-    io.stderr.write(io.err.yellow(`The pager "${command}" cannot be found; showing the text without it.\n`));
+    io.stderr.write(
+      io.err.yellow(`The pager ${showText(command)} cannot be found; showing the text without it.\n`),
+    );
     return plain();
   }
   const env = { ...io.env, LESS: io.env.LESS ?? "FRX", LV: io.env.LV ?? "-c" };
@@ -74,10 +77,13 @@ export async function page(io: IO, pieces: readonly string[], wanted = true): Pr
       }
     }
     child.stdin.end();
-    // 127: the shell found no such program; nothing was shown, so the text is.
-    if ((await exit) === 127) {
+    // 127: the shell found no such program; any other failure (PAGER=false, a pager that cannot open the
+    // terminal) may have shown nothing either. Quitting early (q) is a success, so the text is never lost.
+    const code = await exit;
+    if (code !== 0 && code !== null) {
+      const what = code === 127 ? "could not be started" : `failed (exit code ${code})`;
       io.stderr.write(
-        io.err.yellow(`The pager "${command}" could not be started; showing the text without it.\n`),
+        io.err.yellow(`The pager ${showText(command)} ${what}; showing the text without it.\n`),
       );
       plain();
     }
