@@ -113,6 +113,19 @@ describe("import reads columns", () => {
     }
     expect(() => lstatSync(join(folder, "recipients/twice.yaml"))).toThrow();
   });
+
+  it("a row whose id cell is empty is refused, never given an id made from its organisation", async () => {
+    const folder = campaignFolder({
+      "ids.csv": `Key,${HEADER}mission-no,Mission of Norway,a@no.example.org,embassy,Hi\n,Mission of France,b@fr.example.org,embassy,Hi\n`,
+    });
+    const result = await run(["import", "ids.csv", "--id-from", "Key"], { cwd: folder });
+    expect(result.stdout).toMatch(/row 3, column "Key": the id is empty/);
+    expect(result.exitCode).toBe(1);
+    noStackTrace(result.stderr);
+    const written = readFileSync(join(folder, "recipients/ids.yaml"), "utf8");
+    expect(written).toContain("id: mission-no");
+    expect(written).not.toContain("Mission of France");
+  });
 });
 
 describe("import reads text", () => {

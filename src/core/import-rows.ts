@@ -91,6 +91,14 @@ export function importRows(table: Table, plan: ColumnPlan, settings: ImportSetti
       continue;
     }
     const id = idColumn === undefined ? undefined : (read.draft.id as string | undefined);
+    if (idColumn !== undefined && !id) {
+      // Ids come from that column: a row without one is never given a made-up id silently.
+      refuse(
+        "the id is empty: fill it in, or import without an id column to make ids from the organisation",
+        idColumn,
+      );
+      continue;
+    }
     const problems = checkDraft(read.draft, id);
     if (problems.length > 0) {
       for (const problem of problems) {
