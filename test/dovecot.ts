@@ -11,6 +11,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  utimesSync,
   writeFileSync,
 } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
@@ -199,7 +200,19 @@ service anvil {
         auth: { user: accountUser, pass: accountPassword },
         logger: false,
       });
-      await client.connect();
+      try {
+        await client.connect();
+      } catch (error) {
+        const { responseText, serverResponseCode, authenticationFailed } = error as {
+          responseText?: string;
+          serverResponseCode?: string;
+          authenticationFailed?: boolean;
+        };
+        throw new Error(
+          `connecting as ${accountUser} failed${authenticationFailed ? " (login refused)" : ""}: ${serverResponseCode ?? ""} ${responseText ?? String(error)}`,
+          { cause: error },
+        );
+      }
       try {
         return await work(client);
       } finally {
@@ -216,7 +229,21 @@ service anvil {
       }),
       append: (mailbox, raw) =>
         withClient(async (client) => {
-          await client.append(mailbox, typeof raw === "string" ? Buffer.from(raw) : raw);
+          try {
+            await client.append(mailbox, typeof raw === "string" ? Buffer.from(raw) : raw);
+          } catch (error) {
+            // imapflow says only "Command failed"; the server's own words say why.
+            const { responseText, serverResponseCode } = error as {
+              responseText?: string;
+              serverResponseCode?: string;
+            };
+            throw new Error(
+              `APPEND to ${mailbox} refused: ${serverResponseCode ?? ""} ${responseText ?? ""}`,
+              {
+                cause: error,
+              },
+            );
+          }
         }),
       recreate: (mailbox) =>
         withClient(async (client) => {
@@ -256,8 +283,14 @@ service anvil {
       accounts++;
       const name = `user${accounts}@example.org`;
       const secret = `pw-${accounts}-${Math.random().toString(36).slice(2)}`;
-      // Dovecot reads the password file again when it changes.
+      // Dovecot reads the password file again when it sees it changed, but it looks at most once a second
+      // and compares whole-second modification times: a user added in the second of its last look was not
+      // found (AUTHENTICATIONFAILED when two test files ran side by side). So each change gets a modification
+      // time of its own, and the account is used from the next second on.
       appendFileSync(passwd, `${name}:{PLAIN}${secret}::::::\n`);
+      const stamp = Math.floor(Date.now() / 1000) + 1000 + accounts;
+      utimesSync(passwd, stamp, stamp);
+      await new Promise((resolve) => setTimeout(resolve, 1000 - (Date.now() % 1000) + 20));
       return makeAccount(name, secret);
     },
     stop,
