@@ -2,7 +2,7 @@
 // a pseudo-terminal made by script(1), plain lines with no escape code through a pipe), and preview's pager
 // (used on a terminal, never through a pipe, quitting early is fine, a missing one falls back to the text).
 import { spawn } from "node:child_process";
-import { cpSync } from "node:fs";
+import { cpSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
@@ -88,6 +88,28 @@ describe("the live progress line", () => {
     expect(progressText({ done: 0, total: 1, noun: "message", verb: "read", elapsedMs: 0 })).toBe(
       "0/1 message read",
     );
+  });
+
+  it("import on a pseudo-terminal draws its rows on one live line; through a pipe or with --json, none", async () => {
+    const list = (folder: string) => {
+      const rows = Array.from(
+        { length: 40 },
+        (_, index) => `Body ${index},office${index}@body${index}.example.org,ngo,Hi`,
+      );
+      writeFileSync(join(folder, "list.csv"), `Organisation,Email,Type,Salutation\n${rows.join("\n")}\n`);
+      return folder;
+    };
+    const live = await onTerminal(list(campaignFolder()), "import list.csv --dry-run");
+    expect(live.exitCode, live.screen).toBe(0);
+    expect(live.screen).toContain(`${ESCAPE}[1G40/40 rows read`);
+    expect(live.screen).toContain("Read 40 rows from list.csv");
+
+    const piped = await run(["import", "list.csv", "--dry-run"], { cwd: list(campaignFolder()) });
+    expect(piped.exitCode, piped.stderr).toBe(0);
+    expect(piped.stderr + piped.stdout).not.toContain(ESCAPE);
+    expect(piped.stderr).not.toContain("rows read");
+    const json = await onTerminal(list(campaignFolder()), "import list.csv --dry-run --json");
+    expect(json.screen).not.toContain("rows read");
   });
 
   it("send on a pseudo-terminal redraws one line in place; through a pipe, a line per letter and no escape code", async () => {

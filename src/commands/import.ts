@@ -5,6 +5,7 @@ import { basename, extname, isAbsolute, join, relative, resolve } from "node:pat
 import { fileError } from "../adapters/file-system.js";
 import { replaceFilesWhole } from "../adapters/file-writes.js";
 import { findCampaignFolder, pathInside } from "../adapters/paths.js";
+import { startProgress } from "../adapters/progress.js";
 import { editRecipientFile, renderRecipientFile } from "../adapters/recipient-yaml.js";
 import { formatProblems, plural } from "../adapters/report.js";
 import { readTable } from "../adapters/table-file.js";
@@ -69,7 +70,15 @@ export async function importRecipients(options: ImportOptions, io: IO): Promise<
   });
   requireColumns(table, columns, options);
   const existing = await existingRecipients(root, io);
-  const rows = importRows(table, columns, settings);
+  // On a terminal, one live line while the rows are read (nothing at all through a pipe or with --json).
+  const progress = startProgress(io, {
+    total: table.rows.length,
+    noun: table.rowName,
+    verb: "read",
+    quiet: options.json === true,
+  });
+  const rows = importRows(table, columns, settings, () => progress.finished(""));
+  progress.stop();
   const plan = planImport(rows.groups, existing, { update: options.update === true });
   plan.refused.push(...rows.refused);
   plan.refused.sort((a, b) => a.row - b.row);

@@ -68,12 +68,19 @@ export const SINGLE_VALUED = [
   "notes",
 ] as const;
 
-export function importRows(table: Table, plan: ColumnPlan, settings: ImportSettings): RowsResult {
+/** `onRow` is told of each row as it is taken up (for a progress line); it never changes the result. */
+export function importRows(
+  table: Table,
+  plan: ColumnPlan,
+  settings: ImportSettings,
+  onRow?: () => void,
+): RowsResult {
   const result: RowsResult = { groups: [], refused: [], countries: new Map() };
   const byKey = new Map<string, ImportedGroup>();
   const rowOfAddress = new Map<string, number>();
   const idColumn = [...plan.fields].find(([, field]) => field === "id")?.[0];
   for (const row of table.rows) {
+    onRow?.();
     const refuse = (reason: string, column?: number) =>
       result.refused.push({
         row: row.number,
