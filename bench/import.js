@@ -1,14 +1,14 @@
 // Bench rows for `outreach import`: a 10,000-row CSV and a 10,000-row .xlsx (written with exceljs, as a
 // spreadsheet would hold the list), each imported into a fresh campaign folder as a whole process, then
 // `check` on the result. Alone: `npm run build && BENCH_RUNS=1 node bench/import.js`.
-import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import ExcelJS from "exceljs";
+import { measureCli } from "./lib.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, "..", "bin", "outreach.js");
+const NOW = { OUTREACH_NOW: "2012-07-20" };
 const ROWS = 10_000;
 const HEADER = [
   "Organisation",
@@ -64,26 +64,6 @@ function csvOf(rows) {
   return `${[HEADER, ...rows].map((row) => row.map(cell).join(",")).join("\r\n")}\r\n`;
 }
 
-function measure(args, cwd, before, runs, rssFile) {
-  const times = [];
-  let peak = 0;
-  for (let run = 0; run < runs; run++) {
-    before?.();
-    const start = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, ["--import", join(here, "peak-memory.js"), cli, ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: "1", BENCH_RSS_FILE: rssFile, OUTREACH_NOW: "2012-07-20" },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    if (result.status !== 0)
-      throw new Error(`outreach ${args.join(" ")} exited ${result.status}:\n${result.stderr}`);
-    peak = Math.max(peak, Number(readFileSync(rssFile, "utf8")));
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)], peakMb: peak / 1024 / 1024 };
-}
-
 function row(name, size, { ms, peakMb }, budgetMs) {
   return [
     name,
@@ -101,7 +81,6 @@ export async function importRows({ runs = Number(process.env.BENCH_RUNS ?? 5) } 
   const data = join(here, ".data", "import");
   rmSync(data, { recursive: true, force: true });
   mkdirSync(data, { recursive: true });
-  const rssFile = join(data, "rss.txt");
   const rows = rowsOf(ROWS);
   writeFileSync(join(data, "missions.csv"), csvOf(rows));
   const workbook = new ExcelJS.Workbook();
@@ -117,13 +96,13 @@ export async function importRows({ runs = Number(process.env.BENCH_RUNS ?? 5) } 
   ]) {
     const folder = join(data, `campaign-${kind.replace(".", "")}`);
     const fresh = () => campaign(folder);
-    const imported = measure(["import", join(data, file)], folder, fresh, runs, rssFile);
+    const imported = measureCli(["import", join(data, file)], folder, { env: NOW, before: fresh, runs });
     const written = readdirSync(join(folder, "recipients"))
       .map((name) => readFileSync(join(folder, "recipients", name), "utf8").match(/^- id: /gm)?.length ?? 0)
       .reduce((sum, count) => sum + count, 0);
     if (written !== ROWS - ROWS / 5) throw new Error(`import of ${file} wrote ${written} recipients`);
     const dropCache = () => rmSync(join(folder, ".outreach"), { recursive: true, force: true });
-    const checked = measure(["check"], folder, dropCache, runs, rssFile);
+    const checked = measureCli(["check"], folder, { env: NOW, before: dropCache, runs });
     results.push(row(`import of a ${kind} list (${(ROWS / 5) * 4} recipients)`, ROWS, imported, budgetMs));
     results.push(row(`check after the ${kind} import, no cache`, ROWS - ROWS / 5, checked));
   }

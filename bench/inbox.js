@@ -15,28 +15,20 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { createServer, connect as tcpConnect } from "node:net";
+import { connect as tcpConnect } from "node:net";
 import { userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { generateCampaign } from "./generate.js";
+import { freePort, measureCli } from "./lib.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const cli = join(here, "..", "bin", "outreach.js");
 const DOVECOT = "/usr/sbin/dovecot";
 const MESSAGES = 10_000;
 const ANSWERS = 500;
 const LETTERS = 1_000;
 const USER = "bench@example.org";
 const PASSWORD = "bench-imap-pw";
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 async function waitForPort(port, child) {
   const deadline = Date.now() + 15_000;
@@ -227,27 +219,6 @@ function fillMaildir(mailFolder, letters) {
   }
 }
 
-/** Runs the CLI `runs` times; wall time is the median, memory the largest peak resident set. */
-function measure(args, cwd, env, before, runs, rssFile) {
-  const times = [];
-  let peak = 0;
-  for (let run = 0; run < runs; run++) {
-    before?.();
-    const start = process.hrtime.bigint();
-    const result = spawnSync(process.execPath, ["--import", join(here, "peak-memory.js"), cli, ...args], {
-      cwd,
-      env: { ...process.env, ...env, NO_COLOR: "1", BENCH_RSS_FILE: rssFile },
-      stdio: ["ignore", "ignore", "pipe"],
-    });
-    times.push(Number(process.hrtime.bigint() - start) / 1e6);
-    if (result.status !== 0)
-      throw new Error(`outreach ${args.join(" ")} exited ${result.status}:\n${result.stderr}`);
-    peak = Math.max(peak, Number(readFileSync(rssFile, "utf8")));
-  }
-  times.sort((a, b) => a - b);
-  return { ms: times[Math.floor(times.length / 2)], peakMb: peak / 1024 / 1024 };
-}
-
 const FLOOR_SCRIPT = `
 import { ImapFlow } from "imapflow";
 const client = new ImapFlow({ host: "127.0.0.1", port: Number(process.argv[1]), secure: false, doSTARTTLS: false,
@@ -317,15 +288,14 @@ export async function inboxRows({ runs = Number(process.env.BENCH_RUNS ?? 5) } =
       OUTREACH_IMAP_URL: `imap://${encodeURIComponent(USER)}@127.0.0.1:${dovecot.port}`,
       OUTREACH_IMAP_PASSWORD: PASSWORD,
     };
-    const rssFile = join(data, "rss.txt");
     const fresh = () => {
       writeFileSync(join(campaign, ".outreach", "journal.jsonl"), journal);
       rmSync(join(campaign, ".outreach", "inbox"), { recursive: true, force: true });
     };
     // Dovecot indexes a new Maildir on first sight, as it has long done for a real mailbox; not ours to time.
-    measure(["inbox"], campaign, env, fresh, 1, rssFile);
-    const first = measure(["inbox"], campaign, env, fresh, runs, rssFile);
-    const second = measure(["inbox"], campaign, env, undefined, runs, rssFile);
+    measureCli(["inbox"], campaign, { env, before: fresh, runs: 1 });
+    const first = measureCli(["inbox"], campaign, { env, before: fresh, runs });
+    const second = measureCli(["inbox"], campaign, { env, runs });
     // The floor for a second run: Node starting, imapflow loaded, log in, EXAMINE, UID SEARCH, log out.
     const floor = measureFloor(dovecot.port, runs);
     const answers =

@@ -3,6 +3,7 @@
 // A B A B when compared, so that a loaded machine slows both sides alike and the ratio holds.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -64,6 +65,22 @@ const median = (values) => {
   const sorted = values.filter((value) => value !== undefined).sort((a, b) => a - b);
   return sorted.length === 0 ? undefined : sorted[Math.floor(sorted.length / 2)];
 };
+
+/** Runs the CLI `runs` times, each a whole process: the median wall time and the largest peak memory. */
+export function measureCli(args, cwd, { env, before, runs }) {
+  mkdirSync(data, { recursive: true });
+  const all = Array.from({ length: runs }, () => runOnce({ ...outreach(args, cwd), env, before }));
+  return { ms: median(all.map((one) => one.ms)), peakMb: Math.max(...all.map((one) => one.peakMb ?? 0)) };
+}
+
+/** A port on 127.0.0.1 that was free a moment ago, for a server the bench starts. */
+export async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 export function createBench({ runs, quick, filters }) {
   const rows = [];

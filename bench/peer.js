@@ -2,9 +2,9 @@
 // bench/.data/venv, and Python's aiosmtpd as an independent SMTP sink in its own process.
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, rmSync } from "node:fs";
-import { connect, createServer } from "node:net";
+import { connect } from "node:net";
 import { join } from "node:path";
-import { data, here } from "./lib.js";
+import { data, freePort, here } from "./lib.js";
 
 const python = "/usr/bin/python3"; // Debian's: another python3 on PATH may not see Debian's packages
 const venv = join(data, "venv");
@@ -37,14 +37,6 @@ export function mailmerge() {
     return { why: "mailmerge did not install into bench/.data/venv" };
   }
   return { command };
-}
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function accepting(port, child) {
