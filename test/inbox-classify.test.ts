@@ -203,6 +203,37 @@ describe("inbox: what is recorded by itself", () => {
     expect(status.bounced).toBe(1);
   });
 
+  it("a bounce a person confirmed in review counts for inbox: the other address failing later leaves none, so bounced", async () => {
+    const account = await dovecot().account();
+    const folder = await sentCampaign();
+    // First a relay's report naming only NGO's address (probable), confirmed by a person.
+    await account.append(
+      "INBOX",
+      dsn("<rewritten-by-relay@relay.example.com>", [{ address: NGO, action: "failed", status: "5.1.1" }]),
+    );
+    expect((await inbox(folder, account, [], { OUTREACH_NOW: LATER })).exitCode).toBe(0);
+    const [probable] = received(folder);
+    expect(probable).toMatchObject({ match: "probable", recipient: "example-ngo" });
+    const confirmed = await run(["review", "--confirm", probable?.message_id as string], {
+      cwd: folder,
+      env: { OUTREACH_NOW: LATER },
+    });
+    expect(confirmed.exitCode, confirmed.stderr).toBe(0);
+    expect(confirmed.stdout).toContain(`the letter still reached ${NGO_CC}`);
+    expect(responses(folder)).toEqual([]);
+    // Then a report naming our letter, for the other address (its case changed by the relay).
+    await account.append(
+      "INBOX",
+      dsn(letterId(folder, "example-ngo"), [
+        { address: NGO_CC.toUpperCase(), action: "failed", status: "5.1.1" },
+      ]),
+    );
+    expect((await inbox(folder, account, [], { OUTREACH_NOW: LATER })).exitCode).toBe(0);
+    expect(responses(folder).map((event) => [event.recipient, event.outcome])).toEqual([
+      ["example-ngo", "bounced"],
+    ]);
+  });
+
   it("a mailbox recreated with a new UIDVALIDITY is read again without recording anything twice", async () => {
     const account = await dovecot().account();
     const folder = await sentCampaign();

@@ -11,13 +11,14 @@ import type { HeaderMessage, Mailbox } from "../adapters/imap-mailbox.js";
 import { type JournalWriter, newEventId, STATE_FOLDER } from "../adapters/journal-file.js";
 import type { Progress } from "../adapters/progress.js";
 import type { IO } from "../adapters/terminal.js";
-import { letterAddresses, type Receipt, receive } from "../core/intake.js";
+import { letterAddresses, noteFailed, type Receipt, receive } from "../core/intake.js";
 import {
   JOURNAL_VERSION,
   type JournalEvent,
   type JournalState,
   type ReceivedEvent,
   type ResponseEvent,
+  recipientKey,
 } from "../core/journal.js";
 import {
   bounceFailures,
@@ -80,28 +81,6 @@ interface Candidate {
   kind: MessageKind;
   match: Match;
   eml: string;
-}
-
-/** Addresses of our letters already reported as failed for good, per campaign and recipient. */
-export function failedAddresses(events: readonly JournalEvent[]): Map<string, Set<string>> {
-  const failed = new Map<string, Set<string>>();
-  for (const event of events) {
-    if (event.type !== "received" || event.match !== "reply") continue;
-    noteFailed(failed, event.campaign, event.recipient, event.failures ?? []);
-  }
-  return failed;
-}
-
-function noteFailed(
-  failed: Map<string, Set<string>>,
-  campaign: string,
-  recipient: string,
-  failures: readonly { address: string; action: string }[],
-): void {
-  const key = `${campaign}\u0000${recipient}`;
-  const set = failed.get(key) ?? new Set();
-  for (const failure of failures) if (failure.action === "failed") set.add(failure.address);
-  failed.set(key, set);
 }
 
 /** A message with no Message-ID is named by its headers, so the same message gets the same name. */
@@ -247,7 +226,7 @@ async function receiptOf(
     match,
     failures,
     (campaign, recipient) => letterAddresses(run.state, campaign, recipient),
-    (campaign, recipient) => run.failed.get(`${campaign}\u0000${recipient}`) ?? new Set(),
+    (campaign, recipient) => run.failed.get(recipientKey(campaign, recipient)) ?? new Set(),
   );
   return readable(receipt, source, path, candidate.message.size);
 }

@@ -16,17 +16,12 @@ import { SendLock } from "../adapters/lock.js";
 import { type Progress, startProgress } from "../adapters/progress.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
+import { failedAddresses } from "../core/intake.js";
 import { deriveState } from "../core/journal.js";
 import { buildLetterIndex } from "../core/letter-index.js";
 import { EXIT, UserError } from "../errors.js";
 import { type CampaignOptions, openValidPlan } from "./context.js";
-import {
-  failedAddresses,
-  INBOX_FOLDER,
-  type InboxRecord,
-  type TakeInRun,
-  takeInFolder,
-} from "./inbox-take-in.js";
+import { INBOX_FOLDER, type InboxRecord, type TakeInRun, takeInFolder } from "./inbox-take-in.js";
 
 export interface InboxOptions extends CampaignOptions {
   json?: boolean;
@@ -195,7 +190,7 @@ async function startRun(
     index: buildLetterIndex(journal.events, state, recipients),
     state,
     known,
-    failed: failedAddresses(journal.events),
+    failed: failedAddresses(state.intake),
     ownAddresses,
     writer: await JournalWriter.open(root),
     records: [],

@@ -1,7 +1,13 @@
 // The review queue and the holding pen, derived from the journal: what `inbox` took in, what people decided
 // about it (assigned, dismissed) and which answers already have a logged response. A message is one item
 // however many folders or team members saw it: items are keyed by the message's Message-ID.
-import type { JournalState, ReceivedEvent, ResponseEvent, TriagedEvent } from "./journal.js";
+import {
+  type JournalState,
+  type ReceivedEvent,
+  type ResponseEvent,
+  recipientKey,
+  type TriagedEvent,
+} from "./journal.js";
 import type { BounceFailure, Match, MessageKind } from "./replies.js";
 
 export interface IntakeItem {
@@ -146,7 +152,10 @@ export function receive(
     } else if (permanent.length === 0) {
       receipt.note = `delayed, not final: ${failures.map((f) => `${f.address} ${f.status}`).join(", ")}`;
     } else {
-      const gone = new Set([...failedBefore(owner.campaign, owner.recipient), ...permanent]);
+      const gone = new Set([
+        ...failedBefore(owner.campaign, owner.recipient),
+        ...permanent.map((address) => address.toLowerCase()),
+      ]);
       const left = letterAddresses(owner.campaign, owner.recipient).filter(
         (address) => !gone.has(address.toLowerCase()),
       );
@@ -168,6 +177,36 @@ export function letterAddresses(state: JournalState, campaign: string, recipient
   return [...addresses];
 }
 
+/** Whether a message is a bounce certain to concern its recipient: it names our letter, or a person said so. */
+function certainBounce(item: IntakeItem): boolean {
+  return item.received.kind === "bounce" && (item.match === "reply" || item.match === "assigned");
+}
+
+/**
+ * Addresses that bounces certain to be theirs (naming our letter, or assigned in review) reported failed for
+ * good, per recipientKey: what `inbox` starts a run from, adding to it as it records bounces.
+ */
+export function failedAddresses(intake: Intake): Map<string, Set<string>> {
+  const failed = new Map<string, Set<string>>();
+  for (const item of intake.messages.values()) {
+    if (certainBounce(item)) noteFailed(failed, item.campaign, item.recipient, item.received.failures ?? []);
+  }
+  return failed;
+}
+
+/** Adds a bounce's permanent failures to `failed` (keyed by recipientKey). */
+export function noteFailed(
+  failed: Map<string, Set<string>>,
+  campaign: string,
+  recipient: string,
+  failures: readonly { address: string; action: string }[],
+): void {
+  const key = recipientKey(campaign, recipient);
+  const set = failed.get(key) ?? new Set();
+  for (const failure of failures) if (failure.action === "failed") set.add(failure.address.toLowerCase());
+  failed.set(key, set);
+}
+
 /** Addresses of a recipient's letters that bounces already certain to be theirs reported failed for good. */
 export function failedBefore(
   intake: Intake,
@@ -175,13 +214,11 @@ export function failedBefore(
   recipient: string,
   except?: string,
 ): Set<string> {
-  const failed = new Set<string>();
+  const failed = new Map<string, Set<string>>();
   for (const item of intake.messages.values()) {
-    if (item.messageId === except || item.received.kind !== "bounce") continue;
+    if (item.messageId === except || !certainBounce(item)) continue;
     if (item.campaign !== campaign || item.recipient !== recipient) continue;
-    if (item.match !== "reply" && item.match !== "assigned") continue;
-    for (const failure of item.received.failures ?? [])
-      if (failure.action === "failed") failed.add(failure.address);
+    noteFailed(failed, campaign, recipient, item.received.failures ?? []);
   }
-  return failed;
+  return failed.get(recipientKey(campaign, recipient)) ?? new Set();
 }
