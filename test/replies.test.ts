@@ -294,6 +294,19 @@ describe("deriveIntake", () => {
     );
     expect(answered.queue).toHaveLength(0);
   });
+  it("of two clones' records of one message, the surer wins whatever their order: naming our letter over probable over unmatched", () => {
+    const probable = event("e1", { kind: "bounce", match: "probable" });
+    const reply = event("e22", { kind: "bounce", match: "reply", failures: [] });
+    const stranger = event("e333", { campaign: "", recipient: "", match: "unmatched" });
+    for (const order of [
+      [probable, reply, stranger],
+      [stranger, reply, probable],
+      [reply, stranger, probable],
+    ]) {
+      expect(deriveIntake(order, [], new Map()).messages.get("<r@x>")?.match).toBe("reply");
+    }
+    expect(deriveIntake([stranger, probable], [], new Map()).messages.get("<r@x>")?.match).toBe("probable");
+  });
   it("a dismissed message leaves the holding pen; an assigned one joins the queue", () => {
     const stranger = event("e1", { campaign: "", recipient: "", match: "unmatched" });
     expect(deriveIntake([stranger], [], new Map()).holdingPen).toHaveLength(1);

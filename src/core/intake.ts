@@ -33,6 +33,8 @@ export interface Intake {
   pendingByRecipient: Map<string, IntakeItem[]>;
 }
 
+const CERTAINTY: Record<ReceivedEvent["match"], number> = { unmatched: 0, probable: 1, reply: 2 };
+
 function earlier(a: { at: string; id: string }, b: { at: string; id: string }): boolean {
   return a.at < b.at || (a.at === b.at && a.id < b.id);
 }
@@ -45,10 +47,11 @@ export function deriveIntake(
   const first = new Map<string, ReceivedEvent>();
   for (const event of received) {
     const previous = first.get(event.message_id);
-    // A matched record wins over an unmatched one of the same message (a clone that knew the letter).
+    // The surest record of a message wins (a clone that knew the letter): naming our letter over probably
+    // ours over no one's; among equals, the earliest.
     const better =
       !previous ||
-      (previous.match === "unmatched" && event.match !== "unmatched") ||
+      CERTAINTY[event.match] > CERTAINTY[previous.match] ||
       (previous.match === event.match && earlier(event, previous));
     if (better) first.set(event.message_id, event);
   }
