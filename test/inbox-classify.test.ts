@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { composeMail, dovecotPerFile } from "./dovecot.js";
 import {
+  dsn,
   inbox,
   letterId,
   letterSubject,
@@ -23,44 +24,6 @@ import { run, tempFolder } from "./support.js";
 const dovecot = dovecotPerFile();
 /** A day after the replies were written (the letters went on 2026-02-01, the replies on the 5th). */
 const LATER = "2026-02-06T12:00:00Z";
-
-/** A delivery status notification as an MTA writes it (RFC 3464), quoting the headers of our letter. */
-function dsn(ours: string, recipients: { address: string; action: string; status: string }[]): string {
-  const fields = recipients
-    .map((r) => `Final-Recipient: rfc822; ${r.address}\r\nAction: ${r.action}\r\nStatus: ${r.status}\r\n`)
-    .join("\r\n");
-  return [
-    "From: Mail Delivery System <MAILER-DAEMON@mx.example.net>",
-    `To: ${ME}`,
-    "Subject: Undelivered Mail Returned to Sender",
-    "Date: Thu, 05 Feb 2026 10:00:00 +0000",
-    `Message-ID: <dsn-${Math.random().toString(36).slice(2)}@mx.example.net>`,
-    "Auto-Submitted: auto-replied",
-    "MIME-Version: 1.0",
-    'Content-Type: multipart/report; report-type=delivery-status; boundary="B1"',
-    "",
-    "--B1",
-    "Content-Type: text/plain; charset=us-ascii",
-    "",
-    "I'm sorry to have to inform you that your message could not be delivered.",
-    "",
-    "--B1",
-    "Content-Type: message/delivery-status",
-    "",
-    "Reporting-MTA: dns; mx.example.net",
-    "",
-    fields,
-    "--B1",
-    "Content-Type: text/rfc822-headers",
-    "",
-    `From: Your Name or Organisation <${ME}>`,
-    `Message-ID: ${ours}`,
-    "Subject: Appeal",
-    "",
-    "--B1--",
-    "",
-  ].join("\r\n");
-}
 
 describe("inbox: what is recorded by itself", () => {
   it("records automatic replies in English, French, German, Russian and Spanish as auto-reply; the recipient still waits", async () => {

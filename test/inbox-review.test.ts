@@ -4,6 +4,7 @@ import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { composeMail, dovecotPerFile } from "./dovecot.js";
 import {
+  dsn,
   inbox,
   letterId,
   letterSubject,
@@ -278,6 +279,32 @@ describe("outreach review, on a terminal", () => {
       queue: [],
       holding_pen: [],
     });
+  });
+
+  it("a probable bounce is recorded with one choice: the first, which says it is their letter that bounced", async () => {
+    const account = await dovecot().account();
+    const folder = await sentCampaign();
+    // A relay rewrote the quoted Message-ID: only the failed address says whose letter it was.
+    await account.append(
+      "INBOX",
+      dsn("<rewritten-by-relay@relay.example.com>", [{ address: UN, action: "failed", status: "5.1.1" }]),
+    );
+    expect((await inbox(folder, account, [], { OUTREACH_NOW: LATER })).exitCode).toBe(0);
+    expect(responses(folder)).toEqual([]);
+    const terminal = onTerminal(folder, ["review"], { OUTREACH_NOW: LATER });
+    // Wait for the last choice: the list is drawn whole by then (the first wraps at the terminal's width).
+    const shown = await terminal.answer("stop reviewing", "\r");
+    expect(shown).toContain(
+      "❯ yes, it is their letter that bounced: record the bounce for un-special-rapport",
+    );
+    expect(shown).toContain("probably un-special-rapporteur (first-appeal): a probable bounce");
+    expect(shown).toContain("answers  no letter named\r\n");
+    expect(await terminal.exited).toBe(0);
+    expect(terminal.output).toContain("no address of theirs is left");
+    expect(responses(folder).map((event) => [event.recipient, event.outcome])).toEqual([
+      ["un-special-rapporteur", "bounced"],
+    ]);
+    expect(JSON.parse((await run(["review", "--json"], { cwd: folder })).stdout).queue).toEqual([]);
   });
 
   it("shows the reply's own words without the quoted original", async () => {

@@ -24,7 +24,10 @@ function interrupted(error: unknown): never {
 function letterAnswered(state: JournalState, item: IntakeItem): string {
   const id = item.received.in_reply_to;
   if (!id)
-    return item.match === "probable" ? "no letter named (the sender is their contact)" : "no letter named";
+    // A probable bounce says why it is probable on its own line: its sender is a mail system, not a contact.
+    return item.match === "probable" && item.received.kind !== "bounce"
+      ? "no letter named (the sender is their contact)"
+      : "no letter named";
   for (const delivery of state.deliveries.values()) {
     if (delivery.messageId === id) {
       const stage =
