@@ -1,73 +1,45 @@
-// The entry point: runs the command line, and is the one place that turns errors into messages and exit codes.
+// The entry point. It loads as little as it can: a bare `outreach --help` through a pipe is answered from the
+// text built with the program; everything else runs the command line (main.ts).
+import { createRequire } from "node:module";
 
-import type { IO } from "./adapters/terminal.js";
-import { buildProgram } from "./cli.js";
-import { printable } from "./core/text-rules.js";
-import { EXIT, ExitError, UserError } from "./errors.js";
-
-async function main(argv: string[]): Promise<void> {
-  // A reader that stops early (outreach check | head) is not an error.
-  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw error;
-  });
-  // Progress and warnings are a courtesy: a closed stderr must not stop a send half way.
-  process.stderr.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code !== "EPIPE") throw error;
-  });
-  let io: Promise<IO> | undefined;
-  const program = buildProgram(() => {
-    io ??= import("./adapters/terminal.js").then(({ processIO }) => processIO());
-    return io;
-  });
-  try {
-    await program.parseAsync(argv);
-  } catch (error) {
-    process.exitCode = await exitCodeFor(error);
-  }
-}
+// A reader that stops early (outreach check | head) is not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+// Progress and warnings are a courtesy: a closed stderr must not stop a send half way.
+process.stderr.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code !== "EPIPE") throw error;
+});
 
 /**
- * Whatever the file system refused and no adapter translated on the way (a full disk, a read-only folder, a
- * folder where a file should be) is still a sentence naming the path, never a stack trace.
+ * `outreach --help` (or `-h`, or no command at all) through a pipe: the text commander printed for it when
+ * the program was built (dist/help.txt, written by scripts/write-help.js after tsc), so that asking for help
+ * does not load commander and declare every command. Only where commander's text is that one: no terminal
+ * (a terminal's width changes the wrapping), and a help file no older than the commands it describes.
  */
-async function asUserError(error: unknown): Promise<unknown> {
-  const { fileError, isFileSystemError } = await import("./adapters/file-system.js");
-  if (!isFileSystemError(error) || error.path === undefined) return error;
-  const { isAbsolute, relative } = await import("node:path");
-  const nearby = relative(process.cwd(), error.path);
-  const shown = nearby !== "" && !nearby.startsWith("..") && !isAbsolute(nearby) ? nearby : error.path;
-  const syscall = error.syscall ?? "";
-  const writing =
-    /^(write|mkdir|rename|unlink|rmdir|rm|link|symlink|copyfile|ftruncate|truncate|fsync|fdatasync|chmod)$/.test(
-      syscall,
-    );
-  return fileError(error, shown, syscall === "open" ? "open" : writing ? "write" : "read");
+function builtHelp(args: readonly string[]): boolean {
+  const asked = args.length === 1 && (args[0] === "--help" || args[0] === "-h");
+  if (!asked && args.length !== 0) return false;
+  // Commander prints asked-for help on stdout (a success), and help for a missing command on stderr (usage).
+  const stream = asked ? process.stdout : process.stderr;
+  if (stream.isTTY) return false;
+  let text: string;
+  try {
+    // Through require, node:fs comes without the ES module view of all its exports (which loads streams).
+    const { readFileSync, statSync } = createRequire(import.meta.url)("node:fs") as typeof import("node:fs");
+    const help = new URL("./help.txt", import.meta.url);
+    if (statSync(help).mtimeMs < statSync(new URL("./cli.js", import.meta.url)).mtimeMs) return false;
+    text = readFileSync(help, "utf8");
+  } catch {
+    return false;
+  }
+  stream.write(text);
+  process.exitCode = asked ? 0 : 2; // EXIT.ok, EXIT.usage (errors.ts), which this file does not load
+  return true;
 }
 
-async function exitCodeFor(thrown: unknown): Promise<number> {
-  if (thrown instanceof ExitError) return thrown.exitCode;
-  const commanderError = thrown as { code?: string; exitCode?: number };
-  if (typeof commanderError.code === "string" && commanderError.code.startsWith("commander.")) {
-    // Commander has printed its message; --help and --version are successes, everything else is wrong usage.
-    return commanderError.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  }
-  const error = await asUserError(thrown);
-  if (error instanceof UserError) {
-    const { colourLevel } = await import("./adapters/terminal.js");
-    const colour = colourLevel(process.stderr, process.env) > 0;
-    const red = (text: string) => (colour ? `\u001b[31m${text}\u001b[39m` : text);
-    // Every error is one line, whatever the user typed or a file held: a value cannot forge another line.
-    process.stderr.write(`${red("error:")} ${printable(error.message)}\n`);
-    if (error.hint) process.stderr.write(`  → ${printable(error.hint)}\n`);
-    return error.exitCode;
-  }
-  process.stderr.write(
-    `outreach hit an unexpected error. This is a bug; please report it with the text below.\n\n${
-      error instanceof Error ? (error.stack ?? error.message) : String(error)
-    }\n`,
-  );
-  return EXIT.failed;
+if (!builtHelp(process.argv.slice(2))) {
+  const { main } = await import("./main.js");
+  await main(process.argv);
 }
-
-await main(process.argv);
