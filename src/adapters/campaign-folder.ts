@@ -67,6 +67,22 @@ function loadConfig(
   problems: Problem[],
 ): { config?: Config; source?: YamlFile; digest?: string } {
   const { loaded, digest } = readYaml(root, CONFIG_FILE);
+  const found: Problem[] = [];
+  const result = configFrom(loaded, digest, found);
+  // An outreach.yaml the fast reader read that has a problem is read again in full, for the full parser's
+  // messages.
+  if (found.length > 0 && loaded.ok && loaded.yaml.full) {
+    return configFrom(loaded.yaml.full(), digest, problems);
+  }
+  problems.push(...found);
+  return result;
+}
+
+function configFrom(
+  loaded: LoadResult,
+  digest: string | undefined,
+  problems: Problem[],
+): { config?: Config; source?: YamlFile; digest?: string } {
   if (!loaded.ok) {
     problems.push(...loaded.problems);
     return {};
@@ -141,17 +157,23 @@ function loadRecipients(
       entries.push(...cached);
       continue;
     }
-    const loaded = parseYaml(read.text, file);
+    let loaded = parseYaml(read.text, file);
     if (!loaded.ok) {
       problems.push(...loaded.problems);
       continue;
     }
+    let fromFile = recipientsFromFile(loaded.yaml, languages);
+    // A file the fast reader read that has a problem is read again in full, for the full parser's messages.
+    if (!fromFile.valid && loaded.yaml.full) {
+      loaded = loaded.yaml.full();
+      if (!loaded.ok) {
+        problems.push(...loaded.problems);
+        continue;
+      }
+      fromFile = recipientsFromFile(loaded.yaml, languages);
+    }
     // The valid recipients of a file with errors still take part in the checks, but are not cached.
-    const {
-      entries: fileEntries,
-      problems: fileProblems,
-      valid: fileValid,
-    } = recipientsFromFile(loaded.yaml, languages);
+    const { entries: fileEntries, problems: fileProblems, valid: fileValid } = fromFile;
     problems.push(...fileProblems);
     entries.push(...fileEntries);
     if (fileValid) cache.set(file, digest, fileEntries);

@@ -5,6 +5,7 @@ import { type JsonFault, jsonFault } from "../core/json-fault.js";
 import type { Problem } from "../core/problems.js";
 import { readTextFile } from "./text-file.js";
 import { aliasProblem, nestingProblem, nodeProblems } from "./yaml-checks.js";
+import { fastNodeAt, fastValue, lineCounter, readFastYaml } from "./yaml-fast.js";
 
 export interface Position {
   line: number;
@@ -20,6 +21,12 @@ export interface YamlFile {
   sourceAt(path: readonly PropertyKey[]): string | undefined;
   /** Whether the file itself holds a value at `path`. */
   has(path: readonly PropertyKey[]): boolean;
+  /**
+   * Set when the fast reader read the file (yaml-fast.ts). Its values and positions are the full loader's,
+   * but a caller that finds a problem in the file reads it again with `full()`, so that every message is
+   * made from the full parser's reading.
+   */
+  full?: () => LoadResult;
 }
 
 export type LoadResult = { ok: true; yaml: YamlFile } | { ok: false; problems: Problem[] };
@@ -61,9 +68,9 @@ function openingQuoteLine(text: string): number | undefined {
  * into nesting; the checks before it keep nesting shallow, and should one be fooled, a stack that runs out
  * is still reported as nesting, never as a crash.
  */
-export function parseYaml(text: string, file: string): LoadResult {
+export function parseYaml(text: string, file: string, options: { full?: boolean } = {}): LoadResult {
   try {
-    return parseChecked(text, file);
+    return parseChecked(text, file, options.full === true);
   } catch (error) {
     if (!(error instanceof RangeError)) throw error;
     return {
@@ -91,7 +98,7 @@ function jsonProblem(text: string): JsonFault | undefined {
   }
 }
 
-function parseChecked(text: string, file: string): LoadResult {
+function parseChecked(text: string, file: string, full: boolean): LoadResult {
   const problem = (
     line: number | undefined,
     column: number | undefined,
@@ -105,6 +112,11 @@ function parseChecked(text: string, file: string): LoadResult {
     message,
     hint,
   });
+  // What the fast reader reads, nestingProblem passes (yaml-fast.ts): it need not be run first.
+  if (!full && !file.endsWith(".json")) {
+    const fast = fastYamlFile(text, file);
+    if (fast) return { ok: true, yaml: fast };
+  }
   const tooDeep = nestingProblem(text, file, file.endsWith(".json"));
   if (tooDeep) return { ok: false, problems: [tooDeep] };
   const notJson = file.endsWith(".json") ? jsonProblem(text) : undefined;
@@ -196,6 +208,38 @@ function parseChecked(text: string, file: string): LoadResult {
         return nodeAt(path, false).exact;
       },
     },
+  };
+}
+
+/** The file as the fast reader reads it, or undefined when only the full parser can. */
+function fastYamlFile(text: string, file: string): YamlFile | undefined {
+  const root = readFastYaml(text);
+  if (!root) return undefined;
+  let position: ((offset: number) => Position) | undefined;
+  let exact: LoadResult | undefined;
+  const full = () => {
+    exact ??= parseYaml(text, file, { full: true });
+    return exact;
+  };
+  return {
+    file,
+    value: fastValue(root),
+    locate(path, key = false) {
+      const { node, keyStart } = fastNodeAt(root, path, key);
+      position ??= lineCounter(text);
+      return position(keyStart ?? node.start);
+    },
+    sourceAt(path) {
+      const { node, exact: found } = fastNodeAt(root, path, false);
+      if (!found) return undefined;
+      if (node.kind === "scalar") return text.slice(node.start, node.end).trim();
+      const reread = full();
+      return reread.ok ? reread.yaml.sourceAt(path) : undefined;
+    },
+    has(path) {
+      return fastNodeAt(root, path, false).exact;
+    },
+    full,
   };
 }
 
