@@ -1,9 +1,10 @@
 // Checks the YAML loader makes around the parser: nesting the parser could not survive (before parsing), and
 // what the parsed document may not hold (keys built into JavaScript, merge keys, tags, aliases that expand
 // into far more data than the file holds). Every finding is a problem with its line and, where known, field.
-import { type Document, isAlias, isCollection, isMap, isPair, isScalar, isSeq, type Node, visit } from "yaml";
+import type { Document, Node } from "yaml";
 import { formatFieldPath, type Problem } from "../core/problems.js";
 import { BUILT_IN_NAMES } from "../core/text-rules.js";
+import { yamlLibrary } from "./yaml-library.js";
 
 const MAX_FLOW_DEPTH = 64;
 const MAX_INDENT_COLUMN = 400;
@@ -122,6 +123,7 @@ const PLAIN_TAGS = new Set(
 
 /** The field path of a node from the ancestors `visit` hands over, e.g. [0, "contacts", 1, "email"]. */
 function fieldPath(ancestors: readonly unknown[], node: unknown): PropertyKey[] {
+  const { isCollection, isMap, isPair, isScalar } = yamlLibrary();
   const path: PropertyKey[] = [];
   const chain = [...ancestors, node];
   for (let index = 0; index < chain.length - 1; index++) {
@@ -135,6 +137,7 @@ function fieldPath(ancestors: readonly unknown[], node: unknown): PropertyKey[] 
 
 /** Keys and values the data may not hold: names built into JavaScript, merge keys (<<), tags. */
 export function nodeProblems(document: Document, file: string, at: At): Problem[] {
+  const { isAlias, isMap, isScalar, isSeq, visit } = yamlLibrary();
   const problems: Problem[] = [];
   const report = (node: Node | undefined, field: PropertyKey[], message: string, hint: string) => {
     const position = node?.range ? at(node.range[0]) : undefined;
@@ -217,6 +220,7 @@ export function nodeProblems(document: Document, file: string, at: At): Problem[
  * it names costs. Many aliases of a small value are fine; a few that multiply (a billion laughs) are not.
  */
 export function aliasProblem(document: Document, file: string, at: At): Problem | undefined {
+  const { isAlias, isCollection, isPair, isScalar, visit } = yamlLibrary();
   let unresolved: Problem | undefined;
   visit(document, {
     Alias(_, node, ancestors) {

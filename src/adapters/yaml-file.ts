@@ -1,11 +1,12 @@
 // The one loader for YAML: reads a file safely (size, encoding, nesting, aliases, odd keys) and keeps
 // positions so that every later problem can name the file, line and column.
-import { isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import type { Node } from "yaml";
 import { type JsonFault, jsonFault } from "../core/json-fault.js";
 import type { Problem } from "../core/problems.js";
 import { readTextFile } from "./text-file.js";
 import { aliasProblem, nestingProblem, nodeProblems } from "./yaml-checks.js";
 import { fastNodeAt, fastValue, lineCounter, readFastYaml } from "./yaml-fast.js";
+import { yamlLibrary } from "./yaml-library.js";
 
 export interface Position {
   line: number;
@@ -126,6 +127,7 @@ function parseChecked(text: string, file: string, full: boolean): LoadResult {
     return { ok: false, problems: [problem(notJson.line, notJson.column, notJson.message, hint)] };
   }
 
+  const { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } = yamlLibrary();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, {
     lineCounter,
