@@ -255,12 +255,13 @@ function generated(count: number): string[] {
     const character = [" ", "\n", "-", ":", "#", "'", '"', "[", "{", "&", "\t", "\r", "\\"][index % 13];
     texts.push(text.slice(0, at) + character + text.slice(at + 1));
   }
-  // Each character of the bench's shape in turn changed to a tricky one.
-  const base = benchShaped().slice(0, 400);
+  // Each character of the bench's shape in turn changed to a tricky one: every one in its first 400
+  // characters, and four of them at each place after (positions far into a file count too).
+  const base = benchShaped();
+  const tricky = [" ", "\n", "-", ":", "#", "'", '"', "[", "&", "\t", "\r", "\\"];
   for (let index = 0; index < base.length; index++) {
-    for (const character of [" ", "\n", "-", ":", "#", "'", '"', "[", "&", "\t", "\r", "\\"]) {
-      texts.push(base.slice(0, index) + character + base.slice(index + 1));
-    }
+    const characters = index < 400 ? tricky : [0, 1, 2, 3].map((shift) => tricky[(index + shift * 3) % 12]);
+    for (const character of characters) texts.push(base.slice(0, index) + character + base.slice(index + 1));
   }
   return texts;
 }
