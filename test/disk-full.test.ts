@@ -2,43 +2,30 @@
 // write made short on purpose (an LD_PRELOAD shim built here with the machine's C compiler). What counts is
 // what arrived at the real SMTP server in the test process: no address ever gets a letter twice, however
 // often the send is run again, and every failure is a sentence, never "This is a bug" or a stack trace.
-import { execFileSync, spawnSync } from "node:child_process";
-import {
-  closeSync,
-  existsSync,
-  ftruncateSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-} from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { execa } from "execa";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { type Sink, sinkPerTest } from "./smtp-sink.js";
-import { CLI, type CliResult, campaignFolder, NOW, tempFolder } from "./support.js";
+import {
+  CLI,
+  type CliResult,
+  campaignFolder,
+  canMountTmpfs,
+  fillUp,
+  mountTmpfs,
+  NOW,
+  tempFolder,
+  unBodies,
+} from "./support.js";
 
 const sink = sinkPerTest();
 const COUNT = 24;
 
 /** The starter campaign with COUNT more UN bodies, one address each. */
 function bigCampaign(): string {
-  const bodies = Array.from({ length: COUNT }, (_, index) =>
-    [
-      `- id: body-${index}`,
-      `  organisation: Example Body ${index}`,
-      "  type: un",
-      '  salutation: "Dear Sir or Madam,"',
-      "  contacts:",
-      `    - email: office${index}@body.example.org`,
-      "  custom:",
-      "    mandate: your mandate",
-    ].join("\n"),
-  ).join("\n");
-  return campaignFolder({ "recipients/many.yaml": `${bodies}\n` });
+  return campaignFolder({ "recipients/many.yaml": unBodies(COUNT) });
 }
 
 const ADDRESSES = (): number => COUNT + 3; // the starter's UN address, the NGO's To and Cc
@@ -119,43 +106,8 @@ async function finishAndCount(folder: string, server: Sink): Promise<void> {
   expect(json[0]).toMatchObject({ sent: COUNT + 2 - uncertain.length });
 }
 
-/** Writes `path` until the disk is full, then gives `leave` bytes back. */
-function fillUp(path: string, leave: number): void {
-  const chunk = Buffer.alloc(4096, 120);
-  const descriptor = openSync(path, "w");
-  let size = 0;
-  try {
-    for (;;) size += writeSync(descriptor, chunk);
-  } catch {}
-  ftruncateSync(descriptor, Math.max(0, size - leave));
-  closeSync(descriptor);
-}
-
-const mounted: string[] = [];
-afterEach(() => {
-  for (const point of mounted.splice(0)) spawnSync("umount", ["-l", point]);
-});
-
-/** Mounts a tmpfs of `kilobytes` on `folder`; false when this machine does not let the test do that. */
-function mountTmpfs(folder: string, kilobytes: number): boolean {
-  mkdirSync(folder, { recursive: true });
-  const result = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${kilobytes}k,mode=0700`, "tmpfs", folder]);
-  if (result.status !== 0) return false;
-  mounted.push(folder);
-  return true;
-}
-
-const canMount = (() => {
-  if (process.getuid?.() !== 0) return false;
-  const probe = tempFolder("outreach-mount-probe-");
-  const ok = mountTmpfs(probe, 64);
-  if (ok) spawnSync("umount", [probe]);
-  mounted.splice(0);
-  return ok;
-})();
-
 describe("a disk that fills up during a send", () => {
-  it.skipIf(!canMount)(
+  it.skipIf(!canMountTmpfs())(
     "a tmpfs .outreach/ that fills mid-send: stops with a sentence naming the full disk, a rerun on the full disk says so, and after space is freed no address has the letter twice",
     async () => {
       const server = await sink();
@@ -194,7 +146,7 @@ describe("a disk that fills up during a send", () => {
     120_000,
   );
 
-  it.skipIf(!canMount)(
+  it.skipIf(!canMountTmpfs())(
     "a torn attempt left on a disk that is full: send says the disk is full and sends nothing; status still calls the letter uncertain",
     async () => {
       const server = await sink();

@@ -12,7 +12,16 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { type CliResult, campaignFolder, run, tempFolder } from "./support.js";
+import {
+  type CliResult,
+  campaignFolder,
+  canMountTmpfs,
+  fillUp,
+  mountTmpfs,
+  run,
+  tempFolder,
+  unBodies,
+} from "./support.js";
 
 function expectRefused(result: CliResult, sentence: RegExp, exitCode = 1): void {
   expect(result.stderr).toMatch(sentence);
@@ -161,5 +170,58 @@ describe("calendar -o", () => {
     expectRefused(linked, /due\.ics is a link to .*precious\.txt, and outreach does not write through links/);
     expect(readFileSync(outside, "utf8")).toBe("keep me\n");
     expectRefused(named, /-o "a\\u\{A\}b\.ics" contains a line break/, 2);
+  });
+});
+
+/** The names in `folder` that are not `expected`: what a failed write left behind. */
+function leftBehind(folder: string, expected: string[]): string[] {
+  return readdirSync(folder).filter((name) => !expected.includes(name));
+}
+
+// Every file is written beside its place and renamed into it: a full disk, a refused permission or a crash
+// leaves the file as it was, and nothing half-written beside it.
+describe.skipIf(!canMountTmpfs())("a file that cannot be written whole: a full disk", () => {
+  it.each([
+    ["export", "rows.csv"],
+    ["export", "rows.json", "--format", "json"],
+    ["calendar", "due.ics"],
+    ["report", "report.html"],
+  ])(
+    "%s -o %s: the old file keeps what it held, nothing is left beside it, and the error says why",
+    async (command, name, ...more) => {
+      const folder = campaignFolder({ "recipients/many.yaml": unBodies(40) });
+      const disk = tempFolder("outreach-disk-");
+      expect(mountTmpfs(disk, 64)).toBe(true);
+      writeFileSync(join(disk, name), "the file as it was\n");
+      fillUp(join(disk, "filler"), 0);
+      const result = await run([command, "-o", join(disk, name), ...more], { cwd: folder });
+      expectRefused(result, /cannot be written: the disk is full/);
+      expect(result.stderr).toContain(name);
+      expect(readFileSync(join(disk, name), "utf8")).toBe("the file as it was\n");
+      expect(leftBehind(disk, [name, "filler"])).toEqual([]);
+    },
+  );
+
+  it("the outbox: each letter that does not fit fails as a sentence, and no part of a letter is left", async () => {
+    const folder = campaignFolder();
+    const outbox = join(folder, "outbox");
+    expect(mountTmpfs(outbox, 64)).toBe(true);
+    fillUp(join(outbox, "filler"), 0);
+    const result = await run(["send", "--yes"], { cwd: folder });
+    expect(`${result.stdout}${result.stderr}`).toMatch(/cannot be written: the disk is full/);
+    expect(result.stderr).not.toMatch(/\n\s+at |unexpected error|This is a bug/);
+    expect(result.exitCode).toBe(1);
+    const letters = join(outbox, "first-appeal");
+    expect(existsSync(letters) ? readdirSync(letters) : []).toEqual([]);
+  });
+
+  it("the folder cache: check passes without it, and leaves no part of it", async () => {
+    const folder = campaignFolder();
+    const cache = join(folder, ".outreach", "cache");
+    expect(mountTmpfs(cache, 64)).toBe(true);
+    fillUp(join(cache, "filler"), 0);
+    const result = await run(["check"], { cwd: folder });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(leftBehind(cache, ["filler"])).toEqual([]);
   });
 });

@@ -1,10 +1,23 @@
 // Shared test tools: real temporary campaign folders, and the built CLI run as a user runs it.
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  closeSync,
+  cpSync,
+  ftruncateSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
-import { afterAll } from "vitest";
+import { afterAll, afterEach } from "vitest";
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const CLI = join(REPO, "bin", "outreach.js");
@@ -47,6 +60,23 @@ export function campaignFolder(
   return folder;
 }
 
+/** A recipient file of `count` UN bodies (body-0, body-1, …), one address each. */
+export function unBodies(count: number): string {
+  const bodies = Array.from({ length: count }, (_, index) =>
+    [
+      `- id: body-${index}`,
+      `  organisation: Example Body ${index}`,
+      "  type: un",
+      '  salutation: "Dear Sir or Madam,"',
+      "  contacts:",
+      `    - email: office${index}@body.example.org`,
+      "  custom:",
+      "    mandate: your mandate",
+    ].join("\n"),
+  );
+  return `${bodies.join("\n")}\n`;
+}
+
 export interface CliResult {
   exitCode: number;
   stdout: string;
@@ -83,4 +113,45 @@ export function snapshot(folder: string): Record<string, string> {
   };
   visit(folder);
   return files;
+}
+
+/** Writes `path` until its disk is full, then gives `leave` bytes back. */
+export function fillUp(path: string, leave: number): void {
+  const chunk = Buffer.alloc(4096, 120);
+  const descriptor = openSync(path, "w");
+  let size = 0;
+  try {
+    for (;;) size += writeSync(descriptor, chunk);
+  } catch {}
+  ftruncateSync(descriptor, Math.max(0, size - leave));
+  closeSync(descriptor);
+}
+
+const mounted: string[] = [];
+afterEach(() => {
+  for (const point of mounted.splice(0)) spawnSync("umount", ["-l", point]);
+});
+
+/** Mounts a tmpfs of `kilobytes` on `folder` until the test ends; false when this machine does not let the test do that. */
+export function mountTmpfs(folder: string, kilobytes: number): boolean {
+  mkdirSync(folder, { recursive: true });
+  const result = spawnSync("mount", ["-t", "tmpfs", "-o", `size=${kilobytes}k,mode=0700`, "tmpfs", folder]);
+  if (result.status !== 0) return false;
+  mounted.push(folder);
+  return true;
+}
+
+let mountable: boolean | undefined;
+/** Whether the tests may mount a small file system here (as root, where the kernel allows it). */
+export function canMountTmpfs(): boolean {
+  if (mountable === undefined) {
+    mountable = false;
+    if (process.getuid?.() === 0) {
+      const probe = tempFolder("outreach-mount-probe-");
+      const result = spawnSync("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", probe]);
+      mountable = result.status === 0;
+      if (mountable) spawnSync("umount", [probe]);
+    }
+  }
+  return mountable;
 }

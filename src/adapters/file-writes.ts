@@ -2,7 +2,7 @@
 // and files that appear whole or not at all (written aside, made durable, then renamed into place).
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { unlink, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { openToCreateSync, refuseToReplace } from "./file-system.js";
 
 /** Writes all of `buffer` to the open file, or throws. */
@@ -28,6 +28,54 @@ export function writePieces(path: string, pieces: readonly (Buffer | string)[]):
   }
 }
 
+/** Where a file is written before it is renamed into place: beside it, hidden, named for this process. */
+function asidePath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+}
+
+/** Writes the pieces to a new file at `aside` (never an existing one), flushed to disk when `durable`. */
+function writeAside(
+  aside: string,
+  pieces: readonly (Buffer | string)[],
+  mode: number,
+  durable: boolean,
+): void {
+  const descriptor = openSync(aside, "wx", mode);
+  try {
+    for (const piece of pieces)
+      writeWhole(descriptor, typeof piece === "string" ? Buffer.from(piece) : piece);
+    if (durable) fsyncSync(descriptor);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+/**
+ * Puts one file in place whole: the pieces are written beside it and renamed over (or into) its place, so a
+ * reader never opens half a file, and a failure (a full disk, a refused permission) leaves the file as it
+ * was, with nothing left beside it; the error is thrown for the caller to name the file. `durable` flushes
+ * the file to disk before the rename. Like openToCreateSync, refuses a link, a folder, a FIFO, a socket or a
+ * device in the file's place, before anything is written.
+ */
+export function replaceFileWhole(
+  path: string,
+  pieces: readonly (Buffer | string)[],
+  options: { mode?: number; durable?: boolean } = {},
+): void {
+  refuseToReplace(path);
+  const aside = asidePath(path);
+  try {
+    rmSync(aside, { force: true }); // left by an earlier process that had this one's number
+    writeAside(aside, pieces, options.mode ?? 0o666, options.durable ?? false);
+    renameSync(aside, path);
+  } catch (error) {
+    rmSync(aside, { force: true });
+    // Named by the file it was for, not by the name it had aside (nor by nothing: a short write has no path).
+    if (error instanceof Error) Object.assign(error, { path });
+    throw error;
+  }
+}
+
 /**
  * Puts each file in place whole: every text is first written beside its file and flushed to disk; only when
  * all are written are they renamed over (or into) their places. A failure while writing leaves every file
@@ -37,20 +85,12 @@ export function writePieces(path: string, pieces: readonly (Buffer | string)[]):
  */
 export function replaceFilesWhole(files: readonly { path: string; text: string }[]): void {
   for (const { path } of files) refuseToReplace(path);
-  const aside = files.map(({ path }) =>
-    join(dirname(path), `.${path.split(/[\\/]/).at(-1)}.${process.pid}.tmp`),
-  );
+  const aside = files.map(({ path }) => asidePath(path));
   let writing = 0;
   try {
     files.forEach(({ text }, index) => {
       writing = index;
-      const descriptor = openSync(aside[index] as string, "wx", 0o666);
-      try {
-        writeWhole(descriptor, Buffer.from(text));
-        fsyncSync(descriptor);
-      } finally {
-        closeSync(descriptor);
-      }
+      writeAside(aside[index] as string, [text], 0o666, true);
     });
   } catch (error) {
     for (const path of aside) rmSync(path, { force: true });

@@ -4,11 +4,12 @@
 // are not enough: a file changed under the same size and time (`touch -r`, a restored backup, a clock
 // step) would be taken as valid without being read.
 import { createHash } from "node:crypto";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RecipientEntry } from "../core/recipients.js";
 import type { Config } from "../core/schema.js";
 import { readRegularFile } from "./file-system.js";
+import { replaceFileWhole } from "./file-writes.js";
 
 // Bump when the schemas, RecipientEntry or this file's shape change, so old caches are ignored.
 const CACHE_FORMAT = 5;
@@ -96,14 +97,12 @@ export class FolderCache {
     if (!this.changed && !removed) return;
     try {
       mkdirSync(join(this.root, ".outreach", "cache"), { recursive: true, mode: 0o700 });
-      const temporary = `${this.path}.${process.pid}.tmp`;
       const contents: CacheContents = {
         format: CACHE_FORMAT,
         ...(this.nextConfig ? { config: this.nextConfig } : {}),
         files: this.next,
       };
-      writeFileSync(temporary, JSON.stringify(contents), { mode: 0o600 });
-      renameSync(temporary, this.path);
+      replaceFileWhole(this.path, [JSON.stringify(contents)], { mode: 0o600 });
       rmSync(join(this.root, ".outreach", "cache", "recipients.json"), { force: true }); // the older cache
     } catch {
       // The cache only saves time; without it every run parses the files again.

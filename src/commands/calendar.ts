@@ -1,6 +1,6 @@
 // `outreach calendar`: the follow-ups due, as an .ics calendar a team imports into the calendar it uses.
 import { fileError } from "../adapters/file-system.js";
-import { writePieces } from "../adapters/file-writes.js";
+import { replaceFileWhole } from "../adapters/file-writes.js";
 import { outputPath } from "../adapters/paths.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
@@ -36,7 +36,7 @@ export async function calendar(options: CalendarOptions, io: IO): Promise<DueFol
     return entries;
   }
   try {
-    writePieces(target, [text]);
+    replaceFileWhole(target, [text]);
   } catch (error) {
     throw fileError(error, options.output as string, "write");
   }

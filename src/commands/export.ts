@@ -1,7 +1,7 @@
 // `outreach export`: the derived state, one row per campaign and recipient, as CSV or JSON for a spreadsheet.
 import { toCsv } from "../adapters/csv.js";
 import { fileError } from "../adapters/file-system.js";
-import { writePieces } from "../adapters/file-writes.js";
+import { replaceFileWhole } from "../adapters/file-writes.js";
 import { outputPath } from "../adapters/paths.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
@@ -104,7 +104,7 @@ export async function exportState(options: ExportOptions, io: IO): Promise<Expor
   }
   if (target !== undefined) {
     try {
-      writePieces(target, [text]);
+      replaceFileWhole(target, [text]);
     } catch (error) {
       throw fileError(error, options.output as string, "write", "nothing was exported");
     }

@@ -1,8 +1,9 @@
 // `outreach inbox`: reads the mailbox (read-only) from where the last run stopped, matches each new message
 // to the letter it answers, records what is certain, keeps the rest for review, and saves every message it
 // takes in as .eml evidence under .outreach/inbox/.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { replaceFileWhole } from "../adapters/file-writes.js";
 import type { Mailbox } from "../adapters/imap-mailbox.js";
 import { type ImapSettings, imapSettings } from "../adapters/imap-settings.js";
 import {
@@ -48,8 +49,7 @@ function readCursor(root: string): Cursor {
 
 function writeCursor(root: string, cursor: Cursor): void {
   const path = cursorPath(root);
-  writeFileSync(`${path}.tmp`, `${JSON.stringify(cursor, null, 2)}\n`, { mode: 0o600 });
-  renameSync(`${path}.tmp`, path);
+  replaceFileWhole(path, [`${JSON.stringify(cursor, null, 2)}\n`], { mode: 0o600 });
 }
 
 export async function inbox(options: InboxOptions, io: IO): Promise<InboxRecord[]> {

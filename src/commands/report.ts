@@ -1,9 +1,9 @@
 // `outreach report`: the campaign's figures, charts and recipients as one HTML file to share or print; with
 // --redact, a version without names, addresses or notes for sharing beyond the group.
-import { mkdirSync, renameSync, rmSync } from "node:fs";
-import { basename, dirname, join, relative } from "node:path";
-import { fileError, refuseToReplace } from "../adapters/file-system.js";
-import { writePieces } from "../adapters/file-writes.js";
+import { mkdirSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { fileError } from "../adapters/file-system.js";
+import { replaceFileWhole } from "../adapters/file-writes.js";
 import { outputPath, pathInside } from "../adapters/paths.js";
 import type { IO } from "../adapters/terminal.js";
 import { campaignFigures } from "../core/campaign-figures.js";
@@ -16,20 +16,11 @@ export interface ReportOptions extends CampaignOptions {
   redact?: boolean;
 }
 
-/** Writes beside the target and renames into place: a reader never opens half a report. */
+/** Put in place whole: a reader never opens half a report. */
 async function writeReport(path: string, shown: string, pieces: Iterable<string>): Promise<void> {
-  const draft = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   try {
-    // The rename would replace a link or a FIFO in the report's place: refused, as for every output.
-    refuseToReplace(path);
+    replaceFileWhole(path, [...pieces]);
   } catch (error) {
-    throw fileError(error, shown, "write");
-  }
-  try {
-    writePieces(draft, [...pieces]);
-    renameSync(draft, path);
-  } catch (error) {
-    rmSync(draft, { force: true });
     throw fileError(error, shown, "write");
   }
 }

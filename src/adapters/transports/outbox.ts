@@ -1,11 +1,11 @@
 // The default transport: each message becomes a real .eml file in outbox/<campaign>/, to read, open in a
 // mail client or send by hand. Nothing leaves the machine.
-import { mkdirSync, renameSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { DeliveryResult, OutgoingMessage, Transport } from "../../core/transport.js";
 import { UserError } from "../../errors.js";
 import { describeFileFailure, fileError } from "../file-system.js";
-import { writePieces } from "../file-writes.js";
+import { replaceFileWhole } from "../file-writes.js";
 import { pathInside, refuseLinksBelow } from "../paths.js";
 
 export const OUTBOX_FOLDER = "outbox";
@@ -42,9 +42,7 @@ export function outboxTransport(root: string): Transport {
         // Never through a link that leads out of the campaign folder.
         const folder = pathInside(root, inside);
         mkdirSync(folder, { recursive: true });
-        const temporary = join(folder, `.${file}.${process.pid}.tmp`);
-        writePieces(temporary, [DRAFT_HEADER, ...message.raw]);
-        renameSync(temporary, join(folder, file));
+        replaceFileWhole(join(folder, file), [DRAFT_HEADER, ...message.raw]);
       } catch (error) {
         return {
           status: "failed",
