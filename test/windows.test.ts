@@ -208,6 +208,28 @@ describe("windows per kind of body, end to end", () => {
     expect(withAddresses.stdout).toContain("ambassador@embassy.example.org");
   });
 
+  it("calendar -o: a name with the characters iCalendar gives a meaning to, and past a folded line's length, reads back exactly", async () => {
+    const folder = copyOfSent();
+    const name =
+      'Embassy; of, "Example\\land" END:VEVENT BEGIN:VALARM — Посольство Примерной Республики 日本';
+    const more = join(folder, "recipients", "more.yaml");
+    writeFileSync(
+      more,
+      readFileSync(more, "utf8").replace(
+        "organisation: Embassy of Exampleland",
+        `organisation: ${JSON.stringify(name)}`,
+      ),
+    );
+    const written = await cli(folder, "2026-02-22", ["calendar", "-o", "due.ics"]);
+    expect(written.exitCode, written.stderr).toBe(0);
+    const events = await readCalendar(join(folder, "due.ics"));
+    expect(events).toHaveLength(3);
+    expect(events.find((event) => event.uid.includes(EMBASSY))?.summary).toBe(`Follow-up 1: ${name}`);
+    const lines = readFileSync(join(folder, "due.ics"), "utf8").split("\r\n");
+    expect(lines.filter((line) => Buffer.byteLength(line) > 75)).toEqual([]);
+    expect(lines.filter((line) => line === "BEGIN:VALARM" || line === "END:VEVENT")).toHaveLength(3);
+  });
+
   it("check locates bad window values at their line, and names a mistyped type with did you mean", async () => {
     const bad = config(`    followup:
       after_days: 14
