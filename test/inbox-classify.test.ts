@@ -14,6 +14,7 @@ import {
   ME,
   NGO,
   NGO_CC,
+  probableBounce,
   received,
   responses,
   sentCampaign,
@@ -135,14 +136,8 @@ describe("inbox: what is recorded by itself", () => {
   });
 
   it("a report naming only a failed address of ours is a probable bounce: shown in review, recorded on one confirmation", async () => {
-    const account = await dovecot().account();
-    const folder = await sentCampaign();
     // The report quotes some other Message-ID (a relay rewrote it): only the address says whose it is.
-    await account.append(
-      "INBOX",
-      dsn("<rewritten-by-relay@relay.example.com>", [{ address: UN, action: "failed", status: "5.1.1" }]),
-    );
-    expect((await inbox(folder, account, [], { OUTREACH_NOW: LATER })).exitCode).toBe(0);
+    const folder = await probableBounce(await dovecot().account(), UN, LATER);
     const [bounce] = received(folder);
     expect(bounce).toMatchObject({ kind: "bounce", match: "probable", recipient: "un-special-rapporteur" });
     expect(responses(folder)).toEqual([]);
@@ -168,13 +163,8 @@ describe("inbox: what is recorded by itself", () => {
 
   it("a bounce a person confirmed in review counts for inbox: the other address failing later leaves none, so bounced", async () => {
     const account = await dovecot().account();
-    const folder = await sentCampaign();
     // First a relay's report naming only NGO's address (probable), confirmed by a person.
-    await account.append(
-      "INBOX",
-      dsn("<rewritten-by-relay@relay.example.com>", [{ address: NGO, action: "failed", status: "5.1.1" }]),
-    );
-    expect((await inbox(folder, account, [], { OUTREACH_NOW: LATER })).exitCode).toBe(0);
+    const folder = await probableBounce(account, NGO, LATER);
     const [probable] = received(folder);
     expect(probable).toMatchObject({ match: "probable", recipient: "example-ngo" });
     const confirmed = await run(["review", "--confirm", probable?.message_id as string], {

@@ -4,11 +4,11 @@ import { spawn } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { composeMail, dovecotPerFile } from "./dovecot.js";
 import {
-  dsn,
   inbox,
   letterId,
   letterSubject,
   NGO,
+  probableBounce,
   received,
   responses,
   sentCampaign,
@@ -282,14 +282,8 @@ describe("outreach review, on a terminal", () => {
   });
 
   it("a probable bounce is recorded with one choice: the first, which says it is their letter that bounced", async () => {
-    const account = await dovecot().account();
-    const folder = await sentCampaign();
     // A relay rewrote the quoted Message-ID: only the failed address says whose letter it was.
-    await account.append(
-      "INBOX",
-      dsn("<rewritten-by-relay@relay.example.com>", [{ address: UN, action: "failed", status: "5.1.1" }]),
-    );
-    expect((await inbox(folder, account, [], { OUTREACH_NOW: LATER })).exitCode).toBe(0);
+    const folder = await probableBounce(await dovecot().account(), UN, LATER);
     expect(responses(folder)).toEqual([]);
     const terminal = onTerminal(folder, ["review"], { OUTREACH_NOW: LATER });
     // Wait for the last choice: the list is drawn whole by then (the first wraps at the terminal's width).

@@ -61,6 +61,22 @@ export async function sentCampaign(
   return target;
 }
 
+/**
+ * The starter campaign sent, then a relay's report that `address` failed, quoting a Message-ID the relay
+ * rewrote, so that only the address says whose letter it was; taken in by `inbox` at `now`, it waits in
+ * review as a probable bounce. Returns the campaign folder.
+ */
+export async function probableBounce(account: Account, address: string, now: string): Promise<string> {
+  const folder = await sentCampaign();
+  await account.append(
+    "INBOX",
+    dsn("<rewritten-by-relay@relay.example.com>", [{ address, action: "failed", status: "5.1.1" }]),
+  );
+  const result = await inbox(folder, account, [], { OUTREACH_NOW: now });
+  if (result.exitCode !== 0) throw new Error(`inbox failed: ${result.stderr}${result.stdout}`);
+  return folder;
+}
+
 export function inbox(
   folder: string,
   server: Account,
