@@ -1,21 +1,19 @@
 // Recipient files as import writes them: new recipients as a readable YAML list (one blank line between
 // recipients, tags on one line), and changes to recipients already in a file made in place, touching only
 // the lines that change so that the rest of the file (comments, layout, other recipients) stays as written.
-import {
-  isMap,
-  isScalar,
-  isSeq,
-  type Node,
-  parseDocument,
-  Scalar,
-  stringify,
-  YAMLMap,
-  type YAMLSeq,
-} from "yaml";
+import type { Node, YAMLMap, YAMLSeq } from "yaml";
 import type { Change } from "../core/import-plan.js";
 import { recipientSchema } from "../core/schema.js";
+import { yamlLibrary } from "./yaml-library.js";
 
 const OPTIONS = { lineWidth: 0, flowCollectionPadding: false } as const;
+
+// The yaml package is loaded when first needed: a list of plain one-line text is written without it.
+const yaml = yamlLibrary;
+
+function stringify(value: unknown, options: import("yaml").ToStringOptions): string {
+  return yaml().stringify(value, options);
+}
 
 /**
  * The text of a new recipient file holding `recipients`, under a comment saying where they came from. The
@@ -34,16 +32,23 @@ export function renderRecipientFile(recipients: readonly Record<string, unknown>
   return `${lines.join("\n")}\n`;
 }
 
-// Plain for every YAML reader: starts with a letter, holds no indicator (: # { } [ ] * & ! | > % ` ") and
-// is none of the words YAML 1.1 reads as true, false or null.
-const SAFE_PLAIN = /^\p{L}[\p{L}\p{N} ,.'()/&+@_-]*(?<! )$/u;
+// Plain for every YAML reader: starts with a letter, holds no indicator (: # { } [ ] * & | > % ` ") and
+// is none of the words YAML 1.1 reads as true, false or null. A day (2012-07-20) is written plain, as the
+// yaml package writes it: YAML 1.2 reads it as text.
+const SAFE_PLAIN = /^\p{L}[\p{L}\p{N} ,.'()/&+@_!?-]*(?<! )$/u;
 const RESERVED = /^(y|n|yes|no|on|off|true|false|null)$/i;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function scalarText(value: unknown, scalars: Map<string, string>): string {
-  if (typeof value !== "string") return stringify(value, OPTIONS).trimEnd();
+  if (typeof value !== "string") {
+    // Numbers, true, false and null as the yaml package writes them (it is loaded only for -0).
+    if (typeof value === "number" && Number.isFinite(value) && !Object.is(value, -0)) return String(value);
+    if (typeof value === "boolean" || value === null) return String(value);
+    return stringify(value, OPTIONS).trimEnd();
+  }
   let text = scalars.get(value);
   if (text === undefined) {
-    text = SAFE_PLAIN.test(value) && !RESERVED.test(value) ? value : oneLine(value);
+    text = (SAFE_PLAIN.test(value) && !RESERVED.test(value)) || DAY.test(value) ? value : oneLine(value);
     scalars.set(value, text);
   }
   return text;
@@ -116,7 +121,8 @@ export function editRecipientFile(
   changes: readonly Change[],
   intended: Record<string, unknown>,
 ): string | undefined {
-  const document = parseDocument(text);
+  const { isMap, isScalar, isSeq, Scalar } = yaml();
+  const document = yaml().parseDocument(text);
   const base = index === undefined ? [] : [index];
   const edits: { at: number; order: number; remove?: number; insert: string }[] = [];
   const inserts = new Map<
@@ -192,7 +198,7 @@ function columnOf(text: string, offset: number): number {
 /** Where to add after a collection: the end of the line its last value ends on (after a comment there). */
 function endOfCollection(text: string, node: YAMLMap | YAMLSeq): number {
   const range = node.range as [number, number, number];
-  if (node.flow) return text.lastIndexOf(node instanceof YAMLMap ? "}" : "]", range[1]);
+  if (node.flow) return text.lastIndexOf(yaml().isMap(node) ? "}" : "]", range[1]);
   let end = range[1];
   while (end > range[0] && /\s/.test(text[end - 1] ?? "")) end--;
   const newline = text.indexOf("\n", end);
@@ -236,7 +242,7 @@ function readsAsIntended(
   index: number | undefined,
   intended: Record<string, unknown>,
 ): boolean {
-  const document = parseDocument(text, { uniqueKeys: true, strict: true });
+  const document = yaml().parseDocument(text, { uniqueKeys: true, strict: true });
   if (document.errors.length > 0) return false;
   const value = document.toJS() as unknown;
   const item = index === undefined ? value : (value as unknown[])[index];
@@ -245,7 +251,7 @@ function readsAsIntended(
   if (!read.success || !wanted.success || JSON.stringify(read.data) !== JSON.stringify(wanted.data))
     return false;
   if (index === undefined) return true;
-  const before = parseDocument(original).toJS() as unknown[];
+  const before = yaml().parseDocument(original).toJS() as unknown[];
   const after = value as unknown[];
   return (
     before.length === after.length &&
