@@ -115,50 +115,86 @@ function delimiterOf(text: string): string {
 
 async function csvTable(text: string, shown: string): Promise<Table> {
   const { parse } = await import("csv-parse/sync");
-  const skipped: { line: number; reason: string }[] = [];
-  let records: { record: string[]; info: { lines: number } }[];
-  try {
-    records = parse(text, {
-      delimiter: delimiterOf(text),
-      relax_column_count: true,
-      skip_empty_lines: false,
-      skip_records_with_error: true,
-      info: true,
-      on_skip: (error: { message: string; lines?: number } | undefined) => {
-        if (error) skipped.push({ line: error.lines ?? 0, reason: csvReason(error.message) });
-      },
-    }) as unknown as { record: string[]; info: { lines: number } }[];
-  } catch (error) {
-    throw badFile(shown, `cannot be read as CSV: ${(error as Error).message}`);
+  const delimiter = delimiterOf(text);
+  const read = (info: boolean) => {
+    const skipped: { line: number; reason: string }[] = [];
+    try {
+      const records = parse(text, {
+        delimiter,
+        relax_column_count: true,
+        skip_empty_lines: false,
+        skip_records_with_error: true,
+        info,
+        on_skip: (error: { message: string; lines?: number } | undefined) => {
+          if (error) skipped.push({ line: error.lines ?? 0, reason: csvReason(error.message) });
+        },
+      }) as unknown as (string[] | { record: string[]; info: { lines: number } })[];
+      return { records, skipped };
+    } catch (error) {
+      throw badFile(shown, `cannot be read as CSV: ${(error as Error).message}`);
+    }
+  };
+  // Where each record starts is needed only to place the records set aside for an error among the others:
+  // read once without it, and again with it only when some record was set aside.
+  const plain = read(false);
+  if (plain.skipped.length === 0) {
+    const records = plain.records as string[][];
+    return csvRows(
+      records.map((record, index) => ({ record, number: index + 1 })),
+      [],
+      records.length,
+    );
   }
-  const [header, ...body] = records;
-  if (!header) return { rowName: "row", columns: [], rows: [], emptyRows: 0 };
-  const columns = header.record.map((name) => name.trim());
-  const rows: TableRow[] = [];
-  let emptyRows = 0;
+  const { records, skipped } = read(true) as {
+    records: { record: string[]; info: { lines: number } }[];
+    skipped: { line: number; reason: string }[];
+  };
   // Row numbers as a spreadsheet shows the file (the header is row 1), counting the records csv-parse set
   // aside for an error where they were.
   const skippedBefore = (line: number) => skipped.filter((skip) => skip.line < line).length;
-  body.forEach(({ record, info }, index) => {
-    const number = index + 2 + skippedBefore(info.lines);
+  const numbered = records.map(({ record, info }, index) => ({
+    record,
+    number: index + 1 + skippedBefore(info.lines),
+  }));
+  const refused = skipped.map(({ line, reason }) => ({
+    number: records.filter((entry) => entry.info.lines < line).length + skippedBefore(line) + 1,
+    reason: `(line ${line}) ${reason}`,
+  }));
+  return csvRows(numbered, refused, records.length);
+}
+
+/** The table of CSV records numbered as rows (the header is row 1), with the records refused as unreadable. */
+function csvRows(
+  records: { record: string[]; number: number }[],
+  refused: { number: number; reason: string }[],
+  count: number,
+): Table {
+  const [header, ...body] = records;
+  if (!header || count === 0) return { rowName: "row", columns: [], rows: [], emptyRows: 0 };
+  const columns = header.record.map((name) => name.trim());
+  const rows: TableRow[] = [];
+  let emptyRows = 0;
+  for (const { record, number } of body) {
     if (record.every((cell) => cell.trim() === "")) {
       emptyRows++;
-      return;
+      continue;
     }
     const faults: TableRow["faults"] = [];
-    const extra = record.slice(columns.length);
-    if (record.length < columns.length || extra.some((cell) => cell.trim() !== "")) {
+    if (record.length < columns.length || record.slice(columns.length).some((cell) => cell.trim() !== "")) {
       faults.push({
         reason: `has ${record.length} cells where the header has ${columns.length} (a missing or extra delimiter)`,
       });
     }
-    rows.push({ number, values: record.slice(0, columns.length), faults });
-  });
-  for (const { line, reason } of skipped) {
-    const number = records.filter((entry) => entry.info.lines < line).length + skippedBefore(line) + 1;
-    rows.push({ number, values: [], faults: [{ reason: `(line ${line}) ${reason}` }] });
+    rows.push({
+      number,
+      values: record.length > columns.length ? record.slice(0, columns.length) : record,
+      faults,
+    });
   }
-  rows.sort((a, b) => a.number - b.number);
+  if (refused.length > 0) {
+    for (const { number, reason } of refused) rows.push({ number, values: [], faults: [{ reason }] });
+    rows.sort((a, b) => a.number - b.number);
+  }
   return { rowName: "row", columns, rows, emptyRows };
 }
 
