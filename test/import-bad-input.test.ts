@@ -94,6 +94,27 @@ describe("import on a full disk", () => {
   });
 });
 
+describe("import beside the folder cache", () => {
+  it("after check (which caches the recipients), a recipient already in the folder, or added since, is not made again", async () => {
+    const folder = campaignFolder({
+      "again.csv": `${HEADER}Example Human Rights Association,director@ngo.example.net,ngo,Hi\nLater Body,later@x.example.org,ngo,Hi\nNew Body,new@x.example.org,ngo,Hi\n`,
+    });
+    expect((await run(["check"], { cwd: folder })).exitCode).toBe(0);
+    expect(readdirSync(join(folder, ".outreach")).length).toBeGreaterThan(0);
+    const cached = await run(["import", "again.csv", "--dry-run", "--json"], { cwd: folder });
+    expect(JSON.parse(cached.stdout).created).toEqual(["later-body", "new-body"]);
+    // A file changed since check is not taken from the cache.
+    writeFileSync(
+      join(folder, "recipients/later.yaml"),
+      "- id: later-body\n  organisation: Later Body\n  type: ngo\n  salutation: Hi\n  contacts:\n    - email: later@x.example.org\n",
+    );
+    const changed = await run(["import", "again.csv", "--json"], { cwd: folder });
+    const result = JSON.parse(changed.stdout);
+    expect(result.created).toEqual(["new-body"]);
+    expect(result.skipped.map(({ id }: { id: string }) => id).sort()).toEqual(["example-ngo", "later-body"]);
+  });
+});
+
 describe("import reads columns", () => {
   it("two columns of one name cannot be told apart by --map or --id-from: the header is to be renamed", async () => {
     const folder = campaignFolder({

@@ -54,3 +54,25 @@ export function loadFromCache(root: string): LoadedFolder | undefined {
     saveCache: () => cache.save(),
   };
 }
+
+/**
+ * The folder's recipients alone, from the cache (or none when recipients/ holds no recipient file), for a
+ * command that needs nothing else of the folder: neither outreach.yaml nor the templates are read, nor is
+ * the YAML parser loaded. Undefined when a recipient file is not in the cache as it is now, or anything in
+ * recipients/ is amiss: then the full loader reads (and names) it.
+ */
+export function recipientsFromCache(root: string): RecipientEntry[] | undefined {
+  const problems: Problem[] = [];
+  const files = walk(root, "recipients", problems).filter((file) => !ignoredRecipientFile(file));
+  if (problems.length > 0) return undefined;
+  if (files.length === 0) return [];
+  const cache = new FolderCache(root);
+  const recipients: RecipientEntry[] = [];
+  for (const file of files) {
+    const digest = digestOf(root, file);
+    const cached = digest === undefined ? undefined : cache.get(file, digest);
+    if (!cached) return undefined;
+    recipients.push(...cached);
+  }
+  return recipients;
+}

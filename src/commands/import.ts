@@ -170,9 +170,9 @@ function requireColumns(table: Table, columns: ColumnPlan, options: ImportOption
 
 /** The recipients already in the folder; a recipient file that cannot be read stops the import. */
 async function existingRecipients(root: string, io: IO): Promise<RecipientEntry[]> {
-  const { loadFromCache } = await import("../adapters/cached-folder.js");
-  const cached = loadFromCache(root);
-  if (cached) return cached.recipients;
+  const { recipientsFromCache } = await import("../adapters/cached-folder.js");
+  const cached = recipientsFromCache(root);
+  if (cached) return cached;
   const { loadCampaignFolder } = await import("../adapters/campaign-folder.js");
   const folder = loadCampaignFolder(root);
   const errors = folder.problems.filter(
