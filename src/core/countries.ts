@@ -123,10 +123,13 @@ export function suggestCountryCode(input: string, languages: readonly string[] =
   }
   const key = nameKey(input);
   if (!key) return undefined;
-  const tables = [...new Set(["en", ...languages])].map(nameTable);
-  for (const table of tables) {
+  // Each language's names are gathered only when the ones before did not hold the name exactly.
+  const tables: Map<string, string>[] = [];
+  for (const language of new Set(["en", ...languages])) {
+    const table = nameTable(language);
     const code = table.get(key);
     if (code) return code;
+    tables.push(table);
   }
   return nearestName(key, tables) ?? containedName(key, tables);
 }
