@@ -6,7 +6,7 @@ import { countryName, isCountryCode, suggestCountryCode } from "./countries.js";
 import type { ColumnPlan, ImportField } from "./import-columns.js";
 import type { Table, TableRow } from "./import-table.js";
 import type { Problem } from "./problems.js";
-import { knownKeys, recipientSchema } from "./schema.js";
+import { isValidRecipient, knownKeys, recipientSchema } from "./schema.js";
 import { showText } from "./text-rules.js";
 import { type Located, validate } from "./validation.js";
 
@@ -142,7 +142,9 @@ export function importRows(
 
 /** The schema's verdict on a draft, with an id that is valid when the id is still to be made. */
 export function checkDraft(draft: Record<string, unknown>, id: string | undefined): Problem[] {
-  const checked = validate(recipientSchema, { ...draft, id: id ?? "imported" }, NO_SOURCE);
+  const value = { ...draft, id: id ?? "imported" };
+  if (isValidRecipient(value)) return [];
+  const checked = validate(recipientSchema, value, NO_SOURCE);
   return checked.ok ? [] : checked.problems;
 }
 
@@ -174,7 +176,8 @@ export function slugOf(text: string): string {
     .replace(/^-+|-+$/g, "");
 }
 
-type Cells = Map<ImportField, { text: string; column: number }[]>;
+type Cell = { text: string; column: number };
+type Cells = Map<ImportField, Cell[]>;
 type CellRefusal = { column?: number; reason: string };
 
 /** The row's text per field, and its custom values as they are; a formula or a mapping is refused. */
@@ -197,7 +200,11 @@ function readCells(row: TableRow, plan: ColumnPlan, refusals: CellRefusal[], col
     const text = cellText(value);
     if (text === undefined) refusals.push({ column, reason: `holds a mapping, where ${field} is text` });
     else if (formula.test(text)) refusals.push({ column, reason: formulaReason(text) });
-    else if (text !== "") cells.set(field, [...(cells.get(field) ?? []), { text, column }]);
+    else if (text !== "") {
+      const earlier = cells.get(field);
+      if (earlier) earlier.push({ text, column });
+      else cells.set(field, [{ text, column }]);
+    }
   }
   return { cells, custom };
 }
@@ -211,14 +218,11 @@ function readRow(
   const refusals: CellRefusal[] = [];
   const columnOf = new Map<string, number>();
   const { cells, custom } = readCells(row, plan, refusals, columnOf);
-  const one = (field: ImportField) => cells.get(field)?.[0];
   const draft: RecipientDraft = { organisation: "" };
-  const set = (path: string, value: unknown, column: number | undefined) => {
+  const set = (field: string, value: unknown, cell: Cell | undefined) => {
     if (value === undefined) return;
-    const [head, tail] = path.split(".") as [string, string | undefined];
-    if (tail === undefined) draft[head] = value;
-    else draft[head] = { ...((draft[head] as object | undefined) ?? {}), [tail]: value };
-    if (column !== undefined) columnOf.set(path, column);
+    draft[field] = value;
+    if (cell) columnOf.set(field, cell.column);
   };
   for (const field of [
     "id",
@@ -229,57 +233,107 @@ function readRow(
     "website",
     "notes",
   ] as const) {
-    set(field, one(field)?.text, one(field)?.column);
+    const cell = cells.get(field)?.[0];
+    set(field, cell?.text, cell);
   }
-  const type = one("type");
-  set("type", type ? slugOf(type.text) || type.text : settings.type, type?.column);
-  const language = one("language");
-  set("language", language ? languageCode(language.text) : settings.language, language?.column);
-  if (!one("salutation")) set("salutation", settings.salutation, undefined);
-  const country = one("country");
+  const type = cells.get("type")?.[0];
+  set("type", type ? repeatedSlug(type.text) || type.text : settings.type, type);
+  const language = cells.get("language")?.[0];
+  set("language", language ? languageCode(language.text) : settings.language, language);
+  if (draft.salutation === undefined) set("salutation", settings.salutation, undefined);
+  const country = cells.get("country")?.[0];
   if (country) {
-    const read = readCountry(
-      country.text,
-      [draft.language as string | undefined].filter(Boolean) as string[],
-    );
+    const read = readCountry(country.text, draft.language as string | undefined);
     if ("reason" in read) refusals.push({ column: country.column, reason: read.reason });
     else {
       if (read.code !== country.text) countries.set(country.text, read.code);
-      set("country", read.code, country.column);
+      set("country", read.code, country);
     }
   }
-  const tags = [...(cells.get("tags") ?? []).flatMap(({ text }) => text.split(/[,;|\n]/)), ...settings.tags]
-    .map(slugOf)
-    .filter(Boolean);
-  if (tags.length > 0) set("tags", [...new Set(tags)], cells.get("tags")?.[0]?.column);
-  const lines = (field: ImportField) => {
-    const cell = one(field);
-    return cell
-      ? cell.text
-          .split(/\r\n|\r|\n/)
-          .map((line) => line.trim())
-          .filter(Boolean)
-      : undefined;
-  };
-  set("address_block", lines("address_block"), one("address_block")?.column);
-  for (const channel of ["web_form", "fax", "phone"] as const) {
-    set(`channels.${channel}`, one(channel)?.text, one(channel)?.column);
-  }
-  set("channels.post", lines("post"), one("post")?.column);
+  const tags = tagsOf(cells.get("tags"), settings.tags);
+  if (tags.length > 0) set("tags", tags, cells.get("tags")?.[0]);
+  const addressBlock = cells.get("address_block")?.[0];
+  set("address_block", addressBlock && linesOf(addressBlock.text), addressBlock);
+  const channels = readChannels(cells, columnOf);
+  if (channels) draft.channels = channels;
   const contacts = readContacts(cells, refusals, columnOf);
   if (contacts.length > 0) draft.contacts = contacts;
-  else if (!draft.channels && refusals.length === 0) {
+  else if (!channels && refusals.length === 0) {
     const emailColumn = [...plan.fields].find(([, field]) => field === "email")?.[0];
     refusals.push({
       ...(emailColumn !== undefined ? { column: emailColumn } : {}),
       reason: "the email is empty, and there is no web form, post or fax to write to instead",
     });
   }
-  set("provenance.source", one("source")?.text ?? settings.source, one("source")?.column);
-  set("provenance.verified_on", one("verified_on")?.text ?? settings.today, one("verified_on")?.column);
+  draft.provenance = readProvenance(cells, settings, columnOf);
   if (Object.keys(custom).length > 0) draft.custom = custom;
   if (refusals.length > 0) return { refusals };
   return { draft: ordered(draft), columnOf };
+}
+
+function linesOf(text: string): string[] {
+  return text
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.trim())
+    .filter(Boolean);
+}
+
+function readChannels(cells: Cells, columnOf: Map<string, number>): Record<string, unknown> | undefined {
+  let channels: Record<string, unknown> | undefined;
+  for (const channel of ["web_form", "post", "fax", "phone"] as const) {
+    const cell = cells.get(channel)?.[0];
+    if (!cell) continue;
+    channels ??= {};
+    channels[channel] = channel === "post" ? linesOf(cell.text) : cell.text;
+    columnOf.set(`channels.${channel}`, cell.column);
+  }
+  return channels;
+}
+
+function readProvenance(
+  cells: Cells,
+  settings: ImportSettings,
+  columnOf: Map<string, number>,
+): { source: string; verified_on: string } {
+  const source = cells.get("source")?.[0];
+  const verified = cells.get("verified_on")?.[0];
+  if (source) columnOf.set("provenance.source", source.column);
+  if (verified) columnOf.set("provenance.verified_on", verified.column);
+  return { source: source?.text ?? settings.source, verified_on: verified?.text ?? settings.today };
+}
+
+// Slugs of text a list repeats on every row (its types, its tags cells, --tag), made once.
+const slugs = new Map<string, string>();
+const tagsRead = new Map<string, string[]>();
+
+function repeatedSlug(text: string): string {
+  let slug = slugs.get(text);
+  if (slug === undefined) {
+    slug = slugOf(text);
+    slugs.set(text, slug);
+  }
+  return slug;
+}
+
+/** The tags of the row's tags cells and of --tag, as slugs, each once. */
+function tagsOf(cells: readonly Cell[] | undefined, given: readonly string[]): string[] {
+  const tags: string[] = [];
+  for (const { text } of cells ?? []) {
+    let read = tagsRead.get(text);
+    if (!read) {
+      read = text
+        .split(/[,;|\n]/)
+        .map(repeatedSlug)
+        .filter(Boolean);
+      tagsRead.set(text, read);
+    }
+    tags.push(...read);
+  }
+  for (const tag of given) {
+    const slug = repeatedSlug(tag);
+    if (slug) tags.push(slug);
+  }
+  return tags.length > 1 ? [...new Set(tags)] : tags;
 }
 
 // The order of the fields in a recipient file: the schema's.
@@ -302,7 +356,9 @@ function readContacts(cells: Cells, refusals: CellRefusal[], columnOf: Map<strin
   };
   const add = (field: "email" | "cc") => {
     for (const { text, column } of cells.get(field) ?? []) {
-      const addresses = text.split(/[\s,;]+/).filter((part) => part.includes("@"));
+      const addresses = /[\s,;]/.test(text)
+        ? text.split(/[\s,;]+/).filter((part) => part.includes("@"))
+        : [text];
       if (addresses.length > 1) {
         refusals.push({
           column,
@@ -363,11 +419,11 @@ const SAME_NAME = new Intl.Collator("en", { sensitivity: "base", ignorePunctuati
 const countriesRead = new Map<string, { code: string } | { reason: string }>();
 
 /** A country code, or a country's name as ICU writes it in English or the row's language; no guesses. */
-function readCountry(text: string, languages: string[]): { code: string } | { reason: string } {
-  const key = `${text}\u0000${languages.join(",")}`;
+function readCountry(text: string, language: string | undefined): { code: string } | { reason: string } {
+  const key = `${text}\u0000${language ?? ""}`;
   let read = countriesRead.get(key);
   if (!read) {
-    read = lookUpCountry(text, languages);
+    read = lookUpCountry(text, language ? [language] : []);
     countriesRead.set(key, read);
   }
   return read;

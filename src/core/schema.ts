@@ -117,58 +117,124 @@ const contactSchema = z.strictObject({
   cc: z.boolean().default(false),
 });
 
-export const recipientSchema = z
-  .strictObject({
-    id: id(),
-    organisation: localized(line()),
-    type: slug(),
-    country: line().pipe(countryCode()).optional(),
-    city: line().optional(),
-    tags: z.array(slug()).default([]),
-    language: language().optional(),
-    salutation: localized(line()),
-    honorific: localized(line()).optional(),
-    complimentary_close: localized(line()).optional(),
-    address_block: localized(z.array(line())).optional(),
-    contacts: z.array(contactSchema).default([]),
-    /** Files sent with this recipient's letters only, relative to the campaign folder. */
-    attachments: z.array(line()).optional(),
-    channels: z
-      .strictObject({
-        web_form: webUrl().optional(),
-        post: z.array(line()).min(1).optional(),
-        fax: line().optional(),
-        phone: line().optional(),
-      })
-      .optional(),
-    website: webUrl().optional(),
-    provenance: z
-      .strictObject({
-        source: line().optional(),
-        verified_on: isoDate().optional(),
-        note: text().optional(),
-      })
-      .optional(),
-    custom: z
-      .record(
-        z.string().regex(CUSTOM_KEY, { error: "must be letters, digits or '_', not starting with a digit" }),
-        customValue,
-      )
-      .default({}),
-    notes: text().optional(),
-    /** This body's own answer window, over its type's and the campaign's. */
-    followup: z.strictObject(answerWindowFields()).optional(),
-  })
-  .superRefine((recipient, ctx) => {
-    if (recipient.contacts.length > 0 && recipient.contacts.every((contact) => contact.cc)) {
-      ctx.addIssue({
-        code: "custom",
+const recipientFields = {
+  id: id(),
+  organisation: localized(line()),
+  type: slug(),
+  country: line().pipe(countryCode()).optional(),
+  city: line().optional(),
+  tags: z.array(slug()).default([]),
+  language: language().optional(),
+  salutation: localized(line()),
+  honorific: localized(line()).optional(),
+  complimentary_close: localized(line()).optional(),
+  address_block: localized(z.array(line())).optional(),
+  contacts: z.array(contactSchema).default([]),
+  /** Files sent with this recipient's letters only, relative to the campaign folder. */
+  attachments: z.array(line()).optional(),
+  channels: z
+    .strictObject({
+      web_form: webUrl().optional(),
+      post: z.array(line()).min(1).optional(),
+      fax: line().optional(),
+      phone: line().optional(),
+    })
+    .optional(),
+  website: webUrl().optional(),
+  provenance: z
+    .strictObject({
+      source: line().optional(),
+      verified_on: isoDate().optional(),
+      note: text().optional(),
+    })
+    .optional(),
+  custom: z
+    .record(
+      z.string().regex(CUSTOM_KEY, { error: "must be letters, digits or '_', not starting with a digit" }),
+      customValue,
+    )
+    .default({}),
+  notes: text().optional(),
+  /** This body's own answer window, over its type's and the campaign's. */
+  followup: z.strictObject(answerWindowFields()).optional(),
+};
+
+/** What a recipient must be beyond each field's own rules (the fields already valid). */
+function recipientRules(recipient: {
+  contacts?: readonly { cc?: boolean }[];
+}): { path: string[]; message: string }[] {
+  const contacts = recipient.contacts ?? [];
+  if (contacts.length > 0 && contacts.every((contact) => contact.cc === true)) {
+    return [
+      {
         path: ["contacts"],
         message: "every contact is marked cc: true, so the letter would have no main addressee",
-      });
-    }
+      },
+    ];
+  }
+  return [];
+}
+
+export const recipientSchema = z
+  .strictObject(recipientFields)
+  .superRefine((recipient, ctx) => {
+    for (const { path, message } of recipientRules(recipient))
+      ctx.addIssue({ code: "custom", path, message });
   })
   .transform(splitTranslations);
+
+const FIELD_NAMES = new Set(Object.keys(recipientFields));
+
+/** Each field's schema, with its verdicts on the values it has seen: text by itself, lists and mappings of text by their JSON. */
+const FIELD_VERDICTS = Object.entries(recipientFields).map(([key, schema]: [string, z.ZodType]) => ({
+  key,
+  schema,
+  absent: undefined as boolean | undefined,
+  text: new Map<string, boolean>(),
+  json: new Map<string, boolean>(),
+}));
+
+/**
+ * recipientSchema's verdict (valid or not) on `value`, reached field by field: each field's own schema and
+ * then recipientRules, as the schema itself does. A field's verdict on a value it has seen is remembered, so
+ * that a list's type, salutation, tags and provenance, the same on thousands of rows, are checked once. Only
+ * the verdict: for the problems themselves, validate with recipientSchema.
+ */
+export function isValidRecipient(value: Record<string, unknown>): boolean {
+  for (const key in value) if (!FIELD_NAMES.has(key)) return false;
+  for (const field of FIELD_VERDICTS) {
+    const given = value[field.key];
+    let valid: boolean | undefined;
+    if (given === undefined) {
+      field.absent ??= field.schema.safeParse(undefined).success;
+      valid = field.absent;
+    } else if (typeof given === "string") {
+      valid = field.text.get(given);
+      if (valid === undefined) {
+        valid = field.schema.safeParse(given).success;
+        field.text.set(given, valid);
+      }
+    } else {
+      const json = ofText(given) ? JSON.stringify(given) : undefined;
+      valid = json === undefined ? undefined : field.json.get(json);
+      if (valid === undefined) {
+        valid = field.schema.safeParse(given).success;
+        if (json !== undefined) field.json.set(json, valid);
+      }
+    }
+    if (!valid) return false;
+  }
+  return recipientRules(value as { contacts?: { cc?: boolean }[] }).length === 0;
+}
+
+/** Whether `value` is a list or a plain mapping of text only, which its JSON tells apart from any other. */
+function ofText(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every((item) => typeof item === "string");
+  if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype)
+    return false;
+  for (const key in value) if (typeof (value as Record<string, unknown>)[key] !== "string") return false;
+  return true;
+}
 
 type Translations = { [F in LocalizedField]?: Record<string, F extends "address_block" ? string[] : string> };
 

@@ -1,0 +1,116 @@
+// isValidRecipient, import's quick verdict on a row (field by field, remembering each field's verdict on a
+// value it has seen), against the recipient schema itself: the same verdict on every value, asked in any
+// order and again, so that a remembered verdict never lets a bad row through nor refuses a good one.
+import { describe, expect, it } from "vitest";
+import { isValidRecipient, recipientSchema } from "../src/core/schema.js";
+
+const BASE: Record<string, unknown> = {
+  id: "mission-no",
+  organisation: "Permanent Mission of Norway",
+  type: "embassy",
+  country: "NO",
+  tags: ["osce", "vienna"],
+  language: "en",
+  salutation: "Your Excellency,",
+  contacts: [{ name: "Person", role: "Ambassador", email: "a@no.example.org" }],
+  provenance: { source: "missions.csv", verified_on: "2012-07-20" },
+  custom: { mandate: "the mandate" },
+};
+
+// Each field with values the schema takes and values it refuses, of every kind a row or a file could give.
+const VALUES: Record<string, unknown[]> = {
+  id: ["mission-no", "Mission NO", "", "a\nb", 7, undefined],
+  organisation: [
+    "Mission",
+    "",
+    "two\nlines",
+    { en: "Mission", fr: "Mission" },
+    { xx1: "Mission" },
+    {},
+    ["Mission"],
+    1,
+  ],
+  type: ["embassy", "Embassy", "", "un body", undefined],
+  country: ["NO", "no", "Norway", "UK", false, undefined],
+  tags: [[], ["osce"], ["OSCE"], ["a b"], "osce", [1], undefined],
+  language: ["en", "pt-BR", "english", "", undefined],
+  salutation: ["Hi", "", "a\nb", { en: "Hi", fr: "Bonjour" }, { en: "" }, undefined],
+  honorific: ["H.E.", "", undefined, { en: "H.E." }],
+  address_block: [["Street 1", "Vienna"], [], ["a\nb"], "Street", { en: ["Street"] }, undefined],
+  contacts: [
+    [{ email: "a@no.example.org" }],
+    [{ email: "not an address" }],
+    [{ email: "a@no.example.org", cc: true }],
+    [{ email: "a@no.example.org" }, { email: "b@no.example.org", cc: true }],
+    [{ email: "a@no.example.org", cc: "true" }],
+    [{ email: "a@no.example.org", phone: "1" }],
+    [],
+    undefined,
+  ],
+  channels: [
+    { web_form: "https://example.org/form" },
+    { web_form: "example.org" },
+    { fax: "1" },
+    { post: [] },
+    {},
+    undefined,
+  ],
+  website: ["https://example.org", "example.org", "", undefined],
+  provenance: [
+    { source: "missions.csv", verified_on: "2012-07-20" },
+    { source: "missions.csv", verified_on: "2012-13-40" },
+    { source: "missions.csv", verified_on: "20 July 2012" },
+    { source: "a\nb" },
+    { source: "missions.csv", checked: "yes" },
+    undefined,
+  ],
+  custom: [
+    { mandate: "the mandate" },
+    { "1st": "x" },
+    { mandate: 1 },
+    { mandate: ["a", "b"] },
+    { mandate: { a: 1 } },
+    {},
+    undefined,
+  ],
+  notes: ["note", "two\nlines", 1, undefined],
+  unknown_field: [undefined, "x"],
+};
+
+function schemaSays(value: Record<string, unknown>): boolean {
+  return recipientSchema.safeParse(value).success;
+}
+
+describe("isValidRecipient", () => {
+  it("gives the schema's verdict on every value of every field, asked in any order and again", () => {
+    const cases: Record<string, unknown>[] = [];
+    for (const [field, values] of Object.entries(VALUES)) {
+      for (const value of values) {
+        const recipient = { ...BASE };
+        if (value === undefined) delete recipient[field];
+        else recipient[field] = value;
+        cases.push(recipient);
+      }
+    }
+    // Pairs of changes, so a remembered verdict on one field is asked beside another field's fault.
+    const fields = Object.keys(VALUES);
+    for (let index = 0; index < fields.length; index++) {
+      const first = fields[index] as string;
+      const second = fields[(index + 3) % fields.length] as string;
+      for (const one of VALUES[first] ?? []) {
+        for (const two of VALUES[second] ?? []) cases.push({ ...BASE, [first]: one, [second]: two });
+      }
+    }
+    let valid = 0;
+    for (const round of [cases, [...cases].reverse(), cases]) {
+      for (const recipient of round) {
+        const expected = schemaSays(recipient);
+        if (expected) valid++;
+        expect({ recipient, verdict: isValidRecipient(recipient) }).toEqual({ recipient, verdict: expected });
+      }
+    }
+    // Both verdicts are given many times: the comparison is not all one way.
+    expect(valid).toBeGreaterThan(100);
+    expect(cases.length * 3 - valid).toBeGreaterThan(100);
+  });
+});
