@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { progressText, startProgress } from "../src/adapters/progress.js";
+import { grouped } from "../src/adapters/report.js";
 import type { IO } from "../src/adapters/terminal.js";
 import { CLI, campaignFolder, NOW, REPO, run, tempFolder } from "./support.js";
 
@@ -217,5 +218,16 @@ describe("preview's pager", () => {
     expect(failed.exitCode, failed.screen).toBe(0);
     expect(failed.screen).toContain('The pager "false" failed (exit code 1)');
     expect(failed.screen).toContain("Dear Special Rapporteur,");
+  });
+});
+
+describe("counts", () => {
+  it("are grouped in thousands as en-GB writes them, without ICU", () => {
+    const counts = [
+      0, 1, 12, 999, 1000, 9999, 10_000, 123_456, 1_000_000, 98_765_432_101, -1, -1000, -123_456,
+    ];
+    for (let count = 0; count < 20_000; count += 37) counts.push(count);
+    for (const count of [...counts, 1.5, 12_345.25, Number.MAX_SAFE_INTEGER * 4])
+      expect(grouped(count)).toBe(count.toLocaleString("en-GB"));
   });
 });

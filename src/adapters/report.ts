@@ -29,7 +29,16 @@ export function countProblems(problems: readonly Problem[]): { errors: number; w
 }
 
 export function plural(count: number, word: string, pluralWord = `${word}s`): string {
-  return `${count.toLocaleString("en-GB")} ${count === 1 ? word : pluralWord}`;
+  return `${grouped(count)} ${count === 1 ? word : pluralWord}`;
+}
+
+/**
+ * A count with its thousands grouped as en-GB writes them (10,000). A whole number is grouped here: the
+ * first toLocaleString of a process loads ICU's number formats, which costs tens of milliseconds.
+ */
+export function grouped(count: number): string {
+  if (!Number.isSafeInteger(count)) return count.toLocaleString("en-GB");
+  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
 /** A plain column-aligned table; the last column is never padded. */
