@@ -187,7 +187,7 @@ describe("outreach import", { timeout: 60_000 }, () => {
       "Dear Colleagues,",
       new Date("2025-12-01"),
       "your work",
-      { text: "site", hyperlink: "https://a.example.org" },
+      { text: "https://a.example.org", hyperlink: "https://a.example.org" },
     ]);
     sheet.addRow([
       "Mission B",
@@ -217,9 +217,104 @@ describe("outreach import", { timeout: 60_000 }, () => {
     ]);
     const written = readFileSync(join(folder, "recipients", "missions.yaml"), "utf8");
     expect(written).toContain("verified_on: 2025-12-01");
-    expect(written).toContain("site: site");
+    expect(written).toContain("site: https://a.example.org");
     expect(written).toContain('type: "42"');
     expect((await run(["check"], { cwd: folder })).stdout).toContain("No errors");
+  });
+
+  it("reads every kind of cell a workbook holds as the text it shows, or refuses its row at its column", async () => {
+    const link = "https://a.example.org";
+    // Each row: what the Note cell holds, and the notes it gives or the refusal.
+    const kinds: [unknown, { notes: string } | { reason: RegExp }][] = [
+      ["plain", { notes: "plain" }],
+      [
+        { richText: [{ font: { bold: true }, text: "bold " }, { text: "and plain" }] },
+        { notes: "bold and plain" },
+      ],
+      [{ text: link, hyperlink: link }, { notes: link }],
+      [
+        { text: "the site", hyperlink: link },
+        { reason: /^shows "the site" but links to https:\/\/a\.example\.org: / },
+      ],
+      [
+        { text: { richText: [{ text: "ri" }, { text: "ch" }] }, hyperlink: link },
+        { reason: /^shows "rich" but links to https:\/\/a\.example\.org/ },
+      ],
+      [
+        { formula: 'LOWER("ABC")', result: "abc" },
+        { reason: /^is a formula \(=LOWER\("ABC"\)\) showing "abc", not a value/ },
+      ],
+      [{ formula: "1+1", result: 2 }, { reason: /^is a formula \(=1\+1\) showing "2"/ }],
+      [{ sharedFormula: "E7", result: 2 }, { reason: /^is a formula \(=\(shared with E7\)\) showing "2"/ }],
+      [{ error: "#N/A" }, { reason: /^shows the error #N\/A$/ }],
+      [new Date("2025-12-01T00:00:00Z"), { notes: "2025-12-01" }],
+      [new Date("2025-12-01T14:30:00Z"), { notes: "2025-12-01 14:30" }],
+      [new Date("1899-12-30T09:15:00Z"), { notes: "09:15" }],
+      [1234.5, { notes: "1234.5" }],
+      [true, { notes: "true" }],
+    ];
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet("Missions");
+    sheet.addRow(["Organisation", "Email", "Type", "Salutation", "Note"]);
+    kinds.forEach(([note], index) => {
+      sheet.addRow([`Mission ${index}`, `m${index}@mission.example.org`, "ngo", "Hi", note]);
+    });
+    // The address as Excel writes one typed in a cell: a mailto: link showing the address.
+    sheet.addRow([
+      "Mission mailto",
+      { text: "mt@mission.example.org", hyperlink: "mailto:mt@mission.example.org" },
+      "ngo",
+      "Hi",
+      "x",
+    ]);
+    const folder = campaignFolder();
+    // Text as a shared string (as Excel writes it) and inline (as some writers do): read alike.
+    await workbook.xlsx.writeFile(join(folder, "shared.xlsx"));
+    await workbook.xlsx.writeFile(join(folder, "inline.xlsx"), { useSharedStrings: false } as never);
+    const results: Summary[] = [];
+    for (const file of ["shared.xlsx", "inline.xlsx"]) {
+      const result = await run(["import", file, "--json", "--dry-run"], { cwd: folder });
+      expect(result.stdout).not.toMatch(/\[object|object Object/);
+      results.push(JSON.parse(result.stdout) as Summary);
+    }
+    const [summary] = results as [Summary];
+    expect(JSON.stringify(results[1]).replaceAll("inline.xlsx", "shared.xlsx")).toBe(JSON.stringify(summary));
+    const recipients = parse(summary.yaml ?? "") as {
+      organisation: string;
+      notes?: string;
+      contacts: { email: string }[];
+    }[];
+    kinds.forEach(([, expected], index) => {
+      const row = index + 2;
+      if ("notes" in expected) {
+        expect(recipients.find((recipient) => recipient.organisation === `Mission ${index}`)?.notes).toBe(
+          expected.notes,
+        );
+        expect(summary.refused.some((refusal) => refusal.row === row)).toBe(false);
+      } else {
+        expect(summary.refused.filter((refusal) => refusal.row === row)).toEqual([
+          { row, column: "Note", reason: expect.stringMatching(expected.reason) },
+        ]);
+      }
+    });
+    expect(recipients.find((recipient) => recipient.organisation === "Mission mailto")?.contacts).toEqual([
+      { email: "mt@mission.example.org" },
+    ]);
+  });
+
+  it("refuses a workbook whose header row holds a formula for a column's name, naming the cell", async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet("Missions");
+    sheet.addRow(["Organisation", { formula: 'LOWER("EMAIL")', result: "email" }, "Type", "Salutation"]);
+    sheet.addRow(["Mission A", "a@mission.example.org", "ngo", "Hi"]);
+    const folder = campaignFolder();
+    await workbook.xlsx.writeFile(join(folder, "header.xlsx"));
+    const result = await run(["import", "header.xlsx"], { cwd: folder });
+    expect(result.stderr).toMatch(
+      /header\.xlsx, row 1 \(the header\), column 2: the column's name is a formula \(=LOWER\("EMAIL"\)\) showing "email", not a value/,
+    );
+    expect(result.exitCode).toBe(1);
+    expect(readdirSync(join(folder, "recipients"))).toEqual(["example.yaml"]);
   });
 
   it("reads JSON (an object holding one list), prints the YAML with --dry-run and writes nothing", async () => {

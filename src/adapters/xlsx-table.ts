@@ -41,10 +41,10 @@ export async function readWorkbook(buffer: Buffer, shown: string, sheetName?: st
       },
     );
   }
-  return sheetTable(sheet, sheets.length > 1 ? sheet.name : undefined);
+  return sheetTable(sheet, shown, sheets.length > 1 ? sheet.name : undefined);
 }
 
-function sheetTable(sheet: Worksheet, name: string | undefined): Table {
+function sheetTable(sheet: Worksheet, shown: string, name: string | undefined): Table {
   const merged = mergedRows(sheet);
   let columns: string[] | undefined;
   const rows: TableRow[] = [];
@@ -58,6 +58,14 @@ function sheetTable(sheet: Worksheet, name: string | undefined): Table {
       else values[column - 1] = read.text;
     });
     if (!columns) {
+      const [fault] = faults;
+      if (fault) {
+        // A header the file holds only as a formula or a link names no column: the file is to be fixed.
+        throw new UserError(
+          `${shown}, row ${number} (the header), column ${(fault.column ?? 0) + 1}: the column's name ${fault.reason}; nothing was imported`,
+          { exitCode: EXIT.failed },
+        );
+      }
       columns = Array.from({ length: values.length }, (_, index) => String(values[index] ?? "").trim());
       return;
     }
@@ -92,33 +100,89 @@ function mergedRows(sheet: Worksheet): Map<number, string[]> {
   return byRow;
 }
 
-function cellText(cell: Cell): { text?: string; fault?: string } {
+type CellRead = { text?: string; fault?: string };
+
+/**
+ * The text a cell shows, or why its row is refused: never an object. A formula (its shown result is not what
+ * the file holds), an error value, a link that shows one text and leads elsewhere, and a value of a kind not
+ * read here are refused; a date is the day (and time) it shows.
+ */
+function cellText(cell: Cell): CellRead {
   const value = cell.value as unknown;
   if (value === null || value === undefined) return {};
   if (typeof value === "string") return { text: value };
   if (typeof value === "number" || typeof value === "boolean") return { text: String(value) };
-  if (value instanceof Date) return { text: value.toISOString().slice(0, 10) };
+  if (value instanceof Date) return dateText(value);
   const object = value as {
     formula?: string;
     sharedFormula?: string;
-    richText?: { text: string }[];
+    result?: unknown;
+    richText?: unknown;
     text?: unknown;
-    hyperlink?: string;
-    error?: string;
+    hyperlink?: unknown;
+    error?: unknown;
   };
-  if (object.formula !== undefined || object.sharedFormula !== undefined) {
-    const formula = object.formula ?? `(shared with ${object.sharedFormula})`;
-    return {
-      fault: `is a formula (=${formula.length > 60 ? `${formula.slice(0, 60)}…` : formula}), not a value`,
-    };
+  if (object.formula !== undefined || object.sharedFormula !== undefined) return formulaFault(object);
+  if (object.error !== undefined) return { fault: `shows the error ${String(object.error)}` };
+  if (object.richText !== undefined) return richText(object.richText);
+  if (object.hyperlink !== undefined) return linkText(object.text, object.hyperlink);
+  return { fault: `holds a value of a kind outreach does not read (${kindOf(value)}): write it as text` };
+}
+
+function formulaFault(object: { formula?: string; sharedFormula?: string; result?: unknown }): CellRead {
+  const formula = object.formula ?? `(shared with ${object.sharedFormula})`;
+  const result = object.result;
+  const shows =
+    typeof result === "string" || typeof result === "number" || typeof result === "boolean"
+      ? ` showing ${JSON.stringify(String(result).length > 40 ? `${String(result).slice(0, 40)}…` : String(result))}`
+      : "";
+  return {
+    fault: `is a formula (=${formula.length > 60 ? `${formula.slice(0, 60)}…` : formula})${shows}, not a value: copy the cells and paste them as values`,
+  };
+}
+
+function richText(parts: unknown): CellRead {
+  if (!Array.isArray(parts))
+    return { fault: "holds formatted text outreach cannot read: write it as plain text" };
+  return { text: parts.map((part) => String((part as { text?: unknown })?.text ?? "")).join("") };
+}
+
+/** A link's shown text, when it is the address it leads to (mailto: aside); else which one is meant is unclear. */
+function linkText(shown: unknown, target: unknown): CellRead {
+  const read: CellRead =
+    shown === undefined || shown === null
+      ? { text: "" }
+      : typeof shown === "object" && "richText" in shown
+        ? richText((shown as { richText: unknown }).richText)
+        : typeof shown === "object"
+          ? {
+              fault: `holds a link (to ${String(target)}) whose text outreach cannot read: write it as plain text`,
+            }
+          : { text: String(shown) };
+  if (read.text === undefined) return read;
+  const link = String(target);
+  const text = read.text.trim();
+  if (text === "" || text === link || `mailto:${text}`.toLowerCase() === link.toLowerCase()) {
+    return { text: text === "" ? link.replace(/^mailto:/i, "") : text };
   }
-  if (object.error !== undefined) return { fault: `shows the error ${object.error}` };
-  if (object.richText) return { text: object.richText.map((part) => part.text).join("") };
-  if (object.text !== undefined) {
-    const text = object.text as string | { richText?: { text: string }[] };
-    return {
-      text: typeof text === "string" ? text : (text.richText ?? []).map((part) => part.text).join(""),
-    };
-  }
-  return { text: cell.text };
+  return {
+    fault: `shows ${JSON.stringify(text)} but links to ${link}: write the one you mean in the cell as plain text`,
+  };
+}
+
+/** A date as it reads: the day, with the time when it has one; a time alone (a day of 1899 or 1900) as the time. */
+function dateText(date: Date): CellRead {
+  if (Number.isNaN(date.getTime())) return { fault: "holds a date that is not a day of the calendar" };
+  const iso = date.toISOString();
+  const day = iso.slice(0, 10);
+  const time = iso.slice(11, 19).replace(/:00$/, "");
+  if (time === "00:00") return { text: day };
+  // Excel's time of day alone is a date of 0 or 1 (30 or 31 December 1899, or "0 January 1900").
+  if (day < "1900-01-01") return { text: time };
+  return { text: `${day} ${time}` };
+}
+
+function kindOf(value: unknown): string {
+  const keys = value && typeof value === "object" ? Object.keys(value) : [];
+  return keys.length > 0 ? `fields ${keys.slice(0, 4).join(", ")}` : typeof value;
 }
