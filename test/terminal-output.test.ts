@@ -7,8 +7,8 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { progressText, startProgress } from "../src/adapters/progress.js";
-import { grouped } from "../src/adapters/report.js";
 import type { IO } from "../src/adapters/terminal.js";
+import { grouped } from "../src/core/text-rules.js";
 import { CLI, campaignFolder, NOW, REPO, run, tempFolder } from "./support.js";
 
 const ESCAPE = "\u001b";

@@ -1,7 +1,7 @@
 // How problems and tables look to a person. One format everywhere: "severity file:line:column field: message".
 import type { ChalkInstance } from "chalk";
 import { location, type Problem } from "../core/problems.js";
-import { printable } from "../core/text-rules.js";
+import { grouped, printable } from "../core/text-rules.js";
 
 /**
  * A problem as lines for a terminal. Every part may hold text from the world (a file name, a key, a value
@@ -30,15 +30,6 @@ export function countProblems(problems: readonly Problem[]): { errors: number; w
 
 export function plural(count: number, word: string, pluralWord = `${word}s`): string {
   return `${grouped(count)} ${count === 1 ? word : pluralWord}`;
-}
-
-/**
- * A count with its thousands grouped as en-GB writes them (10,000). A whole number is grouped here: the
- * first toLocaleString of a process loads ICU's number formats, which costs tens of milliseconds.
- */
-export function grouped(count: number): string {
-  if (!Number.isSafeInteger(count)) return count.toLocaleString("en-GB");
-  return String(count).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
 /** A plain column-aligned table; the last column is never padded. */
