@@ -158,6 +158,59 @@ describe("import reads text", () => {
   });
 });
 
+describe("import reads long cells", () => {
+  it("a cell too long for its field (a megabyte on one line) is refused at its row and column; check refuses it too", async () => {
+    const big = "x".repeat(1 << 20);
+    const folder = campaignFolder({
+      "big.csv": `${HEADER.trim()},Notes,Mandate\n${[
+        `A Org ${big},a@x.example.org,ngo,Hi,,`,
+        `B Org,b${big}@x.example.org,ngo,Hi,,`,
+        `C Org,c@x.example.org,ngo,Hi ${big},,`,
+        `D Org,d@x.example.org,ngo,Hi,${big}${big},`,
+        `E Org,e@x.example.org,ngo,Hi,,${big}`,
+        "F Org,f@x.example.org,ngo,Hi,,a mandate",
+      ].join("\n")}\n`,
+    });
+    const result = await run(["import", "big.csv", "--json"], { cwd: folder });
+    expect(result.exitCode).toBe(1);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.created).toEqual(["f-org"]);
+    expect(summary.refused).toEqual([
+      {
+        row: 2,
+        column: "Organisation",
+        reason: "is 1,048,582 characters long, more than the 2,000 a one-line field holds",
+      },
+      { row: 3, column: "Email", reason: "is longer than the 254 characters an email address can have" },
+      {
+        row: 4,
+        column: "Salutation",
+        reason: "is 1,048,579 characters long, more than the 2,000 a one-line field holds",
+      },
+      {
+        row: 5,
+        column: "Notes",
+        reason: "is 2,097,152 characters long, more than the 100,000 a text field holds",
+      },
+      {
+        row: 6,
+        column: "Mandate",
+        reason: "is 1,048,576 characters long, more than the 100,000 a text field holds",
+      },
+    ]);
+    expect(result.stdout.length).toBeLessThan(10_000);
+    writeFileSync(
+      join(folder, "recipients/long.yaml"),
+      `- id: long\n  organisation: Long\n  type: ngo\n  salutation: "${"y".repeat(2001)}"\n  contacts: [{ email: l@x.example.org }]\n`,
+    );
+    const checked = await run(["check"], { cwd: folder });
+    expect(checked.exitCode).toBe(1);
+    expect(checked.stdout + checked.stderr).toMatch(
+      /recipients\/long\.yaml:4:\d+.*salutation.*is 2,001 characters long, more than the 2,000 a one-line field holds/,
+    );
+  });
+});
+
 describe("import reads JSON", () => {
   it("a fault is placed at its line and column; a comment is said to be one; a list of no objects is not 'empty'", async () => {
     const folder = campaignFolder({

@@ -21,6 +21,9 @@ const BASE: Record<string, unknown> = {
 const VALUES: Record<string, unknown[]> = {
   id: ["mission-no", "Mission NO", "", "a\nb", 7, undefined],
   organisation: [
+    "x".repeat(2000),
+    "x".repeat(2001),
+
     "Mission",
     "",
     "two\nlines",
@@ -73,7 +76,7 @@ const VALUES: Record<string, unknown[]> = {
     {},
     undefined,
   ],
-  notes: ["note", "two\nlines", 1, undefined],
+  notes: ["n".repeat(100_000), "n".repeat(100_001), "note", "two\nlines", 1, undefined],
   unknown_field: [undefined, "x"],
 };
 

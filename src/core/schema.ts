@@ -3,7 +3,24 @@ import { z } from "zod";
 import { DEFAULT_MAX_MESSAGE_SIZE, parseSize } from "./attachments.js";
 import { isCountryCode } from "./countries.js";
 import { LOCALIZED_FIELDS, type LocalizedField } from "./localized.js";
-import { DURATION_PATTERN, dayProblem, describeForbiddenCharacter, RATE_PATTERN } from "./text-rules.js";
+import {
+  DURATION_PATTERN,
+  dayProblem,
+  describeForbiddenCharacter,
+  grouped,
+  RATE_PATTERN,
+} from "./text-rules.js";
+
+/** The most characters a one-line field holds: a long web address as a source, with room to spare. */
+export const LINE_MAX = 2000;
+/** The most characters a longer text (notes, a custom paragraph) holds. */
+export const TEXT_MAX = 100_000;
+
+/** Too long for its kind of field, said with both lengths (the text itself is never shown). */
+function tooLong(value: string, most: number, kind: string): string | undefined {
+  if (value.length <= most) return undefined;
+  return `is ${grouped(value.length)} characters long, more than the ${grouped(most)} ${kind} holds`;
+}
 
 /** A one-line text: no line breaks, control or text-direction characters (these can smuggle mail headers). */
 export const line = () =>
@@ -12,6 +29,11 @@ export const line = () =>
     .trim()
     .min(1, { error: "must not be empty" })
     .superRefine((value, ctx) => {
+      const long = tooLong(value, LINE_MAX, "a one-line field");
+      if (long) {
+        ctx.addIssue({ code: "custom", message: long });
+        return;
+      }
       const found = describeForbiddenCharacter(value, false);
       if (found) ctx.addIssue({ code: "custom", message: `must be one line of text, but contains ${found}` });
     });
@@ -19,6 +41,11 @@ export const line = () =>
 /** A longer text that may span lines (notes); still no control characters. */
 const text = () =>
   z.string().superRefine((value, ctx) => {
+    const long = tooLong(value, TEXT_MAX, "a text field");
+    if (long) {
+      ctx.addIssue({ code: "custom", message: long });
+      return;
+    }
     const found = describeForbiddenCharacter(value, true);
     if (found) ctx.addIssue({ code: "custom", message: `contains ${found}` });
   });
@@ -72,8 +99,12 @@ const countryCode = () =>
       });
     });
 
+// 254 characters: the most a mail server takes in an address (RFC 5321's path, less its brackets).
 const email = () =>
-  z.email({ error: "must be one email address, like name@example.org (no display name, no list)" });
+  z
+    .string()
+    .max(254, { error: "is longer than the 254 characters an email address can have" })
+    .pipe(z.email({ error: "must be one email address, like name@example.org (no display name, no list)" }));
 
 const webUrl = () =>
   z.url({ protocol: /^https?$/, error: "must be a web address starting with https:// or http://" });
