@@ -169,15 +169,17 @@ describe.concurrent("each recipient's attachments", () => {
     withTemplate(folder);
     const missing = await check(folder);
     expectRefused(expect, missing);
-    expectProblem(expect, missing.stdout, {
-      at: `outreach.yaml:${lineOf(
-        readFileSync(join(folder, "outreach.yaml"), "utf8"),
-        '{{recipient.id}}.pdf"]',
-      )}`,
+    // At the templated path's line and column: where the path itself is written.
+    const config = readFileSync(join(folder, "outreach.yaml"), "utf8");
+    const pathLine = lineOf(config, '{{recipient.id}}.pdf"]');
+    const pathColumn = (config.split("\n")[pathLine - 1] ?? "").indexOf('"attachments/{{') + 1;
+    const problem = expectProblem(expect, missing.stdout, {
+      at: `outreach.yaml:${pathLine}`,
       field: "campaigns[0].attachments[1]",
       message:
         /the attachment "attachments\/[a-z-]+\.pdf" does not exist \(letter to "[a-z-]+", recipients\/[a-z.]+:\d+\), and the same for 5 other recipients: /,
     });
+    expect.soft(problem?.column, problem?.text).toBe(pathColumn);
 
     const ids = [
       "un-special-rapporteur",

@@ -96,7 +96,12 @@ function requestedPaths(
   const language = recipient.language ?? prepared.config.defaults.language;
   const { context } = letterContext(prepared, recipient, language);
   for (const source of prepared.attachmentTemplates) {
-    const at = { file: source.file, line: source.startLine, field: source.field };
+    const at: At = {
+      file: source.file,
+      line: source.startLine ?? 1,
+      ...(source.startColumn !== undefined ? { column: source.startColumn } : {}),
+      ...(source.field !== undefined ? { field: source.field } : {}),
+    };
     try {
       const path = engine.render(source, false, context).trim();
       const bad = path === "" ? "is empty" : describeForbiddenCharacter(path, false);

@@ -8,6 +8,8 @@ export interface TemplateSource {
   text: string;
   /** Where the template starts inside `file`, for templates written inside another file (a subject in outreach.yaml). */
   startLine?: number;
+  /** Its column on that line, where it is known (a templated attachment path in outreach.yaml). */
+  startColumn?: number;
   /** The file could not be read (already reported): it exists, but renders nothing. */
   unreadable?: boolean;
   /** The field that holds the template, for templates written inside outreach.yaml. */

@@ -150,18 +150,19 @@ export function prepareCampaign(
         locate,
       )
     : new Map<string, TemplateSource>();
-  const attachmentTemplates = campaign.attachments.flatMap((file, attachmentIndex) =>
-    isTemplatedPath(file)
-      ? [
-          {
-            file: configFile,
-            text: file,
-            startLine: locate(["campaigns", index, "attachments", attachmentIndex])?.line ?? 1,
-            field: `campaigns[${index}].attachments[${attachmentIndex}]`,
-          },
-        ]
-      : [],
-  );
+  const attachmentTemplates = campaign.attachments.flatMap((file, attachmentIndex): TemplateSource[] => {
+    if (!isTemplatedPath(file)) return [];
+    const at = locate(["campaigns", index, "attachments", attachmentIndex]);
+    return [
+      {
+        file: configFile,
+        text: file,
+        startLine: at?.line ?? 1,
+        ...(at ? { startColumn: at.column } : {}),
+        field: `campaigns[${index}].attachments[${attachmentIndex}]`,
+      },
+    ];
+  });
   for (const source of [...subjects.values(), ...followupSubjects.values(), ...attachmentTemplates])
     engine.inline(source);
   if (problems.length > 0) return { problems };
