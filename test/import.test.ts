@@ -107,6 +107,35 @@ describe("outreach import", { timeout: 60_000 }, () => {
     expect(preview.stdout).toMatch(/To: +Marie Exemple <contact@assoc\.example\.org>/);
   });
 
+  it("reads UTF-16 BE with its byte-order mark as it reads UTF-16 LE, and refuses UTF-16 cut mid-character", async () => {
+    const text = [
+      "Organization\tEmail Address\tType\tSalutation\tMandate",
+      "Центр прав человека 𝄞\tcentre@rights.example.org\tngo\tУважаемые коллеги!\tвашу работу",
+      "",
+    ].join("\r\n");
+    const little = Buffer.from(text, "utf16le");
+    // Big-endian: each UTF-16 unit's two bytes the other way round.
+    const big = Buffer.from(little).swap16();
+    const folder = campaignFolder({
+      "le.txt": Buffer.concat([Buffer.from([0xff, 0xfe]), little]),
+      "be.txt": Buffer.concat([Buffer.from([0xfe, 0xff]), big]),
+      "cut.txt": Buffer.concat([Buffer.from([0xfe, 0xff]), big.subarray(0, big.length - 1)]),
+    });
+    const read = async (file: string) => {
+      const result = await run(["import", file, "--dry-run", "--json"], { cwd: folder });
+      expect(result.exitCode, result.stderr).toBe(0);
+      const summary = JSON.parse(result.stdout) as Summary;
+      return (summary.yaml ?? "").replace(`source: ${file}`, "source: FILE").split("\n").slice(2).join("\n");
+    };
+    const fromBig = await read("be.txt");
+    expect(fromBig).toContain("organisation: Центр прав человека 𝄞");
+    expect(fromBig).toContain("salutation: Уважаемые коллеги!");
+    expect(fromBig).toBe(await read("le.txt"));
+    const cut = await run(["import", "cut.txt"], { cwd: folder });
+    expect(cut.stderr).toMatch(/cut\.txt is not valid UTF-16 text; nothing was imported/);
+    expect(cut.exitCode).toBe(1);
+  });
+
   it("reads Excel's Unicode text (UTF-16 LE with BOM, tabs) and a Google Sheets CSV, and refuses bad rows", async () => {
     const unicode = Buffer.concat([
       Buffer.from([0xff, 0xfe]),
