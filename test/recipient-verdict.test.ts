@@ -41,6 +41,13 @@ const VALUES: Record<string, unknown[]> = {
   honorific: ["H.E.", "", undefined, { en: "H.E." }],
   address_block: [["Street 1", "Vienna"], [], ["a\nb"], "Street", { en: ["Street"] }, undefined],
   contacts: [
+    [{ name: "", email: "a@no.example.org" }],
+    [{ name: "two\nlines", email: "a@no.example.org" }],
+    [{ name: "Person", email: "a@no.example.org" }, null],
+    [{ role: "Ambassador" }],
+    [{ email: undefined }],
+    { email: "a@no.example.org" },
+    [[{ email: "a@no.example.org" }]],
     [{ email: "a@no.example.org" }],
     [{ email: "not an address" }],
     [{ email: "a@no.example.org", cc: true }],
