@@ -64,17 +64,29 @@ export async function check(options: CheckOptions, io: IO): Promise<CheckResult>
   const campaigns = options.campaign ? [pickCampaign(plan, options.campaign)] : plan.campaigns;
   const summaries: CheckResult["campaigns"] = [];
   for (const { prepared, selected } of campaigns) {
-    const { letters, problems: renderProblems } = renderLetters(engine, prepared, selected);
+    // Each letter is counted and let go: 10,000 rendered letters are never all held at once.
+    let letters = 0;
+    let email = 0;
+    const subjects = new Map<string, string>();
+    const { problems: renderProblems } = renderLetters(engine, prepared, selected, undefined, (letter) => {
+      letters++;
+      if (letter.message) email++;
+      subjects.set(letter.recipient.id, letter.subject);
+    });
     problems.push(...renderProblems);
     if (prepared.campaign.followup.template && engine.hasLetter(prepared.campaign.followup.template)) {
       // Follow-ups are rendered too, against a stand-in for the appeal, so their mistakes show up now.
-      const byId = new Map(letters.map((letter) => [letter.recipient.id, letter]));
-      const followups = renderLetters(engine, prepared, selected, (entry) =>
-        followupKind(prepared, 1, {
-          date: prepared.campaign.date ?? io.now.toISOString().slice(0, 10),
-          subject: byId.get(entry.recipient.id)?.subject ?? "",
-          messageIds: ["<appeal@example.invalid>"],
-        }),
+      const followups = renderLetters(
+        engine,
+        prepared,
+        selected,
+        (entry) =>
+          followupKind(prepared, 1, {
+            date: prepared.campaign.date ?? io.now.toISOString().slice(0, 10),
+            subject: subjects.get(entry.recipient.id) ?? "",
+            messageIds: ["<appeal@example.invalid>"],
+          }),
+        () => {},
       );
       // A recipient's field that falls back is said once, for the appeal, not again for its follow-up.
       const said = new Set(renderProblems.map((problem) => `${location(problem)} ${problem.message}`));
@@ -82,13 +94,12 @@ export async function check(options: CheckOptions, io: IO): Promise<CheckResult>
         ...followups.problems.filter((problem) => !said.has(`${location(problem)} ${problem.message}`)),
       );
     }
-    const email = letters.filter((letter) => letter.message).length;
     summaries.push({
       id: prepared.campaign.id,
       selected: selected.length,
-      letters: letters.length,
+      letters,
       email,
-      other_channels: letters.length - email,
+      other_channels: letters - email,
     });
   }
   problems.push(
