@@ -2,7 +2,7 @@
 // they already have (In-Reply-To, References), with the same guarantees as `send`.
 import type { IO } from "../adapters/terminal.js";
 import type { Skipped } from "../core/delivery.js";
-import { followupKind, type Letter, type LetterKind, renderLetters } from "../core/letters.js";
+import { followupKind, type LetterHead, type LetterKind, letterHeads } from "../core/letters.js";
 import { pickCampaign } from "../core/plan.js";
 import type { RecipientEntry } from "../core/recipients.js";
 import { followupFor, trackRecipient } from "../core/tracking.js";
@@ -26,6 +26,7 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
     {
       root,
       prepared,
+      engine,
       options,
       command: "followup",
       noun: "follow-up",
@@ -79,7 +80,8 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
           );
         }
         const kinds = new Map(due.map(({ entry, kind }) => [entry, kind]));
-        const { letters, problems } = renderLetters(
+        // Every follow-up renders here (a template failing for one stops the run), and again when it goes.
+        const { heads, problems } = letterHeads(
           engine,
           prepared,
           due.map(({ entry }) => entry),
@@ -87,7 +89,7 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
         );
         requireValid(problems, io);
         const reached = new Map(due.map(({ entry, reached }) => [entry.recipient.id, reached]));
-        const narrowed = letters.map((letter) => toReachedOnly(letter, reached));
+        const narrowed = heads.map((head) => toReachedOnly(head, reached));
         for (const letter of narrowed) {
           if (letter.message && letter.message.to.length === 0) {
             skipped.push({
@@ -111,7 +113,7 @@ export async function followup(options: SendOptions, io: IO): Promise<SendResult
  * A follow-up goes only to the addresses its appeal reached: a contact added since, or one the server
  * refused, would get a "Re:" to a letter they never had.
  */
-function toReachedOnly(letter: Letter, reachedById: Map<string, string[]>): Letter {
+function toReachedOnly(letter: LetterHead, reachedById: Map<string, string[]>): LetterHead {
   const reached = new Set(
     (reachedById.get(letter.recipient.id) ?? []).map((address) => address.toLowerCase()),
   );

@@ -19,13 +19,15 @@ import {
   planSend,
   type Skipped,
 } from "../core/delivery.js";
+import type { LetterEngine } from "../core/engine.js";
 import { deriveState, type JournalState } from "../core/journal.js";
-import type { Letter, PreparedCampaign } from "../core/letters.js";
+import { type LetterHead, letterHeads, type PreparedCampaign, renderHead } from "../core/letters.js";
+import { pickCampaign } from "../core/plan.js";
 import type { Config } from "../core/schema.js";
 import { describeForbiddenCharacter, durationMs, RATE_PATTERN, showText } from "../core/text-rules.js";
 import type { RawMessage, Transport } from "../core/transport.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
-import { type CampaignOptions, renderCampaign } from "./context.js";
+import { type CampaignOptions, chooseRecipients, openLetterPlan, requireValid } from "./context.js";
 import { formatAddress } from "./preview.js";
 
 export interface SendOptions extends CampaignOptions {
@@ -115,7 +117,7 @@ export interface WouldSend {
 }
 
 /** What a dry run lists: the addresses and subject each letter would go with (a test's, with --to-self). */
-function wouldSend(letters: Letter[], transport: Transport["kind"], testAddress?: string): WouldSend[] {
+function wouldSend(letters: LetterHead[], transport: Transport["kind"], testAddress?: string): WouldSend[] {
   return letters.map((letter) => ({
     id: letter.recipient.id,
     to: testAddress ? [testAddress] : (letter.message?.to.map(formatAddress) ?? []),
@@ -135,10 +137,29 @@ function formatWouldSend(letters: WouldSend[]): string {
     .join("");
 }
 
+/**
+ * The letters stream: every one is rendered first to find what would stop the run before anything goes (a
+ * template failing for one recipient), and let go; the run is planned on their heads (ids, addresses and
+ * subjects), and each letter is rendered again when its turn comes. So 100,000 letters are never all held.
+ */
 export async function send(options: SendOptions, io: IO): Promise<SendResult> {
-  const { root, prepared, letters } = await renderCampaign(options, io);
+  const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
+  requireValid(plan.problems, io);
+  const { prepared, selected } = pickCampaign(plan, options.campaign);
+  const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
+  const { heads: letters, problems } = letterHeads(engine, prepared, entries);
+  requireValid(problems, io);
+  saveCache();
   return runDelivery(
-    { root, prepared, options, command: "send", noun: "letter", choose: () => ({ letters, skipped: [] }) },
+    {
+      root,
+      prepared,
+      engine,
+      options,
+      command: "send",
+      noun: "letter",
+      choose: () => ({ letters, skipped: [] }),
+    },
     io,
   );
 }
@@ -147,12 +168,17 @@ export async function send(options: SendOptions, io: IO): Promise<SendResult> {
 export interface DeliveryRun {
   root: string;
   prepared: PreparedCampaign;
+  /** Renders each letter when its turn comes. */
+  engine: LetterEngine;
   options: SendOptions;
   command: string;
   /** What one item is called in messages: "letter", "follow-up". */
   noun: string;
-  /** Under the lock, from the journal: the letters to consider, and those left out up front with why. */
-  choose(state: JournalState): { letters: Letter[]; skipped: Skipped[] };
+  /**
+   * Under the lock, from the journal: the letters to consider (checked already: each renders), and those
+   * left out up front with why.
+   */
+  choose(state: JournalState): { letters: LetterHead[]; skipped: Skipped[] };
 }
 
 export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult> {
@@ -218,7 +244,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
 
     // Durations on the monotonic clock: a wall clock stepped back mid-send must not give a negative time.
     let started = performance.now();
-    const result = (report?: DeliveryReport): SendResult =>
+    const result = (report?: DeliveryReport<LetterHead>): SendResult =>
       summarise(campaign.id, transport, options, sendPlan.skipped, report, started);
 
     if (options.dryRun) {
@@ -305,7 +331,7 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     const keepCopy =
       testAddress || transport.kind === "outbox"
         ? undefined
-        : (_letter: Letter, raw: RawMessage) => {
+        : (_letter: LetterHead, raw: RawMessage) => {
             mailbox ??= openSentMailbox(root, campaign.id);
             mailbox.append(raw, config.sender.email, io.clock());
             sentCopies?.add(raw);
@@ -315,12 +341,13 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
       bytes: maxMessageBytes(config.transport.max_message_size),
       source: "transport.max_message_size",
     });
-    let report: DeliveryReport;
+    let report: DeliveryReport<LetterHead>;
     try {
       report = await deliverLetters(
         sendPlan.toSend,
         {
           transport,
+          render: (head) => renderHead(run.engine, prepared, head),
           ...(journalWriter
             ? { journal: { append: async (event) => (await journalWriter.get()).append(event) } }
             : {}),
@@ -435,7 +462,7 @@ function throwIfUnfinished(skipped: Skipped[]): void {
 }
 
 /** A letter sent cleanly is one more on the live line; anything less stays on screen as its own line. */
-function reportOutcome(progress: Progress, outcome: LetterOutcome, line: string): void {
+function reportOutcome(progress: Progress, outcome: LetterOutcome<LetterHead>, line: string): void {
   const id = outcome.letter.recipient.id;
   if (outcome.status === "sent" && outcome.rejected.length === 0) {
     progress.finished(id, line);
@@ -445,7 +472,13 @@ function reportOutcome(progress: Progress, outcome: LetterOutcome, line: string)
   progress.finished(id);
 }
 
-function progressLine(outcome: LetterOutcome, done: number, total: number, outbox: boolean, io: IO): string {
+function progressLine(
+  outcome: LetterOutcome<LetterHead>,
+  done: number,
+  total: number,
+  outbox: boolean,
+  io: IO,
+): string {
   const counter = `[${String(done).padStart(String(total).length)}/${total}]`;
   const id = outcome.letter.recipient.id;
   switch (outcome.status) {
@@ -470,7 +503,7 @@ function summarise(
   transport: Transport,
   options: SendOptions,
   skipped: Skipped[],
-  report: DeliveryReport | undefined,
+  report: DeliveryReport<LetterHead> | undefined,
   started: number,
 ): SendResult {
   const outcomes = report?.outcomes ?? [];

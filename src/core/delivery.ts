@@ -16,9 +16,21 @@ import {
   type TransportKind,
   type UncertainEvent,
 } from "./journal.js";
-import type { Letter, MessageSpec } from "./letters.js";
+import type { Envelope, Letter, MessageSpec } from "./letters.js";
 import { otherChannelHint } from "./recipients.js";
+import type { Recipient } from "./schema.js";
 import type { DeliveryResult, RawMessage, Transport } from "./transport.js";
+
+/**
+ * What planning and the loop need of a letter: whom it is for, which letter, and its addresses. A rendered
+ * Letter is one; so is a LetterHead, which a send plans with and renders only when its turn comes.
+ */
+export interface Planned {
+  recipient: Recipient;
+  campaign: string;
+  stage: string;
+  message?: Envelope;
+}
 
 export type SkipReason =
   | "no-email"
@@ -38,19 +50,19 @@ export interface Skipped {
   detail: string;
 }
 
-export interface SendPlan {
-  toSend: Letter[];
+export interface SendPlan<T extends Planned = Letter> {
+  toSend: T[];
   skipped: Skipped[];
 }
 
 /** Decides, from the journal, which letters this run sends. Pure. */
-export function planSend(
-  letters: readonly Letter[],
+export function planSend<T extends Planned>(
+  letters: readonly T[],
   state: JournalState,
   transport: TransportKind,
   options: { limit?: number; retryFailed?: boolean; includeOutbox?: boolean } = {},
-): SendPlan {
-  const toSend: Letter[] = [];
+): SendPlan<T> {
+  const toSend: T[] = [];
   const skipped: Skipped[] = [];
   const claimed = new Map<string, string>();
   for (const letter of letters) {
@@ -102,7 +114,7 @@ export function planSend(
         skipped.push({ recipient: recipient.id, reason: "limit", detail: `over --limit ${options.limit}` });
         continue;
       }
-      toSend.push({ ...letter, message: { ...(letter.message as MessageSpec), envelopeTo: missing } });
+      toSend.push({ ...letter, message: { ...letter.message, envelopeTo: missing } });
       continue;
     }
     const skip = skipFor(delivery, transport, options);
@@ -142,9 +154,9 @@ export function planSend(
 }
 
 /** The letter's current addresses that no delivery has reached yet. */
-function notReached(letter: Letter, delivery: Delivery): string[] {
+function notReached(letter: Planned, delivery: Delivery): string[] {
   const reached = new Set(delivery.addresses.map((address) => address.toLowerCase()));
-  const message = letter.message as MessageSpec;
+  const message = letter.message as Envelope;
   return [...message.to, ...message.cc]
     .map((address) => address.address)
     .filter((address) => !reached.has(address.toLowerCase()));
@@ -202,30 +214,31 @@ function skipFor(
   }
 }
 
-export type LetterOutcome =
+/** What became of one letter; `letter` is the planned item (for a send, its head: no text is kept). */
+export type LetterOutcome<T extends Planned = Letter> =
   | {
       status: "sent";
-      letter: Letter;
+      letter: T;
       response: string;
       accepted: string[];
       rejected: { address: string; response: string }[];
     }
   | {
       status: "failed";
-      letter: Letter;
+      letter: T;
       kind: "transient" | "permanent" | "auth";
       response: string;
       code?: number;
     }
-  | { status: "uncertain"; letter: Letter; reason: string };
+  | { status: "uncertain"; letter: T; reason: string };
 
-export interface DeliveryDeps {
+interface LoopDeps<T extends Planned> {
   transport: Transport;
   /** Appends durably; rejects when the journal cannot be written. Absent for test sends, which record nothing. */
   journal?: { append(event: JournalEvent): Promise<void> };
   compose(spec: MessageSpec, envelope: { messageId: string; date: Date }): Promise<RawMessage>;
   /** Keeps a copy of a sent message. */
-  keepCopy?(letter: Letter, raw: RawMessage, messageId: string): void;
+  keepCopy?(letter: T, raw: RawMessage, messageId: string): void;
   newMessageId(): string;
   newEventId(): string;
   /** This run's id, written on its attempts, so that `status` can tell letters in flight from uncertain ones. */
@@ -234,13 +247,21 @@ export interface DeliveryDeps {
   sleep(ms: number): Promise<void>;
   /** True once the user asked to stop: no new letters start. */
   stopRequested(): boolean;
-  onOutcome(outcome: LetterOutcome, done: number, total: number): void;
+  onOutcome(outcome: LetterOutcome<T>, done: number, total: number): void;
   /** The letter is in the server's hands (`held` true) until it answers (`held` false), for each try. */
-  onServer?(letter: Letter, held: boolean): void;
+  onServer?(letter: T, held: boolean): void;
   /** A temporary failure, tried again after `delayMs`; `letter` is undefined while connecting. */
-  onRetry?(letter: Letter | undefined, response: string, delayMs: number): void;
+  onRetry?(letter: T | undefined, response: string, delayMs: number): void;
   onWarning?(message: string): void;
 }
+
+/**
+ * `render` makes a planned item's letter when its turn comes (each connection renders only the letter it
+ * starts, and the letter can be collected once its outcome is recorded); items that are letters already
+ * need none.
+ */
+export type DeliveryDeps<T extends Planned = Letter> = LoopDeps<T> &
+  (T extends Letter ? { render?(item: T): Letter } : { render(item: T): Letter });
 
 export interface DeliveryOptions {
   /** Minimum time between the starts of two SMTP transactions (a rate limit); 0 for none. */
@@ -253,10 +274,10 @@ export interface DeliveryOptions {
   test?: boolean;
 }
 
-export interface DeliveryReport {
-  outcomes: LetterOutcome[];
+export interface DeliveryReport<T extends Planned = Letter> {
+  outcomes: LetterOutcome<T>[];
   /** Letters not started because the run stopped (Ctrl-C, or a failure that would hit every letter). */
-  notStarted: Letter[];
+  notStarted: T[];
   /** Why the run stopped early, if it did for a reason other than the user's request. */
   aborted?: string;
   interrupted: boolean;
@@ -264,13 +285,16 @@ export interface DeliveryReport {
 
 class Abort extends Error {}
 
-export async function deliverLetters(
-  letters: readonly Letter[],
-  deps: DeliveryDeps,
+export async function deliverLetters<T extends Planned = Letter>(
+  letters: readonly T[],
+  deps: DeliveryDeps<T>,
   options: DeliveryOptions,
-): Promise<DeliveryReport> {
-  const outcomes: LetterOutcome[] = [];
-  const notStarted: Letter[] = [];
+): Promise<DeliveryReport<T>> {
+  // The type says `render` is there unless the items are letters themselves.
+  const render =
+    (deps as { render?: (item: T) => Letter }).render ?? ((item: T) => item as unknown as Letter);
+  const outcomes: LetterOutcome<T>[] = [];
+  const notStarted: T[] = [];
   let aborted: string | undefined;
   let next = 0;
   let nextSlot = 0;
@@ -283,7 +307,7 @@ export async function deliverLetters(
     if (slot > now) await deps.sleep(slot - now);
   };
   const stopping = () => aborted !== undefined || deps.stopRequested();
-  const base = (letter: Letter) => ({
+  const base = (letter: T) => ({
     v: JOURNAL_VERSION,
     id: deps.newEventId(),
     at: deps.now().toISOString(),
@@ -301,7 +325,7 @@ export async function deliverLetters(
   };
 
   // Set once the current letter was handed to the transport: if the journal then fails, it is uncertain.
-  const handedOver = new Set<Letter>();
+  const handedOver = new Set<T>();
 
   // A server that goes silent stays silent: after as many timeouts in a row as one letter may have tries,
   // or one after the data (a whole long wait), nothing more is handed over this run.
@@ -320,13 +344,14 @@ export async function deliverLetters(
     }
   };
 
-  const sendOne = async (letter: Letter): Promise<LetterOutcome | undefined> => {
-    const spec = options.rewrite
-      ? options.rewrite(letter.message as MessageSpec)
-      : (letter.message as MessageSpec);
+  const sendOne = async (letter: T): Promise<LetterOutcome<T> | undefined> => {
     const messageId = deps.newMessageId();
+    let spec: MessageSpec;
     let raw: RawMessage;
     try {
+      // Rendered only now, and let go with `spec` and `raw` when this letter is done.
+      const message = render(letter).message as MessageSpec;
+      spec = options.rewrite ? options.rewrite(message) : message;
       raw = await deps.compose(spec, { messageId, date: deps.now() });
     } catch (error) {
       // Nothing was handed over, so nothing to record: e.g. an attachment that became unreadable after check.
@@ -440,7 +465,7 @@ export async function deliverLetters(
   };
 
   // Every outcome answers its attempt; once it is on disk, the letter is no longer in doubt.
-  const recordOutcome = async (letter: Letter, attempt: AttemptEvent, result: DeliveryResult) => {
+  const recordOutcome = async (letter: T, attempt: AttemptEvent, result: DeliveryResult) => {
     const answer = { ...base(letter), attempt: attempt.id, message_id: attempt.message_id };
     if (result.status === "sent") {
       await record({
@@ -467,7 +492,7 @@ export async function deliverLetters(
     handedOver.delete(letter);
   };
 
-  const keepCopy = (letter: Letter, raw: RawMessage, messageId: string) => {
+  const keepCopy = (letter: T, raw: RawMessage, messageId: string) => {
     try {
       deps.keepCopy?.(letter, raw, messageId);
     } catch (error) {
@@ -479,7 +504,7 @@ export async function deliverLetters(
 
   const worker = async () => {
     while (next < letters.length) {
-      const letter = letters[next++] as Letter;
+      const letter = letters[next++] as T;
       if (stopping()) {
         notStarted.push(letter);
         continue;
@@ -495,7 +520,7 @@ export async function deliverLetters(
       } catch (error) {
         if (!(error instanceof Abort)) throw error;
         if (handedOver.has(letter)) {
-          const outcome: LetterOutcome = {
+          const outcome: LetterOutcome<T> = {
             status: "uncertain",
             letter,
             reason: "it was handed to the server, but the journal could not record the answer",
@@ -543,7 +568,10 @@ export async function deliverLetters(
 }
 
 /** Opens the transport, retrying temporary failures; returns why it could not be opened. */
-async function openTransport(deps: DeliveryDeps, options: DeliveryOptions): Promise<string | undefined> {
+async function openTransport<T extends Planned>(
+  deps: LoopDeps<T>,
+  options: DeliveryOptions,
+): Promise<string | undefined> {
   for (let attempt = 1; ; attempt++) {
     const failure = await deps.transport.open?.();
     if (!failure || failure.interrupted) return undefined;

@@ -35,19 +35,23 @@ export interface AttachmentFile {
   encodedSize: number;
 }
 
-/** Everything that goes into the email, exactly as it will be composed. */
-export interface MessageSpec {
+/** Whom an email is from and to: all a send needs to decide from the journal whether it goes. */
+export interface Envelope {
   from: Address;
   replyTo?: Address;
   to: Address[];
   cc: Address[];
+  /** Only these envelope recipients, when a resend goes to the addresses that did not get the letter. */
+  envelopeTo?: string[];
+}
+
+/** Everything that goes into the email, exactly as it will be composed. */
+export interface MessageSpec extends Envelope {
   subject: string;
   text: string;
   html?: string;
   attachments: AttachmentFile[];
   headers: Record<string, string>;
-  /** Only these envelope recipients, when a resend goes to the addresses that did not get the letter. */
-  envelopeTo?: string[];
   /** Threading for a follow-up: the Message-ID it answers, and every earlier one of the thread. */
   inReplyTo?: string;
   references?: string[];
@@ -333,15 +337,31 @@ function withOwnFiles(prepared: PreparedCampaign, id: string): AttachmentFile[] 
   return own ? [...prepared.attachments, ...own] : prepared.attachments;
 }
 
-function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config): MessageSpec {
-  const address = (name: string | undefined, email: string): Address =>
-    name ? { name, address: email } : { address: email };
-  const { contacts } = letter.recipient;
+function address(name: string | undefined, email: string): Address {
+  return name ? { name, address: email } : { address: email };
+}
+
+/** The sender's addresses, as every letter of the folder gives them. */
+function senderOf(config: Config): Pick<Envelope, "from" | "replyTo"> {
   return {
     from: address(config.sender.name, config.sender.email),
     ...(config.sender.reply_to ? { replyTo: address(config.sender.name, config.sender.reply_to) } : {}),
+  };
+}
+
+/** The recipient's contacts as the email's To and Cc. */
+function recipientsOf(recipient: Recipient): Pick<Envelope, "to" | "cc"> {
+  const { contacts } = recipient;
+  return {
     to: contacts.filter((contact) => !contact.cc).map((contact) => address(contact.name, contact.email)),
     cc: contacts.filter((contact) => contact.cc).map((contact) => address(contact.name, contact.email)),
+  };
+}
+
+function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config): MessageSpec {
+  return {
+    ...senderOf(config),
+    ...recipientsOf(letter.recipient),
     subject: letter.subject,
     text: letter.text,
     ...(letter.html === undefined ? {} : { html: letter.html }),
@@ -350,6 +370,68 @@ function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config
     // hand-off, is what ties an answer or a bounce to this letter.
     headers: { "Content-Language": letter.language },
   };
+}
+
+/**
+ * A letter once rendered and let go: whom it is for, which letter of the campaign, its subject and the
+ * addresses it goes to. That is all a send needs to decide from the journal what goes (and a dry run to list
+ * it), so a long list is planned without its texts; `renderHead` renders the letter again when its turn
+ * comes, and it is let go once it has gone.
+ */
+export interface LetterHead {
+  entry: RecipientEntry;
+  recipient: Recipient;
+  campaign: string;
+  stage: string;
+  kind: LetterKind;
+  subject: string;
+  /** The addresses of the email, or undefined when the recipient has no email contact. */
+  message?: Envelope;
+}
+
+/**
+ * Renders every letter, finding what `renderLetters` finds (a template that fails for one recipient stops
+ * a run before anything goes), and keeps only each letter's head: any number of letters in little memory.
+ */
+export function letterHeads(
+  engine: LetterEngine,
+  prepared: PreparedCampaign,
+  entries: readonly RecipientEntry[],
+  kindFor?: (entry: RecipientEntry) => LetterKind,
+): { heads: LetterHead[]; problems: Problem[] } {
+  const heads: LetterHead[] = [];
+  // One sender and one appeal kind for all the heads, not one per letter.
+  const sender = senderOf(prepared.config);
+  const appeal = appealKind(prepared);
+  const kinds = kindFor ?? (() => appeal);
+  const { problems } = renderLetters(engine, prepared, entries, kinds, (letter, kind) => {
+    const head: LetterHead = {
+      entry: letter.entry,
+      recipient: letter.recipient,
+      campaign: letter.campaign,
+      stage: letter.stage,
+      kind,
+      subject: letter.subject,
+    };
+    if (letter.message) head.message = { ...sender, to: letter.message.to, cc: letter.message.cc };
+    heads.push(head);
+  });
+  return { heads, problems };
+}
+
+/**
+ * The letter of a head, rendered as `renderLetter` renders it (so exactly as previewed), sent to the head's
+ * addresses: planning may have narrowed them (a follow-up to the addresses its appeal reached, a resend to
+ * those that did not get the letter). Throws TemplateError as renderLetter does.
+ */
+export function renderHead(engine: LetterEngine, prepared: PreparedCampaign, head: LetterHead): Letter {
+  const letter = renderLetter(engine, prepared, head.entry, head.kind);
+  if (letter.message && head.message) {
+    letter.message.to = head.message.to;
+    letter.message.cc = head.message.cc;
+    if (head.message.envelopeTo) letter.message.envelopeTo = head.message.envelopeTo;
+  }
+  return letter;
 }
 
 /**
@@ -387,7 +469,7 @@ export function renderLetters(
   entries: readonly RecipientEntry[],
   kindFor: (entry: RecipientEntry) => LetterKind = () => appealKind(prepared),
   /** Takes each letter instead of keeping it, so that 10,000 letters need not be held at once. */
-  onLetter?: (letter: Letter) => void,
+  onLetter?: (letter: Letter, kind: LetterKind) => void,
 ): RenderOutcome {
   const { config } = prepared;
   const letters: Letter[] = [];
@@ -399,7 +481,7 @@ export function renderLetters(
     try {
       const kind = kindFor(entry);
       const letter = renderLetter(engine, prepared, entry, kind);
-      if (onLetter) onLetter(letter);
+      if (onLetter) onLetter(letter, kind);
       else letters.push(letter);
       template = kind.template;
       const variant = engine.variant(kind.template, letter.language);
