@@ -72,6 +72,30 @@ export default async function send(bench) {
         },
       ]);
     }
+    // Memory flat with the list (issue 11): the letters stream, so 10,000 take no more than the budget.
+    const big = join(data, "campaign-10000");
+    cached(big, "v1", () => generateCampaign(big, 10_000, 100));
+    const clean = () => {
+      for (const path of ["outbox", ".outreach/journal.jsonl", ".outreach/sent"]) {
+        rmSync(join(big, path), { recursive: true, force: true });
+      }
+    };
+    const env = { OUTREACH_SMTP_URL: `smtp://127.0.0.1:${sink.port}` };
+    bench.row({
+      name: "send --dry-run",
+      size: 10_000,
+      spec: outreach(["send", "--dry-run"], big, { env, before: clean }),
+      budgetMb: 120,
+    });
+    // Writing 10,000 files with a sync each takes half a minute on a loaded machine: not in --quick.
+    if (!bench.quick) {
+      bench.row({
+        name: "send --outbox",
+        size: 10_000,
+        spec: outreach(["send", "--outbox", "--yes"], big, { env, before: clean }),
+        budgetMb: 120,
+      });
+    }
   } finally {
     sink.stop();
   }
