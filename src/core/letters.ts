@@ -349,19 +349,19 @@ function senderOf(config: Config): Pick<Envelope, "from" | "replyTo"> {
   };
 }
 
-/** The recipient's contacts as the email's To and Cc. */
-function recipientsOf(recipient: Recipient): Pick<Envelope, "to" | "cc"> {
-  const { contacts } = recipient;
+/**
+ * Every object here that is made once a letter is written out as a literal that starts with a property:
+ * in optimized code, Node 20 gives a literal that starts with a spread (`{ ...sender, to, cc }`) a hidden
+ * class of its own each time, so 100,000 letters made 100,000 classes (memory, and every read of them
+ * megamorphic: a dry run of 100,000 took a third more CPU).
+ */
+function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config): MessageSpec {
+  const { contacts } = letter.recipient;
   return {
+    from: address(config.sender.name, config.sender.email),
+    ...(config.sender.reply_to ? { replyTo: address(config.sender.name, config.sender.reply_to) } : {}),
     to: contacts.filter((contact) => !contact.cc).map((contact) => address(contact.name, contact.email)),
     cc: contacts.filter((contact) => contact.cc).map((contact) => address(contact.name, contact.email)),
-  };
-}
-
-function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config): MessageSpec {
-  return {
-    ...senderOf(config),
-    ...recipientsOf(letter.recipient),
     subject: letter.subject,
     text: letter.text,
     ...(letter.html === undefined ? {} : { html: letter.html }),
@@ -369,6 +369,16 @@ function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config
     // Nothing internal goes in the headers the institution sees: the Message-ID, journaled before the
     // hand-off, is what ties an answer or a bounce to this letter.
     headers: { "Content-Language": letter.language },
+  };
+}
+
+/** A head's addresses: the sender's, shared by every head, and the letter's To and Cc (see buildMessage). */
+function envelope(sender: Pick<Envelope, "from" | "replyTo">, message: Envelope): Envelope {
+  return {
+    from: sender.from,
+    ...(sender.replyTo ? { replyTo: sender.replyTo } : {}),
+    to: message.to,
+    cc: message.cc,
   };
 }
 
@@ -413,7 +423,7 @@ export function letterHeads(
       kind,
       subject: letter.subject,
     };
-    if (letter.message) head.message = { ...sender, to: letter.message.to, cc: letter.message.cc };
+    if (letter.message) head.message = envelope(sender, letter.message);
     heads.push(head);
   });
   return { heads, problems };
