@@ -2,8 +2,8 @@
 // transport: milliseconds each, no process, no server.
 import { describe, expect, it } from "vitest";
 import { type DeliveryDeps, deliverLetters, planSend } from "../src/core/delivery.js";
-import { deriveState, type JournalEvent } from "../src/core/journal.js";
-import type { Letter } from "../src/core/letters.js";
+import { deriveState, getDelivery, type JournalEvent } from "../src/core/journal.js";
+import type { Letter, MessageSpec } from "../src/core/letters.js";
 import type { RecipientEntry } from "../src/core/recipients.js";
 import type { Campaign, Recipient } from "../src/core/schema.js";
 import { followupFor, trackRecipient } from "../src/core/tracking.js";
@@ -218,5 +218,61 @@ describe("a 4xx for some addresses", () => {
     expect(planSend([target], state, "smtp", { retryFailed: true }).toSend[0]?.message?.envelopeTo).toEqual([
       TO,
     ]);
+  });
+});
+
+describe("deliverLetters: each letter rendered when its turn comes", () => {
+  const sent = (): DeliveryResult => ({
+    status: "sent",
+    response: "250 ok",
+    accepted: [TO, CC],
+    rejected: [],
+  });
+
+  it("renders a letter just before it is composed, not all of them first, and its outcome keeps the planned item", async () => {
+    const steps: string[] = [];
+    const planned = [letter("a"), letter("b")];
+    const { report } = await runLoop(
+      planned,
+      (message) => {
+        steps.push(`hand over ${message.recipient}`);
+        return sent();
+      },
+      {
+        render: (item) => {
+          steps.push(`render ${item.recipient.id}`);
+          return {
+            ...item,
+            message: { ...(item.message as MessageSpec), text: `rendered for ${item.recipient.id}` },
+          };
+        },
+        compose: async (spec) => [Buffer.from(spec.text)],
+      },
+    );
+    expect(steps).toEqual(["render a", "hand over a", "render b", "hand over b"]);
+    expect(report.outcomes.map((outcome) => outcome.letter)).toEqual(planned);
+    expect(report.outcomes[0]?.letter).toBe(planned[0]);
+  });
+
+  it("a letter that cannot be rendered mid-run is not handed over and nothing is recorded for it; the others go", async () => {
+    const { report, handed, events } = await runLoop([letter("a"), letter("b"), letter("c")], sent, {
+      render: (item) => {
+        if (item.recipient.id === "b") throw new Error("the template failed");
+        return item;
+      },
+    });
+    expect(handed.map((message) => message.recipient)).toEqual(["a", "c"]);
+    expect(report.outcomes.map((outcome) => [outcome.letter.recipient.id, outcome.status])).toEqual([
+      ["a", "sent"],
+      ["b", "failed"],
+      ["c", "sent"],
+    ]);
+    expect(report.outcomes[1]).toMatchObject({
+      kind: "permanent",
+      response: expect.stringContaining("the template failed"),
+    });
+    // Planned again by the next run: the journal has no attempt of b, so no delivery.
+    expect(getDelivery(deriveState(events), "c", "b", "appeal")).toBeUndefined();
+    expect(getDelivery(deriveState(events), "c", "a", "appeal")?.status).toBe("sent");
   });
 });

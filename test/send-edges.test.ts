@@ -385,3 +385,44 @@ describe("a letter refused for its main address", () => {
     expect(server.received).toHaveLength(2);
   });
 });
+
+// Letters are rendered once to check them all, then again one at a time as they go: a template that fails
+// for a later recipient must still stop the run before the first letter is handed over.
+describe("a template that fails for a later recipient: nothing is sent or recorded", () => {
+  const failingFor = (file: string) => {
+    const text = readFileSync(join(STARTER, "templates", file), "utf8");
+    return { [`templates/${file}`]: `${text}\n{{recipient.custom.minister}}\n` };
+  };
+
+  it("send stops before the first letter (whose own template renders) goes", async () => {
+    const server = await sink();
+    // Only example-ngo, the second recipient, gets the French letter.
+    const folder = campaignFolder(failingFor("letter.fr.txt.hbs"));
+    const result = await run(["send", "--yes"], { cwd: folder, env: { OUTREACH_SMTP_URL: server.url } });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/recipient\.custom\.minister.*not defined.*example-ngo/s);
+    expect(result.stderr).toContain("nothing was done");
+    expect(server.received).toHaveLength(0);
+    expect(existsSync(join(folder, ".outreach", "journal.jsonl"))).toBe(false);
+  });
+
+  it("followup stops before the first follow-up goes, and the journal is unchanged", async () => {
+    const server = await sink();
+    const folder = campaignFolder();
+    const env = { OUTREACH_SMTP_URL: server.url };
+    const appeal = await run(["send", "--yes"], { cwd: folder, env: { ...env, OUTREACH_NOW: "2026-02-01" } });
+    expect(appeal.exitCode).toBe(0);
+    expect(server.received).toHaveLength(2);
+    const before = journalText(folder);
+    const file = failingFor("followup.fr.txt.hbs");
+    for (const [path, text] of Object.entries(file)) writeFileSync(join(folder, path), text);
+    const chase = await run(["followup", "--yes"], {
+      cwd: folder,
+      env: { ...env, OUTREACH_NOW: "2026-03-01" },
+    });
+    expect(chase.exitCode).toBe(1);
+    expect(chase.stderr).toMatch(/recipient\.custom\.minister.*not defined.*example-ngo/s);
+    expect(server.received).toHaveLength(2);
+    expect(journalText(folder)).toBe(before);
+  });
+});
