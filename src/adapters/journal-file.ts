@@ -90,15 +90,23 @@ function parseLine(text: string, lineNumber: number): JournalEvent | undefined {
 }
 
 export function readJournal(root: string): JournalContents {
+  const buffer = readJournalBytes(root);
+  return buffer ? parseJournal(buffer) : { events: [], missingNewline: false, goodLength: 0 };
+}
+
+/** The journal's bytes, or undefined when there is no journal yet. */
+export function readJournalBytes(root: string): Buffer | undefined {
   const path = join(root, JOURNAL_FILE);
-  let buffer: Buffer;
   try {
-    buffer = readRegularFile(path);
+    return readRegularFile(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(path))
-      return { events: [], missingNewline: false, goodLength: 0 };
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(path)) return undefined;
     throw fileError(error, JOURNAL_FILE, "read");
   }
+}
+
+/** The events of the journal's bytes; a damaged line (anywhere but a cut-off last one) is an error naming it. */
+export function parseJournal(buffer: Buffer): JournalContents {
   const text = buffer.toString("utf8");
   const events: JournalEvent[] = [];
   let start = 0;

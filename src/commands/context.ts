@@ -1,12 +1,11 @@
 // What every campaign command starts with: find the folder, read it, plan its campaigns.
 import { loadFromCache } from "../adapters/cached-folder.js";
-import { readJournal } from "../adapters/journal-file.js";
+import { trackedJournal } from "../adapters/journal-snapshot.js";
 import { CONFIG_FILE, findCampaignFolder } from "../adapters/paths.js";
 import { attachRecipientFiles } from "../adapters/recipient-attachments.js";
 import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import type { LetterEngine } from "../core/engine.js";
-import { deriveState } from "../core/journal.js";
 import type { TemplateLibrary } from "../core/letter.js";
 import { letterStream, renderLetters } from "../core/letters.js";
 import { type Plan, pickCampaign, planCampaigns } from "../core/plan.js";
@@ -181,23 +180,19 @@ export async function openReadablePlan(
 /** The journal read and derived for the campaigns a command reports on (the one named, or all). */
 export async function openTracking(options: CampaignOptions, io: IO) {
   const { root, plan } = await openReadablePlan(options, io);
-  const journal = readJournal(root);
-  if (journal.torn) {
-    io.stderr.write(
-      io.err.yellow(
-        `The journal's last line (${journal.torn.line}) is cut off; the next send sets it aside.\n`,
-      ),
-    );
-  }
   // While a send runs, its letters without an answer yet are in flight, not uncertain.
   const { runningSend } = await import("../adapters/lock.js");
   const running = runningSend(root);
-  const state = deriveState(journal.events, running ? { running: running.token } : {});
+  const { state, torn } = trackedJournal(root, running ? { running: running.token } : {});
+  if (torn) {
+    io.stderr.write(
+      io.err.yellow(`The journal's last line (${torn.line}) is cut off; the next send sets it aside.\n`),
+    );
+  }
   const campaigns = options.campaign ? [pickCampaign(plan, options.campaign)] : plan.campaigns;
   return {
     root,
     plan,
-    journal,
     state,
     running,
     campaigns: campaigns.map(({ prepared, selected }) => ({
