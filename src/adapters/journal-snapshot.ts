@@ -63,7 +63,7 @@ export function trackedJournal(
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("base64url");
 
 let codeHash: string | undefined;
-/** The code whose answer the snapshot keeps: the derivation, the snapshot's form, and this file. */
+/** The code whose answer the snapshot keeps: the reading, the derivation, the snapshot's form, this file. */
 function codeIdentity(): string {
   if (codeHash === undefined) {
     // Run from the sources (tsx) the files are .ts, built they are .js.
@@ -74,6 +74,7 @@ function codeIdentity(): string {
       "../core/intake",
       "../core/journal-snapshot",
       "./journal-snapshot",
+      "./journal-file", // which lines count as events
     ]) {
       hash.update(readFileSync(new URL(`${file}.${extension}`, import.meta.url)));
     }
