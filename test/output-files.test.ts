@@ -121,6 +121,46 @@ describe("preview --out", () => {
   });
 });
 
+describe("preview --out, the folder itself", () => {
+  it("a new folder appears with every letter, and nothing is left beside it", async () => {
+    const folder = campaignFolder();
+    const parent = tempFolder();
+    const result = await run(["preview", "--out", join(parent, "deep", "letters")], { cwd: folder });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(readdirSync(join(parent, "deep"))).toEqual(["letters"]);
+    const names = readdirSync(join(parent, "deep", "letters"));
+    expect(names).toContain("example-ngo.txt");
+    expect(names).toContain("example-ngo.eml");
+  });
+
+  it("over an earlier preview: its files are written anew, and files no longer in the list are kept", async () => {
+    const folder = campaignFolder();
+    mkdirSync(join(folder, "letters"));
+    writeFileSync(join(folder, "letters", "example-ngo.txt"), "old\n");
+    writeFileSync(join(folder, "letters", "gone.txt"), "an earlier recipient\n");
+    const result = await run(["preview", "--out", "letters"], { cwd: folder });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(readFileSync(join(folder, "letters", "example-ngo.txt"), "utf8")).toMatch(/^From: /);
+    expect(readFileSync(join(folder, "letters", "gone.txt"), "utf8")).toBe("an earlier recipient\n");
+    expect(readdirSync(folder).filter((name) => name.startsWith(".letters"))).toEqual([]);
+  });
+
+  it("a file, or a link to a file, in the folder's place is refused in a sentence and left as it was", async () => {
+    const folder = campaignFolder();
+    writeFileSync(join(folder, "notes.txt"), "mine\n");
+    symlinkSync("notes.txt", join(folder, "letters"));
+    const linked = await run(["preview", "--out", "letters"], { cwd: folder });
+    expectRefused(linked, /letters/);
+    const file = await run(["preview", "--out", "notes.txt"], { cwd: folder });
+    expectRefused(file, /notes\.txt/);
+    expect(readFileSync(join(folder, "notes.txt"), "utf8")).toBe("mine\n");
+    expect(lstatSync(join(folder, "letters")).isSymbolicLink()).toBe(true);
+    expect(
+      readdirSync(folder).filter((name) => name.startsWith(".letters") || name.startsWith(".notes")),
+    ).toEqual([]);
+  });
+});
+
 describe("the outbox folder of a campaign", () => {
   it("a file in its place stops send before the first letter, with one sentence; nothing is recorded", async () => {
     const folder = campaignFolder({ "outbox/first-appeal": "not a folder\n" });
@@ -213,6 +253,16 @@ describe.skipIf(!canMountTmpfs())("a file that cannot be written whole: a full d
     expect(result.exitCode).toBe(1);
     const letters = join(outbox, "first-appeal");
     expect(existsSync(letters) ? readdirSync(letters) : []).toEqual([]);
+  });
+
+  it("preview --out a new folder: a full disk midway leaves no folder and no part of one", async () => {
+    const folder = campaignFolder({ "recipients/many.yaml": unBodies(40) });
+    const disk = tempFolder("outreach-disk-");
+    expect(mountTmpfs(disk, 64)).toBe(true);
+    fillUp(join(disk, "filler"), 16 * 1024);
+    const result = await run(["preview", "--out", join(disk, "letters")], { cwd: folder });
+    expectRefused(result, /letters\/[\w-]+\.(txt|eml) cannot be written: the disk is full/);
+    expect(leftBehind(disk, ["filler"])).toEqual([]);
   });
 
   it("the folder cache: check passes without it, and leaves no part of it", async () => {

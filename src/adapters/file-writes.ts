@@ -11,7 +11,6 @@ import {
   rmSync,
   writeSync,
 } from "node:fs";
-import { unlink, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { openToCreateSync, refuseToReplace } from "./file-system.js";
 
@@ -159,49 +158,4 @@ function syncFolders(folders: readonly string[]): void {
       // Some file systems cannot flush a folder; the files themselves are on disk.
     }
   }
-}
-
-/**
- * Many small files written at once, at most `limit` in flight (the thread pool does the waiting): for
- * preview --out, where one synchronous open and write per file costs more than composing the letter. As
- * openToCreateSync, a link, folder, FIFO or device in a file's place is refused; an existing file is removed
- * and created anew (exclusively: a link that appears meanwhile is not followed) rather than truncated, which
- * costs the file system less. The first failure stops further writes and is thrown, as `describe` makes it,
- * once those in flight have settled.
- */
-export class ParallelWrites {
-  private readonly running = new Set<Promise<void>>();
-  private failure: { error: unknown } | undefined;
-
-  constructor(
-    private readonly describe: (error: unknown, path: string) => unknown = (error) => error,
-    private readonly limit = 16,
-  ) {}
-
-  /** Starts writing `path`; waits only while `limit` writes are in flight. */
-  async write(path: string, data: string | readonly Buffer[]): Promise<void> {
-    if (this.failure) return this.finish();
-    const task: Promise<void> = replaceFile(path, data)
-      .catch((error: unknown) => {
-        this.failure ??= { error: this.describe(error, path) };
-      })
-      .finally(() => this.running.delete(task));
-    this.running.add(task);
-    if (this.running.size >= this.limit) await Promise.race(this.running);
-    if (this.failure) return this.finish();
-  }
-
-  /** Waits for every write; throws the first failure. */
-  async finish(): Promise<void> {
-    await Promise.all(this.running);
-    if (this.failure) throw this.failure.error;
-  }
-}
-
-async function replaceFile(path: string, data: string | readonly Buffer[]): Promise<void> {
-  refuseToReplace(path);
-  await unlink(path).catch((error: NodeJS.ErrnoException) => {
-    if (error.code !== "ENOENT") throw error;
-  });
-  await writeFile(path, data, { mode: 0o666, flag: "wx" });
 }

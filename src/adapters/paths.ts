@@ -165,14 +165,19 @@ export function outputPath(cwd: string, root: string, name: string, option: stri
 
 /** outputPath for a folder (which may itself be a link only if it stays inside), made if it is not there. */
 export function outputFolder(cwd: string, root: string, name: string, option: string): string {
-  const absolute = namedOutput(cwd, name, option);
-  const folder = isInside(root, absolute) ? pathInside(root, relative(root, absolute)) : absolute;
+  const folder = outputFolderPath(cwd, root, name, option);
   try {
     mkdirSync(folder, { recursive: true });
   } catch (error) {
     throw fileError(error, name.replace(/[\\/]+$/, "") || name, "write");
   }
   return folder;
+}
+
+/** outputFolder, not made: for a writer that makes the folder whole, in one rename. */
+export function outputFolderPath(cwd: string, root: string, name: string, option: string): string {
+  const absolute = namedOutput(cwd, name, option);
+  return isInside(root, absolute) ? pathInside(root, relative(root, absolute)) : absolute;
 }
 
 function namedOutput(cwd: string, name: string, option: string): string {

@@ -1,10 +1,9 @@
 // `outreach preview`: each letter exactly as it would go out, on the terminal or as .eml/.txt files.
-import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { fileError } from "../adapters/file-system.js";
-import { ParallelWrites } from "../adapters/file-writes.js";
+import { LetterFolder } from "../adapters/letter-folder.js";
 import { MessageComposer } from "../adapters/mime.js";
-import { outputFolder } from "../adapters/paths.js";
+import { outputFolderPath } from "../adapters/paths.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { campaignSizeProblem } from "../core/attachments.js";
@@ -84,35 +83,46 @@ export async function preview(options: PreviewOptions, io: IO): Promise<number> 
 }
 
 /**
- * .txt and .eml files, written as the letters come (many at once), once every letter has rendered: a bad
- * input writes nothing, and 10,000 letters are never all held at once.
+ * .txt and .eml files, written as the letters come, once every letter has rendered: a bad input writes
+ * nothing, and 10,000 letters are never all held at once. A new folder appears whole, in one rename.
  */
 async function previewToFolder(out: string, options: PreviewOptions, io: IO): Promise<number> {
   const { root, prepared, count, letters } = await streamCampaign(options, io);
   sizeWarning(prepared, io);
-  const folder = outputFolder(io.cwd, root, out, "--out");
+  const folder = outputFolderPath(io.cwd, root, out, "--out");
   const shown = out.replace(/[\\/]+$/, "") || ".";
   const date = io.now;
   // One composer for every letter: each attachment is read and encoded once.
   const composer = new MessageComposer();
-  const writes = new ParallelWrites((error, path) =>
-    fileError(error, `${shown}/${path.slice(folder.length + 1)}`, "write"),
-  );
   let emails = 0;
-  for (const letter of letters()) {
-    const base = join(folder, letter.recipient.id);
-    await writes.write(`${base}.txt`, formatLetter(letter));
-    if (letter.message) {
-      emails++;
-      await writes.write(`${base}.eml`, await composer.compose(letter.message, { date }));
+  let files: LetterFolder | undefined;
+  try {
+    files = new LetterFolder(folder);
+    for (const letter of letters()) {
+      const id = letter.recipient.id;
+      files.write(`${id}.txt`, [formatLetter(letter)]);
+      if (letter.message) {
+        emails++;
+        files.write(`${id}.eml`, await composer.compose(letter.message, { date }));
+      }
     }
+    files.finish();
+  } catch (error) {
+    files?.abandon();
+    throw fileError(error, shownPath(error, folder, shown), "write");
   }
-  await writes.finish();
   io.stderr.write(
     `Wrote ${plural(count, "letter")} to ${shown}/: ` +
       `${plural(count, ".txt file")} and ${plural(emails, ".eml file")} (recipients without email get only .txt)\n`,
   );
   return count;
+}
+
+/** The file a failure was for, as the user named its folder. */
+function shownPath(error: unknown, folder: string, shown: string): string {
+  const path = (error as { path?: unknown } | undefined)?.path;
+  if (typeof path !== "string" || !path.startsWith(`${folder}/`)) return shown;
+  return `${shown}/${path.slice(folder.length + 1)}`;
 }
 
 /**
