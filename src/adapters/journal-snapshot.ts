@@ -5,21 +5,12 @@
 // made it, and only when its own text is whole; anything else, and the journal is read in full. Writing it
 // never fails a command: a full disk or a read-only folder only means the next run reads the journal again.
 import { createHash } from "node:crypto";
-import {
-  closeSync,
-  fstatSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { type DeriveOptions, deriveState, type JournalState } from "../core/journal.js";
 import { type JournalSnapshot, snapshotOf, stateFromSnapshot } from "../core/journal-snapshot.js";
 import { readRegularFile } from "./file-system.js";
+import { replaceFileWhole } from "./file-writes.js";
 import {
   JOURNAL_FILE,
   type JournalContents,
@@ -118,8 +109,6 @@ function journalIs(root: string, length: number, digest: string): boolean {
 }
 
 function saveSnapshot(root: string, journal: Buffer, snapshot: JournalSnapshot): void {
-  const path = join(root, SNAPSHOT_FILE);
-  const draft = `${path}.${process.pid}.tmp`;
   try {
     const body = JSON.stringify(snapshot);
     const header: Header = {
@@ -130,12 +119,8 @@ function saveSnapshot(root: string, journal: Buffer, snapshot: JournalSnapshot):
       body: sha256(body),
     };
     mkdirSync(join(root, STATE_FOLDER, "cache"), { recursive: true, mode: 0o700 });
-    writeFileSync(draft, `${JSON.stringify(header)}\n${body}`, { mode: 0o600 });
-    renameSync(draft, path);
+    replaceFileWhole(join(root, SNAPSHOT_FILE), [`${JSON.stringify(header)}\n`, body], { mode: 0o600 });
   } catch {
-    // Only time is lost: the next run reads the journal in full. Half a draft is not left behind.
-    try {
-      rmSync(draft, { force: true });
-    } catch {}
+    // Only time is lost: the next run reads the journal in full (replaceFileWhole leaves no half draft).
   }
 }
