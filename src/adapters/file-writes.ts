@@ -63,7 +63,8 @@ function writeAside(
  * Puts one file in place whole: the pieces are written beside it and renamed over (or into) its place, so a
  * reader never opens half a file, and a failure (a full disk, a refused permission) leaves the file as it
  * was, with nothing left beside it; the error is thrown for the caller to name the file. `durable` flushes
- * the file to disk before the rename. Like openToCreateSync, refuses a link, a folder, a FIFO, a socket or a
+ * the file to disk before the rename and its folder after it, so once this returns the file survives a power
+ * cut under its name (a journal may then record it as written). Like openToCreateSync, refuses a link, a folder, a FIFO, a socket or a
  * device in the file's place, before anything is written.
  */
 export function replaceFileWhole(
@@ -77,6 +78,7 @@ export function replaceFileWhole(
     rmSync(aside, { force: true }); // left by an earlier process that had this one's number
     writeAside(aside, pieces, options.mode ?? 0o666, options.durable ?? false);
     renameSync(aside, path);
+    if (options.durable) syncFolders([dirname(path)]);
   } catch (error) {
     rmSync(aside, { force: true });
     // Named by the file it was for, not by the name it had aside (nor by nothing: a short write has no path).
