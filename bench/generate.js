@@ -94,6 +94,62 @@ export function generateJournal(folder, campaign, recipients, events) {
   writeFileSync(join(folder, ".outreach", "journal.jsonl"), `${lines.slice(0, events).join("\n")}\n`);
 }
 
+/**
+ * The events a later run appends to that journal: a follow-up sent to each of the first `letters` recipients
+ * (attempt and sent) and ten answers logged, as after a `followup` and a few `log`s. One line each.
+ */
+export function generateAppend(campaign, letters) {
+  const lines = [];
+  const start = Date.parse("2012-08-20T08:00:00Z");
+  for (let index = 0; index < letters; index++) {
+    const at = new Date(start + index * 1000).toISOString();
+    const base = { v: 1, at, campaign, recipient: `r${index}` };
+    const attempt = randomUUID();
+    const messageId = `<${randomUUID()}@example.org>`;
+    const address = `person${index}@r${index}.example.org`;
+    lines.push(
+      JSON.stringify({
+        type: "attempt",
+        ...base,
+        stage: "followup-1",
+        id: attempt,
+        message_id: messageId,
+        transport: "smtp",
+        to: [address],
+        cc: [],
+        subject: `Re: Appeal to Institution number ${index}`,
+        try: 1,
+      }),
+      JSON.stringify({
+        type: "sent",
+        ...base,
+        id: randomUUID(),
+        attempt,
+        message_id: messageId,
+        response: "250 2.0.0 Ok: queued",
+        accepted: [address],
+        rejected: [],
+      }),
+    );
+  }
+  for (let index = 0; index < 10; index++) {
+    lines.push(
+      JSON.stringify({
+        type: "response",
+        v: 1,
+        id: randomUUID(),
+        at: "2012-08-25T08:00:00.000Z",
+        campaign,
+        recipient: `r${letters + index}`,
+        outcome: "acknowledged",
+        date: "2012-08-24",
+        channel: "email",
+      }),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
 /** The same recipients and letter for mailmerge: a CSV database, a Jinja template and a server config. */
 export function generatePeerData(folder, count, smtpPort = 25) {
   mkdirSync(folder, { recursive: true });
