@@ -2,13 +2,22 @@
 // reports (status, outstanding, export, report, calendar) need not parse and derive a long journal again when
 // it has not changed. It is a cache, never the truth: it is used only for the very bytes it was made from
 // (their length and a SHA-256 of all of them, which costs a tenth of parsing them), by the very code that
-// made it, and only when its own text is whole; anything else, and the journal is read in full. Writing it
-// never fails a command: a full disk or a read-only folder only means the next run reads the journal again.
+// made it, and only when its own text is whole. When the journal has grown by whole lines since and its first
+// bytes are still those, the events appended are applied to it (and it is kept for the longer journal);
+// anything else, and the journal is read in full. Writing it never fails a command: a full disk or a
+// read-only folder only means the next run reads the journal again.
 import { createHash } from "node:crypto";
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
-import { type DeriveOptions, deriveState, type JournalState } from "../core/journal.js";
-import { type JournalSnapshot, snapshotOf, stateFromSnapshot } from "../core/journal-snapshot.js";
+import type { DeriveOptions, JournalEvent, JournalState } from "../core/journal.js";
+import {
+  applyAppended,
+  deriveWithSnapshot,
+  type JournalSnapshot,
+  snapshotFromText,
+  snapshotText,
+  stateFromSnapshot,
+} from "../core/journal-snapshot.js";
 import { readRegularFile } from "./file-system.js";
 import { replaceFileWhole } from "./file-writes.js";
 import {
@@ -21,7 +30,7 @@ import {
 
 export const SNAPSHOT_FILE = join(STATE_FOLDER, "cache", "journal-state.json");
 // Bump when this file's layout changes; a change to the code that derives the state is caught by `code`.
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface Header {
   format: number;
@@ -34,7 +43,10 @@ interface Header {
   body: string;
 }
 
-/** The journal's derived state, from the snapshot when it holds this very journal, else from the journal. */
+/**
+ * The journal's derived state: from the snapshot when it holds this very journal, or this journal's first
+ * bytes with whole events after them (those are applied to it); else from the whole journal.
+ */
 export function trackedJournal(
   root: string,
   options: DeriveOptions = {},
@@ -43,11 +55,9 @@ export function trackedJournal(
   if (kept) return { state: kept };
   const bytes = readJournalBytes(root);
   const journal = parseJournal(bytes ?? Buffer.alloc(0));
-  const plain = deriveState(journal.events);
+  const { state, snapshot } = deriveWithSnapshot(journal.events, options);
   // A cut-off last line is rebuilt in memory only: the state is not that of the bytes on disk.
-  if (bytes && bytes.length > 0 && !journal.torn)
-    saveSnapshot(root, bytes, snapshotOf(journal.events, plain));
-  const state = options.running === undefined ? plain : deriveState(journal.events, options);
+  if (bytes && bytes.length > 0 && !journal.torn) saveSnapshot(root, bytes.length, sha256(bytes), snapshot);
   return { state, ...(journal.torn ? { torn: journal.torn } : {}) };
 }
 
@@ -81,41 +91,80 @@ function fromSnapshot(root: string, options: DeriveOptions): JournalState | unde
     const header = JSON.parse(text.slice(0, split)) as Header;
     const body = text.slice(split + 1);
     if (split === -1 || header.format !== FORMAT || header.code !== codeIdentity()) return undefined;
-    if (header.body !== sha256(body) || !journalIs(root, header.length, header.journal)) return undefined;
-    return stateFromSnapshot(JSON.parse(body) as JournalSnapshot, options);
+    if (header.body !== sha256(body)) return undefined;
+    const journal = journalSince(root, header.length, header.journal);
+    if (!journal) return undefined;
+    const snapshot = snapshotFromText(body);
+    if (journal.appended.length === 0) return stateFromSnapshot(snapshot, options);
+    const events = appendedEvents(journal.appended);
+    const carried = events && applyAppended(snapshot, events);
+    if (!carried) return undefined;
+    saveSnapshot(root, journal.length, journal.digest, carried);
+    return stateFromSnapshot(carried, options);
   } catch {
     return undefined; // no snapshot, or one that cannot be read: the journal is read instead
   }
 }
 
-/** Whether the journal is, byte for byte, `length` bytes whose SHA-256 is `digest`. */
-function journalIs(root: string, length: number, digest: string): boolean {
+/**
+ * When the journal's first `length` bytes are those whose SHA-256 is `digest`: the bytes after them, and the
+ * whole journal's length and SHA-256. Undefined when they are not, or when those bytes do not end a line.
+ */
+function journalSince(
+  root: string,
+  length: number,
+  digest: string,
+): { appended: Buffer; length: number; digest: string } | undefined {
   const descriptor = openSync(join(root, JOURNAL_FILE), "r");
   try {
-    if (!fstatSync(descriptor).isFile() || fstatSync(descriptor).size !== length) return false;
+    const stat = fstatSync(descriptor);
+    if (!stat.isFile() || stat.size < length) return undefined;
     const hash = createHash("sha256");
     const chunk = Buffer.allocUnsafe(1 << 20);
     let position = 0;
+    let last = -1;
     while (position < length) {
       const read = readSync(descriptor, chunk, 0, Math.min(chunk.length, length - position), position);
-      if (read === 0) return false; // cut shorter while it was read
+      if (read === 0) return undefined; // cut shorter while it was read
       hash.update(chunk.subarray(0, read));
       position += read;
+      last = chunk[read - 1] as number;
     }
-    return hash.digest("base64url") === digest;
+    const whole = hash.copy();
+    if (hash.digest("base64url") !== digest) return undefined;
+    if (stat.size === length) return { appended: Buffer.alloc(0), length, digest };
+    if (last !== 0x0a) return undefined;
+    const appended = Buffer.allocUnsafe(stat.size - length);
+    let filled = 0;
+    while (filled < appended.length) {
+      const read = readSync(descriptor, appended, filled, appended.length - filled, length + filled);
+      if (read === 0) return undefined;
+      filled += read;
+    }
+    return { appended, length: stat.size, digest: whole.update(appended).digest("base64url") };
   } finally {
     closeSync(descriptor);
   }
 }
 
-function saveSnapshot(root: string, journal: Buffer, snapshot: JournalSnapshot): void {
+/** The appended lines' events, or undefined when they end in a cut-off line or one is damaged (read whole). */
+function appendedEvents(appended: Buffer): JournalEvent[] | undefined {
   try {
-    const body = JSON.stringify(snapshot);
+    const journal = parseJournal(appended);
+    return journal.torn ? undefined : journal.events;
+  } catch {
+    return undefined; // the whole read names the damaged line by its number in the journal
+  }
+}
+
+function saveSnapshot(root: string, length: number, digest: string, snapshot: JournalSnapshot): void {
+  try {
+    const body = snapshotText(snapshot);
     const header: Header = {
       format: FORMAT,
       code: codeIdentity(),
-      length: journal.length,
-      journal: sha256(journal),
+      length,
+      journal: digest,
       body: sha256(body),
     };
     mkdirSync(join(root, STATE_FOLDER, "cache"), { recursive: true, mode: 0o700 });

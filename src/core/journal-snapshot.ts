@@ -1,62 +1,262 @@
-// The state derived from a journal, in a form that can be kept between runs: a cache of deriveState's answer
-// for one exact journal text, never a record of its own (the adapter checks it against the journal first).
-// What it keeps: each letter's delivery, and the events the rest of the state is derived from (answers, hand
-// deliveries, what inbox took in, review decisions), which are few beside the attempts and their outcomes.
+// The state derived from a journal, in a form that can be kept between runs and carried forward: a cache of
+// deriveState's answer for one exact journal text, never a record of its own (the adapter checks it against
+// the journal first). What it keeps: each letter's attempts folded as far as they are settled (answered or
+// decided), the attempts after the first open one and the answers they may still get, every decision, and
+// the events the rest of the state is derived from (answers, hand deliveries, what inbox took in, review
+// decisions), which are few beside the attempts and their outcomes. Events appended to that journal are
+// applied to it, unless one could change a settled attempt: then the journal is read whole again.
 
 import {
+  type AttemptEvent,
   type DeliveredEvent,
-  type Delivery,
   type DeriveOptions,
-  deriveState,
+  deliveryKey,
+  type FailedEvent,
+  gatherEvents,
   type JournalEvent,
   type JournalState,
+  type LetterAttempts,
+  type LetterFold,
+  later,
+  lettersOf,
   type ReceivedEvent,
+  type ResolvedEvent,
   type ResponseEvent,
+  type SentEvent,
+  settleLetter,
+  stateOf,
   type TriagedEvent,
+  type UncertainEvent,
 } from "./journal.js";
+
+type Outcome = SentEvent | FailedEvent | UncertainEvent;
+type Other = ResponseEvent | DeliveredEvent | ReceivedEvent | TriagedEvent;
 
 export interface JournalSnapshot {
   /** How many events the journal held. */
   events: number;
-  /** Every delivery as deriveState gives it with no send running, in its order. */
-  deliveries: [key: string, delivery: Delivery][];
+  /** Every letter with an attempt, in the order deriveState gives them. */
+  letters: [key: string, letter: LetterAttempts][];
+  /** The outcomes not folded: of open attempts, or of attempts the journal does not hold (yet). */
+  outcomes: Outcome[];
+  /** Every resolved event, in the journal's order (a retry may carry a message id decided before). */
+  resolutions: ResolvedEvent[];
   /** The journal's responses, hand deliveries, received and triaged events, in the journal's order. */
-  others: (ResponseEvent | DeliveredEvent | ReceivedEvent | TriagedEvent)[];
+  others: Other[];
+  /**
+   * Fingerprints of the settled attempts' ids, and of the message ids of settled attempts not sent: an
+   * appended event naming one may change a settled attempt. Sorted 32-bit numbers (base64); two ids can
+   * share one, which only means a whole read.
+   */
+  settledAttempts: string;
+  settledMessages: string;
 }
 
-/** The snapshot of a journal's events and of the state deriveState gave for them with no send running. */
-export function snapshotOf(events: readonly JournalEvent[], state: JournalState): JournalSnapshot {
-  const others: JournalSnapshot["others"] = [];
+/** The state of a journal's events with no send running, and the snapshot of it. */
+export function deriveWithSnapshot(
+  events: readonly JournalEvent[],
+  options: DeriveOptions = {},
+): { state: JournalState; snapshot: JournalSnapshot } {
+  const gathered = gatherEvents(events);
+  const attemptPrints: number[] = [];
+  const messagePrints: number[] = [];
+  const letters = lettersOf(gathered, (attempt) => {
+    attemptPrints.push(fingerprint(attempt.id));
+    if (gathered.outcomes.get(attempt.id)?.type !== "sent")
+      messagePrints.push(fingerprint(attempt.message_id));
+  });
+  const settled = sortedPrints(attemptPrints);
+  const open = openIds(letters.values());
+  const outcomes: Outcome[] = [];
+  const resolutions: ResolvedEvent[] = [];
+  const others: Other[] = [];
   for (const event of events) {
-    if (
-      event.type === "response" ||
-      event.type === "delivered" ||
-      event.type === "received" ||
-      event.type === "triaged"
-    ) {
-      others.push(event);
+    switch (event.type) {
+      case "sent":
+      case "failed":
+      case "uncertain":
+        // An outcome whose attempt shares a settled one's fingerprint can go: were that attempt ever appended,
+        // its fingerprint would send the reader to the whole journal.
+        if (open.has(event.attempt) || !hasPrint(settled, fingerprint(event.attempt))) outcomes.push(event);
+        break;
+      case "resolved":
+        resolutions.push(event);
+        break;
+      case "attempt":
+        break;
+      default:
+        others.push(event);
     }
   }
-  return { events: events.length, deliveries: [...state.deliveries], others };
+  const state = stateOf(gathered, letters, options);
+  const snapshot: JournalSnapshot = {
+    events: events.length,
+    letters: [...letters],
+    outcomes,
+    resolutions,
+    others,
+    settledAttempts: printsText(settled),
+    settledMessages: printsText(sortedPrints(messagePrints)),
+  };
+  return { state, snapshot };
+}
+
+/** The state deriveState gives for the snapshot's journal. */
+export function stateFromSnapshot(snapshot: JournalSnapshot, options: DeriveOptions = {}): JournalState {
+  const gathered = gatherEvents(eventsKept(snapshot));
+  return stateOf(gathered, new Map(snapshot.letters), options);
+}
+
+function* eventsKept(snapshot: JournalSnapshot): Iterable<JournalEvent> {
+  yield* snapshot.others;
+  yield* snapshot.outcomes;
+  yield* snapshot.resolutions;
 }
 
 /**
- * The state deriveState would give for the snapshot's journal, or undefined when the snapshot cannot tell:
- * while a send runs, a letter handed over without an answer is in flight rather than uncertain, and the
- * snapshot no longer holds the attempts that would say which.
+ * The snapshot of the journal with `appended` after it, or undefined when one of those events could change
+ * what the snapshot settled (an answer or decision about a settled attempt, an attempt older than a settled
+ * one of its letter, the same attempt again): the whole journal must be read then.
  */
-export function stateFromSnapshot(
+export function applyAppended(
   snapshot: JournalSnapshot,
-  options: DeriveOptions = {},
-): JournalState | undefined {
-  if (
-    options.running !== undefined &&
-    snapshot.deliveries.some(([, delivery]) => delivery.uncertainMessageIds.length > 0)
-  ) {
-    return undefined;
+  appended: readonly JournalEvent[],
+): JournalSnapshot | undefined {
+  const settledAttempts = printsOf(snapshot.settledAttempts);
+  const settledMessages = printsOf(snapshot.settledMessages);
+  const letters = new Map(snapshot.letters);
+  const changed = new Set<string>();
+  const outcomes = [...snapshot.outcomes];
+  const resolutions = [...snapshot.resolutions];
+  const others = [...snapshot.others];
+  for (const event of appended) {
+    switch (event.type) {
+      case "attempt": {
+        if (hasPrint(settledAttempts, fingerprint(event.id))) return undefined;
+        const key = deliveryKey(event.campaign, event.recipient, event.stage);
+        const letter = letters.get(key);
+        if (letter?.settled && !later(event, letter.settled.last)) return undefined;
+        if (letter?.open.some((other) => other.id === event.id)) break; // the same attempt twice counts once
+        letters.set(key, { ...letter, open: [...(letter?.open ?? []), event] });
+        changed.add(key);
+        break;
+      }
+      case "sent":
+      case "failed":
+      case "uncertain":
+        if (hasPrint(settledAttempts, fingerprint(event.attempt))) return undefined;
+        outcomes.push(event);
+        break;
+      case "resolved":
+        if (hasPrint(settledMessages, fingerprint(event.message_id))) return undefined;
+        resolutions.push(event);
+        break;
+      default:
+        others.push(event);
+    }
   }
-  // Answers, hand deliveries and the intake come from their own events alone, so deriving them from those
-  // events gives what the whole journal gives; the deliveries are the ones derived from the whole journal.
-  const rest = deriveState(snapshot.others, options);
-  return { ...rest, deliveries: new Map(snapshot.deliveries) };
+  // Settle what the appended events settled, so that the next snapshot keeps them folded.
+  const gathered = gatherEvents([...outcomes, ...resolutions]);
+  const attemptPrints = [...settledAttempts];
+  const messagePrints = [...settledMessages];
+  for (const [key, letter] of letters) {
+    if (letter.open.length === 0) continue;
+    const copy: LetterAttempts = {
+      ...(letter.settled ? { settled: structuredClone(letter.settled) } : {}),
+      open: changed.has(key) ? [...letter.open].sort(byTime) : letter.open,
+    };
+    settleLetter(copy, gathered.outcomes, gathered.resolutions, (attempt) => {
+      attemptPrints.push(fingerprint(attempt.id));
+      if (gathered.outcomes.get(attempt.id)?.type !== "sent")
+        messagePrints.push(fingerprint(attempt.message_id));
+    });
+    letters.set(key, copy);
+  }
+  const settled = sortedPrints(attemptPrints);
+  const open = openIds(letters.values());
+  return {
+    events: snapshot.events + appended.length,
+    letters: [...letters],
+    outcomes: outcomes.filter(
+      (outcome) => open.has(outcome.attempt) || !hasPrint(settled, fingerprint(outcome.attempt)),
+    ),
+    resolutions,
+    others,
+    settledAttempts: printsText(settled),
+    settledMessages: printsText(sortedPrints(messagePrints)),
+  };
+}
+
+const byTime = (a: AttemptEvent, b: AttemptEvent) => (later(a, b) ? 1 : later(b, a) ? -1 : 0);
+
+function openIds(letters: Iterable<LetterAttempts>): Set<string> {
+  const ids = new Set<string>();
+  for (const letter of letters) for (const attempt of letter.open) ids.add(attempt.id);
+  return ids;
+}
+
+/** FNV-1a of a text: a short, stable name for an id, shared by others only by chance. */
+function fingerprint(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash = Math.imul(hash ^ text.charCodeAt(index), 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+function sortedPrints(prints: readonly number[] | Uint32Array): Uint32Array {
+  return Uint32Array.from(prints).sort();
+}
+
+function hasPrint(prints: Uint32Array, print: number): boolean {
+  let low = 0;
+  let high = prints.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const value = prints[middle] as number;
+    if (value === print) return true;
+    if (value < print) low = middle + 1;
+    else high = middle - 1;
+  }
+  return false;
+}
+
+function printsText(prints: Uint32Array): string {
+  return Buffer.from(prints.buffer, prints.byteOffset, prints.byteLength).toString("base64");
+}
+
+function printsOf(text: string): Uint32Array {
+  const bytes = Buffer.from(text, "base64");
+  const prints = new Uint32Array(bytes.length / 4);
+  Buffer.from(prints.buffer).set(bytes);
+  return prints;
+}
+
+/** The snapshot as JSON (a letter's refusals are a Map in memory), and back. */
+export function snapshotText(snapshot: JournalSnapshot): string {
+  const letters = snapshot.letters.map(([key, letter]) =>
+    letter.settled
+      ? [
+          key,
+          {
+            ...letter,
+            settled: {
+              ...letter.settled,
+              fold: { ...letter.settled.fold, refusals: [...letter.settled.fold.refusals] },
+            },
+          },
+        ]
+      : [key, letter],
+  );
+  return JSON.stringify({ ...snapshot, letters });
+}
+
+export function snapshotFromText(text: string): JournalSnapshot {
+  const snapshot = JSON.parse(text) as JournalSnapshot;
+  for (const [, letter] of snapshot.letters) {
+    if (!letter.settled) continue;
+    const fold = letter.settled.fold as Omit<LetterFold, "refusals"> & { refusals: unknown };
+    fold.refusals = new Map(fold.refusals as [string, { address: string; response: string }][]);
+  }
+  return snapshot;
 }

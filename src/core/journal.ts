@@ -269,8 +269,14 @@ export interface DeriveOptions {
   running?: string;
 }
 
+/** An event's place in time: when it was recorded, and its id. */
+export interface Recorded {
+  at: string;
+  id: string;
+}
+
 /** Whether `a` was recorded after `b`; the event id breaks a tie, so the answer never depends on line order. */
-function later(a: JournalEvent, b: JournalEvent): boolean {
+export function later(a: Recorded, b: Recorded): boolean {
   return a.at > b.at || (a.at === b.at && a.id > b.id);
 }
 
@@ -278,15 +284,35 @@ function rank(outcome: SentEvent | FailedEvent | UncertainEvent): number {
   return outcome.type === "uncertain" ? 0 : 1;
 }
 
-export function deriveState(events: readonly JournalEvent[], options: DeriveOptions = {}): JournalState {
-  const attemptsByKey = new Map<string, AttemptEvent[]>();
-  const outcomes = new Map<string, SentEvent | FailedEvent | UncertainEvent>();
-  const resolutions = new Map<string, ResolvedEvent>();
-  const responses = new Map<string, ResponseEvent[]>();
-  const handDeliveries = new Map<string, DeliveredEvent[]>();
-  const handByKey = new Map<string, DeliveredEvent[]>();
-  const received: ReceivedEvent[] = [];
-  const triaged: TriagedEvent[] = [];
+/**
+ * The journal's events sorted by what they are about. Gathering is a fold over the events in any order (the
+ * same event twice counts once); the state is derived from what was gathered. deriveState gathers a whole
+ * journal; a snapshot (journal-snapshot.ts) only what it has not settled, and the events appended since.
+ */
+export interface GatheredEvents {
+  attemptsByKey: Map<string, AttemptEvent[]>;
+  outcomes: Map<string, SentEvent | FailedEvent | UncertainEvent>;
+  resolutions: Map<string, ResolvedEvent>;
+  responses: Map<string, ResponseEvent[]>;
+  handDeliveries: Map<string, DeliveredEvent[]>;
+  handByKey: Map<string, DeliveredEvent[]>;
+  received: ReceivedEvent[];
+  triaged: TriagedEvent[];
+}
+
+export function gatherEvents(events: Iterable<JournalEvent>): GatheredEvents {
+  const gathered: GatheredEvents = {
+    attemptsByKey: new Map(),
+    outcomes: new Map(),
+    resolutions: new Map(),
+    responses: new Map(),
+    handDeliveries: new Map(),
+    handByKey: new Map(),
+    received: [],
+    triaged: [],
+  };
+  const { attemptsByKey, outcomes, resolutions, responses, handDeliveries, handByKey, received, triaged } =
+    gathered;
   // The same event twice (a rebase or cherry-pick can copy lines) counts once. Most lists per recipient are
   // short, and looking through them costs less than remembering every id of a long journal; a list that
   // grows long (thousands of retries to one recipient) gets a set of its ids, so it never turns quadratic.
@@ -349,17 +375,100 @@ export function deriveState(events: readonly JournalEvent[], options: DeriveOpti
       }
     }
   }
+  return gathered;
+}
 
-  const deliveries = new Map<string, Delivery>();
-  const byOrder = (a: JournalEvent, b: JournalEvent) => (later(a, b) ? 1 : later(b, a) ? -1 : 0);
-  for (const [key, attempts] of attemptsByKey) {
+/**
+ * One letter's attempts, oldest first: those already folded into its state (settled: their part can no
+ * longer change), and the open ones from the first that has no definite answer yet, to fold on each read.
+ */
+export interface LetterAttempts {
+  settled?: { fold: LetterFold; last: Recorded };
+  open: AttemptEvent[];
+}
+
+type Outcomes = ReadonlyMap<string, SentEvent | FailedEvent | UncertainEvent>;
+type Resolutions = ReadonlyMap<string, ResolvedEvent>;
+
+/**
+ * Whether an attempt's part in its letter waits for an event to come: it has neither a definite answer nor
+ * the user's decision. Another answer or decision for a settled attempt can only come from a damaged or
+ * merged journal; a snapshot reads the whole journal again when one does.
+ */
+export function isOpen(attempt: AttemptEvent, outcomes: Outcomes, resolutions: Resolutions): boolean {
+  const outcome = outcomes.get(attempt.id);
+  return (
+    resolutions.get(attempt.message_id) === undefined &&
+    (outcome === undefined || outcome.type === "uncertain")
+  );
+}
+
+export const byOrder = (a: Recorded, b: Recorded) => (later(a, b) ? 1 : later(b, a) ? -1 : 0);
+
+/** Each letter's attempts, oldest first, with those before the first open one folded. */
+export function lettersOf(
+  gathered: GatheredEvents,
+  onSettled?: (attempt: AttemptEvent) => void,
+): Map<string, LetterAttempts> {
+  const letters = new Map<string, LetterAttempts>();
+  for (const [key, attempts] of gathered.attemptsByKey) {
     attempts.sort(byOrder);
-    const handed = handByKey.get(key) ?? [];
-    deliveries.set(key, deriveDelivery(attempts, handed, outcomes, resolutions, options));
+    const letter: LetterAttempts = { open: attempts };
+    settleLetter(letter, gathered.outcomes, gathered.resolutions, onSettled);
+    letters.set(key, letter);
+  }
+  return letters;
+}
+
+/** Folds a letter's open attempts into its settled state, oldest first, up to the first one still open. */
+export function settleLetter(
+  letter: LetterAttempts,
+  outcomes: Outcomes,
+  resolutions: Resolutions,
+  onSettled?: (attempt: AttemptEvent) => void,
+): void {
+  let count = 0;
+  while (count < letter.open.length) {
+    const attempt = letter.open[count] as AttemptEvent;
+    if (isOpen(attempt, outcomes, resolutions)) break;
+    letter.settled ??= { fold: startLetter(attempt), last: attempt };
+    foldAttempt(letter.settled.fold, attempt, outcomes.get(attempt.id), resolutions.get(attempt.message_id));
+    letter.settled.last = { at: attempt.at, id: attempt.id };
+    onSettled?.(attempt);
+    count++;
+  }
+  if (count > 0) letter.open = letter.open.slice(count);
+}
+
+export function deriveState(events: readonly JournalEvent[], options: DeriveOptions = {}): JournalState {
+  const gathered = gatherEvents(events);
+  return stateOf(gathered, lettersOf(gathered), options);
+}
+
+/** The state from what was gathered and each letter's attempts (a letter with no attempt has hand deliveries). */
+export function stateOf(
+  gathered: GatheredEvents,
+  letters: ReadonlyMap<string, LetterAttempts>,
+  options: DeriveOptions = {},
+): JournalState {
+  const { outcomes, resolutions, responses, handDeliveries, handByKey } = gathered;
+  const deliveries = new Map<string, Delivery>();
+  for (const [key, letter] of letters) {
+    let fold = letter.settled?.fold;
+    if (letter.open.length > 0) {
+      // The open attempts are folded into a copy: the settled state is kept as it is, for a snapshot.
+      fold = fold ? structuredClone(fold) : startLetter(letter.open[0] as AttemptEvent);
+      for (const attempt of letter.open) {
+        foldAttempt(fold, attempt, outcomes.get(attempt.id), resolutions.get(attempt.message_id), options);
+      }
+    }
+    if (!fold) continue;
+    deliveries.set(key, finishLetter(fold, sortedHanded(handByKey.get(key))));
   }
   for (const [key, handed] of handByKey) {
     if (deliveries.has(key)) continue;
-    deliveries.set(key, deriveDelivery([], handed, outcomes, resolutions, options));
+    const sorted = sortedHanded(handed);
+    deliveries.set(key, finishLetter(startLetter(sorted[0] as DeliveredEvent), sorted));
   }
   // Oldest first by the day it happened, then by when it was recorded: the same order after any merge.
   const byDate = (a: ResponseEvent | DeliveredEvent, b: ResponseEvent | DeliveredEvent) =>
@@ -371,8 +480,13 @@ export function deriveState(events: readonly JournalEvent[], options: DeriveOpti
     responses,
     handDeliveries,
     reached: new Map(),
-    intake: deriveIntake(received, triaged, responses),
+    intake: deriveIntake(gathered.received, gathered.triaged, responses),
   };
+}
+
+function sortedHanded(handed: DeliveredEvent[] | undefined): DeliveredEvent[] {
+  if (!handed) return [];
+  return handed.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : later(a, b) ? 1 : -1));
 }
 
 /**
@@ -400,85 +514,101 @@ const NO_OUTCOME = "the run stopped after handing the letter over and before rec
 const TORN_REASON =
   "its record in the journal was cut off while it was written (a full disk, or the machine stopped), so it may have been handed over";
 
-/** One letter's state from its attempts (oldest first, on any transport) and its hand deliveries. */
-function deriveDelivery(
-  attempts: readonly AttemptEvent[],
-  handed: DeliveredEvent[],
-  outcomes: Map<string, SentEvent | FailedEvent | UncertainEvent>,
-  resolutions: Map<string, ResolvedEvent>,
-  options: DeriveOptions,
-): Delivery {
-  handed.sort((a, b) => (a.date < b.date ? -1 : a.date > b.date ? 1 : later(a, b) ? 1 : -1));
-  const first = (attempts[0] ?? handed[0]) as AttemptEvent | DeliveredEvent;
-  const delivery: Delivery = {
-    status: "not-sent",
-    transport: attempts[0]?.transport ?? "smtp",
-    stage: first.stage ?? APPEAL,
-    campaign: first.campaign,
-    recipient: first.recipient,
-    attempts: attempts.length,
-    uncertainMessageIds: [],
-    addresses: [],
-    written: [],
-    refused: [],
-    refusals: [],
-    copies: [],
+/** A letter's state after its attempts so far, oldest first: what carries from one attempt to the next. */
+export interface LetterFold {
+  delivery: Delivery;
+  refusals: Map<string, { address: string; response: string }>;
+  latestFailure?: FailedEvent;
+  failedTransport: TransportKind;
+  latestWrite?: Recorded;
+  sentByEmail: boolean;
+  inFlight: boolean;
+}
+
+/** The state of a letter before any attempt, from its first attempt (or hand delivery). */
+export function startLetter(first: AttemptEvent | DeliveredEvent): LetterFold {
+  return {
+    delivery: {
+      status: "not-sent",
+      transport: first.type === "attempt" ? first.transport : "smtp",
+      stage: first.stage ?? APPEAL,
+      campaign: first.campaign,
+      recipient: first.recipient,
+      attempts: 0,
+      uncertainMessageIds: [],
+      addresses: [],
+      written: [],
+      refused: [],
+      refusals: [],
+      copies: [],
+    },
+    refusals: new Map(),
+    failedTransport: "smtp",
+    sentByEmail: false,
+    inFlight: false,
   };
-  const refusals = new Map<string, { address: string; response: string }>();
-  let latestFailure: FailedEvent | undefined;
-  let failedTransport: TransportKind = "smtp";
-  let latestWrite: JournalEvent | undefined;
-  let sentByEmail = false;
-  let inFlight = false;
-  for (const attempt of attempts) {
-    const outcome = outcomes.get(attempt.id);
-    const resolution = resolutions.get(attempt.message_id);
-    if (!sentByEmail) {
+}
+
+/** Adds one attempt (later than all those folded before it), with its answer and the user's decision. */
+export function foldAttempt(
+  fold: LetterFold,
+  attempt: AttemptEvent,
+  outcome: SentEvent | FailedEvent | UncertainEvent | undefined,
+  resolution: ResolvedEvent | undefined,
+  options: DeriveOptions = {},
+): void {
+  const { delivery } = fold;
+  delivery.attempts++;
+  if (!fold.sentByEmail) {
+    delivery.messageId = attempt.message_id;
+    delivery.subject = attempt.subject;
+    delivery.transport = attempt.transport;
+  }
+  const settledSent = outcome?.type === "sent" || resolution?.outcome === "sent";
+  if (settledSent && attempt.transport === "outbox") {
+    // Written to the outbox: a file for the user to send, not a letter sent.
+    const write = outcome ?? resolution ?? attempt;
+    fold.latestWrite = { at: write.at, id: write.id };
+    delivery.writtenAt = write.at;
+    delivery.written.push(...(outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc]));
+  } else if (settledSent) {
+    const at = outcome?.type === "sent" ? outcome.at : (resolution?.at ?? attempt.at);
+    const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
+    if (!fold.sentByEmail) {
+      fold.sentByEmail = true;
+      delivery.sentAt = at;
       delivery.messageId = attempt.message_id;
       delivery.subject = attempt.subject;
       delivery.transport = attempt.transport;
     }
-    const settledSent = outcome?.type === "sent" || resolution?.outcome === "sent";
-    if (settledSent && attempt.transport === "outbox") {
-      // Written to the outbox: a file for the user to send, not a letter sent.
-      latestWrite = outcome ?? resolution ?? attempt;
-      delivery.writtenAt = latestWrite.at;
-      delivery.written.push(
-        ...(outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc]),
-      );
-    } else if (settledSent) {
-      const at = outcome?.type === "sent" ? outcome.at : (resolution?.at ?? attempt.at);
-      const addresses = outcome?.type === "sent" ? outcome.accepted : [...attempt.to, ...attempt.cc];
-      if (!sentByEmail) {
-        sentByEmail = true;
-        delivery.sentAt = at;
-        delivery.messageId = attempt.message_id;
-        delivery.subject = attempt.subject;
-        delivery.transport = attempt.transport;
-      }
-      delivery.copies.push({ at, channel: "email", byHand: false, messageId: attempt.message_id, addresses });
-      delivery.addresses.push(...addresses);
-      if (outcome?.type === "sent") {
-        for (const rejection of outcome.rejected) refusals.set(rejection.address.toLowerCase(), rejection);
-      }
-    } else if ((outcome === undefined || outcome.type === "uncertain") && resolution === undefined) {
-      delivery.addresses.push(...attempt.to, ...attempt.cc);
-      if (outcome === undefined && options.running !== undefined && attempt.run === options.running) {
-        inFlight = true;
-        continue;
-      }
-      delivery.uncertainMessageIds.push(attempt.message_id);
-      delivery.uncertainReason =
-        outcome?.type === "uncertain" ? outcome.reason : attempt.torn ? TORN_REASON : NO_OUTCOME;
-    } else if (
-      outcome?.type === "failed" &&
-      outcome.interrupted !== true &&
-      (!latestFailure || later(outcome, latestFailure))
-    ) {
-      latestFailure = outcome;
-      failedTransport = attempt.transport;
+    delivery.copies.push({ at, channel: "email", byHand: false, messageId: attempt.message_id, addresses });
+    delivery.addresses.push(...addresses);
+    if (outcome?.type === "sent") {
+      for (const rejection of outcome.rejected) fold.refusals.set(rejection.address.toLowerCase(), rejection);
     }
+  } else if ((outcome === undefined || outcome.type === "uncertain") && resolution === undefined) {
+    delivery.addresses.push(...attempt.to, ...attempt.cc);
+    if (outcome === undefined && options.running !== undefined && attempt.run === options.running) {
+      fold.inFlight = true;
+      return;
+    }
+    delivery.uncertainMessageIds.push(attempt.message_id);
+    delivery.uncertainReason =
+      outcome?.type === "uncertain" ? outcome.reason : attempt.torn ? TORN_REASON : NO_OUTCOME;
+  } else if (
+    outcome?.type === "failed" &&
+    outcome.interrupted !== true &&
+    (!fold.latestFailure || later(outcome, fold.latestFailure))
+  ) {
+    fold.latestFailure = outcome;
+    fold.failedTransport = attempt.transport;
   }
+}
+
+/** The letter's state from its folded attempts and its hand deliveries (sorted); the fold is left as it was. */
+export function finishLetter(fold: LetterFold, handed: readonly DeliveredEvent[]): Delivery {
+  const { latestFailure, latestWrite, sentByEmail } = fold;
+  const delivery: Delivery = { ...fold.delivery, copies: [...fold.delivery.copies] };
   for (const event of handed) {
     delivery.copies.push({
       at: `${event.date}T12:00:00.000Z`,
@@ -494,7 +624,7 @@ function deriveDelivery(
   }
   if (sentByEmail || handed.length > 0) delivery.status = "sent";
   else if (delivery.uncertainMessageIds.length > 0) delivery.status = "uncertain";
-  else if (inFlight) delivery.status = "in-flight";
+  else if (fold.inFlight) delivery.status = "in-flight";
   else if (latestWrite && (!latestFailure || later(latestWrite, latestFailure)))
     delivery.status = "in-outbox";
   else if (latestFailure) delivery.status = "failed";
@@ -504,12 +634,19 @@ function deriveDelivery(
       ...(latestFailure.code === undefined ? {} : { code: latestFailure.code }),
       response: latestFailure.response,
       at: latestFailure.at,
-      transport: failedTransport,
+      transport: fold.failedTransport,
     };
   }
-  if (delivery.status === "sent" || delivery.status === "uncertain") delivery.uncertainMessageIds.sort();
-  const reached = new Set(delivery.addresses.map((address) => address.toLowerCase()));
-  delivery.refusals = [...refusals.values()].filter(({ address }) => !reached.has(address.toLowerCase()));
+  if (delivery.status === "sent" || delivery.status === "uncertain")
+    delivery.uncertainMessageIds = [...delivery.uncertainMessageIds].sort();
+  if (fold.refusals.size > 0) {
+    const reached = new Set(delivery.addresses.map((address) => address.toLowerCase()));
+    delivery.refusals = [...fold.refusals.values()].filter(
+      ({ address }) => !reached.has(address.toLowerCase()),
+    );
+  } else {
+    delivery.refusals = [];
+  }
   delivery.refused = delivery.refusals.map(({ address }) => address);
   return delivery;
 }
