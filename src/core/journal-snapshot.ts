@@ -232,24 +232,30 @@ function printsOf(text: string): Uint32Array {
   return prints;
 }
 
-/** The snapshot as JSON (a letter's refusals are a Map in memory), and back. */
+/**
+ * The snapshot as JSON, and back. Most of it is the letters' copies sent by email, so a settled letter's copies
+ * are kept as [at, messageId, ...addresses], and its addresses (which are exactly theirs: only an open attempt
+ * adds addresses without a copy) not at all; its refusals are a Map in memory.
+ */
 export function snapshotText(snapshot: JournalSnapshot): string {
-  const letters = snapshot.letters.map(([key, letter]) =>
-    letter.settled
-      ? [
-          key,
-          {
-            ...letter,
-            settled: {
-              ...letter.settled,
-              fold: { ...letter.settled.fold, refusals: [...letter.settled.fold.refusals] },
-            },
-          },
-        ]
-      : [key, letter],
-  );
+  const letters = snapshot.letters.map(([key, letter]) => {
+    if (!letter.settled) return [key, letter];
+    const { fold } = letter.settled;
+    const copies = fold.delivery.copies.map((copy) => [copy.at, copy.messageId, ...copy.addresses]);
+    // Every field keeps its place, so that the state read back has its fields in the same order.
+    const delivery = { ...fold.delivery, addresses: 0, copies };
+    return [
+      key,
+      {
+        ...letter,
+        settled: { ...letter.settled, fold: { ...fold, delivery, refusals: [...fold.refusals] } },
+      },
+    ];
+  });
   return JSON.stringify({ ...snapshot, letters });
 }
+
+type KeptCopy = [at: string, messageId: string, ...addresses: string[]];
 
 export function snapshotFromText(text: string): JournalSnapshot {
   const snapshot = JSON.parse(text) as JournalSnapshot;
@@ -257,6 +263,14 @@ export function snapshotFromText(text: string): JournalSnapshot {
     if (!letter.settled) continue;
     const fold = letter.settled.fold as Omit<LetterFold, "refusals"> & { refusals: unknown };
     fold.refusals = new Map(fold.refusals as [string, { address: string; response: string }][]);
+    const { delivery } = fold;
+    const addresses: string[] = [];
+    delivery.copies = (delivery.copies as unknown as KeptCopy[]).map((kept) => {
+      const copyAddresses = kept.slice(2) as string[];
+      for (const address of copyAddresses) addresses.push(address);
+      return { at: kept[0], channel: "email", byHand: false, messageId: kept[1], addresses: copyAddresses };
+    });
+    delivery.addresses = addresses;
   }
   return snapshot;
 }
