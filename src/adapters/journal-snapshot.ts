@@ -86,15 +86,15 @@ function codeIdentity(): string {
 
 function fromSnapshot(root: string, options: DeriveOptions): JournalState | undefined {
   try {
-    const text = readRegularFile(join(root, SNAPSHOT_FILE)).toString("utf8");
-    const split = text.indexOf("\n");
-    const header = JSON.parse(text.slice(0, split)) as Header;
-    const body = text.slice(split + 1);
-    if (split === -1 || header.format !== FORMAT || header.code !== codeIdentity()) return undefined;
-    if (header.body !== sha256(body)) return undefined;
+    const file = readRegularFile(join(root, SNAPSHOT_FILE));
+    const split = file.indexOf(0x0a);
+    if (split === -1) return undefined;
+    const header = JSON.parse(file.toString("utf8", 0, split)) as Header;
+    if (header.format !== FORMAT || header.code !== codeIdentity()) return undefined;
+    if (header.body !== sha256(file.subarray(split + 1))) return undefined;
     const journal = journalSince(root, header.length, header.journal);
     if (!journal) return undefined;
-    const snapshot = snapshotFromText(body);
+    const snapshot = snapshotFromText(file.toString("utf8", split + 1));
     if (journal.appended.length === 0) return stateFromSnapshot(snapshot, options);
     const events = appendedEvents(journal.appended);
     const carried = events && applyAppended(snapshot, events);

@@ -608,7 +608,9 @@ export function foldAttempt(
 /** The letter's state from its folded attempts and its hand deliveries (sorted); the fold is left as it was. */
 export function finishLetter(fold: LetterFold, handed: readonly DeliveredEvent[]): Delivery {
   const { latestFailure, latestWrite, sentByEmail } = fold;
-  const delivery: Delivery = { ...fold.delivery, copies: [...fold.delivery.copies] };
+  // The fold's lists are shared, never changed here: a fold is not folded further once finished.
+  const delivery: Delivery = { ...fold.delivery };
+  if (handed.length > 0) delivery.copies = [...delivery.copies];
   for (const event of handed) {
     delivery.copies.push({
       at: `${event.date}T12:00:00.000Z`,
