@@ -461,6 +461,10 @@ Examples:
     .option("--sheet <name>", "the worksheet of an .xlsx workbook to read (default: the first)")
     .option("-n, --dry-run", "print the YAML that would be written, and write nothing")
     .option("--update", "change recipients already in the folder to what the file says, showing each change")
+    .option(
+      "--into <file>",
+      "write the new recipients to this one new file in recipients/, what they share once under defaults",
+    )
     .option("--json", "print the summary as JSON")
     .addHelpText(
       "after",
@@ -468,6 +472,7 @@ Examples:
 Examples:
   outreach import examples/osce-missions.csv --dry-run
   outreach import examples/osce-missions.csv --tag osce-participating-state
+  outreach import examples/osce-missions.csv --into recipients/osce-missions.yaml --dry-run
   outreach import missions.xlsx --type embassy --salutation "Your Excellency," --map "Head of mission=name"`,
     )
     .action(async (file: string, options: Omit<ImportOptions, "file" | "dir">) => {

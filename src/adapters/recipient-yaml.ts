@@ -2,6 +2,7 @@
 // recipients, tags on one line), and changes to recipients already in a file made in place, touching only
 // the lines that change so that the rest of the file (comments, layout, other recipients) stays as written.
 import type { Node, YAMLMap, YAMLSeq } from "yaml";
+import { isMapping, mergeDefaults } from "../core/file-defaults.js";
 import type { Change } from "../core/import-plan.js";
 import { recipientSchema } from "../core/schema.js";
 import { yamlLibrary } from "./yaml-library.js";
@@ -29,6 +30,30 @@ export function renderRecipientFile(recipients: readonly Record<string, unknown>
     lines.push("");
     mappingLines(recipient, "  ", lines, scalars, "- ");
   }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * The text of a new recipient file in the form with defaults: `defaults:` (the values every recipient
+ * shares, once) and `recipients:` (each with what is its own), laid out as renderRecipientFile lays a list.
+ */
+export function renderRecipientFileWithDefaults(
+  defaults: Record<string, unknown>,
+  recipients: readonly Record<string, unknown>[],
+  comment: string,
+): string {
+  const scalars = new Map<string, string>();
+  const lines = comment.split("\n").map((line) => `#${line}`);
+  if (Object.keys(defaults).length > 0) {
+    lines.push("defaults:");
+    mappingLines(defaults, "  ", lines, scalars);
+    lines.push("");
+  }
+  lines.push("recipients:");
+  recipients.forEach((recipient, index) => {
+    if (index > 0) lines.push("");
+    mappingLines(recipient, "    ", lines, scalars, "  - ");
+  });
   return `${lines.join("\n")}\n`;
 }
 
@@ -112,18 +137,20 @@ function mappingLines(
 }
 
 /**
- * The file's text with `changes` made to the recipient at `index` (undefined when the file holds one
- * recipient), or undefined when the edit could not be made so that the file reads back as intended.
+ * The file's text with `changes` made to the recipient at `place` ([] when the file holds one recipient,
+ * [3] in a list, ["recipients", 3] in a file with defaults, where a change goes to the recipient and never
+ * to the defaults the others share), or undefined when the edit could not be made so that the file reads
+ * back as intended.
  */
 export function editRecipientFile(
   text: string,
-  index: number | undefined,
+  place: readonly (string | number)[],
   changes: readonly Change[],
   intended: Record<string, unknown>,
 ): string | undefined {
   const { isMap, isScalar, isSeq, Scalar } = yaml();
   const document = yaml().parseDocument(text);
-  const base = index === undefined ? [] : [index];
+  const base = place;
   const edits: { at: number; order: number; remove?: number; insert: string }[] = [];
   const inserts = new Map<
     string,
@@ -170,7 +197,7 @@ export function editRecipientFile(
   let edited = text;
   for (const { at, remove = 0, insert } of edits)
     edited = edited.slice(0, at) + insert + edited.slice(at + remove);
-  return readsAsIntended(text, edited, index, intended) ? edited : undefined;
+  return readsAsIntended(text, edited, place, intended) ? edited : undefined;
 }
 
 function nest(into: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
@@ -233,30 +260,41 @@ function appendItem(text: string, seq: YAMLSeq, value: unknown): string {
 }
 
 /**
- * The edited file read back as `check` reads it: the recipient must come out as intended, and every other
- * recipient of the file as it was.
+ * The edited file read back as `check` reads it: the recipient (with the file's defaults under it) must come
+ * out as intended, and the defaults and every other recipient of the file as they were.
  */
 function readsAsIntended(
   original: string,
   text: string,
-  index: number | undefined,
+  place: readonly (string | number)[],
   intended: Record<string, unknown>,
 ): boolean {
   const document = yaml().parseDocument(text, { uniqueKeys: true, strict: true });
   if (document.errors.length > 0) return false;
   const value = document.toJS() as unknown;
-  const item = index === undefined ? value : (value as unknown[])[index];
-  const read = recipientSchema.safeParse(item);
+  const index = place.at(-1);
+  const listPath = place.slice(0, -1);
+  const defaults = listPath.length > 0 && isMapping(value) ? value.defaults : undefined;
+  const item = place.reduce<unknown>(
+    (inside, key) => (inside as Record<string | number, unknown> | undefined)?.[key],
+    value,
+  );
+  const read = recipientSchema.safeParse(isMapping(defaults) ? mergeDefaults(defaults, item) : item);
   const wanted = recipientSchema.safeParse(intended);
   if (!read.success || !wanted.success || JSON.stringify(read.data) !== JSON.stringify(wanted.data))
     return false;
   if (index === undefined) return true;
-  const before = yaml().parseDocument(original).toJS() as unknown[];
-  const after = value as unknown[];
+  const before = yaml().parseDocument(original).toJS() as unknown;
+  const listOf = (whole: unknown) =>
+    (listPath.length > 0 ? (whole as Record<string, unknown>)[listPath[0] as string] : whole) as unknown[];
+  const [listBefore, listAfter] = [listOf(before), listOf(value)];
   return (
-    before.length === after.length &&
-    before.every(
-      (other, position) => position === index || JSON.stringify(other) === JSON.stringify(after[position]),
+    (listPath.length === 0 ||
+      JSON.stringify((before as Record<string, unknown>).defaults) === JSON.stringify(defaults)) &&
+    listBefore.length === listAfter.length &&
+    listBefore.every(
+      (other, position) =>
+        position === index || JSON.stringify(other) === JSON.stringify(listAfter[position]),
     )
   );
 }

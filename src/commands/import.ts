@@ -1,16 +1,21 @@
 // `outreach import FILE`: recipients from a spreadsheet, CSV or JSON into recipients/, never overwriting.
 // Reads the file, plans what to add, skip or change, says so, and (unless --dry-run) writes it whole.
 import { lstatSync, mkdirSync } from "node:fs";
-import { basename, extname, isAbsolute, join, relative, resolve } from "node:path";
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileError } from "../adapters/file-system.js";
 import { replaceFilesWhole } from "../adapters/file-writes.js";
-import { findCampaignFolder, pathInside } from "../adapters/paths.js";
+import { findCampaignFolder, pathInside, resolveInside } from "../adapters/paths.js";
 import { startProgress } from "../adapters/progress.js";
-import { editRecipientFile, renderRecipientFile } from "../adapters/recipient-yaml.js";
+import {
+  editRecipientFile,
+  renderRecipientFile,
+  renderRecipientFileWithDefaults,
+} from "../adapters/recipient-yaml.js";
 import { formatProblems, plural } from "../adapters/report.js";
 import { readTable } from "../adapters/table-file.js";
 import type { IO } from "../adapters/terminal.js";
 import { readTextFile } from "../adapters/text-file.js";
+import { splitDefaults } from "../core/file-defaults.js";
 import { type ColumnPlan, planColumns } from "../core/import-columns.js";
 import { applyChanges, type Change, type ImportPlan, planImport } from "../core/import-plan.js";
 import { importRows, slugOf } from "../core/import-rows.js";
@@ -34,6 +39,8 @@ export interface ImportOptions extends FolderOptions {
   sheet?: string;
   dryRun?: boolean;
   update?: boolean;
+  /** One new file (inside recipients/) for all the new recipients, in the form with defaults. */
+  into?: string;
   json?: boolean;
 }
 
@@ -63,6 +70,7 @@ export async function importRecipients(options: ImportOptions, io: IO): Promise<
   // Where the files go is inside the campaign folder, or nowhere: recipients/ linking out is refused, as check does.
   pathInside(root, "recipients");
   const settings = checkFlags(options, root, io);
+  const into = options.into === undefined ? undefined : intoPath(options.into, root, io);
   const table = await readTable(resolve(io.cwd, options.file), options.file, { sheet: options.sheet });
   const columns = planColumns(table.columns, options.map ?? [], {
     strict: options.strict,
@@ -83,7 +91,7 @@ export async function importRecipients(options: ImportOptions, io: IO): Promise<
   plan.refused.push(...rows.refused);
   plan.refused.sort((a, b) => a.row - b.row);
 
-  const parts = newFiles(root, options.file, plan, settings);
+  const parts = into ? [oneFile(into, plan, settings, io)] : newFiles(root, options.file, plan, settings);
   const edits = editFiles(root, plan);
   const shownPath = (path: string) => relative(root, path).split("\\").join("/");
   const result = describe(table, columns, plan, rows.countries, options, {
@@ -100,7 +108,8 @@ export async function importRecipients(options: ImportOptions, io: IO): Promise<
     const files = [...edits, ...parts];
     if (files.length > 0) {
       try {
-        mkdirSync(join(root, "recipients"), { recursive: true });
+        for (const folder of new Set(files.map(({ path }) => dirname(path))))
+          mkdirSync(folder, { recursive: true });
         replaceFilesWhole(files);
       } catch (error) {
         const path = (error as { path?: string }).path ?? join(root, "recipients");
@@ -220,6 +229,63 @@ function newFiles(
   return files;
 }
 
+/**
+ * Where --into puts the new recipients: a .yaml or .yml file inside recipients/ (a folder below it too),
+ * written as the user gave it (relative to the current folder); anything else is wrong usage.
+ */
+function intoPath(into: string, root: string, io: IO): string {
+  const absolute = resolve(io.cwd, into);
+  const inRecipients = relative(join(root, "recipients"), absolute);
+  const usage = (why: string, hint: string) =>
+    new UserError(`--into ${showText(into)} ${why}`, { exitCode: EXIT.usage, hint });
+  if (inRecipients === "" || inRecipients.startsWith("..") || isAbsolute(inRecipients)) {
+    throw usage("is not inside recipients/", "name a file there, e.g. --into recipients/osce-missions.yaml");
+  }
+  if (!/\.ya?ml$/.test(absolute)) {
+    throw usage(
+      "is not a .yaml or .yml file",
+      "name it NAME.yaml, e.g. --into recipients/osce-missions.yaml",
+    );
+  }
+  if (inRecipients.split(/[\\/]/).some((part) => part.startsWith("."))) {
+    throw usage("is a hidden name, which check never reads", "name it without a leading dot");
+  }
+  const inside = relative(root, absolute);
+  const resolved = resolveInside(root, inside);
+  if (!resolved.ok) throw usage(resolved.reason, "name a file inside recipients/");
+  return absolute;
+}
+
+/**
+ * --into: every new recipient in one new file, what they all share written once under `defaults`. The file
+ * must not exist: import never overwrites one, nor adds to one (an existing file is refused, --update or not).
+ */
+function oneFile(
+  path: string,
+  plan: ImportPlan,
+  settings: { source: string; today: string },
+  io: IO,
+): { path: string; text: string } {
+  if (
+    plan.created.length > 0 &&
+    (taken(path) || taken(path.replace(/\.ya?ml$/, (ext) => (ext === ".yaml" ? ".yml" : ".yaml"))))
+  ) {
+    const shown = relative(io.cwd, path) || path;
+    throw new UserError(
+      `${shown} already exists, and import never overwrites or adds to a file; nothing was imported (${plural(plan.created.length, "new recipient")} to write)`,
+      {
+        hint: `name a new file with --into; with --update, the recipients already in ${shown} are changed in place and only the new ones need another file`,
+      },
+    );
+  }
+  const { defaults, recipients } = splitDefaults(
+    plan.created.map(({ draft }) => draft),
+    ["id", "organisation", "contacts"],
+  );
+  const comment = ` Imported by outreach import from ${settings.source} on ${settings.today}: what every recipient shares is\n written once under defaults. Edit freely: a later import never overwrites a recipient, it skips or\n (--update) changes it.`;
+  return { path, text: renderRecipientFileWithDefaults(defaults, recipients, comment) };
+}
+
 /** Whether anything is at `path`: a file, a folder, a FIFO, or a link (even one that leads nowhere). */
 function taken(path: string): boolean {
   try {
@@ -244,7 +310,9 @@ function editFiles(root: string, plan: ImportPlan): { path: string; text: string
     let text = read.text;
     for (const update of updates) {
       const intended = applyChanges(update.entry.recipient, update.changes);
-      const edited = editRecipientFile(text, update.entry.index, update.changes, intended);
+      const { index, list } = update.entry;
+      const place = index === undefined ? [] : list === undefined ? [index] : [list, index];
+      const edited = editRecipientFile(text, place, update.changes, intended);
       if (edited === undefined) {
         plan.updated.splice(plan.updated.indexOf(update), 1);
         for (const row of update.rows) {

@@ -79,3 +79,76 @@ function holds(value: unknown, path: readonly PropertyKey[]): boolean {
   }
   return true;
 }
+
+/** Mappings whose key order a reader keeps (free fields); the others are read in the schema's order. */
+const ORDERED_MAPPINGS = new Set(["custom"]);
+
+/**
+ * The values every recipient holds alike, as a file's defaults, and each recipient with only what is its
+ * own: mergeDefaults(defaults, own[i]) gives recipients[i] back, with the same values in the same order.
+ * A mapping is shared key by key, an added list by the items every recipient's list starts with; `keep`
+ * (the id, a recipient's name and contacts) is never shared. Fewer than two recipients share nothing.
+ */
+export function splitDefaults(
+  recipients: readonly Data[],
+  keep: readonly string[],
+): { defaults: Data; recipients: Data[] } {
+  const defaults: Data = {};
+  if (recipients.length < 2) return { defaults, recipients: [...recipients] };
+  const [first] = recipients as [Data, ...Data[]];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  for (const [field, value] of Object.entries(first)) {
+    if (keep.includes(field) || (NOT_DEFAULTS as readonly string[]).includes(field)) continue;
+    const values = recipients.map((recipient) => recipient[field]);
+    if (ADDED_LISTS.has(field) && Array.isArray(value)) {
+      const shared = sharedPrefix(values.map((list) => (Array.isArray(list) ? list : [])));
+      if (shared.length > 0) defaults[field] = shared;
+    } else if (isMapping(value)) {
+      const shared = sharedKeys(values, ORDERED_MAPPINGS.has(field));
+      if (Object.keys(shared).length > 0) defaults[field] = shared;
+    } else if (values.every((other) => same(other, value))) defaults[field] = value;
+  }
+  return { defaults, recipients: recipients.map((recipient) => ownPart(recipient, defaults)) };
+}
+
+/** The items every list starts with. */
+function sharedPrefix(lists: readonly unknown[][]): unknown[] {
+  const [first = []] = lists;
+  let length = 0;
+  while (length < first.length && lists.every((list) => list[length] === first[length])) length++;
+  return first.slice(0, length);
+}
+
+/** The keys every mapping holds with the same value; when `ordered`, only those every mapping starts with. */
+function sharedKeys(values: readonly unknown[], ordered: boolean): Data {
+  if (!values.every(isMapping)) return {};
+  const maps = values as Data[];
+  const [first = {}] = maps;
+  const shared: Data = {};
+  Object.keys(first).forEach((key, position) => {
+    const alike = maps.every(
+      (map) =>
+        Object.hasOwn(map, key) &&
+        JSON.stringify(map[key]) === JSON.stringify(first[key]) &&
+        (!ordered || Object.keys(map)[position] === key),
+    );
+    if (alike && (!ordered || Object.keys(shared).length === position)) shared[key] = first[key];
+  });
+  return shared;
+}
+
+/** The recipient without what the defaults give it. */
+function ownPart(recipient: Data, defaults: Data): Data {
+  const own: Data = {};
+  for (const [field, value] of Object.entries(recipient)) {
+    const base = defaults[field];
+    if (base === undefined) own[field] = value;
+    else if (ADDED_LISTS.has(field) && Array.isArray(base) && Array.isArray(value)) {
+      if (value.length > base.length) own[field] = value.slice(base.length);
+    } else if (isMapping(base) && isMapping(value)) {
+      const rest = Object.fromEntries(Object.entries(value).filter(([key]) => !Object.hasOwn(base, key)));
+      if (Object.keys(rest).length > 0) own[field] = rest;
+    }
+  }
+  return own;
+}
