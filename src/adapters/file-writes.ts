@@ -1,5 +1,7 @@
 // Writes that must land whole: a short write (a full disk, a signal) is carried on, never taken for done;
 // and files that appear whole or not at all (written aside, made durable, then renamed into place).
+
+import { createHash } from "node:crypto";
 import {
   closeSync,
   constants,
@@ -11,7 +13,7 @@ import {
   rmSync,
   writeSync,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join, relative, sep } from "node:path";
 import { openToCreateSync, refuseToReplace } from "./file-system.js";
 
 /** Writes all of `buffer` to the open file, or throws. */
@@ -37,9 +39,28 @@ export function writePieces(path: string, pieces: readonly (Buffer | string)[]):
   }
 }
 
-/** Where a file is written before it is renamed into place: beside it, hidden, named for this process. */
-function asidePath(path: string, kind = "tmp"): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${kind}`);
+/**
+ * Where a file is written before it is renamed into place (tmp), an old one is kept until the new one is
+ * (old), and what a batch of renames is about to do (batch): beside it, hidden, named for the process.
+ */
+export function asidePath(path: string, kind: "tmp" | "old" | "batch" = "tmp", pid = process.pid): string {
+  return join(dirname(path), `.${basename(path)}.${pid}.${kind}`);
+}
+
+/** The name of something asidePath made: the file it is for, the process and the kind; undefined for any other. */
+export function asideName(
+  name: string,
+): { file: string; pid: number; kind: "tmp" | "old" | "batch" } | undefined {
+  const match = /^\.(.+)\.(\d+)\.(tmp|old|batch)$/.exec(name);
+  if (!match) return undefined;
+  return { file: match[1] as string, pid: Number(match[2]), kind: match[3] as "tmp" | "old" | "batch" };
+}
+
+/** One file of a batch as its record names it: relative to the record's folder, with its new text's hash. */
+export interface BatchEntry {
+  path: string;
+  replaces: boolean;
+  sha256: string;
 }
 
 /** Writes the pieces to a new file at `aside` (never an existing one), flushed to disk when `durable`. */
@@ -93,33 +114,67 @@ export function replaceFileWhole(
  * kept aside (a hard link, or a copy) until every rename is done. A failure while writing leaves every file
  * as it was; a failure while renaming puts back the files already renamed (the new ones removed, the
  * replaced ones restored). What was written aside is removed; the error is thrown for the caller to name
- * the file, with `path` the file it was for.
+ * the file, with `path` the file it was for. Before the first rename, a record of the batch (beside the first
+ * file, `.NAME.PID.batch`) is made durable, so that a process killed midway can be undone by the next one
+ * (see interrupted-writes.ts); it is removed once every file is in place.
  * Like openToCreateSync, refuses (before anything is written) a link, a folder, a FIFO, a socket or a device
  * in any file's place: renaming over a link would replace it, not write where it leads.
  */
 export function replaceFilesWhole(files: readonly { path: string; text: string }[]): void {
+  if (files.length === 0) return;
   for (const { path } of files) refuseToReplace(path);
   const aside = files.map(({ path }) => asidePath(path));
+  const record = asidePath((files[0] as { path: string }).path, "batch");
   const kept: (string | undefined)[] = [];
   let at = 0;
+  let renamed = 0;
   try {
     for (; at < files.length; at++)
       writeAside(aside[at] as string, [(files[at] as { text: string }).text], 0o666, true);
     for (at = 0; at < files.length; at++) kept.push(keepOld((files[at] as { path: string }).path));
-    for (at = 0; at < files.length; at++)
+    at = 0;
+    writeBatchRecord(record, files, kept);
+    for (at = 0; at < files.length; at++, renamed++) {
+      if (at > 0) pauseForTests();
       renameSync(aside[at] as string, (files[at] as { path: string }).path);
+    }
   } catch (error) {
-    // Renamed already: files[0 … at-1] when the renames had begun (every old file was kept by then).
-    const renamed = kept.length === files.length ? at : 0;
+    // Renamed already: files[0 … renamed-1] (every old file was kept by then).
     for (let index = 0; index < renamed; index++)
       putBack((files[index] as { path: string }).path, kept[index]);
-    for (const path of [...aside, ...kept]) if (path) rmSync(path, { force: true });
+    for (const path of [...aside, ...kept, record]) if (path) rmSync(path, { force: true });
     // Named by the file it was for, not by the name it had aside (nor by nothing: a short write has no path).
     if (error instanceof Error) Object.assign(error, { path: files[at]?.path });
     throw error;
   }
+  // Every file is in place: the batch is done once its record is gone (the old files are then only left over).
+  rmSync(record, { force: true });
   for (const path of kept) if (path) rmSync(path, { force: true });
   syncFolders(files.map(({ path }) => dirname(path)));
+}
+
+/** What the renames are about to do, on disk (with every text aside) before the first of them. */
+function writeBatchRecord(
+  record: string,
+  files: readonly { path: string; text: string }[],
+  kept: readonly (string | undefined)[],
+): void {
+  const entries: BatchEntry[] = files.map(({ path, text }, index) => ({
+    path: relative(dirname(record), path).split(sep).join("/"),
+    replaces: kept[index] !== undefined,
+    sha256: createHash("sha256").update(text).digest("hex"),
+  }));
+  writeAside(record, [`${JSON.stringify({ files: entries })}\n`], 0o666, true);
+  syncFolders([...files.map(({ path }) => dirname(path)), dirname(record)]);
+}
+
+/**
+ * OUTREACH_TEST_PAUSE_RENAMES=MS waits that long between two renames of a batch, so that a test can kill
+ * the process midway (a rename takes microseconds); nothing else reads it.
+ */
+function pauseForTests(): void {
+  const pause = Number(process.env.OUTREACH_TEST_PAUSE_RENAMES);
+  if (pause > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, pause);
 }
 
 /** The file now at `path`, kept under another name until the new one is in place; none when there is none. */

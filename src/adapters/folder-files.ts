@@ -15,6 +15,7 @@ import type { AttachmentFile } from "../core/letters.js";
 import type { Problem } from "../core/problems.js";
 import type { Config } from "../core/schema.js";
 import { describeFileFailure, statRegularFile } from "./file-system.js";
+import { asideName } from "./file-writes.js";
 import { CONFIG_FILE, isInside, resolveInside, toPosix } from "./paths.js";
 import { readTextFile } from "./text-file.js";
 
@@ -64,8 +65,19 @@ export function walk(root: string, folder: string, problems: Problem[]): string[
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
-      if (entry.name.startsWith(".")) continue;
       const path = join(directory, entry.name);
+      if (entry.name.startsWith(".")) {
+        // Hidden files are not read, but one batch of renames begun and not finished leaves a half-written folder.
+        const aside = asideName(entry.name);
+        if (aside?.kind === "batch") {
+          refuse(
+            path,
+            `an import (process ${aside.pid}) began putting its files in place and has not finished: some may be in place and others not`,
+            'if it is still running, wait for it; if it was stopped, "outreach check" puts the folder back as it was before it',
+          );
+        }
+        continue;
+      }
       let isDirectory = entry.isDirectory();
       if (entry.isSymbolicLink()) {
         const target = follow(path);

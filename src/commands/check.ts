@@ -1,5 +1,7 @@
 // `outreach check`: validate everything and render every selected letter; list every problem found.
+import { describeInterruptedWrite, undoInterruptedWrites } from "../adapters/interrupted-writes.js";
 import { JOURNAL_FILE, readJournal } from "../adapters/journal-file.js";
+import { findCampaignFolder } from "../adapters/paths.js";
 import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { APPEAL, deriveState, sentTwice } from "../core/journal.js";
@@ -59,6 +61,11 @@ export interface CheckResult {
 }
 
 export async function check(options: CheckOptions, io: IO): Promise<CheckResult> {
+  // An import stopped while putting its files in place is taken back before the folder is read: check
+  // would otherwise judge a half-written folder (one still running is reported as an error below).
+  for (const found of undoInterruptedWrites(findCampaignFolder(io.cwd, options.dir), "recipients")) {
+    if (!found.running) io.stderr.write(`${describeInterruptedWrite(found)}\n`);
+  }
   const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
   const problems = plan.problems;
   const campaigns = options.campaign ? [pickCampaign(plan, options.campaign)] : plan.campaigns;

@@ -4,6 +4,7 @@ import { lstatSync, mkdirSync } from "node:fs";
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileError } from "../adapters/file-system.js";
 import { replaceFilesWhole } from "../adapters/file-writes.js";
+import { describeInterruptedWrite, undoInterruptedWrites } from "../adapters/interrupted-writes.js";
 import { findCampaignFolder, pathInside, resolveInside } from "../adapters/paths.js";
 import { startProgress } from "../adapters/progress.js";
 import {
@@ -69,6 +70,7 @@ export async function importRecipients(options: ImportOptions, io: IO): Promise<
   const root = findCampaignFolder(io.cwd, options.dir);
   // Where the files go is inside the campaign folder, or nowhere: recipients/ linking out is refused, as check does.
   pathInside(root, "recipients");
+  undoInterrupted(root, io);
   const settings = checkFlags(options, root, io);
   const into = options.into === undefined ? undefined : intoPath(options.into, root, io);
   const table = await readTable(resolve(io.cwd, options.file), options.file, { sheet: options.sheet });
@@ -120,6 +122,17 @@ export async function importRecipients(options: ImportOptions, io: IO): Promise<
   report(result, io, options);
   if (result.refused.length > 0) process.exitCode = EXIT.failed;
   return result;
+}
+
+/**
+ * An import stopped while putting its files in place is taken back first (see interrupted-writes.ts), and
+ * said so; one still running stops this one, which would read its half-written folder.
+ */
+function undoInterrupted(root: string, io: IO): void {
+  for (const found of undoInterruptedWrites(root, "recipients")) {
+    if (found.running) throw new UserError(describeInterruptedWrite(found));
+    io.stderr.write(`${describeInterruptedWrite(found)}\n`);
+  }
 }
 
 /** --type, --tag, --language and --salutation hold what the recipient fields hold, or it is wrong usage. */
