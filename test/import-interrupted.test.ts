@@ -3,10 +3,11 @@
 // leaves nothing aside. The built CLI is killed for real (SIGKILL): OUTREACH_TEST_PAUSE_RENAMES holds it
 // between two renames long enough to be killed there.
 import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI, campaignFolder, NOW, run } from "./support.js";
+import { CLI, campaignFolder, NOW, run, STARTER } from "./support.js";
 
 /** 2,500 new bodies (three files of at most 1,000) and a change to a recipient of the starter's file. */
 function bigList(): string {
@@ -124,5 +125,62 @@ describe("an import killed between its renames", { timeout: 90_000 }, () => {
     const checked = await run(["check"], { cwd: folder });
     expect(checked.stderr).toContain(`Removed a file that a stopped process (${pid}) had written aside`);
     expect(Object.keys(contents(folder))).toEqual(["example.yaml", "list.yaml"]);
+  });
+});
+
+describe("undoInterruptedWrites, on the states a kill can leave", () => {
+  const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+  const deadPid = () =>
+    Number(
+      spawnSync("node", ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout,
+    );
+
+  it("keeps a file changed since the batch put it in place and names it, takes back the rest, and never leaves its folder", async () => {
+    const { undoInterruptedWrites, describeInterruptedWrite } = await import(
+      "../src/adapters/interrupted-writes.js"
+    );
+    const pid = deadPid();
+    const config = readFileSync(join(STARTER, "outreach.yaml"), "utf8");
+    const folder = campaignFolder({
+      "recipients/a.yaml": "a as edited by hand since\n",
+      [`recipients/.a.yaml.${pid}.old`]: "a before\n",
+      "recipients/b.yaml": "b new\n",
+      [`recipients/.a.yaml.${pid}.batch`]: `${JSON.stringify({
+        files: [
+          { path: "a.yaml", replaces: true, sha256: sha("a new\n") },
+          { path: "b.yaml", replaces: false, sha256: sha("b new\n") },
+          // A record naming a file outside its folder was not written by outreach: that file is not touched.
+          { path: "../outreach.yaml", replaces: false, sha256: sha(config) },
+        ],
+      })}\n`,
+    });
+    const found = undoInterruptedWrites(folder, "recipients");
+    expect(found.map(describeInterruptedWrite)).toEqual([
+      `An import (process ${pid}) was stopped while putting its files in place: removed recipients/b.yaml, which it had added, so the folder is as it was before that import; run it again. recipients/a.yaml had been changed since, so it was left as it is: check it.`,
+    ]);
+    expect(contents(folder)).toEqual({
+      "a.yaml": "a as edited by hand since\n",
+      "example.yaml": readFileSync(join(STARTER, "recipients", "example.yaml"), "utf8"),
+    });
+    expect(readFileSync(join(folder, "outreach.yaml"), "utf8")).toBe(config);
+  });
+
+  it("takes a record cut short as a batch that renamed nothing, and leaves a running process's files alone", async () => {
+    const { undoInterruptedWrites, describeInterruptedWrite } = await import(
+      "../src/adapters/interrupted-writes.js"
+    );
+    const pid = deadPid();
+    const folder = campaignFolder({
+      [`recipients/.list.yaml.${pid}.tmp`]: "- id: new\n",
+      [`recipients/.list.yaml.${pid}.batch`]: '{"files":[{"path":"list.ya',
+      // This test's own process is running: what it has aside is its own business.
+      [`recipients/.other.yaml.${process.ppid}.tmp`]: "- id: other\n",
+    });
+    const found = undoInterruptedWrites(folder, "recipients");
+    expect(found.map(describeInterruptedWrite)).toEqual([
+      `An import (process ${pid}) was stopped while putting its files in place: none was in place yet, so the folder is as it was before that import; run it again.`,
+      `An import (process ${process.ppid}) is putting files in place in this folder right now; run this again when it has finished.`,
+    ]);
+    expect(Object.keys(contents(folder))).toEqual([`.other.yaml.${process.ppid}.tmp`, "example.yaml"]);
   });
 });

@@ -115,6 +115,20 @@ describe("outreach import --into", { timeout: 60_000 }, () => {
       join(folder, "more.csv"),
       `${LIST}Mission Four,four@mission.example.org,ngo,en,DE,osce,Dear Colleagues,your work,Europe\n`,
     );
+    // The same list again, into the same file: nothing new, so nothing is written (the file is not touched).
+    const written = snapshot(folder);
+    for (const flags of [[], ["--update"]]) {
+      const same = await run(["import", "list.csv", ...into, ...flags, "--json"], { cwd: folder });
+      expect(same.exitCode).toBe(0);
+      const summary = JSON.parse(same.stdout) as {
+        written: string[];
+        skipped: unknown[];
+        unchanged: string[];
+      };
+      expect(summary.written).toEqual([]);
+      expect(summary.skipped.length + summary.unchanged.length).toBe(3);
+      expect(snapshot(folder)).toEqual(written);
+    }
     const before = snapshot(folder);
     for (const flags of [[], ["--update"]]) {
       const again = await run(["import", "more.csv", ...into, ...flags], { cwd: folder });

@@ -93,7 +93,11 @@ export async function importRecipients(options: ImportOptions, io: IO): Promise<
   plan.refused.push(...rows.refused);
   plan.refused.sort((a, b) => a.row - b.row);
 
-  const parts = into ? [oneFile(into, plan, settings, io)] : newFiles(root, options.file, plan, settings);
+  const parts = !into
+    ? newFiles(root, options.file, plan, settings)
+    : plan.created.length > 0
+      ? [oneFile(into, plan, settings, io)]
+      : [];
   const edits = editFiles(root, plan);
   const shownPath = (path: string) => relative(root, path).split("\\").join("/");
   const result = describe(table, columns, plan, rows.countries, options, {
@@ -279,10 +283,7 @@ function oneFile(
   settings: { source: string; today: string },
   io: IO,
 ): { path: string; text: string } {
-  if (
-    plan.created.length > 0 &&
-    (taken(path) || taken(path.replace(/\.ya?ml$/, (ext) => (ext === ".yaml" ? ".yml" : ".yaml"))))
-  ) {
+  if (taken(path) || taken(path.replace(/\.ya?ml$/, (ext) => (ext === ".yaml" ? ".yml" : ".yaml")))) {
     const shown = relative(io.cwd, path) || path;
     throw new UserError(
       `${shown} already exists, and import never overwrites or adds to a file; nothing was imported (${plural(plan.created.length, "new recipient")} to write)`,
