@@ -155,12 +155,24 @@ describe("a letter of one text part, composed without nodemailer's stream", () =
     ...(index % 4 === 1 ? { inReplyTo: "<a@example.org>", references: ["<a@example.org>"] } : {}),
   });
 
-  it("is byte for byte what MailComposer builds", async () => {
-    const date = new Date("2012-07-25T08:00:00Z");
+  it("is byte for byte what MailComposer builds, letter after letter through one composer", async () => {
     const composer = new MessageComposer();
-    for (const [index, text] of texts.entries()) {
-      const letter = spec(text, index);
-      const messageId = `<${index}@example.org>`;
+    // Twice over, with a second date: what one letter's headers leave behind must not reach another's.
+    const letters = [...texts.entries(), ...texts.entries()].map(([index, text], round) => ({
+      letter: spec(text, index),
+      date: new Date(round < texts.length ? "2012-07-25T08:00:00Z" : "2012-07-26T09:30:01Z"),
+      messageId: `<${round}@example.org>`,
+    }));
+    letters.push({
+      letter: {
+        ...spec("Dear Colleague,\n", 0),
+        headers: { "content-language": "de", "X-Campaign": "Ünïcode" },
+      },
+      date: new Date("2012-07-25T08:00:00Z"),
+      messageId: "<custom@example.org>",
+    });
+    for (const { letter, date, messageId } of letters) {
+      const text = letter.text;
       const ours = Buffer.concat([...(await composer.compose(letter, { date, messageId }))]);
       const theirs = await new MailComposer({
         from: letter.from,
