@@ -3,6 +3,7 @@
 import { execFileSync } from "node:child_process";
 import {
   existsSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   readdirSync,
@@ -19,6 +20,7 @@ import {
   fillUp,
   mountTmpfs,
   run,
+  STARTER,
   tempFolder,
   unBodies,
 } from "./support.js";
@@ -143,6 +145,33 @@ describe("preview --out, the folder itself", () => {
     expect(readFileSync(join(folder, "letters", "example-ngo.txt"), "utf8")).toMatch(/^From: /);
     expect(readFileSync(join(folder, "letters", "gone.txt"), "utf8")).toBe("an earlier recipient\n");
     expect(readdirSync(folder).filter((name) => name.startsWith(".letters"))).toEqual([]);
+  });
+
+  it("a letter that fails after others were written leaves no new folder, nor the folders made for it", async () => {
+    // The first recipient has an address block, the second not: its letter fails once the first is written.
+    const letter = `${readFileSync(join(STARTER, "templates", "letter.txt.hbs"), "utf8")}\n{{recipient.address_block}}\n`;
+    const folder = campaignFolder({ "templates/letter.txt.hbs": letter });
+    const parent = tempFolder();
+    const result = await run(["preview", "--out", join(parent, "deep", "letters")], { cwd: folder });
+    expectRefused(result, /recipient\.address_block.*not defined/);
+    expect(result.stderr).toMatch(/nothing was done/);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it("over an earlier preview: a longer file is cut to its letter; a hard link's other name keeps its words", async () => {
+    const folder = campaignFolder();
+    const letters = join(folder, "letters");
+    expect((await run(["preview", "--out", "letters"], { cwd: folder })).exitCode).toBe(0);
+    const text = readFileSync(join(letters, "example-ngo.txt"), "utf8");
+    writeFileSync(join(letters, "example-ngo.txt"), `${text}${"an older, longer letter\n".repeat(400)}`);
+    writeFileSync(join(letters, "example-ngo.eml"), "mine\n");
+    const other = join(tempFolder(), "kept.eml");
+    linkSync(join(letters, "example-ngo.eml"), other);
+    const result = await run(["preview", "--out", "letters"], { cwd: folder });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(readFileSync(join(letters, "example-ngo.txt"), "utf8")).toBe(text);
+    expect(readFileSync(join(letters, "example-ngo.eml"), "utf8")).toMatch(/^MIME-Version: 1\.0\r$/m);
+    expect(readFileSync(other, "utf8")).toBe("mine\n");
   });
 
   it("a file, or a link to a file, in the folder's place is refused in a sentence and left as it was", async () => {

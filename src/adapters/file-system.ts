@@ -10,6 +10,7 @@ import {
   readlinkSync,
   type Stats,
   statSync,
+  unlinkSync,
 } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { EXIT, UserError } from "../errors.js";
@@ -310,6 +311,45 @@ const CREATE_FLAGS =
   constants.O_TRUNC |
   (constants.O_NOFOLLOW ?? 0) |
   (constants.O_NONBLOCK ?? 0);
+
+// As CREATE_FLAGS, but an existing file is neither made nor cut (the writer cuts it to its new length).
+const OVERWRITE_FLAGS = constants.O_WRONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Opens the file at `path` to write it anew from its start, without freeing it first: of many small files
+ * rewritten with about the same length, the file system then frees and allocates nothing. The caller cuts
+ * the file to the length it wrote. As openToCreateSync, refuses a link (wherever it leads), a folder, a FIFO,
+ * a socket or a device in its place. A file that is not there is created exclusively (a link that appears
+ * meanwhile is not followed); one with other names too (a hard link) is removed and created anew, so that
+ * the other names keep their words.
+ */
+export function openToOverwriteSync(path: string, mode = 0o666): number {
+  refuseToReplace(path);
+  let descriptor: number;
+  try {
+    descriptor = openSync(path, OVERWRITE_FLAGS);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ELOOP") {
+      throw Object.assign(new Error(`${LINK_IN_PLACE}: ${path}`), { code: LINK_IN_PLACE, path });
+    }
+    if (code !== "ENOENT") throw error;
+    return openSync(path, "wx", mode);
+  }
+  let alone: boolean;
+  try {
+    const stat = fstatSync(descriptor);
+    refuseIrregular(stat, path);
+    alone = stat.nlink <= 1;
+  } catch (error) {
+    closeSync(descriptor);
+    throw error;
+  }
+  if (alone) return descriptor;
+  closeSync(descriptor);
+  unlinkSync(path);
+  return openSync(path, "wx", mode);
+}
 
 /**
  * Refuses, for a file about to be created or replaced (by opening it, or by renaming a draft onto it), a

@@ -1,48 +1,76 @@
 // Many small files into one folder (preview --out), written synchronously: one open, write and close per
 // file, with no thread pool between (at 20,000 files its hand-offs cost more than the writes).
-import { closeSync, lstatSync, mkdirSync, openSync, renameSync, rmSync, unlinkSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { refuseToReplace } from "./file-system.js";
+import {
+  closeSync,
+  ftruncateSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+} from "node:fs";
+import { basename, dirname, join, relative, sep } from "node:path";
+import { openToOverwriteSync } from "./file-system.js";
 import { writeWhole } from "./file-writes.js";
 
 /**
  * A folder of letters. When the folder is not there yet, every file is written into a hidden folder beside
  * it, which is renamed into its place by `finish`: the folder appears whole or not at all, and `abandon`
- * (on any failure) removes the hidden one. When the folder is there, each file is written in it as today:
- * a link, folder, FIFO, socket or device in a file's place is refused (refuseToReplace), an existing file is
- * removed and created anew exclusively (a link that appears meanwhile is not followed); files of an earlier
- * preview that are not written again are left as they are.
+ * (on any failure, or bad input) removes the hidden one and the folders made on the way to it. When the
+ * folder is there, each file is written in it: a link, folder, FIFO, socket or device in a file's place is
+ * refused, an existing file is written over (openToOverwriteSync: not freed and made again, which at 20,000
+ * files costs the file system twice the time) and cut to its new length; files of an earlier preview that
+ * are not written again are left as they are.
  *
  * A failure is thrown with `path` set to the file's place in the folder (not the hidden name), for
  * fileError.
  */
 export class LetterFolder {
   private readonly aside: string | undefined;
+  /** The folders made on the way to a new one, outermost first: removed again by `abandon`. */
+  private readonly made: string[] = [];
 
   constructor(readonly folder: string) {
     if (exists(folder)) {
       mkdirSync(folder, { recursive: true }); // a file in its place fails here, as it always did
       return;
     }
-    mkdirSync(dirname(folder), { recursive: true });
+    const first = mkdirSync(dirname(folder), { recursive: true });
+    if (first !== undefined) {
+      let path = first;
+      this.made.push(path);
+      for (const part of relative(first, dirname(folder)).split(sep).filter(Boolean)) {
+        path = join(path, part);
+        this.made.push(path);
+      }
+    }
     const aside = join(dirname(folder), `.${basename(folder)}.${process.pid}.tmp`);
     rmSync(aside, { recursive: true, force: true }); // left by an earlier process that had this one's number
     mkdirSync(aside);
     this.aside = aside;
   }
 
+  /** True when the folder was not there: it appears (in `finish`) only if nothing failed. */
+  get isNew(): boolean {
+    return this.aside !== undefined;
+  }
+
   /** Writes the file `name` (a plain name, no folder) with these pieces. */
   write(name: string, pieces: readonly (Buffer | string)[]): void {
     const place = join(this.folder, name);
     try {
-      if (this.aside === undefined) {
-        refuseToReplace(place);
-        unlinkIfThere(place);
-      }
-      const descriptor = openSync(join(this.aside ?? this.folder, name), "wx", 0o666);
+      const descriptor =
+        this.aside === undefined ? openToOverwriteSync(place) : openSync(join(this.aside, name), "wx", 0o666);
       try {
-        for (const piece of pieces)
-          writeWhole(descriptor, typeof piece === "string" ? Buffer.from(piece) : piece);
+        let length = 0;
+        for (const piece of pieces) {
+          const buffer = typeof piece === "string" ? Buffer.from(piece) : piece;
+          writeWhole(descriptor, buffer);
+          length += buffer.length;
+        }
+        // What is left of a longer earlier file; in a new one, nothing.
+        if (this.aside === undefined) ftruncateSync(descriptor, length);
       } finally {
         closeSync(descriptor);
       }
@@ -64,9 +92,20 @@ export class LetterFolder {
     }
   }
 
-  /** After a failure: removes the hidden folder of a new one, so that nothing of it is left. */
+  /**
+   * After a failure or bad input: removes the hidden folder of a new one, and the folders made on the way
+   * to it that are still empty, so that nothing of it is left.
+   */
   abandon(): void {
-    if (this.aside !== undefined) rmSync(this.aside, { recursive: true, force: true });
+    if (this.aside === undefined) return;
+    rmSync(this.aside, { recursive: true, force: true });
+    for (const made of [...this.made].reverse()) {
+      try {
+        rmdirSync(made);
+      } catch {
+        return; // something else was put there meanwhile: it stays
+      }
+    }
   }
 }
 
@@ -77,13 +116,5 @@ function exists(path: string): boolean {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
     throw error;
-  }
-}
-
-function unlinkIfThere(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
 }

@@ -219,15 +219,25 @@ export async function renderCampaign(options: CampaignOptions & { ids?: string[]
 }
 
 /**
+ * For commands that act on each letter as it comes: the campaign, valid (stops on any error in the
+ * folder), the recipients named (or all it selects), and the engine to render their letters with. The
+ * caller renders them (renderEach), stops on the problems found, and then calls saveCache.
+ */
+export async function openCampaignLetters(options: CampaignOptions & { ids?: string[] }, io: IO) {
+  const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
+  requireValid(plan.problems, io);
+  const { prepared, selected } = pickCampaign(plan, options.campaign);
+  const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
+  return { root, prepared, entries, engine, saveCache };
+}
+
+/**
  * renderCampaign for commands that stream: every letter is rendered once to check it (and let go), and the
  * letters come again, one at a time, only when all are valid; so nothing is written on bad input and the
  * letters of a long list are never all held at once.
  */
 export async function streamCampaign(options: CampaignOptions & { ids?: string[] }, io: IO) {
-  const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
-  requireValid(plan.problems, io);
-  const { prepared, selected } = pickCampaign(plan, options.campaign);
-  const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
+  const { root, prepared, entries, engine, saveCache } = await openCampaignLetters(options, io);
   const { problems } = renderLetters(engine, prepared, entries, undefined, () => {});
   requireValid(problems, io);
   saveCache();

@@ -7,9 +7,23 @@ import { outputFolderPath } from "../adapters/paths.js";
 import { plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import { campaignSizeProblem } from "../core/attachments.js";
-import type { Address, Letter, PreparedCampaign } from "../core/letters.js";
+import {
+  type Address,
+  type Letter,
+  letterStream,
+  type PreparedCampaign,
+  renderEach,
+  renderLetters,
+} from "../core/letters.js";
+import { hasErrors, type Problem } from "../core/problems.js";
 import { otherChannelHint } from "../core/recipients.js";
-import { type CampaignOptions, renderCampaign, streamCampaign } from "./context.js";
+import {
+  type CampaignOptions,
+  openCampaignLetters,
+  renderCampaign,
+  requireValid,
+  streamCampaign,
+} from "./context.js";
 
 export interface PreviewOptions extends CampaignOptions {
   ids?: string[];
@@ -83,39 +97,69 @@ export async function preview(options: PreviewOptions, io: IO): Promise<number> 
 }
 
 /**
- * .txt and .eml files, written as the letters come, once every letter has rendered: a bad input writes
- * nothing, and 10,000 letters are never all held at once. A new folder appears whole, in one rename.
+ * .txt and .eml files, written as the letters come; 10,000 letters are never all held at once, and a bad
+ * input leaves nothing written. A new folder is written in one pass, each letter rendered, checked and
+ * written into a hidden folder that appears whole, in one rename, once every letter proved valid (it is
+ * removed otherwise). Over an existing folder nothing may be touched before every letter is valid: the
+ * letters are rendered once to check them, then again to write them.
  */
 async function previewToFolder(out: string, options: PreviewOptions, io: IO): Promise<number> {
-  const { root, prepared, count, letters } = await streamCampaign(options, io);
-  sizeWarning(prepared, io);
+  const { root, prepared, entries, engine, saveCache } = await openCampaignLetters(options, io);
   const folder = outputFolderPath(io.cwd, root, out, "--out");
   const shown = out.replace(/[\\/]+$/, "") || ".";
-  const date = io.now;
-  // One composer for every letter: each attachment is read and encoded once.
-  const composer = new MessageComposer();
-  let emails = 0;
-  let files: LetterFolder | undefined;
+  const failed = (error: unknown) => fileError(error, shownPath(error, folder, shown), "write");
+  let files: LetterFolder;
   try {
     files = new LetterFolder(folder);
-    for (const letter of letters()) {
-      const id = letter.recipient.id;
-      files.write(`${id}.txt`, [formatLetter(letter)]);
-      if (letter.message) {
-        emails++;
-        files.write(`${id}.eml`, await composer.compose(letter.message, { date }));
+  } catch (error) {
+    throw failed(error);
+  }
+  let problems: Problem[] = [];
+  let emails = 0;
+  try {
+    if (files.isNew) {
+      emails = await writeLetters(files, lettersOf(renderEach(engine, prepared, entries, problems)), io.now);
+    } else {
+      problems = renderLetters(engine, prepared, entries, undefined, () => {}).problems;
+      if (!hasErrors(problems)) {
+        emails = await writeLetters(files, letterStream(engine, prepared, entries), io.now);
       }
     }
-    files.finish();
+    if (!hasErrors(problems)) files.finish();
   } catch (error) {
-    files?.abandon();
-    throw fileError(error, shownPath(error, folder, shown), "write");
+    files.abandon();
+    throw failed(error);
   }
+  if (hasErrors(problems)) files.abandon();
+  requireValid(problems, io);
+  saveCache();
+  sizeWarning(prepared, io);
+  const count = entries.length;
   io.stderr.write(
     `Wrote ${plural(count, "letter")} to ${shown}/: ` +
       `${plural(count, ".txt file")} and ${plural(emails, ".eml file")} (recipients without email get only .txt)\n`,
   );
   return count;
+}
+
+/** Writes each letter's .txt file and, for a letter by email, its .eml; the number of .eml files. */
+async function writeLetters(files: LetterFolder, letters: Iterable<Letter>, date: Date): Promise<number> {
+  // One composer for every letter: each attachment is read and encoded once.
+  const composer = new MessageComposer();
+  let emails = 0;
+  for (const letter of letters) {
+    const id = letter.recipient.id;
+    files.write(`${id}.txt`, [formatLetter(letter)]);
+    if (letter.message) {
+      emails++;
+      files.write(`${id}.eml`, await composer.compose(letter.message, { date }));
+    }
+  }
+  return emails;
+}
+
+function* lettersOf(rendered: Iterable<{ letter: Letter }>): Generator<Letter> {
+  for (const { letter } of rendered) yield letter;
 }
 
 /** The file a failure was for, as the user named its folder. */

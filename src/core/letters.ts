@@ -481,31 +481,37 @@ export function renderLetters(
   /** Takes each letter instead of keeping it, so that 10,000 letters need not be held at once. */
   onLetter?: (letter: Letter, kind: LetterKind) => void,
 ): RenderOutcome {
-  const { config } = prepared;
   const letters: Letter[] = [];
+  const problems: Problem[] = [];
+  for (const { letter, kind } of renderEach(engine, prepared, entries, problems, kindFor)) {
+    if (onLetter) onLetter(letter, kind);
+    else letters.push(letter);
+  }
+  return { letters, problems };
+}
+
+/**
+ * renderLetters one letter at a time, for a caller that acts on each as it comes (and may wait between
+ * them): the letters that render are yielded; the problems, as renderLetters reports them, are in
+ * `problems` once the last letter has come.
+ */
+export function* renderEach(
+  engine: LetterEngine,
+  prepared: PreparedCampaign,
+  entries: readonly RecipientEntry[],
+  problems: Problem[],
+  kindFor: (entry: RecipientEntry) => LetterKind = () => appealKind(prepared),
+): Generator<{ letter: Letter; kind: LetterKind }> {
+  const { config } = prepared;
   const failures = new Map<string, { problem: Problem; others: number }>();
   const fallbacks = new Map<string, { file: string; ids: string[] }>();
   const fieldFallbacks = new Map<string, { entry: RecipientEntry; language: string; ids: string[] }>();
   let template = prepared.campaign.template;
   for (const entry of entries) {
+    let rendered: { letter: Letter; kind: LetterKind };
     try {
       const kind = kindFor(entry);
-      const letter = renderLetter(engine, prepared, entry, kind);
-      if (onLetter) onLetter(letter, kind);
-      else letters.push(letter);
-      template = kind.template;
-      const variant = engine.variant(kind.template, letter.language);
-      if (variant?.fellBack && !languageChain(config.defaults.language).includes(letter.language)) {
-        const group = fallbacks.get(letter.language) ?? { file: letter.templates[0] ?? "templates", ids: [] };
-        group.ids.push(letter.recipient.id);
-        fallbacks.set(letter.language, group);
-      }
-      if (letter.fellBack) {
-        const key = `${letter.language}|${letter.fellBack.join(", ")}`;
-        const group = fieldFallbacks.get(key) ?? { entry, language: letter.language, ids: [] };
-        group.ids.push(letter.recipient.id);
-        fieldFallbacks.set(key, group);
-      }
+      rendered = { letter: renderLetter(engine, prepared, entry, kind), kind };
     } catch (error) {
       if (error instanceof BrokenTemplate) continue;
       if (!(error instanceof TemplateError)) throw error;
@@ -518,9 +524,24 @@ export function renderLetters(
       const problem = toProblem(error);
       problem.message = `${problem.message} (letter to "${entry.recipient.id}", ${describeLocation(entry)})`;
       failures.set(key, { problem, others: 0 });
+      continue;
     }
+    const { letter, kind } = rendered;
+    template = kind.template;
+    const variant = engine.variant(kind.template, letter.language);
+    if (variant?.fellBack && !languageChain(config.defaults.language).includes(letter.language)) {
+      const group = fallbacks.get(letter.language) ?? { file: letter.templates[0] ?? "templates", ids: [] };
+      group.ids.push(letter.recipient.id);
+      fallbacks.set(letter.language, group);
+    }
+    if (letter.fellBack) {
+      const key = `${letter.language}|${letter.fellBack.join(", ")}`;
+      const group = fieldFallbacks.get(key) ?? { entry, language: letter.language, ids: [] };
+      group.ids.push(letter.recipient.id);
+      fieldFallbacks.set(key, group);
+    }
+    yield rendered;
   }
-  const problems: Problem[] = [];
   for (const { problem, others } of failures.values()) {
     if (others > 0) problem.message += ` and ${others} other recipient${others === 1 ? "" : "s"}`;
     problems.push(problem);
@@ -535,7 +556,6 @@ export function renderLetters(
     });
   }
   problems.push(...fieldFallbackWarnings(fieldFallbacks, config.defaults.language));
-  return { letters, problems };
 }
 
 /** One warning per language and set of fields that recipients give in other languages only. */
