@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { cached, generateCampaign, generatePeerData } from "./generate.js";
-import { data, outreach } from "./lib.js";
+import { data, nodeScript, outreach } from "./lib.js";
 import { mailmerge } from "./peer.js";
 
 const dropCache = (folder) => () =>
@@ -82,6 +82,15 @@ export default async function letters(bench) {
         vs: 0,
         budgetRatio: 0.5,
         budgetMb,
+      },
+      // What the new folder costs the file system alone (its 2 × size files written, nothing rendered).
+      {
+        name: "floor: 2 files per letter into a new folder",
+        size,
+        spec: nodeScript("write-files.js", [join(data, `floor-${size}`), size], {
+          before: () => removeSettled(join(data, `floor-${size}`)),
+        }),
+        vs: 0,
       },
       {
         name: "preview --out, warm, over its files",
