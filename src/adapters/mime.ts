@@ -20,7 +20,8 @@ import { readRegularFile } from "./file-system.js";
 
 /** MIME text has CRLF line ends (RFC 2046), whatever the template or the file was saved with. */
 export function toCrlf(text: string): string {
-  return text.replace(/\r\n|\r|\n/g, "\r\n");
+  // Most letters have LF only: a plain replaceAll is several times faster than the pattern.
+  return text.includes("\r") ? text.replace(/\r\n|\r|\n/g, "\r\n") : text.replaceAll("\n", "\r\n");
 }
 
 export class MessageComposer {
