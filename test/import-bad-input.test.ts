@@ -276,3 +276,108 @@ describe("recipient files", () => {
     expect(result.exitCode).toBe(1);
   });
 });
+
+describe("import reads malformed CSV rows", () => {
+  const HEAD = "Organisation,Email,Type,Salutation,Mandate";
+  const good = (name: string) => `${name} Org,${name.toLowerCase()}@x.example.org,ngo,Hi,m`;
+
+  it("each malformed row in the middle of a file is refused alone, at its row, line and column; the rows after it go in and pass check", async () => {
+    const lines = [
+      HEAD, // line 1, row 1
+      'A Org,a@x.example.org,ngo,Hi,"your\nwork"', // lines 2–3, row 2: a cell over two lines, good
+      '"B Org"x,b@x.example.org,ngo,Hi,m', // line 4, row 3: text after the closing quote
+      good("C"), // line 5, row 4
+      'D "Org",d@x.example.org,ngo,Hi,m', // line 6, row 5: a quote in an unquoted cell
+      good("E"), // line 7, row 6
+      "F Org,f@x.example.org,ngo", // line 8, row 7: too few cells
+      good("G"), // line 9, row 8
+      'H Org,"h@x.example.org,ngo,Hi,m', // line 10, row 9: a quote left open, up to the next quote
+      good("I"), // line 11, row 10
+      'J Org,j@x.example.org,ngo,"Dear, all",m', // line 12, row 11: holds that next quote
+      good("K"), // line 13, row 12
+    ];
+    const folder = campaignFolder({ "bad.csv": `${lines.join("\n")}\n` });
+    const result = await run(["import", "bad.csv", "--json"], { cwd: folder });
+    noStackTrace(result.stderr);
+    expect(result.exitCode).toBe(1);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.refused).toEqual([
+      {
+        row: 3,
+        line: 4,
+        column: "Organisation",
+        reason:
+          'has text after the closing quote of its cell (it reads "B Org"x): put the quotes around the whole cell, and write a quote inside it twice ("")',
+      },
+      {
+        row: 5,
+        line: 6,
+        column: "Organisation",
+        reason:
+          'has a quote in a cell that does not start with one (it reads D "Org"): put the whole cell in quotes, and write each quote inside it twice ("")',
+      },
+      {
+        row: 7,
+        line: 8,
+        reason: "has 3 cells where the header has 5 (a missing or extra delimiter)",
+      },
+      {
+        row: 9,
+        line: 10,
+        column: "Email",
+        reason:
+          "has a quote that opens its cell on line 10 and is not closed on that line (the next quote is on line 12, with text after it): close the quote, or take it out; the lines after it were read as rows of their own",
+      },
+    ]);
+    expect(summary.created).toEqual(["a-org", "c-org", "e-org", "g-org", "i-org", "j-org", "k-org"]);
+    const printed = await run(["import", "bad.csv", "--dry-run"], { cwd: folder });
+    expect(printed.stderr).toContain(
+      'row 3 (line 4), column "Organisation": has text after the closing quote of its cell',
+    );
+    const check = await run(["check"], { cwd: folder });
+    expect(check.stdout).toContain("No errors");
+    expect(check.exitCode).toBe(0);
+  });
+
+  it("a quote never closed (the file ends inside it) refuses that row alone at its line, in a file of CRLF line ends with a cell over two lines as Excel writes it", async () => {
+    // Remarks (left out) holds a CRLF inside a cell, which csv-parse alone would count as two lines.
+    const lines = [
+      `${HEAD},Remarks`,
+      `${good("A")},`,
+      'B Org,b@x.example.org,ngo,Hi,"your\nwork","one\r\ntwo"',
+      `${good("C")},`,
+      '"D Org,d@x.example.org,ngo,Hi,m,',
+      `${good("E")},`,
+    ];
+    const folder = campaignFolder({ "open.csv": `${lines.join("\r\n")}\r\n` });
+    const result = await run(["import", "open.csv", "--json", "--map", "Remarks=skip"], {
+      cwd: folder,
+    });
+    noStackTrace(result.stderr);
+    expect(result.exitCode).toBe(1);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.refused).toEqual([
+      {
+        row: 5,
+        line: 7,
+        column: "Organisation",
+        reason:
+          "has a quote that opens its cell on line 7 and is not closed on that line (the file ends before it is closed): close the quote, or take it out; the lines after it were read as rows of their own",
+      },
+    ]);
+    expect(summary.created).toEqual(["a-org", "b-org", "c-org", "e-org"]);
+    const check = await run(["check"], { cwd: folder });
+    expect(check.stdout).toContain("No errors");
+  });
+
+  it("a header with text after a closing quote names its line and column; nothing is imported", async () => {
+    const folder = campaignFolder({ "head.csv": `"Organisation"s,Email,Type,Salutation\n${good("A")}\n` });
+    const result = await run(["import", "head.csv"], { cwd: folder });
+    expect(result.stderr).toContain(
+      'head.csv cannot be read as CSV: row 1 (the header), line 1, column 1 has text after the closing quote of its cell (it reads "Organisation"s)',
+    );
+    noStackTrace(result.stderr);
+    expect(result.exitCode).toBe(1);
+    expect(readdirSync(join(folder, "recipients"))).toEqual(["example.yaml"]);
+  });
+});

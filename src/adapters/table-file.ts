@@ -60,7 +60,8 @@ async function tableOf(buffer: Buffer, shown: string, options: ReadTableOptions)
   }
   const text = decode(buffer, shown);
   if (/\.json$/i.test(shown) || /^\s*[[{]/.test(text)) return jsonTable(text, shown);
-  return csvTable(text, shown);
+  const { csvTable } = await import("./csv-table.js");
+  return csvTable(text, (reason) => badFile(shown, reason));
 }
 
 /** The file's text: UTF-16 with its byte-order mark (Excel's "Unicode text"), else UTF-8 (BOM or not). */
@@ -92,116 +93,6 @@ function decode(buffer: Buffer, shown: string): string {
       'save it again as "CSV UTF-8" (Excel: Save As → CSV UTF-8; LibreOffice: character set Unicode (UTF-8))',
     );
   }
-}
-
-const DELIMITERS = [",", ";", "\t", "|"] as const;
-
-/**
- * The delimiter: whichever of , ; tab | the header row holds most often outside quotes. (csv-parse's own
- * delimiter_auto takes any character, and fails on a quoted cell in the middle of a line.)
- */
-function delimiterOf(text: string): string {
-  const counts = new Map<string, number>(DELIMITERS.map((delimiter) => [delimiter, 0]));
-  let quoted = false;
-  for (const character of text) {
-    if (character === '"') quoted = !quoted;
-    else if (!quoted && (character === "\n" || character === "\r")) break;
-    else if (!quoted && counts.has(character)) counts.set(character, (counts.get(character) ?? 0) + 1);
-  }
-  let best = ",";
-  for (const [delimiter, count] of counts) if (count > (counts.get(best) ?? 0)) best = delimiter;
-  return best;
-}
-
-async function csvTable(text: string, shown: string): Promise<Table> {
-  const { parse } = await import("csv-parse/sync");
-  const delimiter = delimiterOf(text);
-  const read = (info: boolean) => {
-    const skipped: { line: number; reason: string }[] = [];
-    try {
-      const records = parse(text, {
-        delimiter,
-        relax_column_count: true,
-        skip_empty_lines: false,
-        skip_records_with_error: true,
-        info,
-        on_skip: (error: { message: string; lines?: number } | undefined) => {
-          if (error) skipped.push({ line: error.lines ?? 0, reason: csvReason(error.message) });
-        },
-      }) as unknown as (string[] | { record: string[]; info: { lines: number } })[];
-      return { records, skipped };
-    } catch (error) {
-      throw badFile(shown, `cannot be read as CSV: ${(error as Error).message}`);
-    }
-  };
-  // Where each record starts is needed only to place the records set aside for an error among the others:
-  // read once without it, and again with it only when some record was set aside.
-  const plain = read(false);
-  if (plain.skipped.length === 0) {
-    const records = plain.records as string[][];
-    return csvRows(
-      records.map((record, index) => ({ record, number: index + 1 })),
-      [],
-      records.length,
-    );
-  }
-  const { records, skipped } = read(true) as {
-    records: { record: string[]; info: { lines: number } }[];
-    skipped: { line: number; reason: string }[];
-  };
-  // Row numbers as a spreadsheet shows the file (the header is row 1), counting the records csv-parse set
-  // aside for an error where they were.
-  const skippedBefore = (line: number) => skipped.filter((skip) => skip.line < line).length;
-  const numbered = records.map(({ record, info }, index) => ({
-    record,
-    number: index + 1 + skippedBefore(info.lines),
-  }));
-  const refused = skipped.map(({ line, reason }) => ({
-    number: records.filter((entry) => entry.info.lines < line).length + skippedBefore(line) + 1,
-    reason: `(line ${line}) ${reason}`,
-  }));
-  return csvRows(numbered, refused, records.length);
-}
-
-/** The table of CSV records numbered as rows (the header is row 1), with the records refused as unreadable. */
-function csvRows(
-  records: { record: string[]; number: number }[],
-  refused: { number: number; reason: string }[],
-  count: number,
-): Table {
-  const [header, ...body] = records;
-  if (!header || count === 0) return { rowName: "row", columns: [], rows: [], emptyRows: 0 };
-  const columns = header.record.map((name) => name.trim());
-  const rows: TableRow[] = [];
-  let emptyRows = 0;
-  for (const { record, number } of body) {
-    if (record.every((cell) => cell.trim() === "")) {
-      emptyRows++;
-      continue;
-    }
-    const faults: TableRow["faults"] = [];
-    if (record.length < columns.length || record.slice(columns.length).some((cell) => cell.trim() !== "")) {
-      faults.push({
-        reason: `has ${record.length} cells where the header has ${columns.length} (a missing or extra delimiter)`,
-      });
-    }
-    rows.push({
-      number,
-      values: record.length > columns.length ? record.slice(0, columns.length) : record,
-      faults,
-    });
-  }
-  if (refused.length > 0) {
-    for (const { number, reason } of refused) rows.push({ number, values: [], faults: [{ reason }] });
-    rows.sort((a, b) => a.number - b.number);
-  }
-  return { rowName: "row", columns, rows, emptyRows };
-}
-
-function csvReason(message: string): string {
-  if (/quote/i.test(message))
-    return `a quoted cell is not closed or has text after its closing quote (${message})`;
-  return message;
 }
 
 function jsonTable(text: string, shown: string): Table {

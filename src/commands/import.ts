@@ -58,7 +58,8 @@ export interface ImportResult {
   created: string[];
   /** The new recipient files, relative to the campaign folder (none for a dry run). */
   written: string[];
-  refused: { row: number; column?: string; reason: string }[];
+  /** `line`: the line of a CSV file where a row that could not be read as CSV starts or goes wrong. */
+  refused: { row: number; line?: number; column?: string; reason: string }[];
   skipped: { id: string; file: string; line: number; because: string; rows: number[] }[];
   updated: { id: string; file: string; changes: { field: string; from?: unknown; to: unknown }[] }[];
   unchanged: string[];
@@ -430,7 +431,7 @@ function report(result: ImportResult, io: IO, options: ImportOptions): void {
     lines.push("", colour.red("Refused (nothing of these rows was imported):"));
     for (const refusal of result.refused) {
       lines.push(
-        `  ${result.row_name} ${refusal.row}${refusal.column !== undefined ? `, column "${refusal.column}"` : ""}: ${refusal.reason}`,
+        `  ${result.row_name} ${refusal.row}${refusal.line !== undefined ? ` (line ${refusal.line})` : ""}${refusal.column !== undefined ? `, column "${refusal.column}"` : ""}: ${refusal.reason}`,
       );
     }
   }

@@ -24,6 +24,8 @@ export interface ImportSettings {
 
 export interface Refusal {
   row: number;
+  /** The line of a text file where the reader found the row malformed. */
+  line?: number;
   column?: string;
   reason: string;
 }
@@ -81,15 +83,19 @@ export function importRows(
   const idColumn = [...plan.fields].find(([, field]) => field === "id")?.[0];
   for (const row of table.rows) {
     onRow?.();
-    const refuse = (reason: string, column?: number) =>
+    const refuse = (reason: string, column?: number, line?: number) =>
       result.refused.push({
         row: row.number,
+        ...(line !== undefined ? { line } : {}),
         ...(column !== undefined ? { column: table.columns[column] || `column ${column + 1}` } : {}),
         reason,
       });
-    const faults = row.faults.filter((fault) => fault.column === undefined || plan.fields.has(fault.column));
+    // A fault in a column left out does not matter, unless nothing of the row could be read.
+    const faults = row.faults.filter(
+      (fault) => fault.column === undefined || plan.fields.has(fault.column) || row.values.length === 0,
+    );
     if (faults.length > 0) {
-      for (const fault of faults) refuse(fault.reason, fault.column);
+      for (const fault of faults) refuse(fault.reason, fault.column, fault.line);
       continue;
     }
     const read = readRow(row, plan, settings, result.countries);

@@ -6,8 +6,8 @@ export interface TableRow {
   number: number;
   /** One value per column: text from a spreadsheet or CSV, any JSON value from JSON; undefined when empty. */
   values: unknown[];
-  /** Found by the reader: each refuses the row. */
-  faults: { column?: number; reason: string }[];
+  /** Found by the reader: each refuses the row (`line`: where in a text file, when it is not the row's number). */
+  faults: { column?: number; line?: number; reason: string }[];
 }
 
 export interface Table {
