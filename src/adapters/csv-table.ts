@@ -103,8 +103,8 @@ function csvRows(records: PlacedRecord[], unreadable: (reason: string) => Error)
 
 /**
  * Every record with the line it starts at, and the fault of each malformed one. csv-parse with relax_quotes
- * finds where each record ends even when a quote is misplaced; a record holding a quote is then read alone,
- * strictly, to say what is wrong with it. A quote left open swallows what follows up to the next quote (or the
+ * finds where each record ends even when a quote is misplaced; a record with a quote left in a cell is then
+ * read alone, strictly, to say what is wrong with it. A quote left open swallows what follows up to the next quote (or the
  * end of the file): its record is refused, and reading goes on at the line after the one where it opened.
  */
 function placeRecords(buffer: Buffer, delimiter: string, parse: Parse): PlacedRecord[] {
@@ -148,8 +148,10 @@ function placeFrom(reading: Reading, offset: number, placed: PlacedRecord[]): nu
   for (const { record, info } of records) {
     const end = offset + info.bytes;
     const line = lineAt(start);
-    const slice = buffer.subarray(start, end);
-    const fault = slice.includes(0x22) ? diagnose(slice, record, delimiter, parse) : undefined;
+    // Read with relax_quotes, a misplaced quote stays in its cell: only a record with one can be malformed.
+    const fault = record.some((cell) => cell.includes('"'))
+      ? diagnose(buffer.subarray(start, end), record, delimiter, parse)
+      : undefined;
     if (fault && fault.openLine < fault.line) {
       // A quoted cell over several lines that goes wrong: taken as a quote left open where it opened.
       const closedAt = line + fault.line - 1;
