@@ -331,6 +331,80 @@ describe("outreach import", { timeout: 60_000 }, () => {
     ]);
   });
 
+  it("reads a number as its cell's number format shows it (percent, thousands, zero-padded, currency), and refuses one its format cannot show whole", async () => {
+    // Each row: the Note cell's value, its number format (none: General), and the notes it gives or the refusal.
+    const numbers: [number | string, string | undefined, { notes: string } | { reason: string }][] = [
+      [0.25, "0%", { notes: "25%" }],
+      [0.255, "0.00%", { notes: "25.50%" }],
+      [1234567, "#,##0", { notes: "1,234,567" }],
+      [7, "000", { notes: "007" }],
+      [41221234567, "0000000000000", { notes: "0041221234567" }],
+      [1234.5, '"$"#,##0.00', { notes: "$1,234.50" }],
+      [1234.5, undefined, { notes: "1234.5" }],
+      [0.1 + 0.2, "General", { notes: "0.3" }],
+      ["007", "@", { notes: "007" }],
+      [
+        412212345678,
+        undefined,
+        {
+          reason:
+            "shows 4.12212E+11, the number 412212345678 cut short by its format (General): format the column as text (Format Cells → Text) and type its values again, or give it a format that shows every digit, such as 0",
+        },
+      ],
+      [
+        3,
+        "0;0;0;0;0",
+        {
+          reason:
+            "holds the number 3 in a number format outreach cannot show as the spreadsheet does (0;0;0;0;0): format the column as text (Format Cells → Text) and type its values again",
+        },
+      ],
+    ];
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet("Missions");
+    sheet.addRow(["Organisation", "Email", "Type", "Salutation", "Mandate", "Note", "Verified on"]);
+    numbers.forEach(([value, format], index) => {
+      const row = sheet.addRow([
+        `Mission ${index}`,
+        `m${index}@mission.example.org`,
+        "ngo",
+        "Hi",
+        "your work",
+        value,
+        new Date("2025-12-01"),
+      ]);
+      if (format) row.getCell(6).numFmt = format;
+      row.getCell(7).numFmt = "dd/mm/yyyy";
+    });
+    const folder = campaignFolder();
+    await workbook.xlsx.writeFile(join(folder, "numbers.xlsx"));
+    const result = await run(["import", "numbers.xlsx", "--json", "--map", "Note=notes"], { cwd: folder });
+    expect(result.exitCode).toBe(1);
+    const summary = JSON.parse(result.stdout) as Summary;
+    const written = parse(readFileSync(join(folder, "recipients", "numbers.yaml"), "utf8")) as {
+      organisation: string;
+      notes?: string;
+      provenance?: { verified_on?: string };
+    }[];
+    numbers.forEach(([, , expected], index) => {
+      const row = index + 2;
+      const recipient = written.find(({ organisation }) => organisation === `Mission ${index}`);
+      if ("notes" in expected) {
+        expect(recipient?.notes, `row ${row}`).toBe(expected.notes);
+        expect(recipient?.provenance?.verified_on).toBe("2025-12-01");
+      } else {
+        expect(recipient).toBeUndefined();
+        expect(summary.refused.filter((refusal) => refusal.row === row)).toEqual([
+          { row, column: "Note", reason: expected.reason },
+        ]);
+      }
+    });
+    expect(summary.refused).toHaveLength(2);
+    const check = await run(["check"], { cwd: folder });
+    expect(check.stdout).toContain("No errors");
+    expect(check.exitCode).toBe(0);
+  });
+
   it("refuses a workbook whose header row holds a formula for a column's name, naming the cell", async () => {
     const workbook = new ExcelJS.Workbook();
     const sheet = workbook.addWorksheet("Missions");

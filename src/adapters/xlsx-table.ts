@@ -1,15 +1,18 @@
 // Reads the first worksheet (or a named one) of an .xlsx workbook with exceljs. A cell is taken as the text
-// it shows, except where that text is not what the file holds: a formula (=HYPERLINK(…) shows one thing and
-// links another) and merged cells (one value shown across several rows) refuse their rows.
+// it shows (a number as its number format shows it, through numfmt), except where that text is not what the
+// file holds: a formula (=HYPERLINK(…) shows one thing and links another) and merged cells (one value shown
+// across several rows) refuse their rows.
 import type { Table, TableRow } from "../core/import-table.js";
 import { EXIT, UserError } from "../errors.js";
 
 type ExcelJS = typeof import("exceljs");
 type Cell = import("exceljs").Cell;
 type Worksheet = import("exceljs").Worksheet;
+type Numfmt = typeof import("numfmt");
 
 export async function readWorkbook(buffer: Buffer, shown: string, sheetName?: string): Promise<Table> {
   const exceljs = ((await import("exceljs")) as unknown as { default: ExcelJS }).default;
+  const numfmt = await import("numfmt");
   const workbook = new exceljs.Workbook();
   try {
     await workbook.xlsx.load(
@@ -41,10 +44,10 @@ export async function readWorkbook(buffer: Buffer, shown: string, sheetName?: st
       },
     );
   }
-  return sheetTable(sheet, shown, sheets.length > 1 ? sheet.name : undefined);
+  return sheetTable(sheet, shown, sheets.length > 1 ? sheet.name : undefined, numfmt);
 }
 
-function sheetTable(sheet: Worksheet, shown: string, name: string | undefined): Table {
+function sheetTable(sheet: Worksheet, shown: string, name: string | undefined, numfmt: Numfmt): Table {
   const merged = mergedRows(sheet);
   let columns: string[] | undefined;
   const rows: TableRow[] = [];
@@ -53,7 +56,7 @@ function sheetTable(sheet: Worksheet, shown: string, name: string | undefined): 
     const values: unknown[] = [];
     const faults: TableRow["faults"] = [];
     row.eachCell({ includeEmpty: false }, (cell, column) => {
-      const read = cellText(cell);
+      const read = cellText(cell, numfmt);
       if (read.fault) faults.push({ column: column - 1, reason: read.fault });
       else values[column - 1] = read.text;
     });
@@ -107,11 +110,12 @@ type CellRead = { text?: string; fault?: string };
  * the file holds), an error value, a link that shows one text and leads elsewhere, and a value of a kind not
  * read here are refused; a date is the day (and time) it shows.
  */
-function cellText(cell: Cell): CellRead {
+function cellText(cell: Cell, numfmt: Numfmt): CellRead {
   const value = cell.value as unknown;
   if (value === null || value === undefined) return {};
   if (typeof value === "string") return { text: value };
-  if (typeof value === "number" || typeof value === "boolean") return { text: String(value) };
+  if (typeof value === "number") return numberText(value, cell.numFmt, numfmt);
+  if (typeof value === "boolean") return { text: String(value) };
   if (value instanceof Date) return dateText(value);
   const object = value as {
     formula?: string;
@@ -168,6 +172,35 @@ function linkText(shown: unknown, target: unknown): CellRead {
   return {
     fault: `shows ${JSON.stringify(text)} but links to ${link}: write the one you mean in the cell as plain text`,
   };
+}
+
+/**
+ * A number as its cell shows it: 25% for 0.25, 007 for 7 under 000, $1,234.50 under "$"#,##0.00. A format
+ * numfmt cannot read, a General number too long to show whole (4.12212E+11) and a date exceljs did not take
+ * as one are refused: which text is meant is then unclear.
+ */
+function numberText(value: number, format: string | undefined, numfmt: Numfmt): CellRead {
+  const pattern = format || "General";
+  const asText = "format the column as text (Format Cells → Text) and type its values again";
+  let text: string;
+  try {
+    if (numfmt.isDateFormat(pattern)) {
+      return {
+        fault: `holds the number ${String(value)} shown as a date or time in a format outreach does not read as one (${pattern}): format the column as a date (yyyy-mm-dd) or as text`,
+      };
+    }
+    text = numfmt.format(pattern, value).trim();
+  } catch {
+    return {
+      fault: `holds the number ${String(value)} in a number format outreach cannot show as the spreadsheet does (${pattern}): ${asText}`,
+    };
+  }
+  if (/^General$/i.test(pattern) && /E[+-]\d/.test(text) && !/e/i.test(String(value))) {
+    return {
+      fault: `shows ${text}, the number ${String(value)} cut short by its format (General): ${asText}, or give it a format that shows every digit, such as 0`,
+    };
+  }
+  return { text };
 }
 
 /** A date as it reads: the day, with the time when it has one; a time alone (a day of 1899 or 1900) as the time. */
