@@ -104,8 +104,8 @@ function csvRows(records: PlacedRecord[], unreadable: (reason: string) => Error)
 /**
  * Every record with the line it starts at, and the fault of each malformed one. csv-parse with relax_quotes
  * finds where each record ends even when a quote is misplaced; a record with a quote left in a cell is then
- * read alone, strictly, to say what is wrong with it. A quote left open swallows what follows up to the next quote (or the
- * end of the file): its record is refused, and reading goes on at the line after the one where it opened.
+ * read alone, strictly, to say what is wrong with it. A quote left open swallows what follows up to the next
+ * quote (or the end of the file): its record is refused, and reading goes on at the line after it opened.
  */
 function placeRecords(buffer: Buffer, delimiter: string, parse: Parse): PlacedRecord[] {
   const lineAt = lineCounter(buffer);
