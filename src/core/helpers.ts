@@ -22,12 +22,13 @@ function formatDate(value: unknown, style: string, language: string): string {
   if (typeof value !== "string" || !/^\d{4}-\d{2}-\d{2}$/.test(value)) {
     throw new Error(`the date helper needs a date written YYYY-MM-DD, got ${JSON.stringify(value)}`);
   }
-  const impossible = dayProblem(value);
-  if (impossible) throw new Error(`the date helper got ${impossible}`);
   const key = `${language}|${style}`;
   const memoKey = `${key}|${value}`;
+  // Only a valid date is kept, so a known one needs no checking again.
   const known = formattedDates.get(memoKey);
   if (known !== undefined) return known;
+  const impossible = dayProblem(value);
+  if (impossible) throw new Error(`the date helper got ${impossible}`);
   let format = dateFormats.get(key);
   if (!format) {
     format = new Intl.DateTimeFormat(language, {
