@@ -276,3 +276,145 @@ describe("deliverLetters: each letter rendered when its turn comes", () => {
     expect(getDelivery(deriveState(events), "c", "a", "appeal")?.status).toBe("sent");
   });
 });
+
+describe("deliverLetters: an outcome is queued for the disk, and nothing more is handed over before it is there", () => {
+  type Pending = { event: JournalEvent; resolve: () => void; reject: (error: Error) => void };
+
+  /** A journal that commits in groups, in order, and fails for good from the batch holding `failOn`. */
+  function groupJournal(failOn: (event: JournalEvent) => boolean) {
+    let queue: Pending[] = [];
+    let flushing = false;
+    let failure: Error | undefined;
+    const appended: JournalEvent[] = [];
+    const synced = new Set<JournalEvent>();
+    const flush = async () => {
+      while (queue.length > 0) {
+        const batch = queue;
+        queue = [];
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        try {
+          if (failure) throw failure;
+          if (batch.some((pending) => failOn(pending.event))) throw new Error("no space left on the device");
+          for (const pending of batch) synced.add(pending.event);
+          for (const pending of batch) pending.resolve();
+        } catch (error) {
+          failure ??= error as Error;
+          for (const pending of batch) pending.reject(failure);
+        }
+      }
+      flushing = false;
+    };
+    const append = (event: JournalEvent) => {
+      if (failure) return Promise.reject(failure);
+      appended.push(event);
+      return new Promise<void>((resolve, reject) => {
+        queue.push({ event, resolve, reject });
+        if (!flushing) {
+          flushing = true;
+          void flush();
+        }
+      });
+    };
+    return { append, appended, synced, failed: () => failure !== undefined };
+  }
+
+  async function run(
+    count: number,
+    connections: number,
+    failOn: (event: JournalEvent) => boolean = () => false,
+  ) {
+    const journal = groupJournal(failOn);
+    const letters = Array.from({ length: count }, (_, index) => letter(`r${index}`));
+    const handed: string[] = [];
+    const unsynced: string[] = [];
+    const reportedBeforeSynced: string[] = [];
+    let counter = 0;
+    const report = await deliverLetters(
+      letters,
+      {
+        transport: {
+          kind: "smtp",
+          description: "smtp://test",
+          concurrency: connections,
+          async deliver(message) {
+            // This letter's attempt is on disk, and so is every answer but those of the letters that other
+            // connections have in hand (each connection queues its answer, and its next attempt waits behind it).
+            const attempt = journal.appended.findLast(
+              (event) => event.type === "attempt" && event.recipient === message.recipient,
+            );
+            if (!(attempt && journal.synced.has(attempt)))
+              unsynced.push(`the attempt of ${message.recipient}`);
+            const answers = journal.appended.filter(
+              (event) => event.type !== "attempt" && !journal.synced.has(event),
+            );
+            if (answers.length > connections - 1)
+              unsynced.push(`${answers.length} answers at ${message.recipient}`);
+            if (journal.failed()) unsynced.push(`after the failure: ${message.recipient}`);
+            handed.push(message.recipient);
+            await new Promise((resolve) => setTimeout(resolve, Number(message.recipient.slice(1)) % 3));
+            return { status: "sent", response: "250 ok", accepted: [TO, CC], rejected: [] };
+          },
+          async close() {},
+        },
+        journal: { append: journal.append },
+        compose: async () => [Buffer.from("message")],
+        newMessageId: () => `<m${++counter}@example.org>`,
+        newEventId: () => `e${String(++counter).padStart(4, "0")}`,
+        now: () => new Date(Date.UTC(2026, 1, 1, 12, 0, 0)),
+        sleep: async () => {},
+        stopRequested: () => false,
+        onOutcome: (outcome) => {
+          const answer = journal.appended.find(
+            (event) => event.type !== "attempt" && event.recipient === outcome.letter.recipient.id,
+          );
+          if (outcome.status === "sent" && !(answer && journal.synced.has(answer)))
+            reportedBeforeSynced.push(outcome.letter.recipient.id);
+        },
+      },
+      { intervalMs: 0, retries: 0, retryDelayMs: 1 },
+    );
+    return { report, handed, unsynced, reportedBeforeSynced, journal };
+  }
+
+  for (const connections of [1, 3]) {
+    it(`${connections} connection(s): each hand-off waits for its attempt and its connection's last answer; a letter is reported once its answer is on disk`, async () => {
+      const { report, handed, unsynced, reportedBeforeSynced } = await run(12, connections);
+      expect(handed).toHaveLength(12);
+      expect(unsynced).toEqual([]);
+      expect(reportedBeforeSynced).toEqual([]);
+      expect(report.outcomes.map((outcome) => outcome.status)).toEqual(Array(12).fill("sent"));
+      expect(report.aborted).toBeUndefined();
+    });
+
+    it(`${connections} connection(s): the journal failing on a letter's answer makes it uncertain, and nothing more is handed over`, async () => {
+      const { report, handed, unsynced, journal } = await run(
+        12,
+        connections,
+        (event) => event.type === "sent" && event.recipient === "r4",
+      );
+      expect(unsynced).toEqual([]);
+      const r4 = report.outcomes.find((outcome) => outcome.letter.recipient.id === "r4");
+      expect(r4).toMatchObject({
+        status: "uncertain",
+        reason: expect.stringContaining("could not record the answer"),
+      });
+      expect(report.aborted).toContain("no space left on the device");
+      // Every letter is accounted for once: reported (its answer on disk, or uncertain) or not started.
+      const ids = [
+        ...report.outcomes.map((o) => o.letter.recipient.id),
+        ...report.notStarted.map((l) => l.recipient.id),
+      ];
+      expect(ids.sort()).toEqual(Array.from({ length: 12 }, (_, index) => `r${index}`).sort());
+      for (const outcome of report.outcomes) {
+        if (outcome.status === "sent") {
+          const answer = journal.appended.find(
+            (e) => e.type === "sent" && e.recipient === outcome.letter.recipient.id,
+          );
+          expect(answer && journal.synced.has(answer)).toBe(true);
+        } else expect(outcome.status).toBe("uncertain");
+      }
+      expect(report.notStarted.length).toBeGreaterThan(0);
+      for (const left of report.notStarted) expect(handed).not.toContain(left.recipient.id);
+    });
+  }
+});

@@ -234,7 +234,12 @@ export type LetterOutcome<T extends Planned = Letter> =
 
 interface LoopDeps<T extends Planned> {
   transport: Transport;
-  /** Appends durably; rejects when the journal cannot be written. Absent for test sends, which record nothing. */
+  /**
+   * Appends durably; rejects when the journal cannot be written. Absent for test sends, which record nothing.
+   * Events reach the disk in the order they were appended, and once one append fails every later one fails
+   * too (the JournalWriter's group commit): the loop relies on both to queue an outcome without waiting for
+   * it, since the next hand-off waits for its own attempt, which is queued after the outcome.
+   */
   journal?: { append(event: JournalEvent): Promise<void> };
   compose(spec: MessageSpec, envelope: { messageId: string; date: Date }): Promise<RawMessage>;
   /** Keeps a copy of a sent message. */
@@ -344,7 +349,11 @@ export async function deliverLetters<T extends Planned = Letter>(
     }
   };
 
-  const sendOne = async (letter: T): Promise<LetterOutcome<T> | undefined> => {
+  // `tracked.recorded` is the last outcome this letter's tries put in the journal, not yet on disk (see below).
+  const sendOne = async (
+    letter: T,
+    tracked: { recorded: Promise<void> },
+  ): Promise<LetterOutcome<T> | undefined> => {
     const messageId = deps.newMessageId();
     let spec: MessageSpec;
     let raw: RawMessage;
@@ -412,7 +421,11 @@ export async function deliverLetters<T extends Planned = Letter>(
       deps.onServer?.(letter, false);
       handedOver.add(letter);
       noteSilence(result);
-      await recordOutcome(letter, attempt, result);
+      // The outcome is queued without waiting for the disk. Whatever this connection hands over next (this
+      // letter's next try, or the next letter) waits for its own attempt to be synced, which is queued after
+      // the outcome: the outcome is on disk before anything more is handed over, and one sync serves both.
+      tracked.recorded = recordOutcome(letter, attempt, result);
+      tracked.recorded.catch(() => {}); // handled where the letter is settled
       if (result.status === "sent") {
         if (accepted.length === 0) keepCopy(letter, raw, messageId);
         accepted.push(...result.accepted);
@@ -502,35 +515,68 @@ export async function deliverLetters<T extends Planned = Letter>(
     }
   };
 
-  const worker = async () => {
-    while (next < letters.length) {
-      const letter = letters[next++] as T;
-      if (stopping()) {
+  // Once its outcome is on disk (or the journal failed under it), a letter is reported or set aside.
+  const settle = async (
+    letter: T,
+    outcome: LetterOutcome<T> | undefined,
+    failed: boolean,
+    recorded: Promise<void>,
+  ) => {
+    let journalFailed = failed;
+    try {
+      await recorded;
+    } catch (error) {
+      if (!(error instanceof Abort)) throw error;
+      journalFailed = true;
+    }
+    if (journalFailed) {
+      if (!handedOver.has(letter)) {
         notStarted.push(letter);
-        continue;
+        return;
       }
-      try {
-        const outcome = await sendOne(letter);
-        if (outcome) {
-          outcomes.push(outcome);
-          deps.onOutcome(outcome, outcomes.length, letters.length);
-        } else {
+      outcome = {
+        status: "uncertain",
+        letter,
+        reason: "it was handed to the server, but the journal could not record the answer",
+      };
+    }
+    if (!outcome) {
+      notStarted.push(letter);
+      return;
+    }
+    outcomes.push(outcome);
+    deps.onOutcome(outcome, outcomes.length, letters.length);
+  };
+
+  const worker = async () => {
+    // This connection's letters are settled in its order, each while the next one is on its way.
+    let reported: Promise<void> = Promise.resolve();
+    try {
+      while (next < letters.length) {
+        const letter = letters[next++] as T;
+        if (stopping()) {
           notStarted.push(letter);
+          continue;
         }
-      } catch (error) {
-        if (!(error instanceof Abort)) throw error;
-        if (handedOver.has(letter)) {
-          const outcome: LetterOutcome<T> = {
-            status: "uncertain",
-            letter,
-            reason: "it was handed to the server, but the journal could not record the answer",
-          };
-          outcomes.push(outcome);
-          deps.onOutcome(outcome, outcomes.length, letters.length);
-        } else {
-          notStarted.push(letter);
+        const tracked = { recorded: Promise.resolve() };
+        let outcome: LetterOutcome<T> | undefined;
+        let failed = false;
+        try {
+          outcome = await sendOne(letter, tracked);
+        } catch (error) {
+          if (!(error instanceof Abort)) throw error;
+          failed = true;
         }
+        reported = reported
+          .then(() => settle(letter, outcome, failed, tracked.recorded))
+          .catch((error: unknown) => {
+            aborted ??= `an unexpected error: ${(error as Error).message}`;
+            throw error;
+          });
+        reported.catch(() => {}); // awaited below
       }
+    } finally {
+      await reported;
     }
   };
   if (deps.transport.open && letters.length > 0) {
