@@ -118,6 +118,23 @@ describe("one delivery state per letter", () => {
     expect(twice && sentTwice(twice)).toBe(true);
   });
 
+  it("one email naming an address twice is once; two emails to it, written in other cases, are twice", () => {
+    const first = attempt("a", "01", { to: ["R@example.org"], cc: ["r@EXAMPLE.org"] });
+    const once = getDelivery(
+      deriveState([first, sent(first, "02", ["R@example.org", "r@EXAMPLE.org"])]),
+      "c",
+      "r",
+    );
+    expect(once && sentTwice(once)).toBe(false);
+    const other = attempt("b", "03", { to: ["r@Example.ORG"] });
+    const twice = getDelivery(
+      deriveState([first, sent(first, "02", ["R@example.org"]), other, sent(other, "04", ["r@Example.ORG"])]),
+      "c",
+      "r",
+    );
+    expect(twice && sentTwice(twice)).toBe(true);
+  });
+
   it("a long list of attempts: copied lines count once, and two emails to one address are found far apart", () => {
     const events: JournalEvent[] = [];
     for (let index = 0; index < 40; index++) {

@@ -659,11 +659,15 @@ export function sentTwice(delivery: Delivery): boolean {
   if (copies.length < 2) return false;
   if (copies.some((copy) => copy.byHand)) return true;
   // One pass, not every pair: a recipient retried thousands of times must not cost millions of comparisons.
-  const reached = new Set<string>();
-  for (const copy of copies) {
-    const own = new Set(copy.addresses.map((address) => address.toLowerCase()));
-    for (const address of own) if (reached.has(address)) return true;
-    for (const address of own) reached.add(address);
+  // Each address remembers the copy that reached it first; one copy naming an address twice is one copy.
+  const reachedBy = new Map<string, number>();
+  for (let index = 0; index < copies.length; index++) {
+    for (const address of (copies[index] as SentCopy).addresses) {
+      const key = address.toLowerCase();
+      const first = reachedBy.get(key);
+      if (first === undefined) reachedBy.set(key, index);
+      else if (first !== index) return true;
+    }
   }
   return false;
 }

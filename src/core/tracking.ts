@@ -158,6 +158,47 @@ export function trackRecipient(
   entry: RecipientEntry,
   now: Date,
 ): Tracking {
+  return trackOne(state, campaign, entry, new Calendar(localDay(now)));
+}
+
+/**
+ * The calendar of one tracking run: today where the user is, and the day sums its recipients share (most
+ * letters went out on a few days), each worked out once.
+ */
+class Calendar {
+  private readonly waited = new Map<string, number>();
+  private readonly due = new Map<string, string>();
+  constructor(readonly today: string) {}
+
+  /** Whole days from `day` to today. */
+  daysSince(day: string): number {
+    let days = this.waited.get(day);
+    if (days === undefined) {
+      days = daysBetween(day, this.today);
+      this.waited.set(day, days);
+    }
+    return days;
+  }
+
+  /** addDays, remembered. */
+  dueOn(day: string, window: AnswerWindow): string {
+    const key = `${day} ${window.afterDays} ${window.workingDays}`;
+    let due = this.due.get(key);
+    if (due === undefined) {
+      due = addDays(day, window.afterDays, window.workingDays);
+      this.due.set(key, due);
+    }
+    return due;
+  }
+}
+
+/** trackRecipient on the calendar of a run, which trackCampaign shares among all its recipients. */
+function trackOne(
+  state: JournalState,
+  campaign: Campaign,
+  entry: RecipientEntry,
+  calendar: Calendar,
+): Tracking {
   const id = entry.recipient.id;
   const key = recipientKey(campaign.id, id);
   const appealDelivery = getDelivery(state, campaign.id, id);
@@ -166,20 +207,21 @@ export function trackRecipient(
   const appeal = sentLetter(appealDelivery);
   if (appeal) letters.push(appeal);
   // Which addresses a letter reached is known only for email; a letter also delivered by hand reached them all.
-  const appealByEmail =
-    appeal !== undefined &&
-    (appealDelivery?.copies.some((copy) => !copy.byHand) ?? false) &&
-    !(appealDelivery?.copies.some((copy) => copy.byHand) ?? false);
+  const appealByEmail = appeal !== undefined && appealDelivery !== undefined && onlyByEmail(appealDelivery);
   if (appealDelivery && sentTwice(appealDelivery)) sentTwiceStages.push(APPEAL);
+  // The first follow-up not sent is the one a next send would attempt: its delivery says how that went.
+  let nextAttempt: Delivery | undefined;
   for (let number = 1; appeal; number++) {
     const delivery = getDelivery(state, campaign.id, id, `followup-${number}`);
     const followup = sentLetter(delivery);
-    if (!followup) break;
+    if (!followup) {
+      nextAttempt = delivery;
+      break;
+    }
     letters.push(followup);
     if (delivery && sentTwice(delivery)) sentTwiceStages.push(followup.stage);
   }
   const nextStage = `followup-${letters.length}`;
-  const nextAttempt = letters.length > 0 ? getDelivery(state, campaign.id, id, nextStage) : undefined;
   const followupTrouble =
     nextAttempt?.status === "uncertain"
       ? { stage: nextStage, status: "uncertain" as const, detail: nextAttempt.uncertainReason ?? "" }
@@ -187,8 +229,7 @@ export function trackRecipient(
         ? { stage: nextStage, status: "failed" as const, detail: nextAttempt.failure?.response ?? "" }
         : undefined;
   const responses = state.responses.get(key) ?? [];
-  const real = responses.filter((response) => response.outcome !== "auto-reply");
-  const latest = real.at(-1);
+  const latest = latestReal(responses);
   const firstAnswer = earliestHumanAnswer(responses);
   const tracking: Tracking = {
     campaign: campaign.id,
@@ -205,8 +246,8 @@ export function trackRecipient(
       : {}),
     pending: state.intake.pendingByRecipient.get(key) ?? [],
     ...(followupTrouble ? { followupTrouble } : {}),
-    reached: appealByEmail ? [...new Set(appealDelivery?.addresses ?? [])] : [],
-    notReached: appealByEmail ? (appealDelivery?.refusals ?? []) : [],
+    reached: appealByEmail ? distinct((appealDelivery as Delivery).addresses) : [],
+    notReached: appealByEmail ? (appealDelivery as Delivery).refusals : [],
     ...(nextAttempt?.status === "in-flight" ? { followupInFlight: nextStage } : {}),
     sentTwice: sentTwiceStages,
     window: answerWindow(campaign, entry.recipient),
@@ -237,8 +278,8 @@ export function trackRecipient(
     return tracking;
   }
   // Whole calendar days where the user is: "due on the 15th" and "overdue" agree all day long.
-  const today = localDay(now);
-  tracking.daysWaiting = Math.max(0, daysBetween(appeal.day, today));
+  const { today } = calendar;
+  tracking.daysWaiting = Math.max(0, calendar.daysSince(appeal.day));
   // No follow-up for a letter some addressees never had: a "Re:" would answer a letter they never saw.
   if (tracking.notReached.length > 0) {
     tracking.status = "partial";
@@ -251,13 +292,34 @@ export function trackRecipient(
     return tracking;
   }
   const last = letters.at(-1) as SentLetter;
-  const dueOn = addDays(last.day, window.afterDays, window.workingDays);
+  const dueOn = calendar.dueOn(last.day, window);
   tracking.overdue = today >= dueOn;
   if (tracking.followupsSent < window.max) {
     tracking.nextFollowupDue = dueOn;
     tracking.followupDue = tracking.overdue;
   }
   return tracking;
+}
+
+/** The latest response that is not an auto-reply. */
+function latestReal(responses: readonly ResponseEvent[]): ResponseEvent | undefined {
+  for (let index = responses.length - 1; index >= 0; index--) {
+    const response = responses[index] as ResponseEvent;
+    if (response.outcome !== "auto-reply") return response;
+  }
+  return undefined;
+}
+
+/** Every copy of the letter went by email (and there is one): none was delivered by hand. */
+function onlyByEmail(delivery: Delivery): boolean {
+  if (delivery.copies.length === 0) return false;
+  for (const copy of delivery.copies) if (copy.byHand) return false;
+  return true;
+}
+
+/** The addresses once each, in their order. */
+function distinct(addresses: readonly string[]): string[] {
+  return addresses.length < 2 ? [...addresses] : [...new Set(addresses)];
 }
 
 function outcomeStatus(outcome: Outcome): TrackingStatus {
@@ -272,7 +334,8 @@ export function trackCampaign(
   entries: readonly RecipientEntry[],
   now: Date,
 ): Tracking[] {
-  return entries.map((entry) => trackRecipient(state, campaign, entry, now));
+  const calendar = new Calendar(localDay(now));
+  return entries.map((entry) => trackOne(state, campaign, entry, calendar));
 }
 
 /** Waiting recipients (and those whose letter reached only some addresses), those waiting longest first. */
