@@ -159,7 +159,8 @@ function appendedEvents(appended: Buffer): JournalEvent[] | undefined {
 
 function saveSnapshot(root: string, length: number, digest: string, snapshot: JournalSnapshot): void {
   try {
-    const body = snapshotText(snapshot);
+    // Encoded once: the bytes hashed are the bytes written.
+    const body = Buffer.from(snapshotText(snapshot));
     const header: Header = {
       format: FORMAT,
       code: codeIdentity(),

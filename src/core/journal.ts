@@ -390,6 +390,11 @@ export interface LetterAttempts {
 type Outcomes = ReadonlyMap<string, SentEvent | FailedEvent | UncertainEvent>;
 type Resolutions = ReadonlyMap<string, ResolvedEvent>;
 
+/** The user's decision about an attempt's message, if any (most journals hold none: no lookup then). */
+function decisionAbout(attempt: AttemptEvent, resolutions: Resolutions): ResolvedEvent | undefined {
+  return resolutions.size === 0 ? undefined : resolutions.get(attempt.message_id);
+}
+
 /**
  * Whether an attempt's part in its letter waits for an event to come: it has neither a definite answer nor
  * the user's decision. Another answer or decision for a settled attempt can only come from a damaged or
@@ -398,7 +403,7 @@ type Resolutions = ReadonlyMap<string, ResolvedEvent>;
 export function isOpen(attempt: AttemptEvent, outcomes: Outcomes, resolutions: Resolutions): boolean {
   const outcome = outcomes.get(attempt.id);
   return (
-    resolutions.get(attempt.message_id) === undefined &&
+    decisionAbout(attempt, resolutions) === undefined &&
     (outcome === undefined || outcome.type === "uncertain")
   );
 }
@@ -432,7 +437,7 @@ export function settleLetter(
     const attempt = letter.open[count] as AttemptEvent;
     if (isOpen(attempt, outcomes, resolutions)) break;
     letter.settled ??= { fold: startLetter(attempt), last: attempt };
-    foldAttempt(letter.settled.fold, attempt, outcomes.get(attempt.id), resolutions.get(attempt.message_id));
+    foldAttempt(letter.settled.fold, attempt, outcomes.get(attempt.id), decisionAbout(attempt, resolutions));
     letter.settled.last = { at: attempt.at, id: attempt.id };
     onSettled?.(attempt);
     count++;
@@ -459,7 +464,7 @@ export function stateOf(
       // The open attempts are folded into a copy: the settled state is kept as it is, for a snapshot.
       fold = fold ? structuredClone(fold) : startLetter(letter.open[0] as AttemptEvent);
       for (const attempt of letter.open) {
-        foldAttempt(fold, attempt, outcomes.get(attempt.id), resolutions.get(attempt.message_id), options);
+        foldAttempt(fold, attempt, outcomes.get(attempt.id), decisionAbout(attempt, resolutions), options);
       }
     }
     if (!fold) continue;
@@ -803,7 +808,8 @@ function realDay(text: string): boolean {
   const day = Number(text.slice(8, 10));
   if (month < 1 || month > 12 || day < 1) return false;
   const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const length = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  const length =
+    month === 2 ? (leap ? 29 : 28) : month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
   return day <= length;
 }
 
@@ -894,7 +900,7 @@ export function eventProblem(value: unknown): string | undefined {
   }
   // Runs once per line of a journal that may hold a million: a plain loop over rules prepared once.
   for (let index = 0; index < rules.length; index++) {
-    const [field, [rule, optional]] = rules[index] as RuleEntry;
+    const { field, rule, optional } = rules[index] as FieldCheck;
     const fieldValue = event[field];
     if (fieldValue === undefined) {
       if (optional) continue;
@@ -905,10 +911,21 @@ export function eventProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-type RuleEntry = [field: string, rule: readonly [rule: FieldRule, optional?: "optional"]];
+interface FieldCheck {
+  field: string;
+  rule: FieldRule;
+  optional: boolean;
+}
 // A kind of event may loosen a base field (a message in the holding pen has no recipient yet).
-const RULES_BY_TYPE: ReadonlyMap<string, readonly RuleEntry[]> = new Map(
-  EVENT_TYPES.map((type) => [type, Object.entries({ ...BASE_RULES, ...EVENT_RULES[type] }) as RuleEntry[]]),
+const RULES_BY_TYPE: ReadonlyMap<string, readonly FieldCheck[]> = new Map(
+  EVENT_TYPES.map((type) => [
+    type,
+    Object.entries({ ...BASE_RULES, ...EVENT_RULES[type] }).map(([field, [rule, optional]]) => ({
+      field,
+      rule,
+      optional: optional === "optional",
+    })),
+  ]),
 );
 
 /** The order in which the journal writes an event's fields: what identifies the letter comes first. */
