@@ -88,8 +88,12 @@ function forge(folder: string): void {
   const text = readFileSync(path, "utf8");
   const split = text.indexOf("\n");
   const header = JSON.parse(text.slice(0, split));
-  const body = JSON.parse(text.slice(split + 1));
-  const [, letter] = body.letters.find(([key]: [string]) => key.includes("body-0\u0000appeal"));
+  // The body: a line of all but the letters, then a line per letter.
+  const lines = text.slice(split + 1).split("\n");
+  const at = lines.findIndex(
+    (line, index) => index > 0 && JSON.parse(line)[0].includes("body-0\u0000appeal"),
+  );
+  const [key, letter] = JSON.parse(lines[at] as string);
   const { fold } = letter.settled;
   fold.sentByEmail = false;
   fold.delivery.copies = [];
@@ -106,7 +110,8 @@ function forge(folder: string): void {
     code: 550,
     response: "550 FORGED",
   };
-  const newBody = JSON.stringify(body);
+  lines[at] = JSON.stringify([key, letter]);
+  const newBody = lines.join("\n");
   header.body = sha256(newBody);
   writeFileSync(path, `${JSON.stringify(header)}\n${newBody}`);
 }

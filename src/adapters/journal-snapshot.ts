@@ -30,7 +30,8 @@ import {
 
 export const SNAPSHOT_FILE = join(STATE_FOLDER, "cache", "journal-state.json");
 // Bump when this file's layout changes; a change to the code that derives the state is caught by `code`.
-const FORMAT = 2;
+// 3: the body is a line per letter after a line of the rest (snapshotText).
+const FORMAT = 3;
 
 interface Header {
   format: number;

@@ -241,44 +241,70 @@ function printsOf(text: string): Float64Array {
 }
 
 /**
- * The snapshot as JSON, and back. Most of it is the letters' copies sent by email, so a settled letter's copies
- * are kept as [at, messageId, ...addresses], and its addresses (which are exactly theirs: only an open attempt
- * adds addresses without a copy) not at all; its refusals are a Map in memory.
+ * The snapshot as text, and back: a line of all it keeps but the letters, then a line of JSON per letter, so
+ * that a letter read from a snapshot and not changed since is written again as the very line it was read
+ * from (carried over a follow-up round, a snapshot rewrites the lines of the letters the round changed, not
+ * all of them). Most of it is the letters' copies sent by email, so a settled letter's copies are kept as
+ * [at, messageId, ...addresses], and its addresses (which are exactly theirs: only an open attempt adds
+ * addresses without a copy) not at all; its refusals are a Map in memory.
  */
 export function snapshotText(snapshot: JournalSnapshot): string {
-  const letters = snapshot.letters.map(([key, letter]) => {
-    if (!letter.settled) return [key, letter];
-    const { fold } = letter.settled;
-    const copies = fold.delivery.copies.map((copy) => [copy.at, copy.messageId, ...copy.addresses]);
-    // Every field keeps its place, so that the state read back has its fields in the same order.
-    const delivery = { ...fold.delivery, addresses: 0, copies };
-    return [
-      key,
-      {
-        ...letter,
-        settled: { ...letter.settled, fold: { ...fold, delivery, refusals: [...fold.refusals] } },
-      },
-    ];
-  });
-  return JSON.stringify({ ...snapshot, letters });
+  const { letters, ...rest } = snapshot;
+  const lines = [JSON.stringify(rest)];
+  for (const [key, letter] of letters) {
+    const read = readFrom.get(letter);
+    lines.push(read !== undefined && read.key === key ? read.line : letterLine(key, letter));
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Each letter snapshotFromText made, with the line it was made from. Nothing changes such a letter in place
+ * (applyAppended and stateOf fold into copies of it), so the line stays its exact text.
+ */
+const readFrom = new WeakMap<LetterAttempts, { key: string; line: string }>();
+
+function letterLine(key: string, letter: LetterAttempts): string {
+  if (!letter.settled) return JSON.stringify([key, letter]);
+  const { fold } = letter.settled;
+  const copies = fold.delivery.copies.map((copy) => [copy.at, copy.messageId, ...copy.addresses]);
+  // Every field keeps its place, so that the state read back has its fields in the same order.
+  const delivery = { ...fold.delivery, addresses: 0, copies };
+  return JSON.stringify([
+    key,
+    { ...letter, settled: { ...letter.settled, fold: { ...fold, delivery, refusals: [...fold.refusals] } } },
+  ]);
 }
 
 type KeptCopy = [at: string, messageId: string, ...addresses: string[]];
 
 export function snapshotFromText(text: string): JournalSnapshot {
-  const snapshot = JSON.parse(text) as JournalSnapshot;
-  for (const [, letter] of snapshot.letters) {
-    if (!letter.settled) continue;
-    const fold = letter.settled.fold as Omit<LetterFold, "refusals"> & { refusals: unknown };
-    fold.refusals = new Map(fold.refusals as [string, { address: string; response: string }][]);
-    const { delivery } = fold;
-    const addresses: string[] = [];
-    delivery.copies = (delivery.copies as unknown as KeptCopy[]).map((kept) => {
-      const copyAddresses = kept.slice(2) as string[];
-      for (const address of copyAddresses) addresses.push(address);
-      return { at: kept[0], channel: "email", byHand: false, messageId: kept[1], addresses: copyAddresses };
-    });
-    delivery.addresses = addresses;
+  let end = text.indexOf("\n");
+  const rest = JSON.parse(end === -1 ? text : text.slice(0, end)) as Omit<JournalSnapshot, "letters">;
+  const letters: JournalSnapshot["letters"] = [];
+  while (end !== -1) {
+    const start = end + 1;
+    end = text.indexOf("\n", start);
+    const line = end === -1 ? text.slice(start) : text.slice(start, end);
+    const [key, letter] = JSON.parse(line) as [string, LetterAttempts];
+    readLetter(letter);
+    readFrom.set(letter, { key, line });
+    letters.push([key, letter]);
   }
-  return snapshot;
+  return { ...rest, letters };
+}
+
+/** A letter as letterLine keeps it, back to what it was: its copies, its addresses, its refusals' Map. */
+function readLetter(letter: LetterAttempts): void {
+  if (!letter.settled) return;
+  const fold = letter.settled.fold as Omit<LetterFold, "refusals"> & { refusals: unknown };
+  fold.refusals = new Map(fold.refusals as [string, { address: string; response: string }][]);
+  const { delivery } = fold;
+  const addresses: string[] = [];
+  delivery.copies = (delivery.copies as unknown as KeptCopy[]).map((kept) => {
+    const copyAddresses = kept.slice(2) as string[];
+    for (const address of copyAddresses) addresses.push(address);
+    return { at: kept[0], channel: "email", byHand: false, messageId: kept[1], addresses: copyAddresses };
+  });
+  delivery.addresses = addresses;
 }
