@@ -2,6 +2,7 @@
 // that `check` accepts and `preview` renders; bad rows are refused with row, column and reason while the
 // others go in; what is already in the folder is never overwritten, only skipped or (--update) changed.
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import ExcelJS from "exceljs";
 import { describe, expect, it } from "vitest";
@@ -403,6 +404,119 @@ describe("outreach import", { timeout: 60_000 }, () => {
     const check = await run(["check"], { cwd: folder });
     expect(check.stdout).toContain("No errors");
     expect(check.exitCode).toBe(0);
+  });
+
+  it("reads a cell whose style names a built-in number format by its id alone (no format in the file) as that format shows it", async () => {
+    // Each row: the id of ECMA-376 (Part 1, 18.8.30), the Note cell's number, and the notes it gives. A date
+    // format gives the day as a date; a time or a duration, its text.
+    const builtIn: [number, number, string][] = [
+      [5, 1234.5, "$1,235"],
+      [6, -1234.5, "($1,235)"],
+      [7, 1234.5, "$1,234.50"],
+      [8, -1234.5, "($1,234.50)"],
+      [9, 0.25, "25%"],
+      [10, 0.255, "25.50%"],
+      [11, 12345, "1.23E+04"],
+      [12, 1.5, "1 1/2"],
+      [13, 0.3, "3/10"],
+      [14, 45000, "2023-03-15"],
+      [15, 45000, "2023-03-15"],
+      [16, 45000, "2023-03-15"],
+      [17, 45000, "2023-03-15"],
+      [18, 0.75, "6:00 PM"],
+      [19, 0.75, "6:00:00 PM"],
+      [20, 0.75, "18:00"],
+      [21, 0.75, "18:00:00"],
+      [22, 45000.5, "2023-03-15 12:00"],
+      [37, 1234, "1,234"],
+      [38, -1234, "(1,234)"],
+      [39, 1234.5, "1,234.50"],
+      [40, -1234.5, "(1,234.50)"],
+      [41, -1234, "(1,234)"],
+      [42, 1234, "$1,234"],
+      [43, 1234.5, "1,234.50"],
+      [44, 1234.5, "$1,234.50"],
+      [45, 0.01, "14:24"],
+      [46, 1.5, "36:00:00"],
+      [47, 0.01, "14:24.0"],
+      [48, 12345, "12.3E+3"],
+      [49, 7, "7"],
+    ];
+    // exceljs writes a format of the standard's table as its id alone, as Excel does; it is taught here the
+    // ids it has no format for (the currency and accounting ones), which other writers (openpyxl) write so.
+    const require = createRequire(import.meta.url);
+    const writerTable = require("exceljs/lib/xlsx/xform/style/numfmt-xform.js") as {
+      getDefaultFmtId: (code: string) => number | undefined;
+    };
+    const ownIds = writerTable.getDefaultFmtId;
+    const written = new Set<number>();
+    writerTable.getDefaultFmtId = (code) => {
+      const id = /^built-in (\d+)$/.exec(code) ? Number(code.slice("built-in ".length)) : ownIds(code);
+      if (id !== undefined) written.add(id);
+      return id;
+    };
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet("Missions");
+    sheet.addRow(["Organisation", "Email", "Type", "Salutation", "Mandate", "Note"]);
+    for (const [id, value] of builtIn) {
+      sheet
+        .addRow([`Mission ${id}`, `m${id}@mission.example.org`, "ngo", "Hi", "your work", value])
+        .getCell(6).numFmt = `built-in ${id}`;
+    }
+    const folder = campaignFolder();
+    try {
+      await workbook.xlsx.writeFile(join(folder, "built-in.xlsx"));
+    } finally {
+      writerTable.getDefaultFmtId = ownIds;
+    }
+    expect([...written].sort((a, b) => a - b)).toEqual([0, ...builtIn.map(([id]) => id)]);
+    const { summary } = await imported(folder, ["built-in.xlsx", "--map", "Note=notes", "--dry-run"]);
+    expect(summary.refused).toEqual([]);
+    const recipients = parse(summary.yaml ?? "") as { organisation: string; notes: string }[];
+    expect(recipients.map(({ organisation, notes }) => [organisation, notes])).toEqual(
+      builtIn.map(([id, , notes]) => [`Mission ${id}`, notes]),
+    );
+  });
+
+  it("reads a duration under [h], [m] or [s] as the hours, minutes or seconds it adds up to, not a time of day", async () => {
+    // Each row: the Note cell's number (days), its format, and the notes it gives or the refusal.
+    const durations: [number, string, { notes: string } | { reason: string }][] = [
+      [1.5, "[h]:mm", { notes: "36:00" }],
+      [2.25, "[hh]:mm:ss", { notes: "54:00:00" }],
+      [1.5, "[m]:ss", { notes: "2160:00" }],
+      [0.05, "[mm]:ss", { notes: "72:00" }],
+      [1.5, "[s]", { notes: "129600" }],
+      [0.0001, "[ss].00", { notes: "08.64" }],
+      [1.5, "h:mm", { notes: "12:00" }],
+      [
+        -0.5,
+        "[h]:mm",
+        { reason: "holds a negative time (-0.5), which a spreadsheet shows as ####: write it as text" },
+      ],
+    ];
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet("Missions");
+    sheet.addRow(["Organisation", "Email", "Type", "Salutation", "Mandate", "Note"]);
+    durations.forEach(([value, format], index) => {
+      sheet
+        .addRow([`Mission ${index}`, `m${index}@mission.example.org`, "ngo", "Hi", "your work", value])
+        .getCell(6).numFmt = format;
+    });
+    const folder = campaignFolder();
+    await workbook.xlsx.writeFile(join(folder, "durations.xlsx"));
+    const { summary } = await imported(folder, ["durations.xlsx", "--map", "Note=notes", "--dry-run"]);
+    const recipients = parse(summary.yaml ?? "") as { organisation: string; notes: string }[];
+    durations.forEach(([, format, expected], index) => {
+      const row = index + 2;
+      if ("notes" in expected) {
+        expect(
+          recipients.find(({ organisation }) => organisation === `Mission ${index}`)?.notes,
+          format,
+        ).toBe(expected.notes);
+      } else {
+        expect(summary.refused).toEqual([{ row, column: "Note", reason: expected.reason }]);
+      }
+    });
   });
 
   it("refuses a workbook whose header row holds a formula for a column's name, naming the cell", async () => {

@@ -1,7 +1,7 @@
 // Reads the first worksheet (or a named one) of an .xlsx workbook with exceljs. A cell is taken as the text
-// it shows (a number as its number format shows it, through numfmt), except where that text is not what the
-// file holds: a formula (=HYPERLINK(…) shows one thing and links another) and merged cells (one value shown
-// across several rows) refuse their rows.
+// it shows (a number as its number format shows it, through numfmt; a date as its day), except where that
+// text is not what the file holds: a formula (=HYPERLINK(…) shows one thing and links another) and merged
+// cells (one value shown across several rows) refuse their rows.
 import type { Table, TableRow } from "../core/import-table.js";
 import { EXIT, UserError } from "../errors.js";
 
@@ -9,10 +9,16 @@ type ExcelJS = typeof import("exceljs");
 type Cell = import("exceljs").Cell;
 type Worksheet = import("exceljs").Worksheet;
 type Numfmt = typeof import("numfmt");
+/** exceljs's table of built-in number formats, by id: what a style that names an id without a format reads as. */
+type BuiltInFormats = Record<string, { f?: string } & Record<string, string>>;
+
+/** The ids ECMA-376 (Part 1, 18.8.30) reserves for built-in formats: 0–163; a workbook's own start at 164. */
+const BUILT_IN_IDS = 164;
 
 export async function readWorkbook(buffer: Buffer, shown: string, sheetName?: string): Promise<Table> {
   const exceljs = ((await import("exceljs")) as unknown as { default: ExcelJS }).default;
   const numfmt = await import("numfmt");
+  await knowBuiltInFormats(numfmt);
   const workbook = new exceljs.Workbook();
   try {
     await workbook.xlsx.load(
@@ -44,10 +50,36 @@ export async function readWorkbook(buffer: Buffer, shown: string, sheetName?: st
       },
     );
   }
-  return sheetTable(sheet, shown, sheets.length > 1 ? sheet.name : undefined, numfmt);
+  const reading: Reading = { numfmt, date1904: Boolean(workbook.properties?.date1904) };
+  return sheetTable(sheet, shown, sheets.length > 1 ? sheet.name : undefined, reading);
 }
 
-function sheetTable(sheet: Worksheet, shown: string, name: string | undefined, numfmt: Numfmt): Table {
+/**
+ * A style may name a built-in format by its id alone, with no format of its own in the file (Excel does for
+ * 0–22 and 37–49, other writers for the currency formats 5–8 too). exceljs's table of them lacks 5–8, 23–36
+ * and 41–44 (such a cell read as General: 1234.5, not $1,234.50) and misspells 22, 37–40 and 47; numfmt's
+ * table is the standard's (in its en-US form for the ids whose format depends on the locale), so exceljs is
+ * given numfmt's before it reads. exceljs makes its table of ids to write from its own when it loads, so
+ * writing a workbook is not changed by this.
+ */
+async function knowBuiltInFormats(numfmt: Numfmt): Promise<void> {
+  const table = (
+    (await import("exceljs/lib/xlsx/defaultnumformats.js" as string)) as { default: BuiltInFormats }
+  ).default;
+  for (let id = 1; id < BUILT_IN_IDS; id++) {
+    const format = numfmt.getFormatFromId(id);
+    // numfmt gives General for an id it knows no format for: left as exceljs has it.
+    if (format !== "General") table[id] = { ...table[id], f: format };
+  }
+}
+
+interface Reading {
+  numfmt: Numfmt;
+  /** The workbook counts its days from 1904 (as old Mac Excel did), not from 1900. */
+  date1904: boolean;
+}
+
+function sheetTable(sheet: Worksheet, shown: string, name: string | undefined, reading: Reading): Table {
   const merged = mergedRows(sheet);
   let columns: string[] | undefined;
   const rows: TableRow[] = [];
@@ -56,7 +88,7 @@ function sheetTable(sheet: Worksheet, shown: string, name: string | undefined, n
     const values: unknown[] = [];
     const faults: TableRow["faults"] = [];
     row.eachCell({ includeEmpty: false }, (cell, column) => {
-      const read = cellText(cell, numfmt);
+      const read = cellText(cell, reading);
       if (read.fault) faults.push({ column: column - 1, reason: read.fault });
       else values[column - 1] = read.text;
     });
@@ -108,15 +140,15 @@ type CellRead = { text?: string; fault?: string };
 /**
  * The text a cell shows, or why its row is refused: never an object. A formula (its shown result is not what
  * the file holds), an error value, a link that shows one text and leads elsewhere, and a value of a kind not
- * read here are refused; a date is the day (and time) it shows.
+ * read here are refused; a date is the day (and time) it shows, a time or a duration as its format shows it.
  */
-function cellText(cell: Cell, numfmt: Numfmt): CellRead {
+function cellText(cell: Cell, reading: Reading): CellRead {
   const value = cell.value as unknown;
   if (value === null || value === undefined) return {};
   if (typeof value === "string") return { text: value };
-  if (typeof value === "number") return numberText(value, cell.numFmt, numfmt);
+  if (typeof value === "number") return numberText(value, cell.numFmt, reading.numfmt);
   if (typeof value === "boolean") return { text: String(value) };
-  if (value instanceof Date) return dateText(value);
+  if (value instanceof Date) return dateOrTimeText(value, cell.numFmt, reading);
   const object = value as {
     formula?: string;
     sharedFormula?: string;
@@ -185,6 +217,8 @@ function numberText(value: number, format: string | undefined, numfmt: Numfmt): 
   let text: string;
   try {
     if (numfmt.isDateFormat(pattern)) {
+      // exceljs takes [s] and [ss].0 (elapsed seconds) for numbers: shown as their format shows them.
+      if (!showsDay(pattern, numfmt)) return timeText(value, pattern, numfmt);
       return {
         fault: `holds the number ${String(value)} shown as a date or time in a format outreach does not read as one (${pattern}): format the column as a date (yyyy-mm-dd) or as text`,
       };
@@ -201,6 +235,42 @@ function numberText(value: number, format: string | undefined, numfmt: Numfmt): 
     };
   }
   return { text };
+}
+
+/**
+ * A number exceljs read as a date, by its format: one that shows a day (or a month, or a year) is the day it
+ * shows, written as a date (2025-12-01, with the time if it has one), what a recipient's date fields take; one
+ * that shows only a time of day or a duration is the text its format shows: 6:00 PM, 14:24 under mm:ss, and
+ * 36:00 for a day and a half under [h]:mm (elapsed hours, minutes [m] or seconds [s], not a time of day).
+ */
+function dateOrTimeText(date: Date, format: string | undefined, reading: Reading): CellRead {
+  const { numfmt } = reading;
+  if (!format || showsDay(format, numfmt) || Number.isNaN(date.getTime())) return dateText(date);
+  // The number the cell holds, as exceljs made the date from it (days since 30 December 1899, or 1904).
+  const serial = date.getTime() / 86_400_000 + 25_569 - (reading.date1904 ? 1_462 : 0);
+  return timeText(serial, format, numfmt);
+}
+
+/** A time of day or a duration as its format shows it (numfmt); a negative one shows as #### and is refused. */
+function timeText(serial: number, format: string, numfmt: Numfmt): CellRead {
+  if (serial < 0) {
+    return {
+      fault: `holds a negative time (${String(serial)}), which a spreadsheet shows as ####: write it as text`,
+    };
+  }
+  try {
+    return { text: numfmt.format(format, serial).trim() };
+  } catch {
+    return {
+      fault: `holds the time ${String(serial)} in a format outreach cannot show as the spreadsheet does (${format}): format the column as text (Format Cells → Text) and type its values again`,
+    };
+  }
+}
+
+/** Whether a date format shows a day of the calendar: its day, month or year (mm in mm:ss is minutes). */
+function showsDay(format: string, numfmt: Numfmt): boolean {
+  const shows = numfmt.getFormatDateInfo(format);
+  return shows.year || shows.day || (shows.month && !shows.hours && !shows.minutes && !shows.seconds);
 }
 
 /** A date as it reads: the day, with the time when it has one; a time alone (a day of 1899 or 1900) as the time. */
