@@ -281,7 +281,8 @@ describe("outreach import", { timeout: 60_000 }, () => {
       [new Date("2025-12-01T14:30:00Z"), { notes: "2025-12-01 14:30" }],
       [new Date("1899-12-30T09:15:00Z"), { notes: "09:15" }],
       [1234.5, { notes: "1234.5" }],
-      [true, { notes: "true" }],
+      [true, { notes: "TRUE" }],
+      [false, { notes: "FALSE" }],
     ];
     const workbook = new ExcelJS.Workbook();
     const sheet = workbook.addWorksheet("Missions");

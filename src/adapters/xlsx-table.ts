@@ -140,14 +140,15 @@ type CellRead = { text?: string; fault?: string };
 /**
  * The text a cell shows, or why its row is refused: never an object. A formula (its shown result is not what
  * the file holds), an error value, a link that shows one text and leads elsewhere, and a value of a kind not
- * read here are refused; a date is the day (and time) it shows, a time or a duration as its format shows it.
+ * read here are refused; a date is the day (and time) it shows, a time or a duration as its format shows it,
+ * and TRUE or FALSE as a spreadsheet shows them.
  */
 function cellText(cell: Cell, reading: Reading): CellRead {
   const value = cell.value as unknown;
   if (value === null || value === undefined) return {};
   if (typeof value === "string") return { text: value };
   if (typeof value === "number") return numberText(value, cell.numFmt, reading.numfmt);
-  if (typeof value === "boolean") return { text: String(value) };
+  if (typeof value === "boolean") return { text: value ? "TRUE" : "FALSE" };
   if (value instanceof Date) return dateOrTimeText(value, cell.numFmt, reading);
   const object = value as {
     formula?: string;
