@@ -370,6 +370,43 @@ describe("import reads malformed CSV rows", () => {
     expect(check.stdout).toContain("No errors");
   });
 
+  it("a cell over several lines with a quote gone wrong inside it is one row, refused once at its row, line and column: its lines never make rows of their own", async () => {
+    // Each case: the cell over lines 3–4 (row 3), and the line and column where it goes wrong.
+    const cells: [string, string, number, string][] = [
+      ["text after its closing quote", '"your\nwork"x', 4, "Mandate"],
+      ["text after its closing quote, in the first column", '"B\nOrg"x', 4, "Organisation"],
+      ["a quote not doubled on its second line", '"your\nwork, "as" agreed"', 4, "Mandate"],
+      ["a quote not doubled on its first line", '"your "own" \nwork"', 3, "Mandate"],
+      ["a quote not doubled, then text after the closing quote", '"your\nwork"x"', 4, "Mandate"],
+    ];
+    const row = (cell: string) =>
+      cell.startsWith('"B') ? `${cell},b@x.example.org,ngo,Hi,m` : `B Org,b@x.example.org,ngo,Hi,${cell}`;
+    for (const [what, cell, line, column] of cells) {
+      // As Excel saves CSV (BOM, CRLF between rows, LF inside a cell) and as Google Sheets does (LF).
+      const excel = `\uFEFF${[HEAD, good("A"), row(cell), good("C"), good("D")].join("\r\n")}\r\n`;
+      const sheets = `${[HEAD, good("A"), row(cell), good("C"), good("D")].join("\n")}\n`;
+      for (const [name, text] of [
+        ["excel.csv", excel],
+        ["sheets.csv", sheets],
+      ]) {
+        const folder = campaignFolder({ [name as string]: text as string });
+        const result = await run(["import", name as string, "--json", "--dry-run"], { cwd: folder });
+        noStackTrace(result.stderr);
+        const summary = JSON.parse(result.stdout);
+        expect(summary.refused, `${what} (${name})`).toEqual([
+          {
+            row: 3,
+            line,
+            column,
+            reason: expect.stringMatching(/^has text after the closing quote of its cell/),
+          },
+        ]);
+        expect(summary.created, `${what} (${name})`).toEqual(["a-org", "c-org", "d-org"]);
+        expect(summary.rows, `${what} (${name})`).toBe(4);
+      }
+    }
+  });
+
   it("a header with text after a closing quote names its line and column; nothing is imported", async () => {
     const folder = campaignFolder({ "head.csv": `"Organisation"s,Email,Type,Salutation\n${good("A")}\n` });
     const result = await run(["import", "head.csv"], { cwd: folder });

@@ -105,7 +105,9 @@ function csvRows(records: PlacedRecord[], unreadable: (reason: string) => Error)
  * Every record with the line it starts at, and the fault of each malformed one. csv-parse with relax_quotes
  * finds where each record ends even when a quote is misplaced; a record with a quote left in a cell is then
  * read alone, strictly, to say what is wrong with it. A quote left open swallows what follows up to the next
- * quote (or the end of the file): its record is refused, and reading goes on at the line after it opened.
+ * quote (or the end of the file): its record is refused, and reading goes on at the line after it opened. A
+ * cell over several lines whose next line is no row of its own is one record however its quotes go wrong,
+ * refused once.
  */
 function placeRecords(buffer: Buffer, delimiter: string, parse: Parse): PlacedRecord[] {
   const lineAt = lineCounter(buffer);
@@ -152,16 +154,33 @@ function placeFrom(reading: Reading, offset: number, placed: PlacedRecord[]): nu
     const fault = record.some((cell) => cell.includes('"'))
       ? diagnose(buffer.subarray(start, end), record, delimiter, parse)
       : undefined;
-    if (fault && fault.openLine < fault.line) {
-      // A quoted cell over several lines that goes wrong: taken as a quote left open where it opened.
-      const closedAt = line + fault.line - 1;
-      return leftOpen(
-        reading,
-        line + fault.openLine - 1,
-        fault.column,
-        placed,
-        `the next quote is on line ${closedAt}, with text after it`,
-      );
+    const opened = fault ? line + fault.openLine - 1 : line;
+    const through = fault ? cellEnd(reading, start, end) : end;
+    if (fault && lineAt(through - 1) > opened) {
+      // A quoted cell over several lines that goes wrong. When the line after the one it opens on is a row of
+      // its own, the quote was left open there; otherwise the lines are one row (a cell with text after its
+      // closing quote, or a quote inside it not doubled), refused once, and reading goes on after it.
+      if (isWholeRow(reading, opened + 1, placed[0]?.record.length ?? record.length)) {
+        if (fault.openLine < fault.line) {
+          const closedAt = line + fault.line - 1;
+          return leftOpen(
+            reading,
+            opened,
+            fault.column,
+            placed,
+            `the next quote is on line ${closedAt}, with text after it`,
+          );
+        }
+      } else {
+        placed.push({
+          record,
+          line,
+          fault: { column: fault.column, line: line + fault.line - 1, reason: fault.reason },
+        });
+        if (through !== end) return through;
+        start = end;
+        continue;
+      }
     }
     placed.push({
       record,
@@ -200,6 +219,56 @@ function leftOpen(
     },
   });
   return resume;
+}
+
+/**
+ * Where a record with a quoted cell gone wrong ends when a quote inside a cell counts as text unless it is
+ * followed by a delimiter or the end of a line (as the one who wrote "a "b" c" meant it): past `end`, where
+ * csv-parse ended it, when a quote not doubled made csv-parse end the cell early; `end` when the file ends
+ * inside the cell so read.
+ */
+function cellEnd(reading: Reading, start: number, end: number): number {
+  const { buffer } = reading;
+  const delimiter = reading.delimiter.charCodeAt(0);
+  const QUOTE = 0x22;
+  let quoted = false;
+  let cellStart = true;
+  for (let at = start; at < buffer.length; at++) {
+    const byte = buffer[at];
+    if (quoted) {
+      if (byte !== QUOTE) continue;
+      if (buffer[at + 1] === QUOTE) {
+        at++;
+        continue;
+      }
+      const next = buffer[at + 1];
+      if (next === undefined || next === delimiter || next === 0x0a || next === 0x0d) quoted = false;
+      continue;
+    }
+    if (byte === QUOTE && cellStart) quoted = true;
+    else if (byte === 0x0a) return Math.max(at + 1, end);
+    else if (byte === 0x0d) return Math.max(buffer[at + 1] === 0x0a ? at + 2 : at + 1, end);
+    cellStart = byte === delimiter;
+  }
+  return quoted ? end : Math.max(buffer.length, end);
+}
+
+/** Whether a line of the file, read alone and strictly, is a row of the header's width. */
+function isWholeRow(reading: Reading, line: number, width: number): boolean {
+  const { buffer, lineAt } = reading;
+  const from = lineAt.startOf(line);
+  if (line > lineAt(buffer.length) || from >= buffer.length) return false;
+  const to = lineAt.startOf(line + 1);
+  const text = buffer.toString("utf8", from, to > from ? to : buffer.length).replace(/\r?\n$|\r$/, "");
+  try {
+    const records = reading.parse(text, {
+      delimiter: reading.delimiter,
+      relax_column_count: true,
+    }) as string[][];
+    return records.length === 1 && lengthFault(records[0] as string[], width) === undefined;
+  } catch {
+    return false;
+  }
 }
 
 interface Diagnosis {
