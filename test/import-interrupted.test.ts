@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { CLI, campaignFolder, NOW, run, STARTER } from "./support.js";
@@ -68,6 +69,13 @@ describe("an import killed between its renames", { timeout: 90_000 }, () => {
       ]),
     );
     expect(Object.keys(half)).not.toContain("big-2.yaml");
+    // The record names the process by more than its number: its boot and start, which a later one cannot share.
+    expect(JSON.parse(half[`.example.yaml.${pid}.batch`] as string).process).toEqual({
+      pid,
+      host: hostname(),
+      boot: readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim(),
+      start: expect.stringMatching(/^\d+$/),
+    });
     // Any other command refuses to work on the half-written folder, and says what to do.
     const listed = await run(["recipients"], { cwd: folder });
     expect(listed.exitCode).toBe(1);
@@ -163,6 +171,58 @@ describe("undoInterruptedWrites, on the states a kill can leave", () => {
       "example.yaml": readFileSync(join(STARTER, "recipients", "example.yaml"), "utf8"),
     });
     expect(readFileSync(join(folder, "outreach.yaml"), "utf8")).toBe(config);
+  });
+
+  it("takes back a record whose process's number now belongs to another process, and leaves the running one's alone", async () => {
+    const { undoInterruptedWrites, describeInterruptedWrite } = await import(
+      "../src/adapters/interrupted-writes.js"
+    );
+    // A process that runs now, under the number a record names: it started at `start` ticks after boot.
+    const live = spawn("sleep", ["60"], { stdio: "ignore" });
+    const pid = live.pid as number;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] as string;
+      const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+      const batchOf = (process: object) => ({
+        "recipients/b.yaml": "b new\n",
+        [`recipients/.b.yaml.${pid}.batch`]: `${JSON.stringify({
+          process,
+          files: [{ path: "b.yaml", replaces: false, sha256: sha("b new\n") }],
+        })}\n`,
+      });
+      const stale = {
+        "another process under the number, started earlier": { pid, host: hostname(), boot, start: "1" },
+        "a process before the last boot": { pid, host: hostname(), boot: "not-this-boot", start },
+      };
+      for (const [what, process] of Object.entries(stale)) {
+        const folder = campaignFolder(batchOf(process));
+        const found = undoInterruptedWrites(folder, "recipients");
+        expect(found.map(describeInterruptedWrite), what).toEqual([
+          `An import (process ${pid}) was stopped while putting its files in place: removed recipients/b.yaml, which it had added, so the folder is as it was before that import; run it again.`,
+        ]);
+        expect(Object.keys(contents(folder)), what).toEqual(["example.yaml"]);
+      }
+      const running = campaignFolder(batchOf({ pid, host: hostname(), boot, start }));
+      const before = contents(running);
+      expect(undoInterruptedWrites(running, "recipients").map(describeInterruptedWrite)).toEqual([
+        `An import (process ${pid}) is putting files in place in this folder right now; run this again when it has finished.`,
+      ]);
+      expect(contents(running)).toEqual(before);
+      // The CLI too: a record of a process gone, under a number in use, is taken back, not waited for.
+      const folder = campaignFolder({
+        ...batchOf({ pid, host: hostname(), boot, start: "1" }),
+        "list.csv":
+          "Organisation,Email,Type,Salutation,Mandate\nA Body,a@body.example.org,ngo,Dear Colleagues,your work\n",
+      });
+      const imported = await run(["import", "list.csv"], { cwd: folder });
+      expect(imported.stderr).toContain(
+        `An import (process ${pid}) was stopped while putting its files in place`,
+      );
+      expect(imported.exitCode).toBe(0);
+    } finally {
+      live.kill();
+    }
   });
 
   it("takes a record cut short as a batch that renamed nothing, and leaves a running process's files alone", async () => {

@@ -1,6 +1,8 @@
 // Edge cases of sending and tracking: each test names the way a letter could otherwise go twice, be
 // recorded wrongly, leak a secret or give a wrong exit code.
+import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, sinkPerTest } from "./smtp-sink.js";
@@ -20,6 +22,44 @@ describe("the send lock", () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toContain(".outreach/send.lock cannot be read, so another run may be sending");
     expect(server.received).toHaveLength(0);
+  });
+
+  it("takes over a lock whose process's number now belongs to another process, and honours the one whose process runs", async () => {
+    const server = await sink();
+    // A process that runs now, under the number the lock names: it started at `start` ticks after boot.
+    const live = spawn("sleep", ["60"], { stdio: "ignore" });
+    const pid = live.pid as number;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] as string;
+      const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+      const lock = (startedAt: string) =>
+        JSON.stringify({
+          pid,
+          host: hostname(),
+          boot,
+          start: startedAt,
+          token: "t",
+          command: "send",
+          started: "2026-02-01T11:00:00.000Z",
+        });
+      const folder = campaignFolder();
+      mkdirSync(join(folder, ".outreach"), { recursive: true });
+      writeFileSync(join(folder, ".outreach", "send.lock"), lock(start));
+      const env = { OUTREACH_SMTP_URL: server.url };
+      const held = await run(["send", "--yes", "example-ngo"], { cwd: folder, env });
+      expect(held.stderr).toContain(`another outreach send is running in this campaign folder (pid ${pid}`);
+      expect(held.exitCode).toBe(1);
+      expect(server.received).toHaveLength(0);
+      // The same number, but a process that started earlier: the one that held the lock, gone.
+      writeFileSync(join(folder, ".outreach", "send.lock"), lock("1"));
+      const sent = await run(["send", "--yes", "example-ngo"], { cwd: folder, env });
+      expect(sent.exitCode).toBe(0);
+      expect(server.received).toHaveLength(1);
+      expect(existsSync(join(folder, ".outreach", "send.lock"))).toBe(false);
+    } finally {
+      live.kill();
+    }
   });
 });
 

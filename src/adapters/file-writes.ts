@@ -15,6 +15,7 @@ import {
 } from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { openToCreateSync, refuseToReplace } from "./file-system.js";
+import { type ProcessIdentity, thisProcess } from "./process-identity.js";
 
 /** Writes all of `buffer` to the open file, or throws. */
 export function writeWhole(descriptor: number, buffer: Buffer): void {
@@ -61,6 +62,12 @@ export interface BatchEntry {
   path: string;
   replaces: boolean;
   sha256: string;
+}
+
+/** A batch's record: the process that writes it, and each of its files. */
+export interface BatchRecord {
+  process?: ProcessIdentity;
+  files: BatchEntry[];
 }
 
 /** Writes the pieces to a new file at `aside` (never an existing one), flushed to disk when `durable`. */
@@ -164,7 +171,9 @@ function writeBatchRecord(
     replaces: kept[index] !== undefined,
     sha256: createHash("sha256").update(text).digest("hex"),
   }));
-  writeAside(record, [`${JSON.stringify({ files: entries })}\n`], 0o666, true);
+  // The process, by more than its pid: a later process given the same number is not taken for it.
+  const batch: BatchRecord = { process: thisProcess(), files: entries };
+  writeAside(record, [`${JSON.stringify(batch)}\n`], 0o666, true);
   syncFolders([...files.map(({ path }) => dirname(path)), dirname(record)]);
 }
 

@@ -1,12 +1,15 @@
 // What a process killed while putting files in place (replaceFilesWhole) left in a folder, found and undone:
 // a batch of renames that had begun is taken back, so that the folder is as it was before it (nothing
 // half-written, even across a kill), and files it had written aside are removed. Only a process that is
-// gone is undone; one still running is left to finish.
+// gone is undone; one still running is left to finish (a batch's record names it by more than its pid, which
+// a later process may have been given).
 import { createHash } from "node:crypto";
 import { type Dirent, existsSync, readdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { hostname } from "node:os";
 import { join, relative, resolve } from "node:path";
-import { asideName, asidePath, type BatchEntry } from "./file-writes.js";
+import { asideName, asidePath, type BatchEntry, type BatchRecord } from "./file-writes.js";
 import { isInside, toPosix } from "./paths.js";
+import { isRunning, type ProcessIdentity } from "./process-identity.js";
 
 export interface InterruptedWrite {
   pid: number;
@@ -22,6 +25,8 @@ export interface InterruptedWrite {
   leftAside: string[];
   /** The process is still running: nothing was touched. */
   running: boolean;
+  /** The machine it runs on, when it is not this one (whether it runs cannot be told from here). */
+  host?: string;
 }
 
 /** Finds and undoes what processes that are gone left half-done below `folder` (relative to `root`). */
@@ -38,19 +43,25 @@ export function undoInterruptedWrites(root: string, folder: string): Interrupted
   const shown = (path: string) => toPosix(relative(root, path));
   const results: InterruptedWrite[] = [];
   for (const [pid, { batches, aside }] of found) {
+    const records = batches.map((batch) => ({ batch, record: readRecord(batch) }));
+    // The process its record names (an older record, or one cut short, names it by the pid alone).
+    const owner: Partial<ProcessIdentity> & { pid: number } = records.find(
+      ({ record }) => record?.process?.pid === pid,
+    )?.record?.process ?? { pid };
     const result: InterruptedWrite = {
       pid,
       restored: [],
       removed: [],
       changedSince: [],
       leftAside: [],
-      running: isRunning(pid),
+      running: isRunning(owner),
+      ...(owner.host !== undefined && owner.host !== hostname() ? { host: owner.host } : {}),
     };
     results.push(result);
     if (result.running) continue;
-    for (const batch of batches) {
+    for (const { batch, record } of records) {
       result.batch = shown(batch);
-      undoBatch(batch, pid, join(root, folder), result, shown);
+      undoBatch(batch, record?.files ?? [], pid, join(root, folder), result, shown);
     }
     // What no batch names: written aside before any rename began, so the files themselves are as they were.
     for (const path of aside) {
@@ -65,17 +76,12 @@ export function undoInterruptedWrites(root: string, folder: string): Interrupted
 /** Takes a batch back: each file it had put in place returns to what it was before (or goes, if it is new). */
 function undoBatch(
   batch: string,
+  entries: readonly BatchEntry[],
   pid: number,
   folder: string,
   result: InterruptedWrite,
   shown: (path: string) => string,
 ) {
-  let entries: BatchEntry[] = [];
-  try {
-    entries = (JSON.parse(readFileSync(batch, "utf8")) as { files: BatchEntry[] }).files;
-  } catch {
-    // A record cut short: written before the first rename, so none was made.
-  }
   for (const entry of entries) {
     const path = resolve(batch, "..", entry.path);
     // A record names files beside it; one naming a file elsewhere was not written by outreach.
@@ -100,22 +106,21 @@ function undoBatch(
   rmSync(batch, { force: true });
 }
 
-function hashOf(path: string): string | undefined {
+/** A batch's record; undefined for one cut short (written before the first rename, so none was made). */
+function readRecord(batch: string): BatchRecord | undefined {
   try {
-    return createHash("sha256").update(readFileSync(path)).digest("hex");
+    const record = JSON.parse(readFileSync(batch, "utf8")) as BatchRecord;
+    return Array.isArray(record?.files) ? record : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** Whether a process of this number runs now (this one's number was another process's before it). */
-function isRunning(pid: number): boolean {
-  if (pid === process.pid) return false;
+function hashOf(path: string): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    return createHash("sha256").update(readFileSync(path)).digest("hex");
+  } catch {
+    return undefined;
   }
 }
 
@@ -142,6 +147,9 @@ function asideFiles(folder: string): string[] {
 /** One sentence for the user: what was found, and what was done about it. */
 export function describeInterruptedWrite(found: InterruptedWrite): string {
   const list = (paths: readonly string[]) => paths.join(", ");
+  if (found.running && found.host !== undefined) {
+    return `An import on ${found.host} (process ${found.pid}) began putting files in place in this folder and has not finished; run this again when it has finished (if no import runs there, run it there again, and it takes the batch back).`;
+  }
   if (found.running) {
     return `An import (process ${found.pid}) is putting files in place in this folder right now; run this again when it has finished.`;
   }

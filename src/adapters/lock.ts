@@ -1,5 +1,6 @@
-// One send at a time per campaign folder: .outreach/send.lock holds the running process's pid. A lock left
-// by a process that no longer exists is taken over; the check is the process table, never a timer.
+// One send at a time per campaign folder: .outreach/send.lock names the running process (its pid, boot and
+// start: see process-identity.ts). A lock left by a process that no longer exists is taken over; the check
+// is the process table, never a timer.
 import { randomUUID } from "node:crypto";
 import { existsSync, linkSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
@@ -7,10 +8,9 @@ import { join } from "node:path";
 import { EXIT, ExitError, UserError } from "../errors.js";
 import { describeFileFailure, fileError, readRegularFile } from "./file-system.js";
 import { STATE_FOLDER, stateFolder } from "./journal-file.js";
+import { isRunning, type ProcessIdentity, thisProcess } from "./process-identity.js";
 
-export interface LockOwner {
-  pid: number;
-  host: string;
+export interface LockOwner extends ProcessIdentity {
   token: string;
   command: string;
   started: string;
@@ -24,20 +24,10 @@ function readOwner(path: string): LockOwner | undefined {
   }
 }
 
-function isAlive(owner: LockOwner): boolean {
-  if (owner.host !== hostname()) return true; // cannot tell for another machine: assume it runs
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** The send, follow-up or resolve that holds the lock now, if its process is alive on this machine. */
 export function runningSend(root: string): LockOwner | undefined {
   const owner = readOwner(join(root, STATE_FOLDER, "send.lock"));
-  if (!owner || owner.host !== hostname() || !isAlive(owner)) return undefined;
+  if (!owner || owner.host !== hostname() || !isRunning(owner)) return undefined;
   return owner;
 }
 
@@ -52,8 +42,7 @@ export class SendLock {
     stateFolder(root);
     const path = join(root, STATE_FOLDER, "send.lock");
     const owner: LockOwner = {
-      pid: process.pid,
-      host: hostname(),
+      ...thisProcess(),
       token: randomUUID(),
       command,
       started: new Date().toISOString(),
@@ -97,7 +86,7 @@ export class SendLock {
         },
       );
     }
-    if (isAlive(holder)) {
+    if (isRunning(holder)) {
       throw new UserError(
         `another outreach ${holder.command} is running in this campaign folder (pid ${holder.pid} on ${holder.host}, started ${holder.started})`,
         {
