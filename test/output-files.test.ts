@@ -158,6 +158,19 @@ describe("preview --out, the folder itself", () => {
     expect(readdirSync(parent)).toEqual([]);
   });
 
+  it("over an earlier preview: a letter that fails after others leaves every file as it was", async () => {
+    const letter = `${readFileSync(join(STARTER, "templates", "letter.txt.hbs"), "utf8")}\n{{recipient.address_block}}\n`;
+    const folder = campaignFolder({ "templates/letter.txt.hbs": letter });
+    mkdirSync(join(folder, "letters"));
+    const files = readdirSync(join(folder, "recipients")).length;
+    expect(files).toBeGreaterThan(0);
+    writeFileSync(join(folder, "letters", "example-ngo.txt"), "old\n");
+    const result = await run(["preview", "--out", "letters"], { cwd: folder });
+    expectRefused(result, /recipient\.address_block.*not defined/);
+    expect(readdirSync(join(folder, "letters"))).toEqual(["example-ngo.txt"]);
+    expect(readFileSync(join(folder, "letters", "example-ngo.txt"), "utf8")).toBe("old\n");
+  });
+
   it("over an earlier preview: a longer file is cut to its letter; a hard link's other name keeps its words", async () => {
     const folder = campaignFolder();
     const letters = join(folder, "letters");

@@ -42,7 +42,7 @@ function programExists(command: string, env: NodeJS.ProcessEnv): boolean {
  * Shows `pieces` through the pager when `pagerCommand` gives one, else writes them to stdout. Resolves once
  * the reader is done (the pager has exited).
  */
-export async function page(io: IO, pieces: readonly string[], wanted = true): Promise<void> {
+export async function page(io: IO, pieces: readonly (string | Buffer)[], wanted = true): Promise<void> {
   const command = pagerCommand(io, wanted);
   const plain = () => {
     for (const piece of pieces) io.stdout.write(piece);

@@ -7,7 +7,7 @@ import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
 import type { LetterEngine } from "../core/engine.js";
 import type { TemplateLibrary } from "../core/letter.js";
-import { letterStream, renderLetters } from "../core/letters.js";
+import { renderLetters } from "../core/letters.js";
 import { type Plan, pickCampaign, planCampaigns } from "../core/plan.js";
 import { hasErrors, type Problem, sortProblems } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
@@ -221,7 +221,8 @@ export async function renderCampaign(options: CampaignOptions & { ids?: string[]
 /**
  * For commands that act on each letter as it comes: the campaign, valid (stops on any error in the
  * folder), the recipients named (or all it selects), and the engine to render their letters with. The
- * caller renders them (renderEach), stops on the problems found, and then calls saveCache.
+ * caller renders each once (renderEach), holds back its output until the problems found say it may go,
+ * and then calls saveCache.
  */
 export async function openCampaignLetters(options: CampaignOptions & { ids?: string[] }, io: IO) {
   const { root, plan, engine, saveCache } = await openLetterPlan(options, io);
@@ -229,17 +230,4 @@ export async function openCampaignLetters(options: CampaignOptions & { ids?: str
   const { prepared, selected } = pickCampaign(plan, options.campaign);
   const entries = chooseRecipients(selected, plan.recipients, options.ids ?? [], prepared.campaign.id);
   return { root, prepared, entries, engine, saveCache };
-}
-
-/**
- * renderCampaign for commands that stream: every letter is rendered once to check it (and let go), and the
- * letters come again, one at a time, only when all are valid; so nothing is written on bad input and the
- * letters of a long list are never all held at once.
- */
-export async function streamCampaign(options: CampaignOptions & { ids?: string[] }, io: IO) {
-  const { root, prepared, entries, engine, saveCache } = await openCampaignLetters(options, io);
-  const { problems } = renderLetters(engine, prepared, entries, undefined, () => {});
-  requireValid(problems, io);
-  saveCache();
-  return { root, prepared, count: entries.length, letters: () => letterStream(engine, prepared, entries) };
 }

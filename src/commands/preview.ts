@@ -5,25 +5,13 @@ import { LetterFolder } from "../adapters/letter-folder.js";
 import { MessageComposer } from "../adapters/mime.js";
 import { outputFolderPath } from "../adapters/paths.js";
 import { plural } from "../adapters/report.js";
+import { Spool } from "../adapters/spool.js";
 import type { IO } from "../adapters/terminal.js";
 import { campaignSizeProblem } from "../core/attachments.js";
-import {
-  type Address,
-  type Letter,
-  letterStream,
-  type PreparedCampaign,
-  renderEach,
-  renderLetters,
-} from "../core/letters.js";
+import { type Address, type Letter, type PreparedCampaign, renderEach } from "../core/letters.js";
 import { hasErrors, type Problem } from "../core/problems.js";
 import { otherChannelHint } from "../core/recipients.js";
-import {
-  type CampaignOptions,
-  openCampaignLetters,
-  renderCampaign,
-  requireValid,
-  streamCampaign,
-} from "./context.js";
+import { type CampaignOptions, openCampaignLetters, renderCampaign, requireValid } from "./context.js";
 
 export interface PreviewOptions extends CampaignOptions {
   ids?: string[];
@@ -97,11 +85,11 @@ export async function preview(options: PreviewOptions, io: IO): Promise<number> 
 }
 
 /**
- * .txt and .eml files, written as the letters come; 10,000 letters are never all held at once, and a bad
- * input leaves nothing written. A new folder is written in one pass, each letter rendered, checked and
- * written into a hidden folder that appears whole, in one rename, once every letter proved valid (it is
- * removed otherwise). Over an existing folder nothing may be touched before every letter is valid: the
- * letters are rendered once to check them, then again to write them.
+ * .txt and .eml files, each letter rendered and composed once, and a bad input leaves nothing written. A
+ * new folder is written in one pass, each letter rendered, checked and written into a hidden folder that
+ * appears whole, in one rename, once every letter proved valid (it is removed otherwise). Over an existing
+ * folder nothing may be touched before every letter is valid: the files are held in a spool (spool.ts) and
+ * written once all are.
  */
 async function previewToFolder(out: string, options: PreviewOptions, io: IO): Promise<number> {
   const { root, prepared, entries, engine, saveCache } = await openCampaignLetters(options, io);
@@ -114,21 +102,29 @@ async function previewToFolder(out: string, options: PreviewOptions, io: IO): Pr
   } catch (error) {
     throw failed(error);
   }
-  let problems: Problem[] = [];
+  const problems: Problem[] = [];
   let emails = 0;
+  const spool = files.isNew ? undefined : new Spool();
   try {
-    if (files.isNew) {
-      emails = await writeLetters(files, lettersOf(renderEach(engine, prepared, entries, problems)), io.now);
-    } else {
-      problems = renderLetters(engine, prepared, entries, undefined, () => {}).problems;
+    const letters = lettersOf(renderEach(engine, prepared, entries, problems));
+    if (!spool) emails = await composeLetters(letters, io.now, (name, pieces) => files.write(name, pieces));
+    else {
+      const names: string[] = [];
+      emails = await composeLetters(letters, io.now, (name, pieces) => {
+        names.push(name);
+        spool.add(pieces);
+      });
       if (!hasErrors(problems)) {
-        emails = await writeLetters(files, letterStream(engine, prepared, entries), io.now);
+        let index = 0;
+        for (const record of spool.records()) files.write(names[index++] as string, [record]);
       }
     }
     if (!hasErrors(problems)) files.finish();
   } catch (error) {
     files.abandon();
     throw failed(error);
+  } finally {
+    spool?.close();
   }
   if (hasErrors(problems)) files.abandon();
   requireValid(problems, io);
@@ -142,17 +138,21 @@ async function previewToFolder(out: string, options: PreviewOptions, io: IO): Pr
   return count;
 }
 
-/** Writes each letter's .txt file and, for a letter by email, its .eml; the number of .eml files. */
-async function writeLetters(files: LetterFolder, letters: Iterable<Letter>, date: Date): Promise<number> {
+/** Each letter's .txt file and, for a letter by email, its .eml, handed to `write`; the number of .eml files. */
+async function composeLetters(
+  letters: Iterable<Letter>,
+  date: Date,
+  write: (name: string, pieces: readonly (Buffer | string)[]) => void,
+): Promise<number> {
   // One composer for every letter: each attachment is read and encoded once.
   const composer = new MessageComposer();
   let emails = 0;
   for (const letter of letters) {
     const id = letter.recipient.id;
-    files.write(`${id}.txt`, [formatLetter(letter)]);
+    write(`${id}.txt`, [formatLetter(letter)]);
     if (letter.message) {
       emails++;
-      files.write(`${id}.eml`, await composer.compose(letter.message, { date }));
+      write(`${id}.eml`, await composer.compose(letter.message, { date }));
     }
   }
   return emails;
@@ -170,35 +170,42 @@ function shownPath(error: unknown, folder: string, shown: string): string {
 }
 
 /**
- * Letters on the terminal, printed as they come once every letter has rendered (nothing is printed on bad
- * input), in pieces of about 64 kB that wait for the terminal or pipe to take them: a piece dies young,
- * where a megabyte of letters lived long enough to be promoted, and grew the heap by 25 MB at 10,000.
+ * Letters on the terminal, printed once every letter has rendered (nothing is printed on bad input): each
+ * is rendered once, into a spool (spool.ts), in pieces of about 64 kB that are printed as the terminal or
+ * pipe takes them. A piece dies young, where a megabyte of letters lived long enough to be promoted, and
+ * grew the heap by 25 MB at 10,000.
  */
 async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<number> {
   const rule = io.out.dim("─".repeat(72));
-  const { prepared, count, letters } = await streamCampaign(options, io);
-  function* pieces(): Generator<string> {
+  const { prepared, entries, engine, saveCache } = await openCampaignLetters(options, io);
+  const spool = new Spool();
+  try {
+    const problems: Problem[] = [];
     let batch = "";
-    for (const letter of letters()) {
+    for (const { letter } of renderEach(engine, prepared, entries, problems)) {
       batch += `${rule}\n${io.out.bold(`${letter.recipient.id} · ${letter.recipient.organisation}`)}\n${rule}\n${formatLetter(letter)}\n`;
       if (batch.length > 1 << 16) {
-        yield batch;
+        spool.add([batch]);
         batch = "";
       }
     }
-    yield batch;
+    if (batch !== "") spool.add([batch]);
+    requireValid(problems, io);
+    saveCache();
+    const { page, pagerCommand } = await import("../adapters/pager.js");
+    // A person reading on a terminal gets the pager (which takes the whole text); a pipe or a file, a stream.
+    if (pagerCommand(io, options.pager !== false) !== undefined) await page(io, [...spool.records()]);
+    else for (const piece of spool.records()) await writeAndWait(io.stdout, piece);
+  } finally {
+    spool.close();
   }
-  const { page, pagerCommand } = await import("../adapters/pager.js");
-  // A person reading on a terminal gets the pager (which takes the whole text); a pipe or a file, a stream.
-  if (pagerCommand(io, options.pager !== false) !== undefined) await page(io, [...pieces()]);
-  else for (const piece of pieces()) await writeAndWait(io.stdout, piece);
   sizeWarning(prepared, io);
-  io.stderr.write(`${plural(count, "letter")} previewed for campaign ${prepared.campaign.id}\n`);
-  return count;
+  io.stderr.write(`${plural(entries.length, "letter")} previewed for campaign ${prepared.campaign.id}\n`);
+  return entries.length;
 }
 
 /** Writes `text`, and when the stream's buffer is full, waits until it drains. */
-function writeAndWait(stream: Writable, text: string): Promise<void> {
-  if (text === "" || stream.write(text)) return Promise.resolve();
+function writeAndWait(stream: Writable, text: Buffer): Promise<void> {
+  if (text.length === 0 || stream.write(text)) return Promise.resolve();
   return new Promise((resolve) => stream.once("drain", resolve));
 }

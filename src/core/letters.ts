@@ -444,26 +444,6 @@ export function renderHead(engine: LetterEngine, prepared: PreparedCampaign, hea
   return letter;
 }
 
-/**
- * The letters again, one at a time, for entries that `renderLetters` has already rendered without an error
- * (so that a command can stream them: write or print each, then let it go).
- */
-export function* letterStream(
-  engine: LetterEngine,
-  prepared: PreparedCampaign,
-  entries: readonly RecipientEntry[],
-): Generator<Letter> {
-  const kind = appealKind(prepared);
-  for (const entry of entries) {
-    try {
-      yield renderLetter(engine, prepared, entry, kind);
-    } catch (error) {
-      // Reported (and stopped on) by the validating pass; a broken template renders no letter.
-      if (!(error instanceof BrokenTemplate) && !(error instanceof TemplateError)) throw error;
-    }
-  }
-}
-
 export interface RenderOutcome {
   letters: Letter[];
   problems: Problem[];
