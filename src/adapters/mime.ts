@@ -9,6 +9,8 @@ import {
   buildHeaderValue,
   detectMimeType,
   foldLines,
+  hasLongerLines,
+  isPlainText,
   parseHeaderValue,
 } from "nodemailer/lib/mime-funcs/index.js";
 import MimeNode from "nodemailer/lib/mime-node/index.js";
@@ -88,6 +90,7 @@ export class MessageComposer {
 interface NodeEncoders {
   encodeHeaderValue(key: string, value: unknown): string;
   _normalizeHeaderKey(key: string): string;
+  _getTextEncoding(value: string): "Q" | "B";
 }
 
 /** The headers MailComposer sets itself, and those buildHeaders treats apart: never a custom header here. */
@@ -141,8 +144,7 @@ class OnePartLetters {
     const own = this.customLines(spec.headers);
     if (!own) return undefined;
     const content = toCrlf(spec.text);
-    // A node of its own for each text: setContent leaves a flag of the text before set (long lines).
-    const encoding = new MimeNode(TEXT_TYPE, { baseBoundary: "-" }).setContent(content).getTransferEncoding();
+    const encoding = this.transferEncoding(content);
     if (encoding !== "quoted-printable" && encoding !== "7bit") return undefined;
     const lines = own;
     const push = (line: string | undefined) => {
@@ -166,6 +168,17 @@ class OnePartLetters {
     // As nodemailer's LastNewline: the message ends with a line break.
     const end = message.endsWith("\n") ? "" : message.endsWith("\r") ? "\n" : "\r\n";
     return Buffer.from(message + end, "utf8");
+  }
+
+  /**
+   * The transfer encoding MimeNode's getTransferEncoding picks for a text/plain part of this content (set
+   * with setContent, no Content-Transfer-Encoding of its own): 7bit for short lines of printable ASCII,
+   * otherwise quoted-printable or base64 by _getTextEncoding. Its own tests, without a node made per letter.
+   */
+  private transferEncoding(content: string): string {
+    if (!content) return "";
+    if (isPlainText(content) && !hasLongerLines(content, 76)) return "7bit";
+    return this.encoders._getTextEncoding(content) === "Q" ? "quoted-printable" : "base64";
   }
 
   /** The custom headers' lines (Content-Language), first as MailComposer adds them; undefined if unusual. */
