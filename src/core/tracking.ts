@@ -199,20 +199,32 @@ function trackOne(
   entry: RecipientEntry,
   calendar: Calendar,
 ): Tracking {
-  const id = entry.recipient.id;
-  const key = recipientKey(campaign.id, id);
-  const appealDelivery = getDelivery(state, campaign.id, id);
+  const history = letterHistory(state, campaign.id, entry.recipient.id);
+  const tracking = trackingFacts(state, campaign, entry, history);
+  settleStatus(tracking, history.appealDelivery, calendar);
+  return tracking;
+}
+
+/** The letters that reached one recipient, in the order they went, and the follow-up a next send would attempt. */
+interface LetterHistory {
+  appealDelivery: Delivery | undefined;
+  letters: SentLetter[];
+  /** The stages of the letters that went to an address twice. */
+  sentTwiceStages: string[];
+  /** The delivery of the first follow-up not sent: it says how an attempt at it went. */
+  nextAttempt: Delivery | undefined;
+}
+
+function letterHistory(state: JournalState, campaignId: string, id: string): LetterHistory {
+  const appealDelivery = getDelivery(state, campaignId, id);
   const letters: SentLetter[] = [];
   const sentTwiceStages: string[] = [];
   const appeal = sentLetter(appealDelivery);
   if (appeal) letters.push(appeal);
-  // Which addresses a letter reached is known only for email; a letter also delivered by hand reached them all.
-  const appealByEmail = appeal !== undefined && appealDelivery !== undefined && onlyByEmail(appealDelivery);
   if (appealDelivery && sentTwice(appealDelivery)) sentTwiceStages.push(APPEAL);
-  // The first follow-up not sent is the one a next send would attempt: its delivery says how that went.
   let nextAttempt: Delivery | undefined;
   for (let number = 1; appeal; number++) {
-    const delivery = getDelivery(state, campaign.id, id, `followup-${number}`);
+    const delivery = getDelivery(state, campaignId, id, `followup-${number}`);
     const followup = sentLetter(delivery);
     if (!followup) {
       nextAttempt = delivery;
@@ -221,17 +233,27 @@ function trackOne(
     letters.push(followup);
     if (delivery && sentTwice(delivery)) sentTwiceStages.push(followup.stage);
   }
+  return { appealDelivery, letters, sentTwiceStages, nextAttempt };
+}
+
+/** What the journal says of one recipient, before its status is decided ("not-sent", nothing due). */
+function trackingFacts(
+  state: JournalState,
+  campaign: Campaign,
+  entry: RecipientEntry,
+  history: LetterHistory,
+): Tracking {
+  const { appealDelivery, letters, nextAttempt } = history;
+  const appeal = letters[0];
+  const key = recipientKey(campaign.id, entry.recipient.id);
+  // Which addresses a letter reached is known only for email; a letter also delivered by hand reached them all.
+  const appealByEmail = appeal !== undefined && appealDelivery !== undefined && onlyByEmail(appealDelivery);
   const nextStage = `followup-${letters.length}`;
-  const followupTrouble =
-    nextAttempt?.status === "uncertain"
-      ? { stage: nextStage, status: "uncertain" as const, detail: nextAttempt.uncertainReason ?? "" }
-      : nextAttempt?.status === "failed"
-        ? { stage: nextStage, status: "failed" as const, detail: nextAttempt.failure?.response ?? "" }
-        : undefined;
+  const followupTrouble = troubleOf(nextAttempt, nextStage);
   const responses = state.responses.get(key) ?? [];
   const latest = latestReal(responses);
   const firstAnswer = earliestHumanAnswer(responses);
-  const tracking: Tracking = {
+  return {
     campaign: campaign.id,
     entry,
     status: "not-sent",
@@ -249,21 +271,35 @@ function trackOne(
     reached: appealByEmail ? distinct((appealDelivery as Delivery).addresses) : [],
     notReached: appealByEmail ? (appealDelivery as Delivery).refusals : [],
     ...(nextAttempt?.status === "in-flight" ? { followupInFlight: nextStage } : {}),
-    sentTwice: sentTwiceStages,
+    sentTwice: history.sentTwiceStages,
     window: answerWindow(campaign, entry.recipient),
     overdue: false,
     notChased: false,
     followupDue: false,
   };
+}
+
+/** How the attempt at the next follow-up went wrong, if it did. */
+function troubleOf(attempt: Delivery | undefined, stage: string): Tracking["followupTrouble"] {
+  if (attempt?.status === "uncertain")
+    return { stage, status: "uncertain", detail: attempt.uncertainReason ?? "" };
+  if (attempt?.status === "failed")
+    return { stage, status: "failed", detail: attempt.failure?.response ?? "" };
+  return undefined;
+}
+
+/** Decides the status of a recipient from its facts, and what is due and when. */
+function settleStatus(tracking: Tracking, appealDelivery: Delivery | undefined, calendar: Calendar): void {
+  const { latest, appeal } = tracking;
   // An answer that waits for review is an answer: nobody is chased while one does.
   if (tracking.pending.length > 0 && latest?.outcome !== "closed") {
     tracking.status = "to-review";
-    return tracking;
+    return;
   }
   // An answer settles the matter, even for a letter that went by a way outreach did not see.
   if (latest) {
     tracking.status = outcomeStatus(latest.outcome);
-    return tracking;
+    return;
   }
   if (!appeal) {
     if (appealDelivery?.status === "in-flight") {
@@ -275,30 +311,28 @@ function trackOne(
       tracking.status = "failed";
       if (appealDelivery.failure) tracking.failure = appealDelivery.failure;
     }
-    return tracking;
+    return;
   }
   // Whole calendar days where the user is: "due on the 15th" and "overdue" agree all day long.
-  const { today } = calendar;
   tracking.daysWaiting = Math.max(0, calendar.daysSince(appeal.day));
   // No follow-up for a letter some addressees never had: a "Re:" would answer a letter they never saw.
   if (tracking.notReached.length > 0) {
     tracking.status = "partial";
-    return tracking;
+    return;
   }
   tracking.status = "waiting";
   const { window } = tracking;
   if (window.max === 0) {
     tracking.notChased = true;
-    return tracking;
+    return;
   }
-  const last = letters.at(-1) as SentLetter;
+  const last = tracking.letters.at(-1) as SentLetter;
   const dueOn = calendar.dueOn(last.day, window);
-  tracking.overdue = today >= dueOn;
+  tracking.overdue = calendar.today >= dueOn;
   if (tracking.followupsSent < window.max) {
     tracking.nextFollowupDue = dueOn;
     tracking.followupDue = tracking.overdue;
   }
-  return tracking;
 }
 
 /** The latest response that is not an auto-reply. */
