@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { CLI, campaignFolder, NOW, run, STARTER } from "./support.js";
+import { CLI, campaignFolder, liveProcess, NOW, run, STARTER } from "./support.js";
 
 /** 2,500 new bodies (three files of at most 1,000) and a change to a recipient of the starter's file. */
 function bigList(): string {
@@ -178,12 +178,9 @@ describe("undoInterruptedWrites, on the states a kill can leave", () => {
       "../src/adapters/interrupted-writes.js"
     );
     // A process that runs now, under the number a record names: it started at `start` ticks after boot.
-    const live = spawn("sleep", ["60"], { stdio: "ignore" });
-    const pid = live.pid as number;
+    const live = liveProcess();
+    const { pid, start, boot } = live;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] as string;
-      const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
       const batchOf = (process: object) => ({
         "recipients/b.yaml": "b new\n",
         [`recipients/.b.yaml.${pid}.batch`]: `${JSON.stringify({

@@ -1,12 +1,11 @@
 // Edge cases of sending and tracking: each test names the way a letter could otherwise go twice, be
 // recorded wrongly, leak a secret or give a wrong exit code.
-import { spawn } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse, sinkPerTest } from "./smtp-sink.js";
-import { campaignFolder, run, STARTER } from "./support.js";
+import { campaignFolder, liveProcess, run, STARTER } from "./support.js";
 
 const sink = sinkPerTest();
 const starterConfig = readFileSync(join(STARTER, "outreach.yaml"), "utf8");
@@ -27,12 +26,9 @@ describe("the send lock", () => {
   it("takes over a lock whose process's number now belongs to another process, and honours the one whose process runs", async () => {
     const server = await sink();
     // A process that runs now, under the number the lock names: it started at `start` ticks after boot.
-    const live = spawn("sleep", ["60"], { stdio: "ignore" });
-    const pid = live.pid as number;
+    const live = liveProcess();
+    const { pid, start, boot } = live;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] as string;
-      const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
       const lock = (startedAt: string) =>
         JSON.stringify({
           pid,

@@ -1,5 +1,5 @@
 // Shared test tools: real temporary campaign folders, and the built CLI run as a user runs it.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import {
   closeSync,
   cpSync,
@@ -8,6 +8,7 @@ import {
   mkdtempSync,
   openSync,
   readdirSync,
+  readFileSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -154,4 +155,17 @@ export function canMountTmpfs(): boolean {
     }
   }
   return mountable;
+}
+
+/**
+ * A process that runs now (`sleep`), named as a lock or a record names it: its pid, its start in clock ticks
+ * since boot (field 22 of /proc/PID/stat, read here apart from the code under test) and the machine's boot id.
+ */
+export function liveProcess(): { pid: number; start: string; boot: string; kill: () => void } {
+  const child = spawn("sleep", ["60"], { stdio: "ignore" });
+  const pid = child.pid as number;
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const start = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19] as string;
+  const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+  return { pid, start, boot, kill: () => child.kill() };
 }
