@@ -194,8 +194,12 @@ async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<numbe
     saveCache();
     const { page, pagerCommand } = await import("../adapters/pager.js");
     // A person reading on a terminal gets the pager (which takes the whole text); a pipe or a file, a stream.
-    if (pagerCommand(io, options.pager !== false) !== undefined) await page(io, [...spool.records()]);
-    else for (const piece of spool.records()) await writeAndWait(io.stdout, piece);
+    if (pagerCommand(io, options.pager !== false) !== undefined) {
+      await page(
+        io,
+        Array.from(spool.records(), (piece) => Buffer.from(piece)),
+      );
+    } else for (const piece of spool.records()) await writeWhole(io.stdout, piece);
   } finally {
     spool.close();
   }
@@ -204,8 +208,11 @@ async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<numbe
   return entries.length;
 }
 
-/** Writes `text`, and when the stream's buffer is full, waits until it drains. */
-function writeAndWait(stream: Writable, text: Buffer): Promise<void> {
-  if (text.length === 0 || stream.write(text)) return Promise.resolve();
-  return new Promise((resolve) => stream.once("drain", resolve));
+/** Writes `bytes` and waits until the stream is done with them (the spool's next record reuses them). */
+function writeWhole(stream: Writable, bytes: Buffer): Promise<void> {
+  if (bytes.length === 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    // A failed write (a closed pipe) is the stream's error, handled where stdout is set up (index.ts).
+    stream.write(bytes, () => resolve());
+  });
 }
