@@ -1,6 +1,7 @@
-// isValidRecipient, import's quick verdict on a row (field by field, remembering each field's verdict on a
-// value it has seen), against the recipient schema itself: the same verdict on every value, asked in any
-// order and again, so that a remembered verdict never lets a bad row through nor refuses a good one.
+// isValidRecipient, import's quick verdict on a row (field by field, each field part by part down to its
+// texts, remembering the verdict on a text it has seen), against the recipient schema itself: the same
+// verdict on every value, asked in any order and again, so that a remembered verdict never lets a bad row
+// through nor refuses a good one.
 import { describe, expect, it } from "vitest";
 import { isValidRecipient, recipientSchema } from "../src/core/schema.js";
 
@@ -35,7 +36,7 @@ const VALUES: Record<string, unknown[]> = {
   ],
   type: ["embassy", "Embassy", "", "un body", undefined],
   country: ["NO", "no", "Norway", "UK", false, undefined],
-  tags: [[], ["osce"], ["OSCE"], ["a b"], "osce", [1], undefined],
+  tags: [[], ["osce"], ["OSCE"], ["a b"], "osce", [1], ["osce", undefined], [["osce"]], undefined],
   language: ["en", "pt-BR", "english", "", undefined],
   salutation: ["Hi", "", "a\nb", { en: "Hi", fr: "Bonjour" }, { en: "" }, undefined],
   honorific: ["H.E.", "", undefined, { en: "H.E." }],
@@ -54,6 +55,19 @@ const VALUES: Record<string, unknown[]> = {
     [{ email: "a@no.example.org" }, { email: "b@no.example.org", cc: true }],
     [{ email: "a@no.example.org", cc: "true" }],
     [{ email: "a@no.example.org", phone: "1" }],
+    [{ email: "a@no.example.org", phone: undefined }],
+    [{ email: "a@no.example.org", name: undefined, role: "Ambassador" }],
+    [{ email: "a@no.example.org" }, { email: "b@no.example.org" }, { email: "c@no.example.org", cc: false }],
+    [{ email: "a@no.example.org" }, "b@no.example.org"],
+    [{ email: "a@no.example.org", cc: 1 }],
+    [{ email: "a".repeat(250) + "@x.org" }],
+    [Object.assign(Object.create(null), { email: "a@no.example.org" })],
+    [
+      new (class Contact {
+        email = "a@no.example.org";
+      })(),
+    ],
+    [JSON.parse('{"email": "a@no.example.org", "__proto__": {"cc": true}}')],
     [],
     undefined,
   ],
@@ -62,6 +76,10 @@ const VALUES: Record<string, unknown[]> = {
     { web_form: "example.org" },
     { fax: "1" },
     { post: [] },
+    { post: ["Street 1"] },
+    { post: ["Street 1", ""] },
+    { web_form: "https://example.org/form", fax: undefined },
+    { fax: "1", mail: undefined },
     {},
     undefined,
   ],
@@ -80,6 +98,18 @@ const VALUES: Record<string, unknown[]> = {
     { mandate: 1 },
     { mandate: ["a", "b"] },
     { mandate: { a: 1 } },
+    { mandate: { a: "x\u0000" } },
+    { mandate: "x\u0000" },
+    { mandate: "two\nlines" },
+    { mandate: null, other: [1, "a", { b: false }] },
+    { mandate: undefined },
+    { _ok: "a", ok2: "b" },
+    { "bad key": "x" },
+    { mandate: "m".repeat(100_001) },
+    Object.assign(Object.create(null), { mandate: "the mandate" }),
+    JSON.parse('{"__proto__": "x"}'),
+    new Map([["mandate", "x"]]),
+    ["the mandate"],
     {},
     undefined,
   ],

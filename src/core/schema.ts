@@ -214,57 +214,93 @@ export const recipientSchema = z
   })
   .transform(splitTranslations);
 
-const FIELD_NAMES = new Set(Object.keys(recipientFields));
+/** A schema's verdict (valid or not) on a value, remembered where the value is text. */
+type Verdict = (value: unknown) => boolean;
 
-/** Each field's schema, with its verdicts on the values it has seen: text by itself, lists and mappings of text by their JSON. */
+/** Whether `value` is a mapping as YAML, JSON or a table gives one (no class, no `__proto__` of its own). */
+function isPlainMapping(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value);
+  return (prototype === Object.prototype || prototype === null) && !Object.hasOwn(value, "__proto__");
+}
+
+/**
+ * `schema`'s verdict, reached part by part where the schema is only the sum of its parts: a list by its
+ * items, a strict mapping by its fields, a record by its keys and values, an optional or defaulted value
+ * by its inner schema; any other schema (text with its refinements, a union, a list with a length rule)
+ * is asked itself, and its verdict on a text it has seen is remembered. A value that is not plain data
+ * (not a list, nor a plain mapping) is given to the schema whole.
+ */
+function verdictOf(schema: z.ZodType): Verdict {
+  const whole = (value: unknown) => schema.safeParse(value).success;
+  const def = schema._zod.def as {
+    type: string;
+    checks?: unknown[];
+    element?: z.ZodType;
+    shape?: Record<string, z.ZodType>;
+    catchall?: z.ZodType;
+    keyType?: z.ZodType;
+    valueType?: z.ZodType;
+    innerType?: z.ZodType;
+  };
+  const plain = (def.checks ?? []).length === 0;
+  if (def.type === "optional" || def.type === "default") {
+    const inner = verdictOf(def.innerType as z.ZodType);
+    const absent = whole(undefined);
+    return (value) => (value === undefined ? absent : inner(value));
+  }
+  if (def.type === "array" && plain && def.element) {
+    const item = verdictOf(def.element);
+    return (value) => (Array.isArray(value) ? value.every(item) : whole(value));
+  }
+  if (def.type === "object" && plain && def.shape && def.catchall?._zod.def.type === "never") {
+    const fields = Object.entries(def.shape).map(([key, field]) => ({ key, verdict: verdictOf(field) }));
+    const known = new Set(Object.keys(def.shape));
+    return (value) => {
+      if (!isPlainMapping(value)) return whole(value);
+      for (const key of Object.keys(value)) if (!known.has(key)) return false;
+      return fields.every(({ key, verdict }) => verdict(value[key]));
+    };
+  }
+  if (def.type === "record" && plain && def.keyType && def.valueType) {
+    const key = verdictOf(def.keyType);
+    const item = verdictOf(def.valueType);
+    return (value) => {
+      if (!isPlainMapping(value)) return whole(value);
+      for (const name of Object.keys(value)) if (!key(name) || !item(value[name])) return false;
+      return true;
+    };
+  }
+  const seen = new Map<string, boolean>();
+  return (value) => {
+    if (typeof value !== "string") return whole(value);
+    let valid = seen.get(value);
+    if (valid === undefined) {
+      valid = whole(value);
+      seen.set(value, valid);
+    }
+    return valid;
+  };
+}
+
+const FIELD_NAMES = new Set(Object.keys(recipientFields));
 const FIELD_VERDICTS = Object.entries(recipientFields).map(([key, schema]: [string, z.ZodType]) => ({
   key,
-  schema,
-  absent: undefined as boolean | undefined,
-  text: new Map<string, boolean>(),
-  json: new Map<string, boolean>(),
+  verdict: verdictOf(schema),
 }));
 
 /**
  * recipientSchema's verdict (valid or not) on `value`, reached field by field: each field's own schema and
- * then recipientRules, as the schema itself does. A field's verdict on a value it has seen is remembered, so
- * that a list's type, salutation, tags and provenance, the same on thousands of rows, are checked once. Only
- * the verdict: for the problems themselves, validate with recipientSchema.
+ * then recipientRules, as the schema itself does. Each field's verdict is reached part by part down to its
+ * texts (see verdictOf), and a verdict on a text is remembered, so that a list's type, salutation, tags and
+ * provenance, the same on thousands of rows, are checked once, and a row's new address or custom text is
+ * checked alone, not with the whole list or mapping it is in. Only the verdict: for the problems
+ * themselves, validate with recipientSchema.
  */
 export function isValidRecipient(value: Record<string, unknown>): boolean {
   for (const key in value) if (!FIELD_NAMES.has(key)) return false;
-  for (const field of FIELD_VERDICTS) {
-    const given = value[field.key];
-    let valid: boolean | undefined;
-    if (given === undefined) {
-      field.absent ??= field.schema.safeParse(undefined).success;
-      valid = field.absent;
-    } else if (typeof given === "string") {
-      valid = field.text.get(given);
-      if (valid === undefined) {
-        valid = field.schema.safeParse(given).success;
-        field.text.set(given, valid);
-      }
-    } else {
-      const json = ofText(given) ? JSON.stringify(given) : undefined;
-      valid = json === undefined ? undefined : field.json.get(json);
-      if (valid === undefined) {
-        valid = field.schema.safeParse(given).success;
-        if (json !== undefined) field.json.set(json, valid);
-      }
-    }
-    if (!valid) return false;
-  }
+  for (const field of FIELD_VERDICTS) if (!field.verdict(value[field.key])) return false;
   return recipientRules(value as { contacts?: { cc?: boolean }[] }).length === 0;
-}
-
-/** Whether `value` is a list or a plain mapping of text only, which its JSON tells apart from any other. */
-function ofText(value: unknown): boolean {
-  if (Array.isArray(value)) return value.every((item) => typeof item === "string");
-  if (value === null || typeof value !== "object" || Object.getPrototypeOf(value) !== Object.prototype)
-    return false;
-  for (const key in value) if (typeof (value as Record<string, unknown>)[key] !== "string") return false;
-  return true;
 }
 
 type Translations = { [F in LocalizedField]?: Record<string, F extends "address_block" ? string[] : string> };
