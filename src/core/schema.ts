@@ -251,7 +251,12 @@ function verdictOf(schema: z.ZodType): Verdict {
   }
   if (def.type === "array" && plain && def.element) {
     const item = verdictOf(def.element);
-    return (value) => (Array.isArray(value) ? value.every(item) : whole(value));
+    return (value) => {
+      if (!Array.isArray(value)) return whole(value);
+      // By index, as the schema reads a list: a hole is an item that is undefined (every() would skip it).
+      for (let index = 0; index < value.length; index++) if (!item(value[index])) return false;
+      return true;
+    };
   }
   if (def.type === "object" && plain && def.shape && def.catchall?._zod.def.type === "never") {
     const fields = Object.entries(def.shape).map(([key, field]) => ({ key, verdict: verdictOf(field) }));
