@@ -1,8 +1,8 @@
 // Output held back until it may go out (preview prints or writes nothing before every letter proved valid):
-// kept in memory while it is small, then in a temporary file of its own, so that the letters are rendered
-// once and a long list is never all in memory.
-import { closeSync, openSync, readSync, unlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
+// kept in memory while it is small, then in a temporary file of its own in the campaign's state folder
+// (outreach writes nowhere outside the campaign folder), so that the letters are rendered once and a long
+// list is never all in memory.
+import { closeSync, mkdirSync, openSync, readSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import { writeWhole } from "./file-writes.js";
 
@@ -32,8 +32,11 @@ export class Spool {
   private heldBytes = 0;
   private file: { descriptor: number; path?: string; written: number } | undefined;
   private block: Buffer | undefined;
+  /** The file could not be made (a read-only campaign folder): everything stays in memory, as it can. */
+  private memoryOnly = false;
 
-  constructor(private readonly folder: string = tmpdir()) {}
+  /** `folder`: where the file goes, made if need be (the campaign's .outreach/). */
+  constructor(private readonly folder: string) {}
 
   /** Adds one record, made of these pieces. */
   add(pieces: readonly (Buffer | string)[]): void {
@@ -46,7 +49,7 @@ export class Spool {
     }
     this.lengths.push(length);
     this.counts.push(pieces.length);
-    if (this.heldBytes >= IN_MEMORY) this.spill();
+    if (this.heldBytes >= IN_MEMORY && !this.memoryOnly) this.spill();
   }
 
   /**
@@ -103,9 +106,17 @@ export class Spool {
     if (!this.file) {
       const path = join(
         this.folder,
-        `outreach-spool-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+        `spool-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
       );
-      const descriptor = openSync(path, "wx+", 0o600);
+      let descriptor: number;
+      try {
+        mkdirSync(this.folder, { recursive: true });
+        descriptor = openSync(path, "wx+", 0o600);
+      } catch {
+        // A folder that cannot be written (read-only, not a folder): the records stay in memory.
+        this.memoryOnly = true;
+        return;
+      }
       let removed = false;
       try {
         unlinkSync(path);

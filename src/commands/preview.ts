@@ -1,6 +1,8 @@
 // `outreach preview`: each letter exactly as it would go out, on the terminal or as .eml/.txt files.
+import { join } from "node:path";
 import type { Writable } from "node:stream";
 import { fileError } from "../adapters/file-system.js";
+import { STATE_FOLDER } from "../adapters/journal-file.js";
 import { LetterFolder } from "../adapters/letter-folder.js";
 import { MessageComposer } from "../adapters/mime.js";
 import { outputFolderPath } from "../adapters/paths.js";
@@ -104,7 +106,7 @@ async function previewToFolder(out: string, options: PreviewOptions, io: IO): Pr
   }
   const problems: Problem[] = [];
   let emails = 0;
-  const spool = files.isNew ? undefined : new Spool();
+  const spool = files.isNew ? undefined : new Spool(join(root, STATE_FOLDER));
   try {
     const letters = lettersOf(renderEach(engine, prepared, entries, problems));
     if (!spool) emails = await composeLetters(letters, io.now, (name, pieces) => files.write(name, pieces));
@@ -177,8 +179,8 @@ function shownPath(error: unknown, folder: string, shown: string): string {
  */
 async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<number> {
   const rule = io.out.dim("─".repeat(72));
-  const { prepared, entries, engine, saveCache } = await openCampaignLetters(options, io);
-  const spool = new Spool();
+  const { root, prepared, entries, engine, saveCache } = await openCampaignLetters(options, io);
+  const spool = new Spool(join(root, STATE_FOLDER));
   try {
     const problems: Problem[] = [];
     let batch = "";
