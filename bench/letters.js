@@ -67,13 +67,17 @@ export default async function letters(bench) {
     };
     const budgetMb = size <= 10_000 ? 120 : 200;
     const budgetMs = size === 10_000 ? 500 : undefined;
+    // Goals 1 and 2 of issue 11 are ratios at 10,000 letters (and they must hold as the list grows). At
+    // 1,000 the peer's whole run is about 0.7 s, so Node's own start (0.1 s) is most of a fifth of it: those
+    // rows are there to show growth, with no ratio budget.
+    const ratio = (budget) => (size >= 10_000 ? budget : undefined);
     const cold = (args) => outreach(args, folder, { before: dropCache(folder) });
     // One alternation: each cold run writes the cache the warm run after it reads.
     bench.compare([
       peerRun,
-      { name: "check, cold", size, spec: cold(["check"]), vs: 0, budgetRatio: 0.2, budgetMb },
+      { name: "check, cold", size, spec: cold(["check"]), vs: 0, budgetRatio: ratio(0.2), budgetMb },
       { name: "check, warm", size, spec: outreach(["check"], folder), vs: 0, budgetMs, budgetMb },
-      { name: "preview (stdout), cold", size, spec: cold(["preview"]), vs: 0, budgetRatio: 0.2, budgetMb },
+      { name: "preview (stdout), cold", size, spec: cold(["preview"]), vs: 0, budgetRatio: ratio(0.2), budgetMb },
       {
         name: "preview (stdout), warm",
         size,
@@ -90,7 +94,7 @@ export default async function letters(bench) {
           out,
         ),
         vs: 0,
-        budgetRatio: 0.5,
+        budgetRatio: ratio(0.5),
         budgetMb,
       },
       // The files alone: a new folder with the folder cache in place (the cold row adds a full read).
@@ -99,7 +103,7 @@ export default async function letters(bench) {
         size,
         spec: newFolderEachRun(outreach(["preview", "--out", out], folder), out),
         vs: 0,
-        budgetRatio: 0.5,
+        budgetRatio: ratio(0.5),
         budgetMb,
       },
       // What the new folder costs the file system alone (its 2 × size files written, nothing rendered).
@@ -114,7 +118,7 @@ export default async function letters(bench) {
         size,
         spec: outreach(["preview", "--out", out], folder),
         vs: 0,
-        budgetRatio: 0.5,
+        budgetRatio: ratio(0.5),
         budgetMb,
       },
     ]);
