@@ -7,33 +7,33 @@ import { join } from "node:path";
 import { writeWhole } from "./file-writes.js";
 
 /**
- * What is held in memory before it goes to the file, the first time and each time after: a hundred letters
- * or so. Text held longer than a moment is promoted to the old heap and stays there, as garbage, until a
- * full collection (8 MB held cost 15 MB of peak memory at 10,000 letters, and 1 MB between writes 8 MB).
+ * The block text is encoded into as it is added: what is held in memory before it goes to the file, the
+ * first time and each time after (a hundred letters or so).
  */
 const IN_MEMORY = 1 << 18;
 /** Reads from the file go in pieces of at least this size, not one system call per record. */
 const BLOCK = 1 << 20;
+/** The most bytes UTF-8 takes for one UTF-16 code unit (a lone surrogate is written as U+FFFD). */
+const MOST_BYTES_PER_UNIT = 3;
 
 /**
  * Records (a batch of text, a file's bytes) added one after the other, and given back, each whole, in the
  * same order. The file is removed from its folder as soon as it is made (on a system that allows it), so
  * nothing is left behind, even by a process that is killed; `close` lets it go.
  *
- * Text stays text until it goes to the file, and the file is written and read through one block that is
- * used again and again: a buffer per piece or per block read would live outside the JavaScript heap, where
- * the collector looks late (printing 10,000 letters left 26 MB of them behind it).
+ * Text is encoded as it is added, into one block that is used again and again, and the block goes to the
+ * file each time it is full: no text is held (text held longer than a moment is promoted to the old heap and
+ * stays there, as garbage, until a full collection), and no buffer is made per piece or per block (buffers
+ * live outside the JavaScript heap, where the collector looks late).
  */
 export class Spool {
   private readonly lengths: number[] = [];
-  /** How many pieces each record has (while the records are all in memory). */
-  private readonly counts: number[] = [];
-  private held: (Buffer | string)[] = [];
-  private heldBytes = 0;
-  private file: { descriptor: number; path?: string; written: number } | undefined;
+  /** The bytes added since the block last went to the file (with no file yet: all of them). */
   private block: Buffer | undefined;
-  /** The file could not be made (a read-only campaign folder): everything stays in memory, as it can. */
-  private memoryOnly = false;
+  private filled = 0;
+  private file: { descriptor: number; path?: string; written: number } | undefined;
+  /** The file could not be made (a read-only campaign folder): the full blocks stay in memory, in order. */
+  private memory: Buffer[] | undefined;
 
   /** `folder`: where the file goes, made if need be (the campaign's .outreach/). */
   constructor(private readonly folder: string) {}
@@ -41,33 +41,31 @@ export class Spool {
   /** Adds one record, made of these pieces. */
   add(pieces: readonly (Buffer | string)[]): void {
     let length = 0;
-    for (const piece of pieces) {
-      const size = typeof piece === "string" ? Buffer.byteLength(piece) : piece.length;
-      this.held.push(piece);
-      this.heldBytes += size;
-      length += size;
-    }
+    for (const piece of pieces)
+      length += typeof piece === "string" ? this.addText(piece) : this.addBytes(piece);
     this.lengths.push(length);
-    this.counts.push(pieces.length);
-    if (this.heldBytes >= IN_MEMORY && !this.memoryOnly) this.spill();
   }
 
   /**
-   * The records, in the order they were added, each as one buffer. A record read from the file is a view
-   * of the spool's block: it holds until the next record is asked for (copy it to keep it longer).
+   * The records, in the order they were added, each as one buffer. A record is a view of the spool's block
+   * (or of the file's bytes read into it): it holds until the next record is asked for (copy it to keep it
+   * longer).
    */
   *records(): Generator<Buffer> {
+    if (this.memory) {
+      yield* this.fromMemory([...this.memory, this.used()]);
+      return;
+    }
     if (!this.file) {
-      let next = 0;
-      for (const count of this.counts) {
-        const pieces = this.held.slice(next, next + count);
-        next += count;
-        const buffers = pieces.map((piece) => (typeof piece === "string" ? Buffer.from(piece) : piece));
-        yield buffers.length === 1 ? (buffers[0] as Buffer) : Buffer.concat(buffers);
+      const block = this.used();
+      let position = 0;
+      for (const length of this.lengths) {
+        yield block.subarray(position, position + length);
+        position += length;
       }
       return;
     }
-    this.spill();
+    this.flush();
     const { descriptor, written } = this.file;
     let block = this.blockOf(BLOCK);
     let blockStart = 0; // the file offset of block[0]
@@ -90,60 +88,115 @@ export class Spool {
   /** Lets the file go (and removes it, where it could not be removed when made). */
   close(): void {
     this.block = undefined;
+    this.memory = undefined;
+    this.filled = 0;
     if (!this.file) return;
     closeSync(this.file.descriptor);
     if (this.file.path) unlinkSync(this.file.path);
     this.file = undefined;
   }
 
-  /** The spool's one block, made larger when a record needs more. */
-  private blockOf(size: number): Buffer {
-    if (!this.block || this.block.length < size) this.block = Buffer.allocUnsafe(Math.max(size, BLOCK));
-    return this.block;
+  /** Encodes `text` into the block (the block goes out first when the text might not fit). */
+  private addText(text: string): number {
+    const most = text.length * MOST_BYTES_PER_UNIT;
+    if (most > IN_MEMORY) return this.addBytes(Buffer.from(text));
+    if (this.filled + most > IN_MEMORY) this.flush();
+    const written = this.blockOf(IN_MEMORY).write(text, this.filled);
+    this.filled += written;
+    return written;
   }
 
-  private spill(): void {
-    if (!this.file) {
-      const path = join(
-        this.folder,
-        `spool-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
-      );
-      let descriptor: number;
-      try {
-        mkdirSync(this.folder, { recursive: true });
-        descriptor = openSync(path, "wx+", 0o600);
-      } catch {
-        // A folder that cannot be written (read-only, not a folder): the records stay in memory.
-        this.memoryOnly = true;
-        return;
-      }
-      let removed = false;
-      try {
-        unlinkSync(path);
-        removed = true;
-      } catch {
-        // Windows keeps the name of an open file: it goes in close.
-      }
-      this.file = { descriptor, ...(removed ? {} : { path }), written: 0 };
+  private addBytes(bytes: Buffer): number {
+    if (this.filled + bytes.length > IN_MEMORY) this.flush();
+    if (bytes.length > IN_MEMORY) this.out(bytes, true);
+    else this.filled += bytes.copy(this.blockOf(IN_MEMORY), this.filled);
+    return bytes.length;
+  }
+
+  /** What the block holds. */
+  private used(): Buffer {
+    return this.block ? this.block.subarray(0, this.filled) : Buffer.alloc(0);
+  }
+
+  /** The block's bytes go to the file (made now if need be), or stay in memory where none can be made. */
+  private flush(): void {
+    if (this.filled === 0) return;
+    const bytes = this.used();
+    this.filled = 0;
+    this.out(bytes, false);
+  }
+
+  /** `bytes` after everything before them; `own`: they are not the block, and need not be copied. */
+  private out(bytes: Buffer, own: boolean): void {
+    if (!this.file && !this.memory) this.open();
+    if (this.file) {
+      writeWhole(this.file.descriptor, bytes);
+      this.file.written += bytes.length;
+    } else if (this.memory) {
+      this.memory.push(bytes);
+      // The block stays with the records it holds; the next bytes go to a new one.
+      if (!own) this.block = undefined;
     }
-    if (this.heldBytes === 0) return;
-    const { descriptor } = this.file;
-    const block = this.blockOf(BLOCK);
-    let filled = 0;
-    const flush = () => {
-      writeWhole(descriptor, block.subarray(0, filled));
-      filled = 0;
-    };
-    for (const piece of this.held) {
-      const size = typeof piece === "string" ? Buffer.byteLength(piece) : piece.length;
-      if (filled + size > block.length) flush();
-      if (size > block.length) writeWhole(descriptor, typeof piece === "string" ? Buffer.from(piece) : piece);
-      else filled += typeof piece === "string" ? block.write(piece, filled) : piece.copy(block, filled);
+  }
+
+  private open(): void {
+    const path = join(
+      this.folder,
+      `spool-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2)}`,
+    );
+    let descriptor: number;
+    try {
+      mkdirSync(this.folder, { recursive: true });
+      descriptor = openSync(path, "wx+", 0o600);
+    } catch {
+      // A folder that cannot be written (read-only, not a folder): the records stay in memory.
+      this.memory = [];
+      return;
     }
-    flush();
-    this.file.written += this.heldBytes;
-    this.held = [];
-    this.heldBytes = 0;
+    let removed = false;
+    try {
+      unlinkSync(path);
+      removed = true;
+    } catch {
+      // Windows keeps the name of an open file: it goes in close.
+    }
+    this.file = { descriptor, ...(removed ? {} : { path }), written: 0 };
+  }
+
+  /** The records from the blocks held in memory, one buffer each (a record across blocks is joined). */
+  private *fromMemory(blocks: Buffer[]): Generator<Buffer> {
+    let at = 0; // the block the next record starts in
+    let offset = 0; // and where in it
+    for (const length of this.lengths) {
+      const parts: Buffer[] = [];
+      let wanted = length;
+      for (;;) {
+        const block = blocks[at] as Buffer;
+        const take = Math.min(wanted, block.length - offset);
+        parts.push(block.subarray(offset, offset + take));
+        offset += take;
+        wanted -= take;
+        if (wanted === 0 || at === blocks.length - 1) break;
+        at++;
+        offset = 0;
+      }
+      while (at < blocks.length - 1 && offset === (blocks[at] as Buffer).length) {
+        at++;
+        offset = 0;
+      }
+      yield parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+    }
+  }
+
+  /** The spool's one block, made larger when a record needs more. */
+  private blockOf(size: number): Buffer {
+    if (!this.block || this.block.length < size) {
+      const larger = Buffer.allocUnsafe(Math.max(size, IN_MEMORY));
+      // Bytes still waiting in the block go with it.
+      if (this.block && this.filled > 0) this.block.copy(larger, 0, 0, this.filled);
+      this.block = larger;
+    }
+    return this.block;
   }
 }
 

@@ -183,15 +183,22 @@ async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<numbe
   const spool = new Spool(join(root, STATE_FOLDER));
   try {
     const problems: Problem[] = [];
-    let batch = "";
+    // A batch is its letters' pieces, not one text: joined, the letters would be copied once more (and the
+    // rule's "─" would make the whole batch two bytes a character) before the spool encodes them.
+    let batch: string[] = [];
+    let batchLength = 0;
     for (const { letter } of renderEach(engine, prepared, entries, problems)) {
-      batch += `${rule}\n${io.out.bold(`${letter.recipient.id} · ${letter.recipient.organisation}`)}\n${rule}\n${formatLetter(letter)}\n`;
-      if (batch.length > 1 << 16) {
-        spool.add([batch]);
-        batch = "";
+      const head = `${rule}\n${io.out.bold(`${letter.recipient.id} · ${letter.recipient.organisation}`)}\n${rule}\n`;
+      const text = `${formatLetter(letter)}\n`;
+      batch.push(head, text);
+      batchLength += head.length + text.length;
+      if (batchLength > 1 << 16) {
+        spool.add(batch);
+        batch = [];
+        batchLength = 0;
       }
     }
-    if (batch !== "") spool.add([batch]);
+    if (batch.length > 0) spool.add(batch);
     requireValid(problems, io);
     saveCache();
     const { page, pagerCommand } = await import("../adapters/pager.js");
