@@ -1,9 +1,10 @@
-// isValidRecipient, import's quick verdict on a row (field by field, each field part by part down to its
-// texts, remembering the verdict on a text it has seen), against the recipient schema itself: the same
-// verdict on every value, asked in any order and again, so that a remembered verdict never lets a bad row
-// through nor refuses a good one.
+// parseRecipient and isValidRecipient (field by field, each field part by part down to its texts,
+// remembering the output for a text it has seen), against the recipient schema itself: the same verdict on
+// every value, and for a valid one the same output, key for key and in the same order, asked in any order
+// and again, so that a remembered output never lets a bad recipient through, refuses a good one, or gives
+// one a value the schema would not.
 import { describe, expect, it } from "vitest";
-import { isValidRecipient, recipientSchema } from "../src/core/schema.js";
+import { isValidRecipient, parseRecipient, recipientSchema } from "../src/core/schema.js";
 
 const BASE: Record<string, unknown> = {
   id: "mission-no",
@@ -22,6 +23,8 @@ const BASE: Record<string, unknown> = {
 const VALUES: Record<string, unknown[]> = {
   id: ["mission-no", "Mission NO", "", "a\nb", 7, undefined],
   organisation: [
+    "  Mission  ",
+    { en: " Mission ", fr: "Mission" },
     "x".repeat(2000),
     "x".repeat(2001),
 
@@ -35,7 +38,7 @@ const VALUES: Record<string, unknown[]> = {
     1,
   ],
   type: ["embassy", "Embassy", "", "un body", undefined],
-  country: ["NO", "no", "Norway", "UK", false, undefined],
+  country: [" NO ", "NO", "no", "Norway", "UK", false, undefined],
   tags: [
     [],
     ["osce"],
@@ -50,7 +53,9 @@ const VALUES: Record<string, unknown[]> = {
   ],
   language: ["en", "pt-BR", "english", "", undefined],
   salutation: ["Hi", "", "a\nb", { en: "Hi", fr: "Bonjour" }, { en: "" }, undefined],
-  honorific: ["H.E.", "", undefined, { en: "H.E." }],
+  honorific: ["H.E.", "", undefined, { en: "H.E." }, { fr: "S.E.", en: "H.E." }],
+  complimentary_close: ["Yours sincerely,", { en: "Yours,", ru: "С уважением," }, undefined],
+  city: [" Vienna", "Vienna", "", undefined],
   address_block: [["Street 1", "Vienna"], [], ["a\nb"], "Street", { en: ["Street"] }, undefined],
   contacts: [
     [{ name: "", email: "a@no.example.org" }],
@@ -124,44 +129,88 @@ const VALUES: Record<string, unknown[]> = {
     {},
     undefined,
   ],
+  followup: [{ after_days: 7 }, { after_days: 0 }, { max: 0, working_days: true }, {}, undefined],
+  attachments: [["annex.pdf"], [" annex.pdf "], [], [""], undefined],
   notes: ["n".repeat(100_000), "n".repeat(100_001), "note", "two\nlines", 1, undefined],
   unknown_field: [undefined, "x"],
 };
 
-function schemaSays(value: Record<string, unknown>): boolean {
-  return recipientSchema.safeParse(value).success;
+/** A value written out exactly: keys in their order, a key that holds undefined, a hole in a list. */
+function exactly(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) => (inner === undefined ? "<undefined>" : inner));
 }
 
-describe("isValidRecipient", () => {
-  it("gives the schema's verdict on every value of every field, asked in any order and again", () => {
-    const cases: Record<string, unknown>[] = [];
-    for (const [field, values] of Object.entries(VALUES)) {
-      for (const value of values) {
-        const recipient = { ...BASE };
-        if (value === undefined) delete recipient[field];
-        else recipient[field] = value;
-        cases.push(recipient);
-      }
+/** Each field's values alone and in pairs, over a valid recipient. */
+function recipientCases(): Record<string, unknown>[] {
+  const cases: Record<string, unknown>[] = [];
+  for (const [field, values] of Object.entries(VALUES)) {
+    for (const value of values) {
+      const recipient = { ...BASE };
+      if (value === undefined) delete recipient[field];
+      else recipient[field] = value;
+      cases.push(recipient);
     }
-    // Pairs of changes, so a remembered verdict on one field is asked beside another field's fault.
-    const fields = Object.keys(VALUES);
-    for (let index = 0; index < fields.length; index++) {
-      const first = fields[index] as string;
-      const second = fields[(index + 3) % fields.length] as string;
-      for (const one of VALUES[first] ?? []) {
-        for (const two of VALUES[second] ?? []) cases.push({ ...BASE, [first]: one, [second]: two });
-      }
+  }
+  // A field written but undefined is not a field left out.
+  cases.push({ ...BASE, honorific: undefined, tags: undefined, custom: undefined });
+  // Pairs of changes, so a remembered verdict on one field is asked beside another field's fault.
+  const fields = Object.keys(VALUES);
+  for (let index = 0; index < fields.length; index++) {
+    const first = fields[index] as string;
+    const second = fields[(index + 3) % fields.length] as string;
+    for (const one of VALUES[first] ?? []) {
+      for (const two of VALUES[second] ?? []) cases.push({ ...BASE, [first]: one, [second]: two });
     }
+  }
+  return cases;
+}
+
+describe("isValidRecipient and parseRecipient", () => {
+  it("give the schema's verdict and output on every value of every field, asked in any order and again", () => {
+    const cases = recipientCases();
     let valid = 0;
     for (const round of [cases, [...cases].reverse(), cases]) {
       for (const recipient of round) {
-        const expected = schemaSays(recipient);
-        if (expected) valid++;
-        expect({ recipient, verdict: isValidRecipient(recipient) }).toEqual({ recipient, verdict: expected });
+        const schema = recipientSchema.safeParse(recipient);
+        if (schema.success) valid++;
+        expect({ recipient, verdict: isValidRecipient(recipient) }).toEqual({
+          recipient,
+          verdict: schema.success,
+        });
+        const parsed = parseRecipient(recipient);
+        expect({ recipient, output: exactly(parsed) }).toEqual({
+          recipient,
+          output: exactly(schema.success ? schema.data : undefined),
+        });
       }
     }
     // Both verdicts are given many times: the comparison is not all one way.
     expect(valid).toBeGreaterThan(100);
     expect(cases.length * 3 - valid).toBeGreaterThan(100);
+  });
+
+  it("give the schema's output for a long list, past the texts they remember, and never share a value", () => {
+    const recipients = Array.from({ length: 12_000 }, (_, index) => ({
+      id: `r${index}`,
+      organisation: ` Institution ${index}`,
+      type: ["un", "osce", "eu"][index % 3],
+      country: ["NO", " FR", "TJ"][index % 3],
+      salutation: `Dear Colleague ${Math.floor(index / 2)},`,
+      tags: [`t${index % 7}`],
+      contacts: [{ name: `Person ${index}`, email: `p${index}@example.org` }],
+      custom: { topic: `region ${index % 100}` },
+    }));
+    const outputs = recipients.map((recipient) => parseRecipient(recipient));
+    recipients.forEach((recipient, index) => {
+      const schema = recipientSchema.safeParse(recipient);
+      expect(schema.success).toBe(true);
+      expect(exactly(outputs[index])).toBe(exactly(schema.data));
+    });
+    // Each recipient has lists and mappings of its own: changing one changes no other.
+    outputs[0]?.tags.push("changed");
+    (outputs[0]?.custom as Record<string, unknown>).topic = "changed";
+    expect(outputs[3]?.tags).toEqual(["t3"]);
+    expect(outputs[100]?.custom).toEqual({ topic: "region 0" });
+    expect(parseRecipient(recipients[7])?.tags).toEqual(["t0"]);
   });
 });

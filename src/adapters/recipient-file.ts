@@ -5,7 +5,7 @@
 import { isMapping, mergeDefaults, NOT_DEFAULTS, writtenAt } from "../core/file-defaults.js";
 import { formatFieldPath, groupRepeated, type Problem } from "../core/problems.js";
 import type { RecipientEntry } from "../core/recipients.js";
-import { recipientSchema } from "../core/schema.js";
+import { parseRecipient, recipientSchema } from "../core/schema.js";
 import { type Located, validate } from "../core/validation.js";
 import type { YamlFile } from "./yaml-file.js";
 
@@ -36,7 +36,11 @@ export function recipientsFromFile(
       sourceAt: (path) => yaml.sourceAt(pathOf(path)),
       shownPath: pathOf,
     };
-    const result = validate(recipientSchema, mergeDefaults(defaults, item), source);
+    const merged = mergeDefaults(defaults, item);
+    // The schema's output reached part by part; the schema itself only for what that cannot say (and for
+    // the problems of a recipient that is not valid).
+    const parsed = parseRecipient(merged);
+    const result = parsed ? { ok: true as const, data: parsed } : validate(recipientSchema, merged, source);
     if (!result.ok) {
       for (const problem of result.problems) {
         // A mistake in the defaults is one mistake, however many recipients take it.

@@ -206,33 +206,55 @@ function recipientRules(recipient: {
   return [];
 }
 
-export const recipientSchema = z
-  .strictObject(recipientFields)
+/** A recipient's fields, each valid by its own rules. */
+const recipientObject = z.strictObject(recipientFields);
+
+export const recipientSchema = recipientObject
   .superRefine((recipient, ctx) => {
     for (const { path, message } of recipientRules(recipient))
       ctx.addIssue({ code: "custom", path, message });
   })
   .transform(splitTranslations);
 
-/** A schema's verdict (valid or not) on a value, remembered where the value is text. */
-type Verdict = (value: unknown) => boolean;
+/** Said by a Parse when it cannot give the schema's output: the value is invalid, or the schema is asked. */
+const ASK = Symbol("ask the schema");
+/** A schema's output for a value, reached as the schema reaches it; ASK where it is not sure. */
+type Parse = (value: unknown) => unknown;
 
-/** Whether `value` is a mapping as YAML, JSON or a table gives one (no class, no `__proto__` of its own). */
+/** Whether `value` is a mapping as YAML, JSON or a table gives one (no class, no `__proto__` or symbol key). */
 function isPlainMapping(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== "object" || Array.isArray(value)) return false;
   const prototype = Object.getPrototypeOf(value);
-  return (prototype === Object.prototype || prototype === null) && !Object.hasOwn(value, "__proto__");
+  return (
+    (prototype === Object.prototype || prototype === null) &&
+    !Object.hasOwn(value, "__proto__") &&
+    Object.getOwnPropertySymbols(value).length === 0
+  );
 }
 
 /**
- * `schema`'s verdict, reached part by part where the schema is only the sum of its parts: a list by its
- * items, a strict mapping by its fields, a record by its keys and values, an optional or defaulted value
- * by its inner schema; any other schema (text with its refinements, a union, a list with a length rule)
- * is asked itself, and its verdict on a text it has seen is remembered. A value that is not plain data
- * (not a list, nor a plain mapping) is given to the schema whole.
+ * The most texts whose output one schema remembers: a list's shared values recur well within it. When that
+ * many have been remembered and fewer than one in ten asked for was found, the schema's texts do not recur
+ * (ids, addresses, names) and it remembers no more.
  */
-function verdictOf(schema: z.ZodType): Verdict {
-  const whole = (value: unknown) => schema.safeParse(value).success;
+const REMEMBERED = 2048;
+
+/**
+ * `schema`'s output for a value, reached part by part where the schema is only the sum of its parts, and
+ * put together as zod puts it together (zod's object, array and record parsers, for plain data and valid
+ * parts): a list by its items, a strict mapping by its fields in the schema's order (a field written but
+ * undefined kept, a default put in for a field left out), a record by its keys and values, an optional
+ * or defaulted value by its inner schema. Any other schema (text with its refinements and transforms, a
+ * union, a list with a length rule) is asked itself, and its output for a text it has seen recently is
+ * remembered. ASK for anything invalid or not plain data: the caller then asks the whole schema, which
+ * also says what is wrong, so ASK is never a wrong answer; only an output given here must be zod's own,
+ * and the differential test (test/recipient-verdict.test.ts) holds it to that.
+ */
+function parserOf(schema: z.ZodType): Parse {
+  const whole: Parse = (value) => {
+    const result = schema.safeParse(value);
+    return result.success ? result.data : ASK;
+  };
   const def = schema._zod.def as {
     type: string;
     checks?: unknown[];
@@ -242,70 +264,121 @@ function verdictOf(schema: z.ZodType): Verdict {
     keyType?: z.ZodType;
     valueType?: z.ZodType;
     innerType?: z.ZodType;
+    defaultValue?: unknown;
   };
   const plain = (def.checks ?? []).length === 0;
-  if (def.type === "optional" || def.type === "default") {
-    const inner = verdictOf(def.innerType as z.ZodType);
-    const absent = whole(undefined);
-    return (value) => (value === undefined ? absent : inner(value));
+  const innerOptin = (def.innerType?._zod as { optin?: string } | undefined)?.optin;
+  if (def.type === "optional" && def.innerType && innerOptin === undefined) {
+    const inner = parserOf(def.innerType);
+    return (value) => (value === undefined ? undefined : inner(value));
+  }
+  if (def.type === "default" && def.innerType) {
+    const inner = parserOf(def.innerType);
+    return (value) => {
+      // The default is read anew each time (zod gives a fresh copy of a list or mapping).
+      if (value === undefined) return def.defaultValue;
+      const output = inner(value);
+      return output === undefined ? def.defaultValue : output;
+    };
   }
   if (def.type === "array" && plain && def.element) {
-    const item = verdictOf(def.element);
+    const item = parserOf(def.element);
     return (value) => {
       if (!Array.isArray(value)) return whole(value);
-      // By index, as the schema reads a list: a hole is an item that is undefined (every() would skip it).
-      for (let index = 0; index < value.length; index++) if (!item(value[index])) return false;
-      return true;
+      // By index, as zod reads a list: a hole is an item that is undefined.
+      const output = new Array(value.length);
+      for (let index = 0; index < value.length; index++) {
+        const one = item(value[index]);
+        if (one === ASK) return ASK;
+        output[index] = one;
+      }
+      return output;
     };
   }
   if (def.type === "object" && plain && def.shape && def.catchall?._zod.def.type === "never") {
-    const fields = Object.entries(def.shape).map(([key, field]) => ({ key, verdict: verdictOf(field) }));
+    const fields = Object.entries(def.shape).map(([key, field]) => {
+      const { optin, optout } = field._zod as { optin?: string; optout?: string };
+      return { key, parse: parserOf(field), optin, optout };
+    });
     const known = new Set(Object.keys(def.shape));
     return (value) => {
       if (!isPlainMapping(value)) return whole(value);
-      for (const key of Object.keys(value)) if (!known.has(key)) return false;
-      return fields.every(({ key, verdict }) => verdict(value[key]));
+      for (const key in value) if (!known.has(key)) return ASK;
+      const output: Record<string, unknown> = {};
+      for (const { key, parse, optin, optout } of fields) {
+        const present = key in value;
+        // As zod's handlePropertyResult: a field left out that may be is left out.
+        if (!present && optin === "optional" && optout === "optional") continue;
+        if (!present && optin === undefined) return ASK;
+        const one = parse(value[key]);
+        if (one === ASK) return ASK;
+        if (one !== undefined) output[key] = one;
+        else if (present || (optin === "defaulted" && optout !== "optional")) output[key] = undefined;
+      }
+      return output;
     };
   }
   if (def.type === "record" && plain && def.keyType && def.valueType) {
-    const key = verdictOf(def.keyType);
-    const item = verdictOf(def.valueType);
+    const keyOf = parserOf(def.keyType);
+    const item = parserOf(def.valueType);
     return (value) => {
       if (!isPlainMapping(value)) return whole(value);
-      for (const name of Object.keys(value)) if (!key(name) || !item(value[name])) return false;
-      return true;
+      const output: Record<string, unknown> = {};
+      for (const name of Object.keys(value)) {
+        const key = keyOf(name);
+        if (typeof key !== "string" || key === "__proto__") return ASK;
+        const one = item(value[name]);
+        if (one === ASK) return ASK;
+        output[key] = one;
+      }
+      return output;
     };
   }
-  const seen = new Map<string, boolean>();
+  let seen: Map<string, unknown> | undefined = new Map<string, unknown>();
+  let asked = 0;
+  let found = 0;
   return (value) => {
-    if (typeof value !== "string") return whole(value);
-    let valid = seen.get(value);
-    if (valid === undefined) {
-      valid = whole(value);
-      seen.set(value, valid);
+    if (typeof value !== "string" || !seen) return whole(value);
+    let output = seen.get(value);
+    asked++;
+    if (output !== undefined) {
+      found++;
+      return output;
     }
-    return valid;
+    output = whole(value);
+    // Only an output that cannot be changed is given out again (a text, or ASK).
+    if (output !== null && typeof output === "object") return output;
+    if (seen.size >= REMEMBERED) {
+      // A field whose texts hardly recur (ids, addresses, names) is not remembered at all.
+      if (found * 10 < asked) seen = undefined;
+      else seen = new Map();
+      return output;
+    }
+    seen.set(value, output);
+    return output;
   };
 }
 
-const FIELD_NAMES = new Set(Object.keys(recipientFields));
-const FIELD_VERDICTS = Object.entries(recipientFields).map(([key, schema]: [string, z.ZodType]) => ({
-  key,
-  verdict: verdictOf(schema),
-}));
+const parseFields = parserOf(recipientObject);
 
 /**
- * recipientSchema's verdict (valid or not) on `value`, reached field by field: each field's own schema and
- * then recipientRules, as the schema itself does. Each field's verdict is reached part by part down to its
- * texts (see verdictOf), and a verdict on a text is remembered, so that a list's type, salutation, tags and
- * provenance, the same on thousands of rows, are checked once, and a row's new address or custom text is
- * checked alone, not with the whole list or mapping it is in. Only the verdict: for the problems
- * themselves, validate with recipientSchema.
+ * recipientSchema's output for `value` (what `recipientSchema.parse` gives), reached field by field and
+ * part by part down to the texts (see parserOf), or undefined when the recipient is not valid or the
+ * schema must be asked (then validate with recipientSchema, for the problems). The output of a text is
+ * remembered, so that a list's type, country, tags and shared custom values are checked once, and a
+ * recipient's own address or name is checked alone, not inside the whole schema.
  */
+export function parseRecipient(value: unknown): Recipient | undefined {
+  const fields = parseFields(value);
+  if (fields === ASK || fields === undefined) return undefined;
+  // The rest of recipientSchema: its rules, then its transform.
+  if (recipientRules(fields as Parameters<typeof recipientRules>[0]).length > 0) return undefined;
+  return splitTranslations(fields as z.output<typeof recipientObject>) as Recipient;
+}
+
+/** recipientSchema's verdict (valid or not) on `value`, as parseRecipient reaches it. */
 export function isValidRecipient(value: Record<string, unknown>): boolean {
-  for (const key in value) if (!FIELD_NAMES.has(key)) return false;
-  for (const field of FIELD_VERDICTS) if (!field.verdict(value[field.key])) return false;
-  return recipientRules(value as { contacts?: { cc?: boolean }[] }).length === 0;
+  return parseRecipient(value) !== undefined;
 }
 
 type Translations = { [F in LocalizedField]?: Record<string, F extends "address_block" ? string[] : string> };
