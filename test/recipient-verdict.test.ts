@@ -19,6 +19,8 @@ const BASE: Record<string, unknown> = {
   custom: { mandate: "the mandate" },
 };
 
+const { tags: _tags, custom: _custom, ...BASE_WITHOUT_LISTS } = BASE;
+
 // Each field with values the schema takes and values it refuses, of every kind a row or a file could give.
 const VALUES: Record<string, unknown[]> = {
   id: ["mission-no", "Mission NO", "", "a\nb", 7, undefined],
@@ -212,5 +214,10 @@ describe("isValidRecipient and parseRecipient", () => {
     expect(outputs[3]?.tags).toEqual(["t3"]);
     expect(outputs[100]?.custom).toEqual({ topic: "region 0" });
     expect(parseRecipient(recipients[7])?.tags).toEqual(["t0"]);
+    // A default list or mapping is each recipient's own too.
+    const [one, two] = [parseRecipient(BASE_WITHOUT_LISTS), parseRecipient(BASE_WITHOUT_LISTS)];
+    one?.tags.push("changed");
+    (one?.custom as Record<string, unknown>).changed = true;
+    expect([two?.tags, two?.custom, two?.contacts[0]?.cc]).toEqual([[], {}, false]);
   });
 });

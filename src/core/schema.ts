@@ -274,11 +274,15 @@ function parserOf(schema: z.ZodType): Parse {
   }
   if (def.type === "default" && def.innerType) {
     const inner = parserOf(def.innerType);
+    // A list or mapping is read anew each time (zod gives a fresh copy of it); a text, number or truth value
+    // once (zod gives the value itself, and reading it costs as much as a field's parse).
+    const first = def.defaultValue;
+    const fixed = first === null || typeof first !== "object";
+    const fallback = () => (fixed ? first : def.defaultValue);
     return (value) => {
-      // The default is read anew each time (zod gives a fresh copy of a list or mapping).
-      if (value === undefined) return def.defaultValue;
+      if (value === undefined) return fallback();
       const output = inner(value);
-      return output === undefined ? def.defaultValue : output;
+      return output === undefined ? fallback() : output;
     };
   }
   if (def.type === "array" && plain && def.element) {
