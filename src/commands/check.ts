@@ -74,14 +74,17 @@ export async function check(options: CheckOptions, io: IO): Promise<CheckResult>
     // Each letter is counted and let go: 10,000 rendered letters are never all held at once.
     let letters = 0;
     let email = 0;
+    // Each appeal's subject is kept only for the follow-ups rendered against it.
+    const followupTemplate = prepared.campaign.followup.template;
+    const hasFollowups = followupTemplate ? engine.hasLetter(followupTemplate) : false;
     const subjects = new Map<string, string>();
     const { problems: renderProblems } = renderLetters(engine, prepared, selected, undefined, (letter) => {
       letters++;
       if (letter.message) email++;
-      subjects.set(letter.recipient.id, letter.subject);
+      if (hasFollowups) subjects.set(letter.recipient.id, letter.subject);
     });
     problems.push(...renderProblems);
-    if (prepared.campaign.followup.template && engine.hasLetter(prepared.campaign.followup.template)) {
+    if (hasFollowups) {
       // Follow-ups are rendered too, against a stand-in for the appeal, so their mistakes show up now.
       const followups = renderLetters(
         engine,
