@@ -26,35 +26,41 @@ export function recipientsFromFile(
   if (!shape) return { entries, problems, valid: false };
   const { items, defaults = {}, listPath } = shape;
   const seen = new Set<string>();
+  const shared = Object.keys(defaults).length > 0;
   items.forEach((item, index) => {
     const recipientPath = listPath ? [...listPath, index] : [];
-    const pathOf = (path: readonly PropertyKey[]) => writtenAt(path, defaults, item, recipientPath);
-    const source: Located = {
-      file: yaml.file,
-      languages,
-      locate: (path, key) => yaml.locate(pathOf(path), key),
-      sourceAt: (path) => yaml.sourceAt(pathOf(path)),
-      shownPath: pathOf,
-    };
+    // Without defaults, every value of the recipient was written in it.
+    const pathOf = shared
+      ? (path: readonly PropertyKey[]) => writtenAt(path, defaults, item, recipientPath)
+      : (path: readonly PropertyKey[]) => [...recipientPath, ...path];
     const merged = mergeDefaults(defaults, item);
     // The schema's output reached part by part; the schema itself only for what that cannot say (and for
     // the problems of a recipient that is not valid).
-    const parsed = parseRecipient(merged);
-    const result = parsed ? { ok: true as const, data: parsed } : validate(recipientSchema, merged, source);
-    if (!result.ok) {
-      for (const problem of result.problems) {
-        // A mistake in the defaults is one mistake, however many recipients take it.
-        const key = `${problem.line}|${problem.field}|${problem.message}`;
-        if (problem.field?.startsWith("defaults") && seen.has(key)) continue;
-        seen.add(key);
-        problems.push(problem);
+    let recipient = parseRecipient(merged);
+    if (!recipient) {
+      const source: Located = {
+        file: yaml.file,
+        languages,
+        locate: (path, key) => yaml.locate(pathOf(path), key),
+        sourceAt: (path) => yaml.sourceAt(pathOf(path)),
+        shownPath: pathOf,
+      };
+      const result = validate(recipientSchema, merged, source);
+      if (!result.ok) {
+        for (const problem of result.problems) {
+          // A mistake in the defaults is one mistake, however many recipients take it.
+          const key = `${problem.line}|${problem.field}|${problem.message}`;
+          if (problem.field?.startsWith("defaults") && seen.has(key)) continue;
+          seen.add(key);
+          problems.push(problem);
+        }
+        return;
       }
-      return;
+      recipient = result.data;
     }
-    const recipient = result.data;
     const at: RecipientEntry["at"] = {};
     const remember = (field: string, path: PropertyKey[]) => {
-      const position = source.locate(path);
+      const position = yaml.locate(pathOf(path));
       if (position) at[field] = [position.line, position.column];
     };
     remember("id", ["id"]);
