@@ -43,6 +43,9 @@ const MAX_KEY_LENGTH = 1000; // the full parser refuses implicit keys over 1024 
 const MAX_FLOW_DEPTH = 64; // as nestingProblem's
 const MAX_INDENT = 300; // under nestingProblem's 400 columns
 const KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+/** Keys already found plain (the same few names in every recipient), up to a bound. */
+const PLAIN_KEYS = new Set<string>();
+const MAX_PLAIN_KEYS = 1000;
 /** Characters a plain value may not start with (indicators); `[`, `{` and quotes are read separately. */
 const INDICATORS = new Set([..."-?:,[]{}#&*!|>'\"%@`"]);
 /** Where a plain value in a flow collection ends. */
@@ -101,7 +104,14 @@ class Reader {
       const first = start + indent;
       // Blank lines and comment lines are skipped wherever they are (no block text is read here).
       if (first < end && text.charCodeAt(first) !== 35) {
-        if (indent === 0 && /^(?:---|\.\.\.|%)/.test(text.slice(start, start + 3))) decline();
+        // A document marker or directive: only a line starting with "-", "." or "%" can be one.
+        const code = text.charCodeAt(first);
+        if (
+          indent === 0 &&
+          (code === 45 || code === 46 || code === 37) &&
+          /^(?:---|\.\.\.|%)/.test(text.slice(start, start + 3))
+        )
+          decline();
         this.lines.push({ start, end, indent });
       }
       start = end + 1;
@@ -230,8 +240,11 @@ class Reader {
 
   /** A plain name, not built into JavaScript objects, not read as a number or a truth value, not repeated. */
   private checkKey(key: string, pairs: readonly FastPair[]): void {
-    if (!KEY.test(key) || key.length > MAX_KEY_LENGTH || BUILT_IN_NAMES.has(key)) decline();
-    if (typeof plainValue(key) !== "string") decline();
+    if (!PLAIN_KEYS.has(key)) {
+      if (!KEY.test(key) || key.length > MAX_KEY_LENGTH || BUILT_IN_NAMES.has(key)) decline();
+      if (typeof plainValue(key) !== "string") decline();
+      if (PLAIN_KEYS.size < MAX_PLAIN_KEYS) PLAIN_KEYS.add(key);
+    }
     for (const pair of pairs) if (pair.key === key) decline();
   }
 
@@ -369,9 +382,18 @@ class Reader {
 /** The plain data of a node, as the full loader's toJS gives it. */
 export function fastValue(node: FastNode): unknown {
   if (node.kind === "scalar") return node.value;
-  if (node.kind === "seq") return node.items.map(fastValue);
+  if (node.kind === "seq") {
+    const { items } = node;
+    const list = new Array(items.length);
+    for (let index = 0; index < items.length; index++) list[index] = fastValue(items[index] as FastNode);
+    return list;
+  }
   const object: Record<string, unknown> = {};
-  for (const pair of node.pairs) object[pair.key] = fastValue(pair.value);
+  const { pairs } = node;
+  for (let index = 0; index < pairs.length; index++) {
+    const pair = pairs[index] as FastPair;
+    object[pair.key] = fastValue(pair.value);
+  }
   return object;
 }
 
@@ -406,7 +428,13 @@ export function fastNodeAt(
   let keyStart: number | undefined;
   for (const segment of path) {
     if (node.kind === "map") {
-      const pair = node.pairs.find((item) => item.key === segment);
+      let pair: FastPair | undefined;
+      for (const item of node.pairs) {
+        if (item.key === segment) {
+          pair = item;
+          break;
+        }
+      }
       if (!pair) return { node, exact: false };
       keyStart = pair.keyStart;
       node = pair.value;
