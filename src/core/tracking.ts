@@ -141,15 +141,16 @@ function sentLetter(delivery: Delivery | undefined): SentLetter | undefined {
       byHand: true,
     };
   }
-  return {
+  const letter: SentLetter = {
     stage: delivery.stage,
     at: delivery.sentAt,
     day: localDay(new Date(delivery.sentAt)),
     byHand: false,
     channel: "email",
-    ...(delivery.messageId ? { messageId: delivery.messageId } : {}),
-    ...(delivery.subject ? { subject: delivery.subject } : {}),
   };
+  if (delivery.messageId) letter.messageId = delivery.messageId;
+  if (delivery.subject) letter.subject = delivery.subject;
+  return letter;
 }
 
 export function trackRecipient(
@@ -158,17 +159,72 @@ export function trackRecipient(
   entry: RecipientEntry,
   now: Date,
 ): Tracking {
-  return trackOne(state, campaign, entry, new Calendar(localDay(now)));
+  return trackOne(new TrackingRun(campaign, localDay(now), lookedUp(state, campaign.id)), entry);
+}
+
+/** What the journal holds about a recipient of one campaign, by the recipient's id. */
+interface RecipientRecords {
+  delivery(recipient: string, stage: string): Delivery | undefined;
+  responses(recipient: string): ResponseEvent[] | undefined;
+  pending(recipient: string): IntakeItem[] | undefined;
+}
+
+/** Each record looked up when asked for (for one recipient). */
+function lookedUp(state: JournalState, campaignId: string): RecipientRecords {
+  return {
+    delivery: (recipient, stage) => getDelivery(state, campaignId, recipient, stage),
+    responses: (recipient) => state.responses.get(recipientKey(campaignId, recipient)),
+    pending: (recipient) => state.intake.pendingByRecipient.get(recipientKey(campaignId, recipient)),
+  };
 }
 
 /**
- * The calendar of one tracking run: today where the user is, and the day sums its recipients share (most
- * letters went out on a few days), each worked out once.
+ * The campaign's records gathered by recipient id once, for a run over many recipients: looking each one up
+ * by its key (campaign, id and stage) builds and hashes a new string for every recipient and letter.
  */
-class Calendar {
+function gathered(state: JournalState, campaignId: string): RecipientRecords {
+  const deliveries = new Map<string, Delivery[]>();
+  for (const delivery of state.deliveries.values()) {
+    if (delivery.campaign !== campaignId) continue;
+    const list = deliveries.get(delivery.recipient);
+    if (list) list.push(delivery);
+    else deliveries.set(delivery.recipient, [delivery]);
+  }
+  const responses = new Map<string, ResponseEvent[]>();
+  for (const list of state.responses.values()) {
+    const [first] = list;
+    if (first?.campaign === campaignId) responses.set(first.recipient, list);
+  }
+  const pending = new Map<string, IntakeItem[]>();
+  for (const list of state.intake.pendingByRecipient.values()) {
+    const [first] = list;
+    if (first?.campaign === campaignId) pending.set(first.recipient, list);
+  }
+  return {
+    delivery(recipient, stage) {
+      const list = deliveries.get(recipient);
+      if (list) for (const delivery of list) if (delivery.stage === stage) return delivery;
+      return undefined;
+    },
+    responses: (recipient) => responses.get(recipient),
+    pending: (recipient) => pending.get(recipient),
+  };
+}
+
+/**
+ * What the recipients of one tracking run share: the campaign and its records, today where the user is, the
+ * day sums (most letters went out on a few days) and the answer windows of recipients without their own
+ * (one per body type), each worked out once.
+ */
+class TrackingRun {
   private readonly waited = new Map<string, number>();
   private readonly due = new Map<string, string>();
-  constructor(readonly today: string) {}
+  private readonly windows = new Map<string, AnswerWindow>();
+  constructor(
+    readonly campaign: Campaign,
+    readonly today: string,
+    readonly records: RecipientRecords,
+  ) {}
 
   /** Whole days from `day` to today. */
   daysSince(day: string): number {
@@ -190,18 +246,24 @@ class Calendar {
     }
     return due;
   }
+
+  /** answerWindow, shared by the recipients of a type that have no window of their own (never changed). */
+  windowOf(recipient: RecipientEntry["recipient"]): AnswerWindow {
+    if (recipient.followup) return answerWindow(this.campaign, recipient);
+    let window = this.windows.get(recipient.type);
+    if (window === undefined) {
+      window = answerWindow(this.campaign, recipient);
+      this.windows.set(recipient.type, window);
+    }
+    return window;
+  }
 }
 
-/** trackRecipient on the calendar of a run, which trackCampaign shares among all its recipients. */
-function trackOne(
-  state: JournalState,
-  campaign: Campaign,
-  entry: RecipientEntry,
-  calendar: Calendar,
-): Tracking {
-  const history = letterHistory(state, campaign.id, entry.recipient.id);
-  const tracking = trackingFacts(state, campaign, entry, history);
-  settleStatus(tracking, history.appealDelivery, calendar);
+/** trackRecipient within a run, which trackCampaign shares among all its recipients. */
+function trackOne(run: TrackingRun, entry: RecipientEntry): Tracking {
+  const history = letterHistory(run.records, entry.recipient.id);
+  const tracking = trackingFacts(run, entry, history);
+  settleStatus(tracking, history.appealDelivery, run);
   return tracking;
 }
 
@@ -215,8 +277,8 @@ interface LetterHistory {
   nextAttempt: Delivery | undefined;
 }
 
-function letterHistory(state: JournalState, campaignId: string, id: string): LetterHistory {
-  const appealDelivery = getDelivery(state, campaignId, id);
+function letterHistory(records: RecipientRecords, id: string): LetterHistory {
+  const appealDelivery = records.delivery(id, APPEAL);
   const letters: SentLetter[] = [];
   const sentTwiceStages: string[] = [];
   const appeal = sentLetter(appealDelivery);
@@ -224,7 +286,7 @@ function letterHistory(state: JournalState, campaignId: string, id: string): Let
   if (appealDelivery && sentTwice(appealDelivery)) sentTwiceStages.push(APPEAL);
   let nextAttempt: Delivery | undefined;
   for (let number = 1; appeal; number++) {
-    const delivery = getDelivery(state, campaignId, id, `followup-${number}`);
+    const delivery = records.delivery(id, `followup-${number}`);
     const followup = sentLetter(delivery);
     if (!followup) {
       nextAttempt = delivery;
@@ -237,46 +299,45 @@ function letterHistory(state: JournalState, campaignId: string, id: string): Let
 }
 
 /** What the journal says of one recipient, before its status is decided ("not-sent", nothing due). */
-function trackingFacts(
-  state: JournalState,
-  campaign: Campaign,
-  entry: RecipientEntry,
-  history: LetterHistory,
-): Tracking {
+function trackingFacts(run: TrackingRun, entry: RecipientEntry, history: LetterHistory): Tracking {
   const { appealDelivery, letters, nextAttempt } = history;
   const appeal = letters[0];
-  const key = recipientKey(campaign.id, entry.recipient.id);
+  const { id } = entry.recipient;
   // Which addresses a letter reached is known only for email; a letter also delivered by hand reached them all.
   const appealByEmail = appeal !== undefined && appealDelivery !== undefined && onlyByEmail(appealDelivery);
-  const nextStage = `followup-${letters.length}`;
-  const followupTrouble = troubleOf(nextAttempt, nextStage);
-  const responses = state.responses.get(key) ?? [];
-  const latest = latestReal(responses);
-  const firstAnswer = earliestHumanAnswer(responses);
-  return {
-    campaign: campaign.id,
+  const responses = run.records.responses(id) ?? [];
+  // Built whole, then the facts that only some recipients have: no object spread per field.
+  const tracking: Tracking = {
+    campaign: run.campaign.id,
     entry,
     status: "not-sent",
     letters,
-    ...(appeal ? { appeal } : {}),
     followupsSent: Math.max(0, letters.length - 1),
     responses,
-    ...(latest ? { latest } : {}),
-    ...(firstAnswer ? { firstAnswer } : {}),
-    ...(firstAnswer && appeal
-      ? { daysToFirstAnswer: Math.max(0, daysBetween(appeal.day, firstAnswer.date)) }
-      : {}),
-    pending: state.intake.pendingByRecipient.get(key) ?? [],
-    ...(followupTrouble ? { followupTrouble } : {}),
+    pending: run.records.pending(id) ?? [],
     reached: appealByEmail ? distinct((appealDelivery as Delivery).addresses) : [],
     notReached: appealByEmail ? (appealDelivery as Delivery).refusals : [],
-    ...(nextAttempt?.status === "in-flight" ? { followupInFlight: nextStage } : {}),
     sentTwice: history.sentTwiceStages,
-    window: answerWindow(campaign, entry.recipient),
+    window: run.windowOf(entry.recipient),
     overdue: false,
     notChased: false,
     followupDue: false,
   };
+  if (appeal) tracking.appeal = appeal;
+  const latest = latestReal(responses);
+  if (latest) tracking.latest = latest;
+  const firstAnswer = earliestHumanAnswer(responses);
+  if (firstAnswer) {
+    tracking.firstAnswer = firstAnswer;
+    if (appeal) tracking.daysToFirstAnswer = Math.max(0, daysBetween(appeal.day, firstAnswer.date));
+  }
+  if (nextAttempt) {
+    const nextStage = `followup-${letters.length}`;
+    const followupTrouble = troubleOf(nextAttempt, nextStage);
+    if (followupTrouble) tracking.followupTrouble = followupTrouble;
+    if (nextAttempt.status === "in-flight") tracking.followupInFlight = nextStage;
+  }
+  return tracking;
 }
 
 /** How the attempt at the next follow-up went wrong, if it did. */
@@ -289,7 +350,7 @@ function troubleOf(attempt: Delivery | undefined, stage: string): Tracking["foll
 }
 
 /** Decides the status of a recipient from its facts, and what is due and when. */
-function settleStatus(tracking: Tracking, appealDelivery: Delivery | undefined, calendar: Calendar): void {
+function settleStatus(tracking: Tracking, appealDelivery: Delivery | undefined, run: TrackingRun): void {
   const { latest, appeal } = tracking;
   // An answer that waits for review is an answer: nobody is chased while one does.
   if (tracking.pending.length > 0 && latest?.outcome !== "closed") {
@@ -314,7 +375,7 @@ function settleStatus(tracking: Tracking, appealDelivery: Delivery | undefined, 
     return;
   }
   // Whole calendar days where the user is: "due on the 15th" and "overdue" agree all day long.
-  tracking.daysWaiting = Math.max(0, calendar.daysSince(appeal.day));
+  tracking.daysWaiting = Math.max(0, run.daysSince(appeal.day));
   // No follow-up for a letter some addressees never had: a "Re:" would answer a letter they never saw.
   if (tracking.notReached.length > 0) {
     tracking.status = "partial";
@@ -327,8 +388,8 @@ function settleStatus(tracking: Tracking, appealDelivery: Delivery | undefined, 
     return;
   }
   const last = tracking.letters.at(-1) as SentLetter;
-  const dueOn = calendar.dueOn(last.day, window);
-  tracking.overdue = calendar.today >= dueOn;
+  const dueOn = run.dueOn(last.day, window);
+  tracking.overdue = run.today >= dueOn;
   if (tracking.followupsSent < window.max) {
     tracking.nextFollowupDue = dueOn;
     tracking.followupDue = tracking.overdue;
@@ -353,7 +414,11 @@ function onlyByEmail(delivery: Delivery): boolean {
 
 /** The addresses once each, in their order. */
 function distinct(addresses: readonly string[]): string[] {
-  return addresses.length < 2 ? [...addresses] : [...new Set(addresses)];
+  if (addresses.length > 16) return [...new Set(addresses)];
+  // A few (the usual case): each against those kept before it, without a Set.
+  const kept: string[] = [];
+  for (const address of addresses) if (!kept.includes(address)) kept.push(address);
+  return kept;
 }
 
 function outcomeStatus(outcome: Outcome): TrackingStatus {
@@ -368,8 +433,8 @@ export function trackCampaign(
   entries: readonly RecipientEntry[],
   now: Date,
 ): Tracking[] {
-  const calendar = new Calendar(localDay(now));
-  return entries.map((entry) => trackOne(state, campaign, entry, calendar));
+  const run = new TrackingRun(campaign, localDay(now), gathered(state, campaign.id));
+  return entries.map((entry) => trackOne(run, entry));
 }
 
 /** Waiting recipients (and those whose letter reached only some addresses), those waiting longest first. */
