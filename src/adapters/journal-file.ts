@@ -1,6 +1,6 @@
 // The journal on disk: .outreach/journal.jsonl, one JSON event per line, appended and fsynced before the
 // command reports anything. A torn last line (a crash mid-write) is set aside; damage elsewhere stops the run.
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import {
   closeSync,
   copyFileSync,
@@ -105,41 +105,118 @@ export function readJournalBytes(root: string): Buffer | undefined {
   }
 }
 
-/** The events of the journal's bytes; a damaged line (anywhere but a cut-off last one) is an error naming it. */
-export function parseJournal(buffer: Buffer): JournalContents {
-  const text = buffer.toString("utf8");
-  const events: JournalEvent[] = [];
-  let start = 0;
-  let lineNumber = 0;
-  while (start < text.length) {
-    const end = text.indexOf("\n", start);
-    const line = end === -1 ? text.slice(start) : text.slice(start, end);
-    lineNumber++;
-    const isLast = end === -1 || end === text.length - 1;
-    if (line.trim() !== "") {
-      const event = parseLine(line, lineNumber);
+/**
+ * The journal's lines, one at a time and in order, to events: what parseJournal and readJournalHashed share.
+ * A damaged line is an error naming its number; a last line without its newline that is not JSON was cut off.
+ */
+class JournalLines {
+  readonly events: JournalEvent[] = [];
+  private lineNumber = 0;
+
+  /** A line that has its newline after it. */
+  line(text: string): void {
+    this.lineNumber++;
+    if (text.trim() === "") return;
+    const event = parseLine(text, this.lineNumber);
+    if (!event) throw damaged(this.lineNumber, "it is not a journal event");
+    this.events.push(event);
+  }
+
+  /** The text after the last newline (`goodLength` bytes of complete lines before it), and the file's length. */
+  end(text: string, goodLength: number, length: number): JournalContents {
+    const { events } = this;
+    if (text === "") return { events, missingNewline: false, goodLength: length };
+    this.lineNumber++;
+    if (text.trim() !== "") {
+      const event = parseLine(text, this.lineNumber);
       if (!event) {
-        if (end === -1) {
-          const attempt = recoverTornAttempt(line, events, `${JOURNAL_FILE} (its cut-off last line)`);
-          if (attempt) events.push(attempt);
-          return {
-            events,
-            torn: { line: lineNumber, text: line, ...(attempt ? { attempt } : {}) },
-            missingNewline: false,
-            goodLength: Buffer.byteLength(text.slice(0, start)),
-          };
-        }
-        throw damaged(lineNumber, "it is not a journal event");
+        const attempt = recoverTornAttempt(text, events, `${JOURNAL_FILE} (its cut-off last line)`);
+        if (attempt) events.push(attempt);
+        return {
+          events,
+          torn: { line: this.lineNumber, text, ...(attempt ? { attempt } : {}) },
+          missingNewline: false,
+          goodLength,
+        };
       }
       events.push(event);
     }
-    if (end === -1) {
-      return { events, missingNewline: true, goodLength: buffer.length };
-    }
-    start = end + 1;
-    if (isLast) break;
+    return { events, missingNewline: true, goodLength: length };
   }
-  return { events, missingNewline: false, goodLength: buffer.length };
+}
+
+/** The events of the journal's bytes; a damaged line (anywhere but a cut-off last one) is an error naming it. */
+export function parseJournal(buffer: Buffer): JournalContents {
+  const text = buffer.toString("utf8");
+  const lines = new JournalLines();
+  let start = 0;
+  for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
+    lines.line(text.slice(start, end));
+    start = end + 1;
+  }
+  return lines.end(text.slice(start), Buffer.byteLength(text.slice(0, start)), buffer.length);
+}
+
+const PIECE = 1 << 20;
+
+/**
+ * parseJournal of the whole journal, with its length and a SHA-256 of all its bytes (base64url), read a
+ * megabyte at a time: neither the file nor its text is ever held whole (33 MB each at 100,000 events).
+ * Undefined when there is no journal yet.
+ */
+export function readJournalHashed(
+  root: string,
+): { contents: JournalContents; length: number; digest: string } | undefined {
+  const path = join(root, JOURNAL_FILE);
+  let descriptor: number;
+  try {
+    descriptor = openToReadSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT" && !existsSync(path)) return undefined;
+    throw fileError(error, JOURNAL_FILE, "read");
+  }
+  try {
+    const hash = createHash("sha256");
+    const lines = new JournalLines();
+    const chunk = Buffer.allocUnsafe(PIECE);
+    let carried: Buffer = Buffer.alloc(0);
+    let length = 0;
+    for (;;) {
+      const read = readPiece(descriptor, chunk);
+      if (read === 0) break;
+      hash.update(chunk.subarray(0, read));
+      length += read;
+      // A line longer than the piece is carried (copied, as the chunk is reused) until its newline comes.
+      const piece =
+        carried.length > 0 ? Buffer.concat([carried, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+      // Its complete lines decoded at once (a newline byte is never inside a character), then split.
+      const last = piece.lastIndexOf(0x0a);
+      if (last === -1) {
+        carried = Buffer.from(piece);
+        continue;
+      }
+      const text = piece.toString("utf8", 0, last);
+      let start = 0;
+      for (let end = text.indexOf("\n"); end !== -1; end = text.indexOf("\n", start)) {
+        lines.line(text.slice(start, end));
+        start = end + 1;
+      }
+      lines.line(text.slice(start));
+      carried = Buffer.from(piece.subarray(last + 1));
+    }
+    const contents = lines.end(carried.toString("utf8"), length - carried.length, length);
+    return { contents, length, digest: hash.digest("base64url") };
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+function readPiece(descriptor: number, chunk: Buffer): number {
+  try {
+    return readSync(descriptor, chunk, 0, chunk.length, null);
+  } catch (error) {
+    throw fileError(error, JOURNAL_FILE, "read");
+  }
 }
 
 /** A sentence for a journal that cannot be changed, and what it means for the letters. */

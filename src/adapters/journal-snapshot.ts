@@ -24,7 +24,7 @@ import {
   JOURNAL_FILE,
   type JournalContents,
   parseJournal,
-  readJournalBytes,
+  readJournalHashed,
   STATE_FOLDER,
 } from "./journal-file.js";
 
@@ -54,12 +54,12 @@ export function trackedJournal(
 ): { state: JournalState; torn?: JournalContents["torn"] } {
   const kept = fromSnapshot(root, options);
   if (kept) return { state: kept };
-  const bytes = readJournalBytes(root);
-  const journal = parseJournal(bytes ?? Buffer.alloc(0));
-  const { state, snapshot } = deriveWithSnapshot(journal.events, options);
+  const read = readJournalHashed(root);
+  const journal = read?.contents;
+  const { state, snapshot } = deriveWithSnapshot(journal?.events ?? [], options);
   // A cut-off last line is rebuilt in memory only: the state is not that of the bytes on disk.
-  if (bytes && bytes.length > 0 && !journal.torn) saveSnapshot(root, bytes.length, sha256(bytes), snapshot);
-  return { state, ...(journal.torn ? { torn: journal.torn } : {}) };
+  if (read && read.length > 0 && !journal?.torn) saveSnapshot(root, read.length, read.digest, snapshot);
+  return { state, ...(journal?.torn ? { torn: journal.torn } : {}) };
 }
 
 const sha256 = (data: Buffer | string) => createHash("sha256").update(data).digest("base64url");
