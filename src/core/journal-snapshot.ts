@@ -60,10 +60,9 @@ export function deriveWithSnapshot(
   const gathered = gatherEvents(events);
   const attemptPrints: number[] = [];
   const messagePrints: number[] = [];
-  const letters = lettersOf(gathered, (attempt) => {
+  const letters = lettersOf(gathered, (attempt, outcome) => {
     attemptPrints.push(fingerprint(attempt.id));
-    if (gathered.outcomes.get(attempt.id)?.type !== "sent")
-      messagePrints.push(fingerprint(attempt.message_id));
+    if (outcome?.type !== "sent") messagePrints.push(fingerprint(attempt.message_id));
   });
   const settled = sortedPrints(attemptPrints);
   const open = openIds(letters.values());
@@ -165,10 +164,9 @@ export function applyAppended(
       ...(letter.settled ? { settled: structuredClone(letter.settled) } : {}),
       open: changed.has(key) ? [...letter.open].sort(byTime) : letter.open,
     };
-    settleLetter(copy, gathered.outcomes, gathered.resolutions, (attempt) => {
+    settleLetter(copy, gathered.outcomes, gathered.resolutions, (attempt, outcome) => {
       attemptPrints.push(fingerprint(attempt.id));
-      if (gathered.outcomes.get(attempt.id)?.type !== "sent")
-        messagePrints.push(fingerprint(attempt.message_id));
+      if (outcome?.type !== "sent") messagePrints.push(fingerprint(attempt.message_id));
     });
     letters.set(key, copy);
   }

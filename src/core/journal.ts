@@ -387,7 +387,10 @@ export interface LetterAttempts {
   open: AttemptEvent[];
 }
 
-type Outcomes = ReadonlyMap<string, SentEvent | FailedEvent | UncertainEvent>;
+type AttemptOutcome = SentEvent | FailedEvent | UncertainEvent;
+type Outcomes = ReadonlyMap<string, AttemptOutcome>;
+/** Told of each attempt as it is folded into its letter's settled state, with its answer. */
+export type OnSettled = (attempt: AttemptEvent, outcome: AttemptOutcome | undefined) => void;
 type Resolutions = ReadonlyMap<string, ResolvedEvent>;
 
 /** The user's decision about an attempt's message, if any (most journals hold none: no lookup then). */
@@ -400,21 +403,14 @@ function decisionAbout(attempt: AttemptEvent, resolutions: Resolutions): Resolve
  * the user's decision. Another answer or decision for a settled attempt can only come from a damaged or
  * merged journal; a snapshot reads the whole journal again when one does.
  */
-export function isOpen(attempt: AttemptEvent, outcomes: Outcomes, resolutions: Resolutions): boolean {
-  const outcome = outcomes.get(attempt.id);
-  return (
-    decisionAbout(attempt, resolutions) === undefined &&
-    (outcome === undefined || outcome.type === "uncertain")
-  );
+function isOpen(outcome: AttemptOutcome | undefined, decision: ResolvedEvent | undefined): boolean {
+  return decision === undefined && (outcome === undefined || outcome.type === "uncertain");
 }
 
 export const byOrder = (a: Recorded, b: Recorded) => (later(a, b) ? 1 : later(b, a) ? -1 : 0);
 
 /** Each letter's attempts, oldest first, with those before the first open one folded. */
-export function lettersOf(
-  gathered: GatheredEvents,
-  onSettled?: (attempt: AttemptEvent) => void,
-): Map<string, LetterAttempts> {
+export function lettersOf(gathered: GatheredEvents, onSettled?: OnSettled): Map<string, LetterAttempts> {
   const letters = new Map<string, LetterAttempts>();
   for (const [key, attempts] of gathered.attemptsByKey) {
     attempts.sort(byOrder);
@@ -430,16 +426,19 @@ export function settleLetter(
   letter: LetterAttempts,
   outcomes: Outcomes,
   resolutions: Resolutions,
-  onSettled?: (attempt: AttemptEvent) => void,
+  onSettled?: OnSettled,
 ): void {
   let count = 0;
   while (count < letter.open.length) {
     const attempt = letter.open[count] as AttemptEvent;
-    if (isOpen(attempt, outcomes, resolutions)) break;
+    // Its answer and decision are looked up once, for both the question and the fold.
+    const outcome = outcomes.get(attempt.id);
+    const decision = decisionAbout(attempt, resolutions);
+    if (isOpen(outcome, decision)) break;
     letter.settled ??= { fold: startLetter(attempt), last: attempt };
-    foldAttempt(letter.settled.fold, attempt, outcomes.get(attempt.id), decisionAbout(attempt, resolutions));
+    foldAttempt(letter.settled.fold, attempt, outcome, decision);
     letter.settled.last = { at: attempt.at, id: attempt.id };
-    onSettled?.(attempt);
+    onSettled?.(attempt, outcome);
     count++;
   }
   if (count > 0) letter.open = letter.open.slice(count);
