@@ -2,10 +2,16 @@
 // whole gives: the same events, the same cut-off last line, the same error naming the same damaged line,
 // and its length and SHA-256, for lines that span pieces, long lines, blank lines and characters of any size.
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseJournal, readJournalBytes, readJournalHashed } from "../src/adapters/journal-file.js";
+import {
+  parseJournal,
+  readJournal,
+  readJournalBytes,
+  readJournalHashed,
+  repairJournal,
+} from "../src/adapters/journal-file.js";
 import { tempFolder } from "./support.js";
 
 function event(index: number, note: string): string {
@@ -95,5 +101,29 @@ describe("the journal read in pieces", () => {
     const { whole, inPieces } = bothReadings(Buffer.alloc(0));
     expect(inPieces).toEqual(whole);
     expect(readJournalHashed(tempFolder())).toBeUndefined();
+  });
+});
+
+describe("a cut-off last line after a byte that is not UTF-8", () => {
+  it("is set aside at its first byte, so the journal reads whole again", async () => {
+    const folder = tempFolder();
+    mkdirSync(join(folder, ".outreach"));
+    const path = join(folder, ".outreach", "journal.jsonl");
+    // A note edited by hand in Latin-1 (one byte, 0xE9), then a send cut off while writing its attempt.
+    const first = Buffer.concat([
+      Buffer.from(event(0, "caf").slice(0, -2)),
+      Buffer.from([0xe9]),
+      Buffer.from('"}\n'),
+    ]);
+    const torn =
+      '{"type":"attempt","campaign":"c","recipient":"r1","id":"t1","at":"2026-02-01T11:00:00.000Z"';
+    writeFileSync(path, Buffer.concat([first, Buffer.from(torn)]));
+    const contents = readJournal(folder);
+    expect(contents.goodLength).toBe(first.length);
+    await repairJournal(folder, contents);
+    const repaired = readJournal(folder);
+    expect(repaired.torn).toBeUndefined();
+    expect(repaired.events.map((item) => item.type)).toEqual(["response", "attempt"]);
+    expect(readFileSync(path).subarray(0, first.length).equals(first)).toBe(true);
   });
 });

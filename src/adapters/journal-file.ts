@@ -154,7 +154,8 @@ export function parseJournal(buffer: Buffer): JournalContents {
     lines.line(text.slice(start, end));
     start = end + 1;
   }
-  return lines.end(text.slice(start), Buffer.byteLength(text.slice(0, start)), buffer.length);
+  // Counted in the file's bytes, not in its text: a byte that is not UTF-8 reads as a 3-byte character.
+  return lines.end(text.slice(start), buffer.lastIndexOf(0x0a) + 1, buffer.length);
 }
 
 const PIECE = 1 << 20;
