@@ -15,6 +15,7 @@ import {
   renameSync,
   rmSync,
   truncateSync,
+  writeSync,
 } from "node:fs";
 import { type FileHandle, open, truncate } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -328,6 +329,18 @@ async function writeWhole(handle: FileHandle, data: Buffer): Promise<number> {
   return written;
 }
 
+/**
+ * Writes all of `data` at the end of the file (it is opened to append), counting in `progress` what reached
+ * it, or throws: a short write is never taken for a whole one.
+ */
+function writeAtEnd(descriptor: number, data: Buffer, progress: { written: number }): void {
+  while (progress.written < data.length) {
+    const written = writeSync(descriptor, data, progress.written, data.length - progress.written);
+    if (written <= 0) throw new ShortWriteError(progress.written, data.length);
+    progress.written += written;
+  }
+}
+
 /** True when the journal does not end with a complete line (a crash cut it off), so it needs repairJournal. */
 export function journalNeedsRepair(root: string): boolean {
   const path = join(root, JOURNAL_FILE);
@@ -359,6 +372,10 @@ type Pending = { line: string; resolve: () => void; reject: (error: Error) => vo
  * (group commit), so concurrent sends share one fsync; each promise resolves only once its event is on disk:
  * every byte written (a short write is an error, not a success), then fdatasync. After a failure nothing more
  * is written, and the lines of the failed batch are cut off again when no one else wrote after them.
+ *
+ * A batch costs one trip to the thread pool, the sync: its bytes (a few hundred) go to the file with one
+ * write on this thread, which a page cache takes in microseconds, instead of a stat, a write and a sync each
+ * waiting for a thread.
  */
 export class JournalWriter {
   private queue: Pending[] = [];
@@ -415,20 +432,23 @@ export class JournalWriter {
   }
 
   private async flush(): Promise<void> {
+    // Appends made in the same turn of the event loop join the first batch.
+    await Promise.resolve();
     while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
-      const data = Buffer.from(batch.map((pending) => pending.line).join(""));
-      let before: number | undefined;
+      let lines = "";
+      for (const pending of batch) lines += pending.line;
+      const data = Buffer.from(lines);
+      const progress = { written: 0 };
       try {
         if (this.failure) throw this.failure;
-        before = (await this.handle.stat()).size;
-        await writeWhole(this.handle, data);
+        writeAtEnd(this.handle.fd, data, progress);
         if (this.durable) await this.handle.datasync();
         for (const pending of batch) pending.resolve();
       } catch (error) {
         if (!this.failure) {
-          if (before !== undefined) this.cutOff(before, data);
+          this.cutOff(progress.written, data);
           this.failure =
             error instanceof UserError
               ? error
@@ -442,19 +462,20 @@ export class JournalWriter {
 
   /**
    * A batch that did not reach the disk whole was never acted on: its letters were not handed over. Cut its
-   * bytes off so the journal ends where it truly stands, but only when the bytes after `before` are this
-   * batch's own (no other process appended meanwhile); otherwise what is left is a torn line, which the next
-   * run reads as "maybe sent".
+   * `written` bytes off again so the journal ends where it truly stands, but only when the file ends with
+   * exactly them (no other process appended after them); otherwise what is left is a torn line, which the
+   * next run reads as "maybe sent".
    */
-  private cutOff(before: number, data: Buffer): void {
+  private cutOff(written: number, data: Buffer): void {
+    if (written === 0) return;
     try {
       const descriptor = this.handle.fd;
       const size = fstatSync(descriptor).size;
-      if (size <= before || size - before > data.length) return;
-      const found = Buffer.alloc(size - before);
-      readSync(descriptor, found, 0, found.length, before);
-      if (!found.equals(data.subarray(0, found.length))) return;
-      ftruncateSync(descriptor, before);
+      if (size < written) return;
+      const found = Buffer.alloc(written);
+      readSync(descriptor, found, 0, written, size - written);
+      if (!found.equals(data.subarray(0, written))) return;
+      ftruncateSync(descriptor, size - written);
       fdatasyncSync(descriptor);
     } catch {}
   }
