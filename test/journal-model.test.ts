@@ -9,6 +9,7 @@ import {
   type JournalEvent,
   recoverTornAttempt,
   sentTwice,
+  serializeEvent,
 } from "../src/core/journal.js";
 
 const base = (id: string, at: string) => ({
@@ -204,5 +205,31 @@ describe("recoverTornAttempt", () => {
     const recovered = recoverTornAttempt(text, [], "k");
     expect(recovered).toMatchObject({ id: "t2", message_id: "<m@x>", to: ["r@example.org"], subject: "" });
     expect(recovered?.stage).toBeUndefined();
+  });
+});
+
+describe("serializeEvent", () => {
+  it("writes what identifies the letter first, then the event's fields in its own order, as the spread form did", () => {
+    const spread = (event: JournalEvent) => {
+      const head: Record<string, unknown> = {
+        type: event.type,
+        campaign: event.campaign,
+        recipient: event.recipient,
+      };
+      if ("stage" in event && event.stage !== undefined) head.stage = event.stage;
+      return JSON.stringify({ ...head, ...event });
+    };
+    const first = attempt("a1", "01");
+    const events: JournalEvent[] = [
+      first,
+      attempt("a2", "02", { stage: "followup-1", in_reply_to: "<a1@x>" }),
+      { ...attempt("a3", "03"), stage: undefined } as unknown as JournalEvent,
+      sent(first, "04", ["r@example.org"], ["cc@example.org"]),
+      { type: "uncertain", ...base("u1", "05"), attempt: "a1", message_id: "<a1@x>", reason: "lost" },
+    ];
+    for (const event of events) expect(serializeEvent(event)).toBe(spread(event));
+    expect(serializeEvent(first)).toMatch(
+      /^\{"type":"attempt","campaign":"c","recipient":"r","v":1,"id":"a1",/,
+    );
   });
 });
