@@ -28,7 +28,7 @@ const LF = Buffer.from("\n");
 const EMPTY = Buffer.alloc(0);
 
 /**
- * One message as an mboxrd entry, in pieces of about 1 MB: the separator, the message with LF line ends
+ * One message as an mboxrd entry, in pieces of about 64 kB: the separator, the message with LF line ends
  * (the convention of mbox files on Unix, which mutt, git mailsplit and Python's mailbox read), every line
  * that starts with ">*From " quoted with one more ">", and a blank line after it.
  */
@@ -58,11 +58,10 @@ export function* mboxEntry(raw: RawMessage, sender: string, date: Date): Generat
 }
 
 function toMboxLines(lines: Buffer): Buffer {
-  const text = lines
-    .toString("latin1")
-    .replace(/\r\n/g, "\n")
-    .replace(/^(>*From )/gm, ">$1");
-  return Buffer.from(text, "latin1");
+  const text = lines.toString("latin1").replaceAll("\r\n", "\n");
+  // Most letters have no "From " at all: the pattern is run only on those that do.
+  const quoted = text.includes("From ") ? text.replace(/^(>*From )/gm, ">$1") : text;
+  return Buffer.from(quoted, "latin1");
 }
 
 export class SentMailbox {
@@ -88,8 +87,21 @@ export class SentMailbox {
     }
   }
 
+  /** A letter of less than about 64 kB (most) is one write; a larger one goes in pieces of about that much. */
   append(raw: RawMessage, sender: string, date: Date): void {
-    for (const piece of mboxEntry(raw, sender, date)) writeWhole(this.descriptor, piece);
+    let pieces: Buffer[] = [];
+    let size = 0;
+    const write = () => {
+      writeWhole(this.descriptor, pieces.length === 1 ? (pieces[0] as Buffer) : Buffer.concat(pieces, size));
+      pieces = [];
+      size = 0;
+    };
+    for (const piece of mboxEntry(raw, sender, date)) {
+      pieces.push(piece);
+      size += piece.length;
+      if (size >= CHUNK_BYTES) write();
+    }
+    if (size > 0) write();
   }
 
   close(): void {
