@@ -322,12 +322,16 @@ describe("deliverLetters: an outcome is queued for the disk, and nothing more is
     count: number,
     connections: number,
     failOn: (event: JournalEvent) => boolean = () => false,
+    awaitsRecord = false,
   ) {
     const journal = groupJournal(failOn);
     const letters = Array.from({ length: count }, (_, index) => letter(`r${index}`));
     const handed: string[] = [];
     const unsynced: string[] = [];
     const reportedBeforeSynced: string[] = [];
+    /** Letters whose deliver() began before their attempt was on disk, and those given up when it failed. */
+    const early: string[] = [];
+    const givenUp: string[] = [];
     let counter = 0;
     const report = await deliverLetters(
       letters,
@@ -336,7 +340,21 @@ describe("deliverLetters: an outcome is queued for the disk, and nothing more is
           kind: "smtp",
           description: "smtp://test",
           concurrency: connections,
+          ...(awaitsRecord ? { awaitsRecord: true } : {}),
           async deliver(message) {
+            if (awaitsRecord) {
+              // As the SMTP lane: the envelope may go now; the hand-off waits for the attempt on disk.
+              const attempt = journal.appended.findLast(
+                (event) => event.type === "attempt" && event.recipient === message.recipient,
+              );
+              if (!(attempt && journal.synced.has(attempt))) early.push(message.recipient);
+              try {
+                await message.recorded;
+              } catch {
+                givenUp.push(message.recipient);
+                return { status: "failed", kind: "transient", response: "not handed over" };
+              }
+            }
             // This letter's attempt is on disk, and so is every answer but those of the letters that other
             // connections have in hand (each connection queues its answer, and its next attempt waits behind it).
             const attempt = journal.appended.findLast(
@@ -373,7 +391,39 @@ describe("deliverLetters: an outcome is queued for the disk, and nothing more is
       },
       { intervalMs: 0, retries: 0, retryDelayMs: 1 },
     );
-    return { report, handed, unsynced, reportedBeforeSynced, journal };
+    return { report, handed, unsynced, reportedBeforeSynced, journal, early, givenUp };
+  }
+
+  for (const connections of [1, 3]) {
+    it(`${connections} connection(s), a transport that awaits the record: deliver() starts before the attempt is on disk, the hand-off waits for it`, async () => {
+      const { report, handed, unsynced, reportedBeforeSynced, early } = await run(
+        12,
+        connections,
+        undefined,
+        true,
+      );
+      expect(handed).toHaveLength(12);
+      expect(early).toHaveLength(12);
+      expect(unsynced).toEqual([]);
+      expect(reportedBeforeSynced).toEqual([]);
+      expect(report.outcomes.map((outcome) => outcome.status)).toEqual(Array(12).fill("sent"));
+    });
+
+    it(`${connections} connection(s), a transport that awaits the record: an attempt the journal cannot record is given up, never handed over, and nothing more is`, async () => {
+      const { report, handed, unsynced, givenUp } = await run(
+        12,
+        connections,
+        (event) => event.type === "attempt" && event.recipient === "r4",
+        true,
+      );
+      expect(givenUp).toContain("r4");
+      expect(handed).not.toContain("r4");
+      expect(unsynced).toEqual([]);
+      expect(report.notStarted.map((left) => left.recipient.id)).toContain("r4");
+      expect(report.aborted).toContain("no space left on the device");
+      for (const left of report.notStarted) expect(handed).not.toContain(left.recipient.id);
+      for (const outcome of report.outcomes) expect(outcome.status).not.toBe("failed");
+    });
   }
 
   for (const connections of [1, 3]) {

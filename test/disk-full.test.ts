@@ -213,9 +213,11 @@ const SHIM = `
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-/* Writes to a file named journal.jsonl: the first SHIM_WHOLE go through whole; the next one writes half of
-   what it was asked and says so (a short write, no error); after it, every write fails with ENOSPC, unless
-   SHIM_ONCE is set, in which case only that one write is short. */
+/* Writes to a file named journal.jsonl, when SHIM_WHOLE is set: the first SHIM_WHOLE go through whole; the
+   next one writes half of what it was asked and says so (a short write, no error); after it, every write
+   fails with ENOSPC, unless SHIM_ONCE is set, in which case only that one write is short.
+   Syncs of journal.jsonl (fdatasync): while the file SHIM_SYNC_HOLD names exists, each waits; with
+   SHIM_SYNC_FAIL set, the first one fails with EIO. */
 static int journal(int fd) {
   char link[64], target[4096];
   snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
@@ -228,7 +230,7 @@ ssize_t write(int fd, const void *buf, size_t count) {
   static ssize_t (*real)(int, const void *, size_t);
   static int seen = 0;
   if (!real) real = (ssize_t (*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
-  if (!journal(fd)) return real(fd, buf, count);
+  if (!journal(fd) || !getenv("SHIM_WHOLE")) return real(fd, buf, count);
   int whole = atoi(getenv("SHIM_WHOLE") ? getenv("SHIM_WHOLE") : "0");
   seen++;
   if (seen <= whole) return real(fd, buf, count);
@@ -236,6 +238,21 @@ ssize_t write(int fd, const void *buf, size_t count) {
   if (getenv("SHIM_ONCE")) return real(fd, buf, count);
   errno = ENOSPC;
   return -1;
+}
+int fdatasync(int fd) {
+  static int (*real)(int);
+  static int failed = 0;
+  if (!real) real = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+  if (journal(fd)) {
+    const char *hold = getenv("SHIM_SYNC_HOLD");
+    if (hold) while (access(hold, F_OK) == 0) usleep(10000);
+    if (getenv("SHIM_SYNC_FAIL") && !failed) {
+      failed = 1;
+      errno = EIO;
+      return -1;
+    }
+  }
+  return real(fd);
 }
 `;
 
@@ -311,6 +328,116 @@ describe("a short write injected into the journal (LD_PRELOAD)", () => {
       const lines = journalLines(folder);
       for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
       expect(lines.filter((line) => JSON.parse(line).type === "sent")).toHaveLength(COUNT + 2);
+    },
+    60_000,
+  );
+});
+
+describe('the attempt\'s sync overlaps the envelope; the final "." waits for it (LD_PRELOAD)', () => {
+  if (shim.skip) it.skip(shim.skip, () => {});
+
+  /** send in the background with the journal's syncs held while `hold` exists. */
+  function startHeld(folder: string, server: Sink, hold: string) {
+    writeFileSync(hold, "");
+    return execa("node", [CLI, "send", "--yes"], {
+      cwd: folder,
+      env: {
+        NO_COLOR: "1",
+        OUTREACH_NOW: NOW,
+        OUTREACH_SMTP_URL: server.url,
+        LD_PRELOAD: shim.path as string,
+        SHIM_SYNC_HOLD: hold,
+      },
+      reject: false,
+      stdin: "ignore",
+      timeout: 30_000,
+    });
+  }
+
+  /** Polls `condition` for at most 10 s. */
+  async function until(condition: () => boolean, what: string): Promise<void> {
+    for (let waited = 0; !condition(); waited += 20) {
+      if (waited > 10_000) throw new Error(`gave up waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  it.skipIf(!shim.path)(
+    "while the sync is held the server gets every envelope and no message; once it is done each letter arrives once",
+    async () => {
+      const server = await sink();
+      const folder = campaignFolder();
+      const hold = join(folder, "hold-sync");
+      const child = startHeld(folder, server, hold);
+      // Both letters (three addresses) are offered while their attempts are written but not yet synced.
+      await until(() => server.recipients.length === 3, "the envelopes to reach the server");
+      expect(
+        journalLines(folder).filter((line) => line.startsWith('{"type":"attempt"')).length,
+      ).toBeGreaterThan(0);
+      expect(server.received).toHaveLength(0);
+      const released = Date.now();
+      rmSync(hold);
+      const result = await child;
+      expect(result.exitCode, String(result.stderr)).toBe(0);
+      const counts = expectNoneTwice(server);
+      expect(counts.size).toBe(3);
+      for (const message of server.received) expect(message.at).toBeGreaterThanOrEqual(released);
+    },
+    60_000,
+  );
+
+  it.skipIf(!shim.path)(
+    "killed while the sync is held, after the envelopes went: no message arrived; the rerun shows the letters whose attempt was written as uncertain and sends the others once",
+    async () => {
+      const server = await sink();
+      const folder = campaignFolder();
+      const hold = join(folder, "hold-sync");
+      const child = startHeld(folder, server, hold);
+      await until(() => server.recipients.length === 3, "the envelopes to reach the server");
+      child.kill("SIGKILL");
+      await child;
+      rmSync(hold);
+      expect(server.received).toHaveLength(0);
+      // Written before the kill (the page cache keeps them), never known to be synced or handed over.
+      const attempted = journalLines(folder)
+        .map((line) => JSON.parse(line))
+        .filter((event) => event.type === "attempt")
+        .map((event) => event.recipient as string)
+        .sort();
+      expect(attempted.length).toBeGreaterThan(0);
+
+      const rerun = await send(folder, server);
+      expectSentence(rerun);
+      expect(rerun.exitCode, rerun.stderr).toBe(3);
+      const { json } = await status(folder);
+      expect([...((json[0]?.uncertain_ids as string[]) ?? [])].sort()).toEqual(attempted);
+      expectNoneTwice(server);
+      // What arrived is exactly the letters that were not in doubt.
+      const ngoArrived = server.received.some((message) => message.to.includes("director@ngo.example.net"));
+      expect(ngoArrived).toBe(!attempted.includes("example-ngo"));
+      expect(server.received).toHaveLength(2 - attempted.length);
+    },
+    60_000,
+  );
+
+  it.skipIf(!shim.path)(
+    'the attempt\'s sync fails: that letter never gets its final ".", nothing more is handed over, and the rerun sends every letter once',
+    async () => {
+      const server = await sink();
+      const folder = campaignFolder();
+      const first = await send(folder, server, {
+        env: { LD_PRELOAD: shim.path as string, SHIM_SYNC_FAIL: "1" },
+      });
+      expectSentence(first);
+      expect(first.exitCode).toBe(1);
+      expect(first.stdout + first.stderr).toContain("cannot write to the journal .outreach/journal.jsonl");
+      expect(server.received).toHaveLength(0);
+      // The attempt that never reached the disk was cut off again: the letters are not in doubt.
+      expect(journalLines(folder).filter((line) => line.startsWith('{"type":"attempt"'))).toEqual([]);
+
+      const rerun = await send(folder, server);
+      expect(rerun.exitCode, rerun.stderr).toBe(0);
+      expect(expectNoneTwice(server).size).toBe(3);
     },
     60_000,
   );

@@ -1,5 +1,6 @@
 // A send run: which letters go, and the loop that hands each to the transport with the journal written
-// first. The order for every letter is: attempt recorded (durably) → hand-off → outcome recorded. A crash
+// first. The order for every letter is: attempt recorded (durably) → hand-off → outcome recorded (for SMTP
+// the hand-off is the final "." of the data: the envelope and the data may go while the attempt syncs). A crash
 // between the last two leaves an attempt without outcome, which later reads as "uncertain", never as
 // "not sent", so nothing is sent twice. All I/O comes in through `DeliveryDeps`.
 import {
@@ -407,7 +408,13 @@ export async function deliverLetters<T extends Planned = Letter>(
         ...(spec.inReplyTo ? { in_reply_to: spec.inReplyTo } : {}),
         ...(deps.run ? { run: deps.run } : {}),
       };
-      await record(attempt);
+      // The attempt is on disk before the hand-off: before deliver() is called, or, for a transport that
+      // waits for it itself, before its final step (the envelope and the data overlap the sync).
+      const recorded = record(attempt);
+      const overlap = deps.transport.awaitsRecord === true;
+      // With the overlap it is awaited below, once the transport has handed over or given up.
+      if (overlap) recorded.catch(() => {});
+      else await recorded;
       deps.onServer?.(letter, true);
       result = await deps.transport.deliver({
         raw,
@@ -417,8 +424,11 @@ export async function deliverLetters<T extends Planned = Letter>(
         recipient: letter.recipient.id,
         stage: letter.stage,
         test: options.test ?? false,
+        ...(overlap ? { recorded } : {}),
       });
       deps.onServer?.(letter, false);
+      // The journal could not record the attempt: the transport gave the message up, never handed over.
+      if (overlap) await recorded;
       handedOver.add(letter);
       noteSilence(result);
       // The outcome is queued without waiting for the disk. Whatever this connection hands over next (this

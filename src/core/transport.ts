@@ -18,6 +18,13 @@ export interface OutgoingMessage {
   stage: string;
   /** A test send (--to-self): nothing about it is recorded. */
   test: boolean;
+  /**
+   * Given to a transport that `awaitsRecord`: resolves once this try's attempt is on disk, rejects when the
+   * journal could not record it. The message is handed over (SMTP's final ".") only after it resolves, and
+   * never if it rejects: then deliver() gives the message up without handing it over and resolves to any
+   * failure (the loop reports the letter as not sent).
+   */
+  recorded?: Promise<void>;
 }
 
 export type DeliveryResult =
@@ -54,6 +61,12 @@ export interface Transport {
   description: string;
   /** How many messages may be in flight at once. */
   concurrency: number;
+  /**
+   * deliver() may start before the attempt is on disk, and waits for `OutgoingMessage.recorded` at the
+   * moment of the hand-off itself: SMTP's envelope and data, which a server never acts on without the final
+   * ".", overlap the journal's sync. Without it, deliver() is called once the attempt is on disk.
+   */
+  awaitsRecord?: boolean;
   /**
    * Gathers what sending needs from the user (a password from a file or a prompt) before anything is
    * recorded: a missing password then stops the run with the journal untouched.

@@ -162,9 +162,12 @@ class Lane {
       return this.classify(error as SmtpError, "before-data");
     }
     // The data phase is observed through the stream: SMTPConnection reads it only once the server has
-    // said "354 go ahead", and the end of the stream is followed by the final "." at once.
+    // said "354 go ahead", and the end of the stream is followed by the final "." at once. That "." is the
+    // hand-off (a server acts on no message without it), so the stream ends only once the attempt is on
+    // disk: the envelope and the data go while the journal syncs.
     let phase: Phase = "before-data";
     const lane = this;
+    const recorded = message.recorded;
     const body = new Readable({
       read() {
         if (phase === "before-data") {
@@ -172,7 +175,18 @@ class Lane {
           lane.step = "the message";
           lane.cancel = undefined; // the message is on its way: a Ctrl-C no longer cuts the wait short
           for (const piece of message.raw) this.push(piece);
-          this.push(null);
+          if (!recorded) {
+            this.push(null);
+            return;
+          }
+          // The client is the one waiting now: no step timeout while the journal syncs.
+          setSocketTimeout(connection, 0);
+          recorded.then(
+            () => {
+              if (!this.destroyed) this.push(null);
+            },
+            () => {}, // given up below
+          );
         }
       },
     });
@@ -195,6 +209,17 @@ class Lane {
         this.drop();
         finish(this.classify(new Interrupted(), "before-data"));
       };
+      // The journal could not record the attempt: the message is given up before its final ".", so the
+      // server never takes it (the body's end waits for the record, so the phase is never after-data here).
+      recorded?.catch(() => {
+        if (settled) return; // the server had refused the message: nothing to give up
+        this.drop();
+        finish({
+          status: "failed",
+          kind: "transient",
+          response: "not handed over: the journal could not record the attempt",
+        });
+      });
       // A fresh envelope each time: nodemailer marks the one it is given with the transaction's errors.
       const envelope = { from: message.envelope.from, to: [...message.envelope.to] };
       connection.send(envelope, body, (error, info) => {
@@ -310,6 +335,7 @@ export function smtpTransport(settings: SmtpSettings): Transport {
     kind: "smtp",
     description: describeSmtp(settings),
     concurrency: settings.connections,
+    awaitsRecord: true,
     prepare,
     async open() {
       await prepare();
