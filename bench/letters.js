@@ -77,7 +77,14 @@ export default async function letters(bench) {
       peerRun,
       { name: "check, cold", size, spec: cold(["check"]), vs: 0, budgetRatio: ratio(0.2), budgetMb },
       { name: "check, warm", size, spec: outreach(["check"], folder), vs: 0, budgetMs, budgetMb },
-      { name: "preview (stdout), cold", size, spec: cold(["preview"]), vs: 0, budgetRatio: ratio(0.2), budgetMb },
+      {
+        name: "preview (stdout), cold",
+        size,
+        spec: cold(["preview"]),
+        vs: 0,
+        budgetRatio: ratio(0.2),
+        budgetMb,
+      },
       {
         name: "preview (stdout), warm",
         size,
