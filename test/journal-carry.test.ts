@@ -18,27 +18,14 @@ import {
   snapshotText,
   stateFromSnapshot,
 } from "../src/core/journal-snapshot.js";
-
-/** A small seeded generator, so that a failure can be replayed. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  return { next, pick, chance: (p: number) => next() < p };
-}
+import { seededRandom } from "./support.js";
 
 /**
  * A journal of `length` events of every kind about a few letters, in time order but for a few, answers
  * following their attempts closely; `rough`: many duplicates, older events and answers to any attempt.
  */
 function journal(seed: number, length: number, rough = seed % 3 === 0): JournalEvent[] {
-  const { next, pick, chance } = random(seed);
+  const { next, pick, chance } = seededRandom(seed);
   const events: JournalEvent[] = [];
   const attempts: Extract<JournalEvent, { type: "attempt" }>[] = [];
   const received: Extract<JournalEvent, { type: "received" }>[] = [];

@@ -169,3 +169,17 @@ export function liveProcess(): { pid: number; start: string; boot: string; kill:
   const boot = readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
   return { pid, start, boot, kill: () => child.kill() };
 }
+
+/** A small seeded generator (mulberry32), so that a failure of a generated case can be replayed. */
+export function seededRandom(seed: number) {
+  let state = seed >>> 0;
+  const next = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
+  return { next, pick, chance: (p: number) => next() < p };
+}

@@ -6,26 +6,13 @@ import { deriveState, type JournalEvent } from "../src/core/journal.js";
 import type { RecipientEntry } from "../src/core/recipients.js";
 import type { Campaign } from "../src/core/schema.js";
 import { trackCampaign, trackRecipient } from "../src/core/tracking.js";
-
-/** A small seeded generator, so that a failure can be replayed. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)] as T;
-  return { pick, chance: (p: number) => next() < p };
-}
+import { seededRandom } from "./support.js";
 
 const RECIPIENTS = ["r0", "r1", "r2", "r3", "r4", "r5"];
 const STAGES = [undefined, undefined, "followup-1", "followup-2"];
 
 function journal(seed: number, length: number): JournalEvent[] {
-  const { pick, chance } = random(seed);
+  const { pick, chance } = seededRandom(seed);
   const events: JournalEvent[] = [];
   for (let index = 0; events.length < length; index++) {
     const day = `2026-01-${String(1 + (index % 28)).padStart(2, "0")}`;
