@@ -14,7 +14,7 @@ import {
   textAttachmentType,
 } from "../src/core/attachments.js";
 import type { MessageSpec } from "../src/core/letters.js";
-import { tempFolder } from "./support.js";
+import { seededRandom, tempFolder } from "./support.js";
 
 describe("encoded sizes and limits", () => {
   it("base64Length is the length of base64 in 76-character lines joined by CRLF", () => {
@@ -142,6 +142,14 @@ describe("a letter of one text part, composed without nodemailer's stream", () =
     "a lone\rcarriage return and\r\nCRLF\n",
     "x",
     `${"=".repeat(200)}\n${"ü".repeat(100)}`,
+    // as many ASCII letters as other characters: base64, by nodemailer's count
+    "ab éé\n",
+    // over 128 kB of short lines: nodemailer does not look for long lines there, and takes quoted-printable
+    "a short line\n".repeat(11_000),
+    // ending in spaces after a last piece that wrap breaks early, and over the 64 kB nodemailer wraps at once
+    `${"Ünïcode words that go on and on ".repeat(5)}   `,
+    `${"one more line, ".repeat(5)}\t`,
+    `${"a long line of words ".repeat(4000)}\n`,
   ];
   const spec = (text: string, index: number): MessageSpec => ({
     from: { name: index % 2 ? "Bench, Sender" : "Ünïcode Sender", address: "me@example.org" },
@@ -172,27 +180,80 @@ describe("a letter of one text part, composed without nodemailer's stream", () =
       messageId: "<custom@example.org>",
     });
     for (const { letter, date, messageId } of letters) {
-      const text = letter.text;
       const ours = Buffer.concat([...(await composer.compose(letter, { date, messageId }))]);
-      const theirs = await new MailComposer({
-        from: letter.from,
-        ...(letter.replyTo ? { replyTo: letter.replyTo } : {}),
-        to: letter.to,
-        ...(letter.cc.length > 0 ? { cc: letter.cc } : {}),
-        subject: letter.subject,
-        text: toCrlf(letter.text),
-        attachments: [],
-        headers: letter.headers,
-        ...(letter.inReplyTo ? { inReplyTo: letter.inReplyTo } : {}),
-        ...(letter.references ? { references: letter.references } : {}),
-        date,
-        messageId,
-        disableFileAccess: true,
-        disableUrlAccess: true,
-      })
-        .compile()
-        .build();
-      expect(ours.toString("latin1"), JSON.stringify(text)).toBe(theirs.toString("latin1"));
+      expect(ours.toString("latin1"), JSON.stringify(letter.text)).toBe(
+        (await nodemailers(letter, date, messageId)).toString("latin1"),
+      );
+    }
+  });
+
+  it("is byte for byte MailComposer's over texts whose lines repeat from letter to letter", async () => {
+    // The composer encodes a line once and reuses it: lines that recur (a template's) and lines of one
+    // letter (a salutation), near the 76 of a line and the fold, with what quoted-printable encodes or
+    // wraps around, and lines long enough that the composer forgets what it kept and encodes them again.
+    const random = seededRandom(20120725);
+    const pieces = [
+      "word",
+      "Khorog",
+      " ",
+      "  ",
+      "\t",
+      "é",
+      "Бюро",
+      "=",
+      "=3D",
+      ".",
+      ",",
+      "?",
+      "ü",
+      "\u2028",
+      "\x01",
+      "a".repeat(70),
+    ];
+    const randomLine = () => {
+      let line = "";
+      const length = random.pick([0, 1, 40, 72, 75, 76, 77, 78, 150, 300]);
+      while (line.length < length) line += random.pick(pieces);
+      return random.chance(0.2) ? line.slice(0, length) : line;
+    };
+    const template = Array.from({ length: 40 }, randomLine);
+    const composer = new MessageComposer();
+    const date = new Date("2012-07-25T08:00:00Z");
+    for (let index = 0; index < 300; index++) {
+      const lines = Array.from({ length: 1 + Math.floor(random.next() * 25) }, () =>
+        random.chance(0.7) ? random.pick(template) : randomLine(),
+      );
+      // Now and then a line of 42,000 characters: more than the composer keeps, so it starts again.
+      if (index % 25 === 24) lines.splice(1, 0, `${index} ${"word é ".repeat(6_000)}`);
+      const end = random.pick(["\n", "\r\n", "", "\n\n", "   ", " \t", "\n "]);
+      const letter = spec(`${lines.join(random.pick(["\n", "\r\n"]))}${end}`, index);
+      const messageId = `<${index}@example.org>`;
+      const ours = Buffer.concat([...(await composer.compose(letter, { date, messageId }))]);
+      expect(ours.toString("latin1"), JSON.stringify(letter.text)).toBe(
+        (await nodemailers(letter, date, messageId)).toString("latin1"),
+      );
     }
   });
 });
+
+/** The message nodemailer's own MailComposer builds of a letter of one text part. */
+function nodemailers(letter: MessageSpec, date: Date, messageId: string): Promise<Buffer> {
+  return new MailComposer({
+    from: letter.from,
+    ...(letter.replyTo ? { replyTo: letter.replyTo } : {}),
+    to: letter.to,
+    ...(letter.cc.length > 0 ? { cc: letter.cc } : {}),
+    subject: letter.subject,
+    text: toCrlf(letter.text),
+    attachments: [],
+    headers: letter.headers,
+    ...(letter.inReplyTo ? { inReplyTo: letter.inReplyTo } : {}),
+    ...(letter.references ? { references: letter.references } : {}),
+    date,
+    messageId,
+    disableFileAccess: true,
+    disableUrlAccess: true,
+  })
+    .compile()
+    .build();
+}

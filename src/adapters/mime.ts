@@ -9,16 +9,14 @@ import {
   buildHeaderValue,
   detectMimeType,
   foldLines,
-  hasLongerLines,
-  isPlainText,
   parseHeaderValue,
 } from "nodemailer/lib/mime-funcs/index.js";
 import MimeNode from "nodemailer/lib/mime-node/index.js";
-import { encode as encodeQuotedPrintable, wrap as wrapQuotedPrintable } from "nodemailer/lib/qp/index.js";
 import { BASE64_LINE, base64Length, formatMegabytes } from "../core/attachments.js";
 import type { AttachmentFile, MessageSpec } from "../core/letters.js";
 import type { RawMessage } from "../core/transport.js";
 import { readRegularFile } from "./file-system.js";
+import { TextPartEncoder } from "./mime-text.js";
 
 /** MIME text has CRLF line ends (RFC 2046), whatever the template or the file was saved with. */
 export function toCrlf(text: string): string {
@@ -90,7 +88,6 @@ export class MessageComposer {
 interface NodeEncoders {
   encodeHeaderValue(key: string, value: unknown): string;
   _normalizeHeaderKey(key: string): string;
-  _getTextEncoding(value: string): "Q" | "B";
 }
 
 /** The headers MailComposer sets itself, and those buildHeaders treats apart: never a custom header here. */
@@ -125,12 +122,15 @@ const TEXT_TYPE = "text/plain; charset=utf-8";
  * fraction of the cost. Nodemailer builds a tree of nodes, an abort signal, a stream and random bytes for
  * each message; here what is the same for every letter of a run (the sender's lines, the date, the
  * language, the content type) is encoded once, and a letter costs its own To, Cc, Subject, Message-ID
- * and body. Anything else (a custom header nodemailer treats apart, base64 text): undefined, and the
- * caller builds the message with MailComposer.
+ * and body, and the lines of its text that no earlier letter had (TextPartEncoder). Anything else (a
+ * custom header nodemailer treats apart, base64 text, a text nodemailer's stream wraps otherwise):
+ * undefined, and the caller builds the message with MailComposer.
  */
 class OnePartLetters {
   /** A node used for its header encoders (which keep nothing of a value), never built. */
   private readonly encoders = new MimeNode(TEXT_TYPE) as unknown as NodeEncoders;
+  /** The text's transfer encoding and body, from lines encoded once per run (see TextPartEncoder). */
+  private readonly text = new TextPartEncoder();
   /** Lines that repeat from letter to letter (sender, language, content type), by key and value. */
   private readonly repeated = new Map<string, string | undefined>();
   private lastDate: { time: number; line: string | undefined } | undefined;
@@ -143,9 +143,8 @@ class OnePartLetters {
     if (spec.html !== undefined || spec.attachments.length > 0) return undefined;
     const own = this.customLines(spec.headers);
     if (!own) return undefined;
-    const content = toCrlf(spec.text);
-    const encoding = this.transferEncoding(content);
-    if (encoding !== "quoted-printable" && encoding !== "7bit") return undefined;
+    const { encoding, body } = this.text.encode(toCrlf(spec.text));
+    if (body === undefined) return undefined;
     const lines = own;
     const push = (line: string | undefined) => {
       if (line !== undefined) lines.push(line);
@@ -162,23 +161,10 @@ class OnePartLetters {
     push(this.repeatedLine("Content-Transfer-Encoding", encoding));
     push(this.repeatedLine("MIME-Version", "1.0"));
     lines.push(this.contentType);
-    const body =
-      encoding === "quoted-printable" ? wrapQuotedPrintable(encodeQuotedPrintable(content), 76) : content;
     const message = `${lines.join("\r\n")}\r\n\r\n${body}`;
     // As nodemailer's LastNewline: the message ends with a line break.
     const end = message.endsWith("\n") ? "" : message.endsWith("\r") ? "\n" : "\r\n";
     return Buffer.from(message + end, "utf8");
-  }
-
-  /**
-   * The transfer encoding MimeNode's getTransferEncoding picks for a text/plain part of this content (set
-   * with setContent, no Content-Transfer-Encoding of its own): 7bit for short lines of printable ASCII,
-   * otherwise quoted-printable or base64 by _getTextEncoding. Its own tests, without a node made per letter.
-   */
-  private transferEncoding(content: string): string {
-    if (!content) return "";
-    if (isPlainText(content) && !hasLongerLines(content, 76)) return "7bit";
-    return this.encoders._getTextEncoding(content) === "Q" ? "quoted-printable" : "base64";
   }
 
   /** The custom headers' lines (Content-Language), first as MailComposer adds them; undefined if unusual. */
