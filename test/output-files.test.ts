@@ -135,6 +135,46 @@ describe("preview --out, the folder itself", () => {
     expect(names).toContain("example-ngo.eml");
   });
 
+  // Past the first few hundred files, a new folder's files are written on a thread of their own.
+  it("a new folder of 400 letters holds each file as preview writes it over an earlier folder", async () => {
+    const folder = campaignFolder({ "recipients/many.yaml": unBodies(400) });
+    const fresh = await run(["preview", "--out", "fresh"], { cwd: folder });
+    expect(fresh.exitCode, fresh.stderr).toBe(0);
+    mkdirSync(join(folder, "earlier"));
+    const over = await run(["preview", "--out", "earlier"], { cwd: folder });
+    expect(over.exitCode, over.stderr).toBe(0);
+    const names = readdirSync(join(folder, "fresh")).sort();
+    expect(names.length).toBeGreaterThan(800);
+    expect(names).toEqual(readdirSync(join(folder, "earlier")).sort());
+    // What differs from run to run: each letter's Message-ID and MIME boundary, and the date.
+    const steady = (name: string, under: string) =>
+      readFileSync(join(folder, under, name), "utf8")
+        .replace(/^(Message-ID|Date): .*\r\n/gm, "")
+        .replaceAll(/_NmP-[0-9a-f]+-Part/g, "");
+    for (const name of names) expect(steady(name, "fresh"), name).toBe(steady(name, "earlier"));
+    expect(readdirSync(folder).filter((name) => name.startsWith(".fresh"))).toEqual([]);
+  });
+
+  it("a letter that fails after hundreds were written leaves no new folder, nor the folders made for it", async () => {
+    // The last recipient has no mandate for the letter to name: its letter fails after 800 files.
+    const letter = `${readFileSync(join(STARTER, "templates", "letter.txt.hbs"), "utf8")}\n{{recipient.custom.mandate}}\n`;
+    const last = unBodies(1)
+      .replace("body-0", "zz-last")
+      .replace("office0@", "last@")
+      .replace("\n  custom:\n    mandate: your mandate", "");
+    const folder = campaignFolder({
+      "templates/letter.txt.hbs": letter,
+      "recipients/many.yaml": unBodies(400),
+      "recipients/zz-last.yaml": last,
+      "recipients/example.yaml": null,
+    });
+    const parent = tempFolder();
+    const result = await run(["preview", "--out", join(parent, "deep", "letters")], { cwd: folder });
+    expectRefused(result, /custom\.mandate/);
+    expect(result.stderr).toMatch(/nothing was done/);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
   it("over an earlier preview: its files are written anew, and files no longer in the list are kept", async () => {
     const folder = campaignFolder();
     mkdirSync(join(folder, "letters"));
@@ -302,6 +342,17 @@ describe.skipIf(!canMountTmpfs())("a file that cannot be written whole: a full d
     const disk = tempFolder("outreach-disk-");
     expect(mountTmpfs(disk, 64)).toBe(true);
     fillUp(join(disk, "filler"), 16 * 1024);
+    const result = await run(["preview", "--out", join(disk, "letters")], { cwd: folder });
+    expectRefused(result, /letters\/[\w-]+\.(txt|eml) cannot be written: the disk is full/);
+    expect(leftBehind(disk, ["filler"])).toEqual([]);
+  });
+
+  it("preview --out a new folder: a full disk after hundreds of letters leaves no folder and no part of one", async () => {
+    const folder = campaignFolder({ "recipients/many.yaml": unBodies(600) });
+    const disk = tempFolder("outreach-disk-");
+    expect(mountTmpfs(disk, 4096)).toBe(true);
+    // Room for a few hundred files: the disk is full once the writer's thread has taken over.
+    fillUp(join(disk, "filler"), 1600 * 1024);
     const result = await run(["preview", "--out", join(disk, "letters")], { cwd: folder });
     expectRefused(result, /letters\/[\w-]+\.(txt|eml) cannot be written: the disk is full/);
     expect(leftBehind(disk, ["filler"])).toEqual([]);

@@ -11,20 +11,13 @@ import {
   openSync,
   renameSync,
   rmSync,
-  writeSync,
 } from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
 import { openToCreateSync, refuseToReplace } from "./file-system.js";
 import { type ProcessIdentity, thisProcess } from "./process-identity.js";
+import { writeWhole } from "./write-whole.js";
 
-/** Writes all of `buffer` to the open file, or throws. */
-export function writeWhole(descriptor: number, buffer: Buffer): void {
-  for (let offset = 0; offset < buffer.length; ) {
-    const written = writeSync(descriptor, buffer, offset, buffer.length - offset);
-    if (written <= 0) throw Object.assign(new Error("nothing could be written"), { code: "EIO" });
-    offset += written;
-  }
-}
+export { writeWhole };
 
 /**
  * Creates (or replaces) the file with these pieces, one after the other, without joining them in memory.

@@ -1,5 +1,7 @@
-// Many small files into one folder (preview --out), written synchronously: one open, write and close per
-// file, with no thread pool between (at 20,000 files its hand-offs cost more than the writes).
+// Many small files into one folder (preview --out): one open, write and close per file, with no thread pool
+// between (at 20,000 files its hand-offs cost more than the writes). The files of a new folder after the
+// first few hundred go to a thread of their own in batches (LetterWriter), so that the system creates them
+// while the next letters are composed.
 import {
   closeSync,
   ftruncateSync,
@@ -13,6 +15,10 @@ import {
 import { basename, dirname, join, relative, sep } from "node:path";
 import { openToOverwriteSync } from "./file-system.js";
 import { writeWhole } from "./file-writes.js";
+import { LetterWriter } from "./letter-writer.js";
+
+/** Files of a new folder written on the main thread before the writer's thread is worth starting. */
+const BEFORE_THREAD = 200;
 
 /**
  * A folder of letters. When the folder is not there yet, every file is written into a hidden folder beside
@@ -30,6 +36,8 @@ export class LetterFolder {
   private readonly aside: string | undefined;
   /** The folders made on the way to a new one, outermost first: removed again by `abandon`. */
   private readonly made: string[] = [];
+  private written = 0;
+  private writer: LetterWriter | undefined;
 
   constructor(readonly folder: string) {
     if (exists(folder)) {
@@ -56,8 +64,17 @@ export class LetterFolder {
     return this.aside !== undefined;
   }
 
-  /** Writes the file `name` (a plain name, no folder) with these pieces. */
+  /**
+   * Writes the file `name` (a plain name, no folder) with these pieces, which the caller may reuse once it
+   * returns; in a new folder, maybe on the writer's thread, whose failures are thrown by a later call (write,
+   * room or finish), with `path` set to the file's place.
+   */
   write(name: string, pieces: readonly (Buffer | string)[]): void {
+    if (this.aside !== undefined && (this.writer || ++this.written > BEFORE_THREAD)) {
+      this.writer ??= new LetterWriter(this.aside, this.folder);
+      this.writer.add(name, pieces);
+      return;
+    }
     const place = join(this.folder, name);
     try {
       const descriptor =
@@ -80,13 +97,24 @@ export class LetterFolder {
     }
   }
 
-  /** Puts a new folder in its place (one rename); nothing to do for a folder that was there. */
-  finish(): void {
+  /** Resolves when the writer's thread has room for more files; throws a failure of a file before. */
+  async room(): Promise<void> {
+    await this.writer?.room();
+  }
+
+  /** Puts a new folder in its place (one rename), once every file is written; nothing to do for a folder that was there. */
+  async finish(): Promise<void> {
     if (this.aside === undefined) return;
+    try {
+      await this.writer?.close();
+    } catch (error) {
+      await this.abandon();
+      throw error;
+    }
     try {
       renameSync(this.aside, this.folder);
     } catch (error) {
-      this.abandon();
+      await this.abandon();
       if (error instanceof Error) Object.assign(error, { path: this.folder });
       throw error;
     }
@@ -96,8 +124,9 @@ export class LetterFolder {
    * After a failure or bad input: removes the hidden folder of a new one, and the folders made on the way
    * to it that are still empty, so that nothing of it is left.
    */
-  abandon(): void {
+  async abandon(): Promise<void> {
     if (this.aside === undefined) return;
+    await this.writer?.stop();
     rmSync(this.aside, { recursive: true, force: true });
     for (const made of [...this.made].reverse()) {
       try {

@@ -118,7 +118,13 @@ async function previewToFolder(out: string, options: PreviewOptions, io: IO): Pr
     // One composer for every letter: each attachment is read and encoded once.
     const composer = new MessageComposer();
     if (!spool)
-      emails = await composeLetters(composer, letters, io.now, (name, pieces) => files.write(name, pieces));
+      emails = await composeLetters(
+        composer,
+        letters,
+        io.now,
+        (name, pieces) => files.write(name, pieces),
+        () => files.room(),
+      );
     else {
       const names: string[] = [];
       emails = await composeLetters(composer, letters, io.now, (name, pieces) => {
@@ -130,14 +136,14 @@ async function previewToFolder(out: string, options: PreviewOptions, io: IO): Pr
         for (const record of spool.records()) files.write(names[index++] as string, [record]);
       }
     }
-    if (!hasErrors(problems)) files.finish();
+    if (!hasErrors(problems)) await files.finish();
   } catch (error) {
-    files.abandon();
+    await files.abandon();
     throw failed(error);
   } finally {
     spool?.close();
   }
-  if (hasErrors(problems)) files.abandon();
+  if (hasErrors(problems)) await files.abandon();
   requireValid(problems, io);
   saveCache();
   sizeWarning(prepared, io);
@@ -155,9 +161,11 @@ async function composeLetters(
   letters: Iterable<Letter>,
   date: Date,
   write: (name: string, pieces: readonly (Buffer | string)[]) => void,
+  room?: () => Promise<void>,
 ): Promise<number> {
   let emails = 0;
   for (const letter of letters) {
+    await room?.();
     const id = letter.recipient.id;
     write(`${id}.txt`, [formatLetter(letter)]);
     if (letter.message) {
