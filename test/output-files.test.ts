@@ -1,6 +1,6 @@
 // What outreach writes where the user names it (export -o FILE, preview --out DIR): never through a link,
 // never into a FIFO or device (and never waiting on one), never under a name with a control character.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import {
   existsSync,
   linkSync,
@@ -12,13 +12,17 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import {
+  CLI,
   type CliResult,
   campaignFolder,
   canMountTmpfs,
   fillUp,
+  liveProcess,
   mountTmpfs,
+  NOW,
   run,
   STARTER,
   tempFolder,
@@ -173,6 +177,57 @@ describe("preview --out, the folder itself", () => {
     expectRefused(result, /custom\.mandate/);
     expect(result.stderr).toMatch(/nothing was done/);
     expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it("Ctrl-C while a new folder is written leaves no part of it, and says so", async () => {
+    const folder = campaignFolder({ "recipients/many.yaml": unBodies(4000) });
+    const parent = tempFolder();
+    const child = execa("node", [CLI, "preview", "--out", join(parent, "letters")], {
+      cwd: folder,
+      reject: false,
+      env: { NO_COLOR: "1", OUTREACH_NOW: NOW },
+      stdin: "ignore",
+      timeout: 30_000,
+    });
+    // Once the hidden folder holds letters: past the first few hundred, which the writer's thread takes.
+    const deadline = Date.now() + 20_000;
+    const written = () => {
+      const aside = readdirSync(parent).find((name) => name.startsWith(".letters."));
+      return aside ? readdirSync(join(parent, aside)).length : 0;
+    };
+    while (written() < 600 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(written()).toBeGreaterThanOrEqual(600);
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+    expect(String(result.stderr)).toMatch(
+      /stopped before every letter was written: nothing was written to .*letters\//,
+    );
+    expect(String(result.stderr)).not.toMatch(/\n\s+at /);
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it("what an earlier preview left when it was killed is removed; another process's is kept", async () => {
+    const folder = campaignFolder();
+    const gone = spawnSync("true").pid as number; // a process that has ended: nothing runs under its number
+    const running = liveProcess();
+    try {
+      for (const pid of [gone, running.pid]) {
+        mkdirSync(join(folder, `.letters.${pid}.tmp`));
+        writeFileSync(join(folder, `.letters.${pid}.tmp`, "example-ngo.txt"), "half a letter");
+      }
+      symlinkSync(tempFolder(), join(folder, ".letters.999999999.tmp"));
+      const result = await run(["preview", "--out", "letters"], { cwd: folder });
+      expect(result.exitCode, result.stderr).toBe(0);
+      expect(
+        readdirSync(folder)
+          .filter((name) => name.startsWith(".letters"))
+          .sort(),
+      ).toEqual([`.letters.${running.pid}.tmp`, ".letters.999999999.tmp"].sort());
+      expect(readdirSync(join(folder, "letters"))).toContain("example-ngo.txt");
+    } finally {
+      running.kill();
+    }
   });
 
   it("over an earlier preview: its files are written anew, and files no longer in the list are kept", async () => {

@@ -8,6 +8,7 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   rmdirSync,
   rmSync,
@@ -16,6 +17,7 @@ import { basename, dirname, join, relative, sep } from "node:path";
 import { openToOverwriteSync } from "./file-system.js";
 import { writeWhole } from "./file-writes.js";
 import { LetterWriter } from "./letter-writer.js";
+import { isRunning } from "./process-identity.js";
 
 /** Files of a new folder written on the main thread before the writer's thread is worth starting. */
 const BEFORE_THREAD = 200;
@@ -38,6 +40,7 @@ export class LetterFolder {
   private readonly made: string[] = [];
   private written = 0;
   private writer: LetterWriter | undefined;
+  private interrupted: Error | undefined;
 
   constructor(readonly folder: string) {
     if (exists(folder)) {
@@ -53,10 +56,19 @@ export class LetterFolder {
         this.made.push(path);
       }
     }
+    if (first === undefined) removeLeftAside(folder);
     const aside = join(dirname(folder), `.${basename(folder)}.${process.pid}.tmp`);
     rmSync(aside, { recursive: true, force: true }); // left by an earlier process that had this one's number
     mkdirSync(aside);
     this.aside = aside;
+  }
+
+  /**
+   * Stops the writing of a new folder (Ctrl-C): the next write, room or finish throws `reason`, and the
+   * caller abandons the folder, so none of it is left. A folder that was there is written as before.
+   */
+  interrupt(reason: Error): void {
+    if (this.aside !== undefined) this.interrupted ??= reason;
   }
 
   /** True when the folder was not there: it appears (in `finish`) only if nothing failed. */
@@ -70,6 +82,7 @@ export class LetterFolder {
    * room or finish), with `path` set to the file's place.
    */
   write(name: string, pieces: readonly (Buffer | string)[]): void {
+    if (this.interrupted) throw this.interrupted;
     if (this.aside !== undefined && (this.writer || ++this.written > BEFORE_THREAD)) {
       this.writer ??= new LetterWriter(this.aside, this.folder);
       this.writer.add(name, pieces);
@@ -100,6 +113,7 @@ export class LetterFolder {
   /** Resolves when the writer's thread has room for more files; throws a failure of a file before. */
   async room(): Promise<void> {
     await this.writer?.room();
+    if (this.interrupted) throw this.interrupted;
   }
 
   /** Puts a new folder in its place (one rename), once every file is written; nothing to do for a folder that was there. */
@@ -107,6 +121,7 @@ export class LetterFolder {
     if (this.aside === undefined) return;
     try {
       await this.writer?.close();
+      if (this.interrupted) throw this.interrupted;
     } catch (error) {
       await this.abandon();
       throw error;
@@ -135,6 +150,29 @@ export class LetterFolder {
         return; // something else was put there meanwhile: it stays
       }
     }
+  }
+}
+
+/**
+ * Removes the hidden folders an earlier preview of this folder left beside it when it was stopped at once
+ * (killed, or the machine went down): `.NAME.PID.tmp`, of a process that no longer runs. A link of that
+ * name, or anything that is not a folder, is left alone.
+ */
+function removeLeftAside(folder: string): void {
+  const prefix = `.${basename(folder)}.`;
+  let names: string[];
+  try {
+    names = readdirSync(dirname(folder));
+  } catch {
+    return; // the folder cannot be listed: what is in it stays, and creating the folder says why
+  }
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith(".tmp")) continue;
+    const pid = name.slice(prefix.length, -".tmp".length);
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid || isRunning({ pid: Number(pid) })) continue;
+    const path = join(dirname(folder), name);
+    if (lstatSync(path, { throwIfNoEntry: false })?.isDirectory())
+      rmSync(path, { recursive: true, force: true });
   }
 }
 

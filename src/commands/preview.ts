@@ -13,6 +13,7 @@ import { campaignSizeProblem } from "../core/attachments.js";
 import { type Address, type Letter, type PreparedCampaign, renderEach } from "../core/letters.js";
 import { hasErrors, type Problem } from "../core/problems.js";
 import { otherChannelHint } from "../core/recipients.js";
+import { EXIT, UserError } from "../errors.js";
 import { type CampaignOptions, openCampaignLetters, renderCampaign, requireValid } from "./context.js";
 
 export interface PreviewOptions extends CampaignOptions {
@@ -113,6 +114,7 @@ async function previewToFolder(out: string, options: PreviewOptions, io: IO): Pr
   const problems: Problem[] = [];
   let emails = 0;
   const spool = files.isNew ? undefined : new Spool(join(root, STATE_FOLDER));
+  const stopWatching = files.isNew ? stopOnSignal(files, shown) : undefined;
   try {
     const letters = lettersOf(renderEach(engine, prepared, entries, problems));
     // One composer for every letter: each attachment is read and encoded once.
@@ -141,6 +143,7 @@ async function previewToFolder(out: string, options: PreviewOptions, io: IO): Pr
     await files.abandon();
     throw failed(error);
   } finally {
+    stopWatching?.();
     spool?.close();
   }
   if (hasErrors(problems)) await files.abandon();
@@ -153,6 +156,29 @@ async function previewToFolder(out: string, options: PreviewOptions, io: IO): Pr
       `${plural(count, ".txt file")} and ${plural(emails, ".eml file")} (recipients without email get only .txt)\n`,
   );
   return count;
+}
+
+/**
+ * Ctrl-C (or SIGTERM) while a new folder is written stops the writing, and the hidden folder goes, so that no
+ * part of it is left; a second one stops at once. Returns what stops the watching.
+ */
+function stopOnSignal(files: LetterFolder, shown: string): () => void {
+  let stopped = false;
+  const stop = () => {
+    if (stopped) process.exit(EXIT.interrupted);
+    stopped = true;
+    files.interrupt(
+      new UserError(`stopped before every letter was written: nothing was written to ${shown}/`, {
+        exitCode: EXIT.interrupted,
+      }),
+    );
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  return () => {
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  };
 }
 
 /** Each letter's .txt file and, for a letter by email, its .eml, handed to `write`; the number of .eml files. */
