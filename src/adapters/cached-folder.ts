@@ -7,12 +7,15 @@ import type { LoadedFolder } from "./campaign-folder.js";
 import { contentDigest, FolderCache } from "./folder-cache.js";
 import { ignoredRecipientFile, loadAttachments, loadTemplates, walk } from "./folder-files.js";
 import { CONFIG_FILE } from "./paths.js";
-import { readTextFile } from "./text-file.js";
+import { readTextBytes } from "./text-file.js";
 
-/** The digest of a file's text, or undefined when it cannot be read as text (the full loader says why). */
+/**
+ * The digest of a file's text as the full loader would read it, taken from its bytes (nothing is decoded):
+ * a file that is not valid text gets a digest no cached file has, or none (the full loader says why).
+ */
 function digestOf(root: string, file: string): string | undefined {
-  const read = readTextFile(join(root, file), file);
-  return read.ok ? contentDigest(read.text) : undefined;
+  const bytes = readTextBytes(join(root, file));
+  return bytes === undefined ? undefined : contentDigest(bytes);
 }
 
 /**

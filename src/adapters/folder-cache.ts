@@ -26,8 +26,8 @@ export interface CachedFile {
   entries: RecipientEntry[];
 }
 
-/** The key of a file's content: a SHA-256 of its text, as read and validated. */
-export function contentDigest(text: string): string {
+/** The key of a file's content: a SHA-256 of its text, as read and validated (or of that text's UTF-8 bytes). */
+export function contentDigest(text: string | Uint8Array): string {
   return createHash("sha256").update(text).digest("base64url");
 }
 

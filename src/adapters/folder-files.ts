@@ -49,7 +49,8 @@ export function walk(root: string, folder: string, problems: Problem[]): string[
     );
     return undefined;
   };
-  const visit = (directory: string) => {
+  // A file's name as shown: its folder's, relative to root, once per folder (not a path.relative per file).
+  const visit = (directory: string, shown = toPosix(relative(root, directory))) => {
     let entries: Dirent[];
     try {
       entries = readdirSync(directory, { withFileTypes: true });
@@ -87,7 +88,7 @@ export function walk(root: string, folder: string, problems: Problem[]): string[
       // A folder named like a file (letter.txt.hbs/) goes on as a file, so that its reader says it is a
       // folder, rather than the file being reported as missing.
       if (isDirectory && !/\.(hbs|ya?ml)$/.test(entry.name)) visit(path);
-      else files.push(toPosix(relative(root, path)));
+      else files.push(shown === "" ? entry.name : `${shown}/${entry.name}`);
     }
   };
   const start = join(root, folder);

@@ -50,6 +50,31 @@ export function readTextFile(
   }
 }
 
+/**
+ * The bytes of the text readTextFile gives for the file, without decoding it: the byte-order marks it drops
+ * (its own, then the decoder's) are skipped, and the rest of a valid UTF-8 text is its text's UTF-8 as is.
+ * A file readTextFile refuses gives bytes too (or undefined when it cannot be read), but no text it accepts
+ * has those bytes: a digest of them matches no digest of a valid text. For the cache, which needs only to
+ * know that a file holds the very text it validated before.
+ */
+export function readTextBytes(absolutePath: string): Uint8Array | undefined {
+  let buffer: Buffer;
+  try {
+    const read = readRegularFileWithin(absolutePath, MAX_FILE_BYTES);
+    if (!read.ok) return undefined;
+    buffer = read.buffer;
+  } catch {
+    return undefined;
+  }
+  let start = 0;
+  for (let mark = 0; mark < 2 && hasByteOrderMark(buffer, start); mark++) start += 3;
+  return buffer.subarray(start);
+}
+
+function hasByteOrderMark(buffer: Buffer, at: number): boolean {
+  return buffer[at] === 0xef && buffer[at + 1] === 0xbb && buffer[at + 2] === 0xbf;
+}
+
 function lineAt(buffer: Buffer, offset: number): number {
   let line = 1;
   for (let index = buffer.indexOf(10); index !== -1 && index < offset; index = buffer.indexOf(10, index + 1))
