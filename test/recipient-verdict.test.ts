@@ -23,7 +23,20 @@ const { tags: _tags, custom: _custom, ...BASE_WITHOUT_LISTS } = BASE;
 
 // Each field with values the schema takes and values it refuses, of every kind a row or a file could give.
 const VALUES: Record<string, unknown[]> = {
-  id: ["mission-no", "Mission NO", "", "a\nb", 7, undefined],
+  id: [
+    "mission-no",
+    "Mission NO",
+    "",
+    "a\nb",
+    7,
+    "a.b-c_d",
+    "-x",
+    "x".repeat(64),
+    "x".repeat(65),
+    "mission-no\n",
+    "missiön",
+    undefined,
+  ],
   organisation: [
     "  Mission  ",
     { en: " Mission ", fr: "Mission" },
@@ -32,6 +45,11 @@ const VALUES: Record<string, unknown[]> = {
 
     "Mission",
     "",
+    "   ",
+    "\u00a0Mission\ufeff",
+    " x".repeat(1001),
+    "Mission\u2028",
+    "Mission\u202e",
     "two\nlines",
     { en: "Mission", fr: "Mission" },
     { xx1: "Mission" },
@@ -69,6 +87,13 @@ const VALUES: Record<string, unknown[]> = {
     [[{ email: "a@no.example.org" }]],
     [{ email: "a@no.example.org" }],
     [{ email: "not an address" }],
+    [{ email: " a@no.example.org" }],
+    [{ email: "A.B+c@No.Example.ORG" }],
+    [{ email: "a..b@no.example.org" }],
+    [{ email: "a@b" }],
+    [{ email: "a@no.example.org\n" }],
+    [{ email: "Name <a@no.example.org>" }],
+    [{ name: " Person ", role: "\tAmbassador", email: "a@no.example.org" }],
     [{ email: "a@no.example.org", cc: true }],
     [{ email: "a@no.example.org" }, { email: "b@no.example.org", cc: true }],
     [{ email: "a@no.example.org", cc: "true" }],

@@ -22,21 +22,42 @@ function tooLong(value: string, most: number, kind: string): string | undefined 
   return `is ${grouped(value.length)} characters long, more than the ${grouped(most)} ${kind} holds`;
 }
 
+/**
+ * For a text schema whose rules are a few plain tests, those tests written out: the schema's output for a
+ * value they pass, or undefined where the schema must be asked. parserOf uses them for the texts of a list
+ * that do not recur (ids, names, addresses), which zod would otherwise check one by one at a far greater
+ * cost; test/recipient-verdict.test.ts holds them to the schema's own verdict and output.
+ */
+const textTests = new WeakMap<z.ZodType, (value: unknown) => string | undefined>();
+function withTextTest<T extends z.ZodType>(schema: T, test: (value: unknown) => string | undefined): T {
+  textTests.set(schema, test);
+  return schema;
+}
+
 /** A one-line text: no line breaks, control or text-direction characters (these can smuggle mail headers). */
 export const line = () =>
-  z
-    .string()
-    .trim()
-    .min(1, { error: "must not be empty" })
-    .superRefine((value, ctx) => {
-      const long = tooLong(value, LINE_MAX, "a one-line field");
-      if (long) {
-        ctx.addIssue({ code: "custom", message: long });
-        return;
-      }
-      const found = describeForbiddenCharacter(value, false);
-      if (found) ctx.addIssue({ code: "custom", message: `must be one line of text, but contains ${found}` });
-    });
+  withTextTest(
+    z
+      .string()
+      .trim()
+      .min(1, { error: "must not be empty" })
+      .superRefine((value, ctx) => {
+        const long = tooLong(value, LINE_MAX, "a one-line field");
+        if (long) {
+          ctx.addIssue({ code: "custom", message: long });
+          return;
+        }
+        const found = describeForbiddenCharacter(value, false);
+        if (found)
+          ctx.addIssue({ code: "custom", message: `must be one line of text, but contains ${found}` });
+      }),
+    (value) => {
+      if (typeof value !== "string") return undefined;
+      const trimmed = value.trim();
+      if (trimmed.length === 0 || trimmed.length > LINE_MAX) return undefined;
+      return describeForbiddenCharacter(trimmed, false) === undefined ? trimmed : undefined;
+    },
+  );
 
 /** A longer text that may span lines (notes); still no control characters. */
 const text = () =>
@@ -52,9 +73,12 @@ const text = () =>
 
 const ID_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 const id = () =>
-  z.string().regex(ID_PATTERN, {
-    error: "must be 1 to 64 lower-case letters, digits, '-', '_' or '.', starting with a letter or digit",
-  });
+  withTextTest(
+    z.string().regex(ID_PATTERN, {
+      error: "must be 1 to 64 lower-case letters, digits, '-', '_' or '.', starting with a letter or digit",
+    }),
+    (value) => (typeof value === "string" && ID_PATTERN.test(value) ? value : undefined),
+  );
 
 const slug = () =>
   z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, { error: "must be lower-case letters, digits, '-' or '_'" });
@@ -100,11 +124,24 @@ const countryCode = () =>
     });
 
 // 254 characters: the most a mail server takes in an address (RFC 5321's path, less its brackets).
-const email = () =>
-  z
-    .string()
-    .max(254, { error: "is longer than the 254 characters an email address can have" })
-    .pipe(z.email({ error: "must be one email address, like name@example.org (no display name, no list)" }));
+const email = () => {
+  const address = z.email({
+    error: "must be one email address, like name@example.org (no display name, no list)",
+  });
+  // The very pattern zod's email check tests.
+  const pattern = (address._zod.def as { pattern?: RegExp }).pattern;
+  return withTextTest(
+    z
+      .string()
+      .max(254, { error: "is longer than the 254 characters an email address can have" })
+      .pipe(address),
+    (value) => {
+      if (!pattern || typeof value !== "string" || value.length > 254) return undefined;
+      pattern.lastIndex = 0;
+      return pattern.test(value) ? value : undefined;
+    },
+  );
+};
 
 const webUrl = () =>
   z.url({ protocol: /^https?$/, error: "must be a web address starting with https:// or http://" });
@@ -338,6 +375,22 @@ function parserOf(schema: z.ZodType): Parse {
       return output;
     };
   }
+  // A union gives the output of the first of its options that takes the value (as zod's union does).
+  const options = (def as { options?: z.ZodType[] }).options;
+  const plainUnion =
+    def.type === "union" &&
+    plain &&
+    (def as { inclusive?: boolean }).inclusive !== false &&
+    (def as { discriminator?: string }).discriminator === undefined;
+  if (plainUnion && options?.[0]) {
+    const first = parserOf(options[0]);
+    return (value) => {
+      const output = first(value);
+      return output === ASK ? whole(value) : output;
+    };
+  }
+  const test = textTests.get(schema);
+  if (test) return (value) => test(value) ?? whole(value);
   let seen: Map<string, unknown> | undefined = new Map<string, unknown>();
   let asked = 0;
   let found = 0;
