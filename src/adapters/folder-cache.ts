@@ -5,7 +5,7 @@
 // step) would be taken as valid without being read.
 // The file is JSON Lines: a first line with the format and outreach.yaml, then one line per recipient file, so
 // neither writing nor reading it ever holds the whole text (40 MB at 100,000 recipients) beside its objects.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { closeSync, mkdirSync, readSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { RecipientEntry } from "../core/recipients.js";
@@ -28,7 +28,8 @@ export interface CachedFile {
 
 /** The key of a file's content: a SHA-256 of its text, as read and validated (or of that text's UTF-8 bytes). */
 export function contentDigest(text: string | Uint8Array): string {
-  return createHash("sha256").update(text).digest("base64url");
+  // The one-shot hash: a Hash object per file is a cost of its own at 10,000 files.
+  return hash("sha256", text, "base64url");
 }
 
 interface CacheContents {

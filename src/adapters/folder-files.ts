@@ -66,13 +66,14 @@ export function walk(root: string, folder: string, problems: Problem[]): string[
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of entries) {
-      const path = join(directory, entry.name);
+      // Made only when needed: most entries are files, named from their folder's shown name.
+      const path = () => join(directory, entry.name);
       if (entry.name.startsWith(".")) {
         // Hidden files are not read, but one batch of renames begun and not finished leaves a half-written folder.
         const aside = asideName(entry.name);
         if (aside?.kind === "batch") {
           refuse(
-            path,
+            path(),
             `an import (process ${aside.pid}) began putting its files in place and has not finished: some may be in place and others not`,
             'if it is still running, wait for it; if it was stopped, "outreach check" puts the folder back as it was before it',
           );
@@ -81,13 +82,13 @@ export function walk(root: string, folder: string, problems: Problem[]): string[
       }
       let isDirectory = entry.isDirectory();
       if (entry.isSymbolicLink()) {
-        const target = follow(path);
+        const target = follow(path());
         if (target === undefined) continue;
         isDirectory = statSync(target).isDirectory();
       }
       // A folder named like a file (letter.txt.hbs/) goes on as a file, so that its reader says it is a
       // folder, rather than the file being reported as missing.
-      if (isDirectory && !/\.(hbs|ya?ml)$/.test(entry.name)) visit(path);
+      if (isDirectory && !/\.(hbs|ya?ml)$/.test(entry.name)) visit(path());
       else files.push(shown === "" ? entry.name : `${shown}/${entry.name}`);
     }
   };

@@ -134,10 +134,10 @@ function asideFiles(folder: string): string[] {
     } catch {
       return;
     }
+    // The path is made only for what is kept or visited: a folder of 10,000 recipient files holds neither.
     for (const entry of entries) {
-      const path = join(directory, entry.name);
-      if (entry.isFile() && asideName(entry.name)) files.push(toPosix(path));
-      else if (entry.isDirectory() && !entry.name.startsWith(".")) visit(path);
+      if (entry.isFile() && asideName(entry.name)) files.push(toPosix(join(directory, entry.name)));
+      else if (entry.isDirectory() && !entry.name.startsWith(".")) visit(join(directory, entry.name));
     }
   };
   visit(folder);
