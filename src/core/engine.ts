@@ -28,6 +28,40 @@ const KNOWN_HELPERS = Object.fromEntries(
   [...Object.keys(letterHelpers), "paragraph"].map((name) => [name, true] as const),
 );
 
+type SpecMain = (container: unknown, ...rest: unknown[]) => unknown;
+type Compiled = ((context: unknown, options?: object) => string) & { _setup(options: object): void };
+
+/**
+ * A compiled template sets itself up on every call (Handlebars' runtime `_setup`): it wraps each of the
+ * environment's helpers anew, and makes new hooks and property rules, which is about a third of rendering
+ * a short letter and much of its garbage. Called as a letter is (no options, not as a partial), the set-up
+ * is the same every time once the template has run once (the first run replaces the container's property
+ * lookup, which the wrapped helpers take): from then on it is kept. Helpers and partials are all
+ * registered before any letter renders; a call with options of its own is set up in full.
+ */
+function setUpOnce(environment: typeof Handlebars): void {
+  type Template = (spec: { main: SpecMain } & Record<string, unknown>) => Compiled;
+  const target = environment as unknown as { template: Template };
+  const template = target.template.bind(environment) as Template;
+  target.template = (spec) => {
+    let ran = false;
+    const main: SpecMain = (...args) => {
+      ran = true;
+      return spec.main(...args);
+    };
+    const compiled = template({ ...spec, main });
+    const setup = compiled._setup;
+    let kept = false;
+    compiled._setup = (options) => {
+      const plain = !(options as { partial?: boolean }).partial && Object.keys(options).length === 0;
+      if (plain && kept) return;
+      setup(options);
+      kept = plain && ran;
+    };
+    return compiled;
+  };
+}
+
 /**
  * Compiled templates for one campaign folder. Plain text and subjects are not HTML-escaped; the HTML part is.
  * Every template is strict: a field the recipient lacks is an error, never an empty string.
@@ -60,6 +94,7 @@ export class LetterEngine {
         ),
       );
       ownFieldsOnly(environment);
+      setUpOnce(environment);
       guardPartials(environment, this.guard);
     }
     const valid = [...library.partials].filter(
