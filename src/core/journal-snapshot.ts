@@ -172,7 +172,7 @@ export function applyAppended(
   }
   const settled = sortedPrints(attemptPrints);
   const open = openIds(letters.values());
-  return {
+  const carried: JournalSnapshot = {
     events: snapshot.events + appended.length,
     letters: [...letters],
     outcomes: outcomes.filter(
@@ -183,6 +183,9 @@ export function applyAppended(
     settledAttempts: printsText(settled),
     settledMessages: printsText(sortedPrints(messagePrints)),
   };
+  const source = sources.get(snapshot);
+  if (source) sources.set(carried, source);
+  return carried;
 }
 
 const byTime = (a: AttemptEvent, b: AttemptEvent) => (later(a, b) ? 1 : later(b, a) ? -1 : 0);
@@ -249,18 +252,32 @@ function printsOf(text: string): Float64Array {
 export function snapshotText(snapshot: JournalSnapshot): string {
   const { letters, ...rest } = snapshot;
   const lines = [JSON.stringify(rest)];
+  const source = sources.get(snapshot);
+  // Which line each letter read from the text came from: looked up only here, when a snapshot is written.
+  const lineOf = new Map(source?.letters.map(([, letter], index) => [letter, index]));
   for (const [key, letter] of letters) {
-    const read = readFrom.get(letter);
-    lines.push(read !== undefined && read.key === key ? read.line : letterLine(key, letter));
+    const index = lineOf.get(letter);
+    lines.push(
+      source !== undefined && index !== undefined && source.letters[index]?.[0] === key
+        ? source.text.slice(source.bounds[2 * index], source.bounds[2 * index + 1])
+        : letterLine(key, letter),
+    );
   }
   return lines.join("\n");
 }
 
 /**
- * Each letter snapshotFromText made, with the line it was made from. Nothing changes such a letter in place
- * (applyAppended and stateOf fold into copies of it), so the line stays its exact text.
+ * A snapshot snapshotFromText made (or applyAppended carried from one): the text, the letters as read from
+ * it, in its order, and where each one's line starts and ends. Nothing changes such a letter in place
+ * (applyAppended and stateOf fold into copies of it), so its line stays its exact text. One record per
+ * snapshot, not an entry and a string per letter: reading a snapshot allocates no more than it keeps.
  */
-const readFrom = new WeakMap<LetterAttempts, { key: string; line: string }>();
+interface Source {
+  text: string;
+  letters: JournalSnapshot["letters"];
+  bounds: Int32Array;
+}
+const sources = new WeakMap<JournalSnapshot, Source>();
 
 function letterLine(key: string, letter: LetterAttempts): string {
   if (!letter.settled) return JSON.stringify([key, letter]);
@@ -280,16 +297,20 @@ export function snapshotFromText(text: string): JournalSnapshot {
   let end = text.indexOf("\n");
   const rest = JSON.parse(end === -1 ? text : text.slice(0, end)) as Omit<JournalSnapshot, "letters">;
   const letters: JournalSnapshot["letters"] = [];
+  const bounds: number[] = [];
   while (end !== -1) {
     const start = end + 1;
     end = text.indexOf("\n", start);
-    const line = end === -1 ? text.slice(start) : text.slice(start, end);
-    const [key, letter] = JSON.parse(line) as [string, LetterAttempts];
-    readLetter(letter);
-    readFrom.set(letter, { key, line });
-    letters.push([key, letter]);
+    const stop = end === -1 ? text.length : end;
+    // The line is [key, letter]: that very array is the entry.
+    const entry = JSON.parse(text.slice(start, stop)) as [string, LetterAttempts];
+    readLetter(entry[1]);
+    letters.push(entry);
+    bounds.push(start, stop);
   }
-  return { ...rest, letters };
+  const snapshot = { ...rest, letters };
+  sources.set(snapshot, { text, letters: [...letters], bounds: Int32Array.from(bounds) });
+  return snapshot;
 }
 
 /** A letter as letterLine keeps it, back to what it was: its copies, its addresses, its refusals' Map. */
