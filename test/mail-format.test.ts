@@ -150,6 +150,13 @@ describe("a letter of one text part, composed without nodemailer's stream", () =
     `${"Ünïcode words that go on and on ".repeat(5)}   `,
     `${"one more line, ".repeat(5)}\t`,
     `${"a long line of words ".repeat(4000)}\n`,
+    // a last line without a line break, which wrap breaks early within the text (not alone)
+    "aaaaaaaaaaaaaaaaaaaa\nbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb é",
+    "Madame, Monsieur,\n\nNous vous écrivons au sujet de la situation.\nAvec nos salutations distinguées, A. Advocate, Genève",
+    ...Array.from(
+      { length: 30 },
+      (_, index) => `Dear Colleague,\n${"wörd ".repeat(6)}${"x".repeat(index + 20)}, end`,
+    ),
   ];
   const spec = (text: string, index: number): MessageSpec => ({
     from: { name: index % 2 ? "Bench, Sender" : "Ünïcode Sender", address: "me@example.org" },

@@ -80,13 +80,17 @@ export class TextPartEncoder {
     let body = "";
     texts.forEach((text, index) => {
       const line = lines[index] as Line;
+      if (index === last && last > 0) {
+        body += lastLine(body.length, text);
+        return;
+      }
       line.qp ??= wrapQuotedPrintable(encodeQuotedPrintable(index === last ? text : `${text}\r\n`), 76);
       body += line.qp;
     });
     return { encoding: "quoted-printable", body };
   }
 
-  /** A line's facts: remembered, except the last line's (its quoted-printable form has no CRLF after it). */
+  /** A line's facts: remembered, except the last line's (its quoted-printable form depends on the text). */
   private line(text: string, last: boolean): Line {
     if (last) return facts(text);
     let line = this.lines.get(text);
@@ -102,6 +106,21 @@ export class TextPartEncoder {
     }
     return line;
   }
+}
+
+/** Line breaks that wrap takes one by one, each as it is: put before a piece, they make wrap work on it. */
+const RUN_UP = "\r\n".repeat(39);
+
+/**
+ * The last line of a text of several lines, after `before` characters of the lines above it, as wrap makes it
+ * within the whole text. Alone, wrap gives back any piece of 76 characters or less as it is; within a longer
+ * text the same piece goes through wrap's loop, which breaks a last piece of over 51 characters early, at a
+ * space or a mark. Lines of 76 characters and more (RUN_UP) make the loop start on the piece.
+ */
+function lastLine(before: number, text: string): string {
+  const qp = encodeQuotedPrintable(text);
+  if (before + qp.length <= 76) return qp; // the whole text is given back as it is
+  return wrapQuotedPrintable(RUN_UP + qp, 76).slice(RUN_UP.length);
 }
 
 function facts(text: string): Line {
