@@ -21,6 +21,11 @@ import { isRunning } from "./process-identity.js";
 
 /** Files of a new folder written on the main thread before the writer's thread is worth starting. */
 const BEFORE_THREAD = 200;
+/**
+ * A file larger than this (a letter with its attachments) is written on the main thread from its own pieces:
+ * copied into a batch, its attachments' shared parts would cost more than the thread saves, and memory.
+ */
+const LARGEST_FOR_THREAD = 64 * 1024;
 
 /**
  * A folder of letters. When the folder is not there yet, every file is written into a hidden folder beside
@@ -84,9 +89,12 @@ export class LetterFolder {
   write(name: string, pieces: readonly (Buffer | string)[]): void {
     if (this.interrupted) throw this.interrupted;
     if (this.aside !== undefined && (this.writer || ++this.written > BEFORE_THREAD)) {
-      this.writer ??= new LetterWriter(this.aside, this.folder);
-      this.writer.add(name, pieces);
-      return;
+      const size = sizeOf(pieces);
+      if (size <= LARGEST_FOR_THREAD) {
+        this.writer ??= new LetterWriter(this.aside, this.folder);
+        this.writer.add(name, pieces, size);
+        return;
+      }
     }
     const place = join(this.folder, name);
     try {
@@ -151,6 +159,12 @@ export class LetterFolder {
       }
     }
   }
+}
+
+function sizeOf(pieces: readonly (Buffer | string)[]): number {
+  let size = 0;
+  for (const piece of pieces) size += typeof piece === "string" ? Buffer.byteLength(piece) : piece.length;
+  return size;
 }
 
 /**

@@ -64,11 +64,9 @@ export class LetterWriter {
     });
   }
 
-  /** Adds the file `name` with these pieces to the batch; throws a failure of a file before it. */
-  add(name: string, pieces: readonly (Buffer | string)[]): void {
+  /** Adds the file `name` with these pieces (`size` bytes) to the batch; throws a failure of a file before it. */
+  add(name: string, pieces: readonly (Buffer | string)[], size: number): void {
     if (this.failure) throw this.failure;
-    let size = 0;
-    for (const piece of pieces) size += typeof piece === "string" ? Buffer.byteLength(piece) : piece.length;
     if (this.length + size > this.bytes.length) {
       this.send();
       if (size > this.bytes.length) this.bytes = Buffer.allocUnsafeSlow(size);
