@@ -2,7 +2,85 @@ import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "no
 import { join } from "node:path";
 import PostalMime from "postal-mime";
 import { describe, expect, it } from "vitest";
-import { campaignFolder, REPO, run, STARTER, snapshot } from "./support.js";
+import { formatAddress, formatLetter } from "../src/commands/preview.js";
+import type { Address, Letter } from "../src/core/letters.js";
+import { otherChannelHint } from "../src/core/recipients.js";
+import { campaignFolder, REPO, run, STARTER, seededRandom, snapshot } from "./support.js";
+
+/** formatLetter as it was written before it was written out for speed: [name, value] pairs, measured and joined. */
+function formatLetterReference(letter: Letter): string {
+  const { recipient, message } = letter;
+  const headers: [string, string][] = [];
+  if (message) {
+    headers.push(["From", formatAddress(message.from)]);
+    if (message.replyTo) headers.push(["Reply-To", formatAddress(message.replyTo)]);
+    headers.push(["To", message.to.map(formatAddress).join(", ")]);
+    if (message.cc.length > 0) headers.push(["Cc", message.cc.map(formatAddress).join(", ")]);
+  } else {
+    headers.push(["To", `(no email: deliver by ${otherChannelHint(recipient)})`]);
+  }
+  headers.push(["Subject", letter.subject]);
+  headers.push(["Language", `${letter.language} (${letter.templates.join(", ")})`]);
+  const size = (bytes: number) =>
+    bytes < 1000
+      ? `${bytes} B`
+      : bytes < 1_000_000
+        ? `${(bytes / 1000).toFixed(1)} kB`
+        : `${(bytes / 1_000_000).toFixed(1)} MB`;
+  for (const attachment of message?.attachments ?? []) {
+    headers.push(["Attachment", `${attachment.file} (${size(attachment.size)})`]);
+  }
+  const width = Math.max(...headers.map(([name]) => name.length)) + 2;
+  const head = headers.map(([name, value]) => `${`${name}:`.padEnd(width)}${value}`).join("\n");
+  return `${head}\n\n${letter.text.trimEnd()}\n`;
+}
+
+function randomLetter(random: ReturnType<typeof seededRandom>): Letter {
+  const { next, pick, chance } = random;
+  const words = ["Dear", "Ana", "Łódź", "—", "über", "committee", "名前", " ", "\n", "\t", "😀", "x"];
+  const text = () => Array.from({ length: Math.floor(next() * 12) }, () => pick(words)).join("");
+  const addressOf = (): Address =>
+    chance(0.5) ? { name: text() || "N", address: "a@b.example.org" } : { address: "c@d.example.org" };
+  const list = (most: number) => Array.from({ length: Math.floor(next() * (most + 1)) }, addressOf);
+  const channels = pick([
+    undefined,
+    { web_form: "https://x.example.org/form" },
+    { post: ["1 Street", "Town"] },
+    { fax: "+1 555" },
+    { phone: "+1 556" },
+  ]);
+  const sizes = [0, 999, 1000, 54_321, 999_949, 1_000_000, 12_345_678];
+  const letter = {
+    recipient: { id: "r1", ...(channels ? { channels } : {}) },
+    subject: text(),
+    language: pick(["en", "ru", "fr-CA"]),
+    templates: Array.from({ length: 1 + Math.floor(next() * 2) }, () => `templates/${text()}.hbs`),
+    text: `${text()}${pick(["", "\n", "  \n\n", "\t"])}`,
+  } as unknown as Letter;
+  if (chance(0.8)) {
+    letter.message = {
+      from: addressOf(),
+      ...(chance(0.3) ? { replyTo: addressOf() } : {}),
+      to: list(3),
+      cc: list(2),
+      attachments: Array.from({ length: chance(0.5) ? 0 : 1 + Math.floor(next() * 3) }, () => ({
+        file: `attachments/${text()}.pdf`,
+        size: pick(sizes),
+      })),
+    } as unknown as Letter["message"];
+  }
+  return letter;
+}
+
+describe("formatLetter", () => {
+  it("gives what the reference (headers as measured pairs) gives, over 2,000 seeded random letters", () => {
+    const random = seededRandom(29);
+    for (let index = 0; index < 2000; index++) {
+      const letter = randomLetter(random);
+      expect(formatLetter(letter)).toBe(formatLetterReference(letter));
+    }
+  });
+});
 
 describe("preview", () => {
   it("writes .eml files a mail client reads back with the same subject, addresses, body and attachment", async () => {

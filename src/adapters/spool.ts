@@ -11,8 +11,11 @@ import { writeWhole } from "./file-writes.js";
  * first time and each time after (a hundred letters or so).
  */
 const IN_MEMORY = 1 << 18;
-/** Reads from the file go in pieces of at least this size, not one system call per record. */
-const BLOCK = 1 << 20;
+/**
+ * Reads from the file go in pieces of at least this size, not one system call per record: the size of the
+ * block already there, which is read into, not a larger one made (a megabyte more at the peak of preview).
+ */
+const BLOCK = IN_MEMORY;
 /** The most bytes UTF-8 takes for one UTF-16 code unit (a lone surrogate is written as U+FFFD). */
 const MOST_BYTES_PER_UNIT = 3;
 

@@ -42,25 +42,48 @@ function sizeWarning(prepared: PreparedCampaign, io: IO): void {
 
 /** The letter as a person reads it: the headers that matter, then the body. */
 export function formatLetter(letter: Letter): string {
-  const { recipient, message } = letter;
-  const headers: [string, string][] = [];
+  return `${formatHeaders(letter)}\n\n${letter.text.trimEnd()}\n`;
+}
+
+/** Each header's name with its colon, padded to `width`. */
+function labels(width: number) {
+  const label = (name: string) => `${name}:`.padEnd(width);
+  return {
+    from: label("From"),
+    replyTo: label("Reply-To"),
+    to: label("To"),
+    cc: label("Cc"),
+    subject: label("Subject"),
+    language: label("Language"),
+    attachment: label("Attachment"),
+  };
+}
+/**
+ * The names are padded to the longest one a letter shows, and two more: "Language", always shown, or
+ * "Attachment" when the letter has one.
+ */
+const LABELS = labels("Language".length + 2);
+const LABELS_WITH_ATTACHMENTS = labels("Attachment".length + 2);
+
+/**
+ * formatLetter's headers, one a line (no line break after the last), written out rather than gathered as
+ * [name, value] pairs to measure and join: preview shows 10,000 of them.
+ */
+export function formatHeaders(letter: Letter): string {
+  const { message } = letter;
+  const attachments = message?.attachments ?? [];
+  const label = attachments.length > 0 ? LABELS_WITH_ATTACHMENTS : LABELS;
+  let head: string;
   if (message) {
-    headers.push(["From", formatAddress(message.from)]);
-    if (message.replyTo) headers.push(["Reply-To", formatAddress(message.replyTo)]);
-    headers.push(["To", message.to.map(formatAddress).join(", ")]);
-    if (message.cc.length > 0) headers.push(["Cc", message.cc.map(formatAddress).join(", ")]);
-  } else {
-    const via = otherChannelHint(recipient);
-    headers.push(["To", `(no email: deliver by ${via})`]);
-  }
-  headers.push(["Subject", letter.subject]);
-  headers.push(["Language", `${letter.language} (${letter.templates.join(", ")})`]);
-  for (const attachment of message?.attachments ?? []) {
-    headers.push(["Attachment", `${attachment.file} (${formatSize(attachment.size)})`]);
-  }
-  const width = Math.max(...headers.map(([name]) => name.length)) + 2;
-  const head = headers.map(([name, value]) => `${`${name}:`.padEnd(width)}${value}`).join("\n");
-  return `${head}\n\n${letter.text.trimEnd()}\n`;
+    head = `${label.from}${formatAddress(message.from)}\n`;
+    if (message.replyTo) head += `${label.replyTo}${formatAddress(message.replyTo)}\n`;
+    head += `${label.to}${message.to.map(formatAddress).join(", ")}\n`;
+    if (message.cc.length > 0) head += `${label.cc}${message.cc.map(formatAddress).join(", ")}\n`;
+  } else head = `${label.to}(no email: deliver by ${otherChannelHint(letter.recipient)})\n`;
+  head += `${label.subject}${letter.subject}\n${label.language}${letter.language} (${letter.templates.join(", ")})`;
+  for (const attachment of attachments)
+    head += `\n${label.attachment}${attachment.file} (${formatSize(attachment.size)})`;
+  return head;
 }
 
 export async function preview(options: PreviewOptions, io: IO): Promise<number> {
@@ -225,21 +248,29 @@ async function previewOnTerminal(options: PreviewOptions, io: IO): Promise<numbe
   const spool = new Spool(join(root, STATE_FOLDER));
   try {
     const problems: Problem[] = [];
-    // A batch is its letters' pieces, not one text: joined, the letters would be copied once more (and the
-    // rule's "─" would make the whole batch two bytes a character) before the spool encodes them.
-    let batch: string[] = [];
+    // A batch is its letters' pieces, not one text: joined, the letters would be copied once more before
+    // the spool encodes them. The rules go in as bytes, encoded once: their "─" would make each letter's
+    // head a string of two bytes a character, which UTF-8 encodes a character at a time (the letters' other
+    // text, most often ASCII, goes as a copy). The blank line after a letter goes with the next one's rule.
+    const ruleAfterTitle = Buffer.from(`\n${rule}\n`);
+    const ruleFirst = Buffer.from(`${rule}\n`);
+    const ruleBetween = Buffer.from(`\n\n${rule}\n`);
+    let batch: (Buffer | string)[] = [];
     let batchLength = 0;
+    let count = 0;
     for (const { letter } of renderEach(engine, prepared, entries, problems)) {
-      const head = `${rule}\n${io.out.bold(`${letter.recipient.id} · ${letter.recipient.organisation}`)}\n${rule}\n`;
-      const text = `${formatLetter(letter)}\n`;
-      batch.push(head, text);
-      batchLength += head.length + text.length;
+      const title = io.out.bold(`${letter.recipient.id} · ${letter.recipient.organisation}`);
+      const head = `${formatHeaders(letter)}\n\n`;
+      const body = letter.text.trimEnd();
+      batch.push(count++ === 0 ? ruleFirst : ruleBetween, title, ruleAfterTitle, head, body);
+      batchLength += 2 * rule.length + title.length + head.length + body.length;
       if (batchLength > 1 << 16) {
         spool.add(batch);
         batch = [];
         batchLength = 0;
       }
     }
+    if (count > 0) batch.push("\n\n");
     if (batch.length > 0) spool.add(batch);
     requireValid(problems, io);
     saveCache();
