@@ -44,12 +44,12 @@ async function planFolder(
   root: string,
   io: IO,
   engineFor?: (library: TemplateLibrary) => LetterEngine,
-  salvage = false,
+  { salvage = false, warnings = true } = {},
 ): Promise<{ plan: Plan; engine?: LetterEngine; saveCache(): void }> {
   const cached = loadFromCache(root);
   if (cached) {
     const engine = engineFor?.(cached.library);
-    const plan = planCampaigns(cached, io.now, engine);
+    const plan = planCampaigns(cached, io.now, engine, { warnings });
     attachRecipientFiles(root, plan);
     if (!plan.problems.some((problem) => problem.file === CONFIG_FILE)) {
       return { plan, ...(engine ? { engine } : {}), saveCache: cached.saveCache };
@@ -58,7 +58,7 @@ async function planFolder(
   const { loadCampaignFolder } = await import("../adapters/campaign-folder.js");
   const folder = loadCampaignFolder(root, { salvage });
   const engine = engineFor?.(folder.library);
-  const plan = planCampaigns(folder, io.now, engine);
+  const plan = planCampaigns(folder, io.now, engine, { warnings });
   attachRecipientFiles(root, plan);
   return {
     plan,
@@ -159,7 +159,8 @@ export async function openReadablePlan(
   needs: { campaigns: boolean } = { campaigns: true },
 ): Promise<{ root: string; plan: Plan }> {
   const root = findCampaignFolder(io.cwd, options.dir);
-  const { plan, saveCache } = await planFolder(root, io, undefined, true);
+  // These commands show no warnings: the checks that can only warn are not made.
+  const { plan, saveCache } = await planFolder(root, io, undefined, { salvage: true, warnings: false });
   sortProblems(plan.problems);
   if (!hasErrors(plan.problems) || (needs.campaigns && !plan.config)) {
     // A warning (a deadline passed, a template unused) changes nothing in what was sent or answered: the

@@ -38,11 +38,26 @@ export interface Plan {
   problems: Problem[];
 }
 
+export interface PlanOptions {
+  /**
+   * False for commands that show no warnings (status, outstanding, export…: they report errors only): the
+   * checks that can only warn (stale addresses, recipients without a channel, windows for no type) are left
+   * out, so the plan's problems are its errors and the warnings found on the way to them.
+   */
+  warnings?: boolean;
+}
+
 /**
  * With an engine, every campaign's templates and subjects are checked too; without one (commands that only
  * list or count), the templates are left alone and Handlebars is never loaded.
  */
-export function planCampaigns(folder: FolderContents, now: Date, engine?: LetterEngine): Plan {
+export function planCampaigns(
+  folder: FolderContents,
+  now: Date,
+  engine?: LetterEngine,
+  options: PlanOptions = {},
+): Plan {
+  const warnings = options.warnings ?? true;
   const problems = [...folder.problems];
   problems.push(...crossCheckRecipients(folder.recipients));
   const { config, configSource } = folder;
@@ -55,18 +70,26 @@ export function planCampaigns(folder: FolderContents, now: Date, engine?: Letter
     const selections = config.campaigns.map((campaign, index) =>
       selectRecipients(folder.recipients, campaign, locate, configSource.file, index),
     );
-    const lettersDated = letterDates(config.campaigns, selections, now);
-    problems.push(
-      ...recipientWarnings(folder.recipients, now, config.defaults.stale_after_days, lettersDated),
-    );
+    if (warnings) {
+      const lettersDated = letterDates(config.campaigns, selections, now);
+      problems.push(
+        ...recipientWarnings(folder.recipients, now, config.defaults.stale_after_days, lettersDated),
+      );
+    }
     config.campaigns.forEach((campaign, index) => {
       const selection = selections[index] as ReturnType<typeof selectRecipients>;
       // With a recipient file unreadable, "no recipient has the id …" may only echo that error.
       if (recipientsComplete) {
-        problems.push(...selection.problems);
         problems.push(
-          ...windowProblems(campaign, index, folder.recipients, configSource.locate, configSource.file),
+          ...(warnings
+            ? selection.problems
+            : selection.problems.filter((problem) => problem.severity === "error")),
         );
+        if (warnings) {
+          problems.push(
+            ...windowProblems(campaign, index, folder.recipients, configSource.locate, configSource.file),
+          );
+        }
       }
       const attachments = folder.attachments.get(campaign.id) ?? [];
       if (!engine) {

@@ -41,7 +41,8 @@ export function describeLocation(entry: RecipientEntry, field?: string): string 
 export function crossCheckRecipients(entries: readonly RecipientEntry[]): Problem[] {
   const problems: Problem[] = [];
   const byId = new Map<string, RecipientEntry>();
-  const byEmail = new Map<string, { entry: RecipientEntry; field: string }>();
+  // The first recipient with each address; its field is found again only for a problem (see firstField).
+  const byEmail = new Map<string, RecipientEntry>();
   for (const entry of entries) {
     const { recipient } = entry;
     const first = byId.get(recipient.id);
@@ -56,29 +57,34 @@ export function crossCheckRecipients(entries: readonly RecipientEntry[]): Proble
       byId.set(recipient.id, entry);
     }
     recipient.contacts.forEach((contact, index) => {
-      const field = `contacts[${index}].email`;
       const key = contact.email.toLowerCase();
       const seen = byEmail.get(key);
-      if (seen && seen.entry !== entry) {
+      if (seen && seen !== entry) {
         problems.push({
           severity: "error",
-          ...where(entry, field),
-          message: `${contact.email} is also the address of "${seen.entry.recipient.id}" (${describeLocation(seen.entry, seen.field)})`,
+          ...where(entry, `contacts[${index}].email`),
+          message: `${contact.email} is also the address of "${seen.recipient.id}" (${describeLocation(seen, firstField(seen, key))})`,
           hint: "one address must belong to one recipient, or it would get the letter twice; merge the two or remove one address",
         });
       } else if (seen) {
         problems.push({
           severity: "error",
-          ...where(entry, field),
+          ...where(entry, `contacts[${index}].email`),
           message: `${contact.email} is listed twice for this recipient`,
           hint: "remove the second contact",
         });
       } else {
-        byEmail.set(key, { entry, field });
+        byEmail.set(key, entry);
       }
     });
   }
   return problems;
+}
+
+/** The field of a recipient's first contact with the address (lower-cased): the one crossCheckRecipients kept. */
+function firstField(entry: RecipientEntry, key: string): string {
+  const index = entry.recipient.contacts.findIndex((contact) => contact.email.toLowerCase() === key);
+  return `contacts[${index}].email`;
 }
 
 // Past this many stale recipients in one file, one warning for the file says it better than one per recipient.

@@ -38,20 +38,26 @@ export function selectRecipients(
 ): Selection {
   const problems: Problem[] = [];
   const select = campaign.select;
-  const ids = entries.map((entry) => entry.recipient.id);
-  const known = {
-    ids: new Set(ids),
-    types: new Set(entries.map((entry) => entry.recipient.type)),
-    tags: new Set(entries.flatMap((entry) => entry.recipient.tags)),
-    countries: new Set(entries.flatMap((entry) => entry.recipient.country ?? [])),
+  // Each set of what the recipients hold is made when a criterion of its kind is checked (most campaigns
+  // select by one kind, or none: all recipients).
+  const collect: Record<keyof Criteria, () => Set<string>> = {
+    ids: () => new Set(entries.map((entry) => entry.recipient.id)),
+    types: () => new Set(entries.map((entry) => entry.recipient.type)),
+    tags: () => new Set(entries.flatMap((entry) => entry.recipient.tags)),
+    countries: () => new Set(entries.flatMap((entry) => entry.recipient.country ?? [])),
+  };
+  const knownSets: Partial<Record<keyof Criteria, Set<string>>> = {};
+  const known = (kind: keyof Criteria): Set<string> => {
+    knownSets[kind] ??= collect[kind]();
+    return knownSets[kind];
   };
   const checkCriteria = (criteria: Criteria | undefined, basePath: PropertyKey[]) => {
     if (!criteria) return;
     for (const kind of ["ids", "types", "tags", "countries"] as const) {
       criteria[kind]?.forEach((value, index) => {
-        if (known[kind].has(value)) return;
+        if (known(kind).has(value)) return;
         const path = ["campaigns", campaignIndex, ...basePath, kind, index];
-        const suggestion = didYouMean(value, [...known[kind]]);
+        const suggestion = didYouMean(value, [...known(kind)]);
         problems.push({
           severity: kind === "ids" ? "error" : "warning",
           file: configFile,
