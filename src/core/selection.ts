@@ -100,18 +100,22 @@ export function filterRecipients<T>(
   filters: Filters,
   folder: readonly RecipientEntry[],
 ): T[] {
+  // What the folder's recipients hold, gathered only for a flag given (most runs give none).
   const known = {
-    type: [...new Set(folder.map((entry) => entry.recipient.type))].sort(),
-    tag: [...new Set(folder.flatMap((entry) => entry.recipient.tags))].sort(),
-    country: [...new Set(folder.flatMap((entry) => entry.recipient.country ?? []))].sort(),
+    type: () => [...new Set(folder.map((entry) => entry.recipient.type))].sort(),
+    tag: () => [...new Set(folder.flatMap((entry) => entry.recipient.tags))].sort(),
+    country: () => [...new Set(folder.flatMap((entry) => entry.recipient.country ?? []))].sort(),
   };
-  const country = (filters.country ?? []).map((value) => countryFilter(value, known.country));
+  const countries = filters.country?.length ? known.country() : [];
+  const country = (filters.country ?? []).map((value) => countryFilter(value, countries));
   for (const flag of ["type", "tag"] as const) {
-    for (const value of filters[flag] ?? []) {
-      if (known[flag].includes(value)) continue;
+    const values = filters[flag] ?? [];
+    const held = values.length ? known[flag]() : [];
+    for (const value of values) {
+      if (held.includes(value)) continue;
       throw new UserError(`no recipient has the ${flag} ${showText(value)} (--${flag})`, {
         exitCode: EXIT.usage,
-        hint: choiceHint(value, known[flag]),
+        hint: choiceHint(value, held),
       });
     }
   }
