@@ -5,6 +5,7 @@ import { CONFIG_FILE, findCampaignFolder } from "../adapters/paths.js";
 import { attachRecipientFiles } from "../adapters/recipient-attachments.js";
 import { countProblems, formatProblems, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
+import { keepYoungGenerationSmall } from "../adapters/young-generation.js";
 import type { LetterEngine } from "../core/engine.js";
 import type { TemplateLibrary } from "../core/letter.js";
 import { renderLetters } from "../core/letters.js";
@@ -77,6 +78,7 @@ export async function openPlan(options: FolderOptions, io: IO): Promise<OpenedPl
 
 /** The campaign folder read and planned with its templates compiled, for commands that render letters. */
 export async function openLetterPlan(options: FolderOptions, io: IO): Promise<LetterPlan> {
+  keepYoungGenerationSmall(); // the letters are streamed: what the folder holds is all that stays
   const root = findCampaignFolder(io.cwd, options.dir);
   const { LetterEngine } = await import("../core/engine.js");
   const { plan, engine, saveCache } = await planFolder(root, io, (library) => new LetterEngine(library));
