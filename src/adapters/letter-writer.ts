@@ -8,6 +8,7 @@
 
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import { threadStarted } from "./young-generation.js";
 
 /** Files the thread is given at once: their names, where each ends in `bytes`, and the bytes. */
 export interface Batch {
@@ -47,6 +48,7 @@ export class LetterWriter {
       // It holds a batch or two at a time: a small heap of its own, not the main thread's defaults.
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 32 },
     });
+    this.thread.once("online", threadStarted);
     this.thread.on("message", (message: FromWriter) => {
       if ("failed" in message) {
         const { name, ...fields } = message.failed;

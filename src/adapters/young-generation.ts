@@ -7,9 +7,20 @@
 // 5% longer, and their memory grows with the journal anyway.
 import { setFlagsFromString } from "node:v8";
 
+let held = false;
+
 /** From now on, the young generation keeps the size it has. */
 export function keepYoungGenerationSmall(): void {
+  held = true;
   // V8 reads the factor each time it would grow the young generation: at 1 the new size is the old one. A V8
   // that does not take 1 keeps its own factor, and only the memory is higher.
   setFlagsFromString("--semi-space-growth-factor=1");
+}
+
+/**
+ * For a thread that has just started (its 'online' event): each new V8 heap, a worker thread's too, raises
+ * the process's factor back to 2 as it is set up, so it is lowered again once the thread runs.
+ */
+export function threadStarted(): void {
+  if (held) keepYoungGenerationSmall();
 }
