@@ -74,6 +74,36 @@ describe("readTextBytes", () => {
     expect(accepted).toBeLessThan(files.length - 100);
   });
 
+  it("read into one buffer, file after file, gives each file's own bytes, shorter or longer than the last", () => {
+    const folder = tempFolder();
+    const { next: random } = seededRandom(20);
+    const shared = Buffer.alloc(64, 0x7a);
+    // Sizes around the buffer's: a file that fits leaves earlier files' bytes after its own, one that does
+    // not gets a buffer of its own.
+    const sizes = [
+      0,
+      1,
+      63,
+      64,
+      65,
+      3,
+      200,
+      64,
+      2,
+      ...Array.from({ length: 200 }, () => Math.floor(random() * 130)),
+    ];
+    sizes.forEach((size, index) => {
+      const bytes = Buffer.from(Array.from({ length: size }, () => 0x61 + Math.floor(random() * 26)));
+      if (index % 7 === 3 && size >= 3) bytes.set([0xef, 0xbb, 0xbf]); // a byte-order mark, skipped
+      const path = join(folder, `file-${index}.yaml`);
+      writeFileSync(path, bytes);
+      const into = readTextBytes(path, shared);
+      expect(Buffer.from(into as Uint8Array).equals(Buffer.from(readTextBytes(path) as Uint8Array))).toBe(
+        true,
+      );
+    });
+  });
+
   it("gives nothing for a file it cannot read, a folder or one over the size limit", () => {
     const folder = tempFolder();
     mkdirSync(join(folder, "a-folder.yaml"));

@@ -10,11 +10,18 @@ import { CONFIG_FILE } from "./paths.js";
 import { readTextBytes } from "./text-file.js";
 
 /**
+ * Where the files are read to be hashed, one after the other: a file's bytes are needed only until their
+ * digest is taken. (A new buffer a file, 28 MB over 1,000 files of 100 recipients, waited for the collector:
+ * peak memory of a warm check of 100,000 recipients was 11 MB higher.) A larger file gets a buffer of its own.
+ */
+const scratch = Buffer.allocUnsafeSlow(256 * 1024);
+
+/**
  * The digest of a file's text as the full loader would read it, taken from its bytes (nothing is decoded):
  * a file that is not valid text gets a digest no cached file has, or none (the full loader says why).
  */
 function digestOf(root: string, file: string): string | undefined {
-  const bytes = readTextBytes(join(root, file));
+  const bytes = readTextBytes(join(root, file), scratch);
   return bytes === undefined ? undefined : contentDigest(bytes);
 }
 

@@ -254,9 +254,10 @@ export function openToReadSync(path: string): number {
  * recipient files make that a cost of its own. A file that says it is empty is read to its end (as
  * readFileSync does: some files tell no size), and one over 2 GB is refused by readFileSync itself.
  */
-function readOpened(descriptor: number, size: number): Buffer {
+function readOpened(descriptor: number, size: number, into?: Buffer): Buffer {
   if (size === 0 || size > 2 ** 31 - 1) return readFileSync(descriptor);
-  const buffer = Buffer.allocUnsafe(size);
+  const buffer =
+    into !== undefined && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafe(size);
   let read = 0;
   while (read < size) {
     const bytes = readSync(descriptor, buffer, read, size - read, null);
@@ -268,16 +269,18 @@ function readOpened(descriptor: number, size: number): Buffer {
 
 /**
  * Reads a regular file whole, unless it is larger than `maxBytes`. Throws the file system's error (for
- * fileError) when it cannot, including for a folder, a FIFO, a socket or a device in its place.
+ * fileError) when it cannot, including for a folder, a FIFO, a socket or a device in its place. With `into`,
+ * a file that fits is read into it (the bytes given are a part of it, good until it is used again).
  */
 export function readRegularFileWithin(
   path: string,
   maxBytes: number,
+  into?: Buffer,
 ): { ok: true; buffer: Buffer } | { ok: false; size: number } {
   const { descriptor, size } = regularOnly(openSync(path, READ_FLAGS), path);
   try {
     if (size > maxBytes) return { ok: false, size };
-    return { ok: true, buffer: readOpened(descriptor, size) };
+    return { ok: true, buffer: readOpened(descriptor, size, into) };
   } finally {
     closeSync(descriptor);
   }

@@ -55,12 +55,13 @@ export function readTextFile(
  * (its own, then the decoder's) are skipped, and the rest of a valid UTF-8 text is its text's UTF-8 as is.
  * A file readTextFile refuses gives bytes too (or undefined when it cannot be read), but no text it accepts
  * has those bytes: a digest of them matches no digest of a valid text. For the cache, which needs only to
- * know that a file holds the very text it validated before.
+ * know that a file holds the very text it validated before. With `into`, a file that fits is read into it
+ * (see readRegularFileWithin).
  */
-export function readTextBytes(absolutePath: string): Uint8Array | undefined {
+export function readTextBytes(absolutePath: string, into?: Buffer): Uint8Array | undefined {
   let buffer: Buffer;
   try {
-    const read = readRegularFileWithin(absolutePath, MAX_FILE_BYTES);
+    const read = readRegularFileWithin(absolutePath, MAX_FILE_BYTES, into);
     if (!read.ok) return undefined;
     buffer = read.buffer;
   } catch {
