@@ -63,17 +63,33 @@ export interface BatchRecord {
   files: BatchEntry[];
 }
 
-/** Writes the pieces to a new file at `aside` (never an existing one), flushed to disk when `durable`. */
-function writeAside(
-  aside: string,
-  pieces: readonly (Buffer | string)[],
-  mode: number,
-  durable: boolean,
-): void {
+/** Pieces shorter than this are gathered in `staged` and written together. */
+const STAGED_BYTES = 64 * 1024;
+// One for every file: writeAside runs to its end before another can start.
+const staged = Buffer.allocUnsafeSlow(STAGED_BYTES);
+
+/**
+ * Writes the pieces to a new file at `aside` (never an existing one), flushed to disk when `durable`. They
+ * are taken one at a time (a generator may make each as it is asked for), and short ones are gathered into
+ * one write: neither all the text nor a buffer a piece is ever held.
+ */
+function writeAside(aside: string, pieces: Iterable<Buffer | string>, mode: number, durable: boolean): void {
   const descriptor = openSync(aside, "wx", mode);
   try {
-    for (const piece of pieces)
-      writeWhole(descriptor, typeof piece === "string" ? Buffer.from(piece) : piece);
+    let used = 0;
+    for (const piece of pieces) {
+      const length = typeof piece === "string" ? Buffer.byteLength(piece) : piece.length;
+      if (used > 0 && used + length > STAGED_BYTES) {
+        writeWhole(descriptor, staged.subarray(0, used));
+        used = 0;
+      }
+      if (length > STAGED_BYTES) {
+        writeWhole(descriptor, typeof piece === "string" ? Buffer.from(piece) : piece);
+      } else {
+        used += typeof piece === "string" ? staged.write(piece, used) : piece.copy(staged, used);
+      }
+    }
+    if (used > 0) writeWhole(descriptor, staged.subarray(0, used));
     if (durable) fsyncSync(descriptor);
   } finally {
     closeSync(descriptor);
@@ -90,7 +106,7 @@ function writeAside(
  */
 export function replaceFileWhole(
   path: string,
-  pieces: readonly (Buffer | string)[],
+  pieces: Iterable<Buffer | string>,
   options: { mode?: number; durable?: boolean } = {},
 ): void {
   refuseToReplace(path);

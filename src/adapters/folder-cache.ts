@@ -165,10 +165,15 @@ export class FolderCache {
         format: CACHE_FORMAT,
         ...(this.nextConfig ? { config: this.nextConfig } : {}),
       };
-      const lines = Object.entries(this.next).map(
-        ([file, { digest, entries }]) => `${JSON.stringify({ file, digest, entries } satisfies CacheLine)}\n`,
-      );
-      replaceFileWhole(this.path, [`${JSON.stringify(header)}\n`, ...lines], { mode: 0o600 });
+      // A line at a time, each made as it is written: 100,000 recipients make 40 MB of text.
+      const next = this.next;
+      function* lines(): Generator<string> {
+        yield `${JSON.stringify(header)}\n`;
+        for (const [file, { digest, entries }] of Object.entries(next)) {
+          yield `${JSON.stringify({ file, digest, entries } satisfies CacheLine)}\n`;
+        }
+      }
+      replaceFileWhole(this.path, lines(), { mode: 0o600 });
       rmSync(join(this.root, ".outreach", "cache", "recipients.json"), { force: true }); // the older cache
     } catch {
       // The cache only saves time; without it every run parses the files again.
