@@ -8,6 +8,7 @@ import type { Problem } from "../src/core/problems.js";
 import {
   crossCheckRecipients,
   describeLocation,
+  fieldPosition,
   type RecipientEntry,
   where,
 } from "../src/core/recipients.js";
@@ -84,9 +85,9 @@ function randomEntries(next: () => number): RecipientEntry[] {
     });
     const verified = next() < 0.5 ? { provenance: { verified_on: pick(["2001-01-01", "2026-11-30"]) } } : {};
     const country = next() < 0.7 ? { country: pick(COUNTRIES) } : {};
-    const at: Record<string, [number, number]> = { id: [index * 10 + 1, 7] };
+    const at: Record<string, number> = { id: fieldPosition(index * 10 + 1, 7) };
     contacts.forEach((_, contact) => {
-      if (next() < 0.8) at[`contacts[${contact}].email`] = [index * 10 + 2 + contact, 14];
+      if (next() < 0.8) at[`contacts[${contact}].email`] = fieldPosition(index * 10 + 2 + contact, 14);
     });
     return {
       recipient: {

@@ -14,7 +14,7 @@ import { openToReadSync } from "./file-system.js";
 import { replaceFileWhole } from "./file-writes.js";
 
 // Bump when the schemas, RecipientEntry or this file's shape change, so old caches are ignored.
-const CACHE_FORMAT = 6;
+const CACHE_FORMAT = 7;
 
 export interface CachedConfig {
   digest: string;

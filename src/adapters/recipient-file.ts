@@ -4,7 +4,7 @@
 // the file is reported once, with a count.
 import { isMapping, mergeDefaults, NOT_DEFAULTS, writtenAt } from "../core/file-defaults.js";
 import { formatFieldPath, groupRepeated, type Problem } from "../core/problems.js";
-import type { RecipientEntry } from "../core/recipients.js";
+import { fieldPosition, type RecipientEntry } from "../core/recipients.js";
 import { parseRecipient, recipientSchema } from "../core/schema.js";
 import { type Located, validate } from "../core/validation.js";
 import type { YamlFile } from "./yaml-file.js";
@@ -61,7 +61,7 @@ export function recipientsFromFile(
     const at: RecipientEntry["at"] = {};
     const remember = (field: string, path: PropertyKey[]) => {
       const position = yaml.locate(pathOf(path));
-      if (position) at[field] = [position.line, position.column];
+      if (position) at[field] = fieldPosition(position.line, position.column);
     };
     remember("id", ["id"]);
     recipient.contacts.forEach((_, contactIndex) => {
