@@ -51,6 +51,15 @@ const INDICATORS = new Set([..."-?:,[]{}#&*!|>'\"%@`"]);
 /** Where a plain value in a flow collection ends. */
 const FLOW_STOPS = new Set([..."[]{},:#"]);
 
+/**
+ * A value's text of its own. A part of a longer text is, in V8, a view of it (from 13 characters on): each
+ * value kept would keep its whole file's text alive as long as the recipient is, 28 MB of YAML beside a plan
+ * of 100,000 recipients (peak memory of a cold check 222 -> 200 MB with copies, for about 5% more CPU).
+ */
+function ownText(part: string): string {
+  return part.length < 13 ? part : Buffer.from(part, "utf8").toString("utf8");
+}
+
 /** The value of a plain scalar as the core schema resolves it, or a decline where it is not plain text. */
 function plainValue(source: string): unknown {
   const first = source.charCodeAt(0);
@@ -270,7 +279,7 @@ class Reader {
       while (text.charCodeAt(end - 1) === 32) end--;
       const source = this.plain(at, end);
       if (source.includes(": ") || source.endsWith(":")) decline(); // "a: b: c", a key on a value's line
-      return { kind: "scalar", start: at, end, value: plainValue(source) };
+      return { kind: "scalar", start: at, end, value: plainValue(ownText(source)) };
     }
     this.expectEnd(after, line.end);
     return node;
@@ -292,7 +301,10 @@ class Reader {
     if (quote === '"') {
       const close = text.indexOf('"', at + 1);
       if (close === -1 || close >= end) decline();
-      return [{ kind: "scalar", start: at, end: close + 1, value: text.slice(at + 1, close) }, close + 1];
+      return [
+        { kind: "scalar", start: at, end: close + 1, value: ownText(text.slice(at + 1, close)) },
+        close + 1,
+      ];
     }
     let value = "";
     let from = at + 1;
@@ -301,7 +313,7 @@ class Reader {
       if (close === -1 || close >= end) decline();
       value += text.slice(from, close);
       if (text.charCodeAt(close + 1) !== 39)
-        return [{ kind: "scalar", start: at, end: close + 1, value }, close + 1];
+        return [{ kind: "scalar", start: at, end: close + 1, value: ownText(value) }, close + 1];
       value += "'";
       from = close + 2;
     }
@@ -358,7 +370,8 @@ class Reader {
     while (index < end && !FLOW_STOPS.has(text[index] ?? "")) index++;
     let valueEnd = index;
     while (text.charCodeAt(valueEnd - 1) === 32) valueEnd--;
-    return [{ kind: "scalar", start: at, end: valueEnd, value: plainValue(this.plain(at, valueEnd)) }, index];
+    const source = ownText(this.plain(at, valueEnd));
+    return [{ kind: "scalar", start: at, end: valueEnd, value: plainValue(source) }, index];
   }
 
   /**
