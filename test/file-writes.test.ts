@@ -66,6 +66,19 @@ describe("replaceFileWhole", () => {
     });
   });
 
+  it("writes a file whose pieces are made by a generator that writes another file on the way", () => {
+    const folder = tempFolder();
+    const inner = join(folder, "inner.txt");
+    function* writingAnother() {
+      yield "outer: first ";
+      replaceFileWhole(inner, ["the inner file's ", "own text"]);
+      yield "outer: second";
+    }
+    replaceFileWhole(join(folder, "outer.txt"), writingAnother());
+    expect(readFileSync(join(folder, "outer.txt"), "utf8")).toBe("outer: first outer: second");
+    expect(readFileSync(inner, "utf8")).toBe("the inner file's own text");
+  });
+
   it("leaves the old file as it was, and nothing beside it, when a piece cannot be made", () => {
     const folder = tempFolder();
     const path = join(folder, "cache.json");

@@ -65,8 +65,9 @@ export interface BatchRecord {
 
 /** Pieces shorter than this are gathered in `staged` and written together. */
 const STAGED_BYTES = 64 * 1024;
-// One for every file: writeAside runs to its end before another can start.
-const staged = Buffer.allocUnsafeSlow(STAGED_BYTES);
+// One for every file, taken while a file is written: a piece made by a generator that itself writes a file
+// (a writeAside inside another) gets a buffer of its own.
+let spare: Buffer | undefined = Buffer.allocUnsafeSlow(STAGED_BYTES);
 
 /**
  * Writes the pieces to a new file at `aside` (never an existing one), flushed to disk when `durable`. They
@@ -75,6 +76,8 @@ const staged = Buffer.allocUnsafeSlow(STAGED_BYTES);
  */
 function writeAside(aside: string, pieces: Iterable<Buffer | string>, mode: number, durable: boolean): void {
   const descriptor = openSync(aside, "wx", mode);
+  const staged = spare ?? Buffer.allocUnsafeSlow(STAGED_BYTES);
+  spare = undefined;
   try {
     let used = 0;
     for (const piece of pieces) {
@@ -92,6 +95,7 @@ function writeAside(aside: string, pieces: Iterable<Buffer | string>, mode: numb
     if (used > 0) writeWhole(descriptor, staged.subarray(0, used));
     if (durable) fsyncSync(descriptor);
   } finally {
+    spare = staged;
     closeSync(descriptor);
   }
 }
