@@ -13,25 +13,11 @@ import {
   rmSync,
 } from "node:fs";
 import { basename, dirname, join, relative, sep } from "node:path";
-import { openToCreateSync, refuseToReplace } from "./file-system.js";
+import { refuseToReplace } from "./file-system.js";
 import { type ProcessIdentity, thisProcess } from "./process-identity.js";
 import { writeWhole } from "./write-whole.js";
 
 export { writeWhole };
-
-/**
- * Creates (or replaces) the file with these pieces, one after the other, without joining them in memory.
- * Never writes through a link, and never waits on a FIFO, in the file's place (see openToCreateSync).
- */
-export function writePieces(path: string, pieces: readonly (Buffer | string)[]): void {
-  const descriptor = openToCreateSync(path);
-  try {
-    for (const piece of pieces)
-      writeWhole(descriptor, typeof piece === "string" ? Buffer.from(piece) : piece);
-  } finally {
-    closeSync(descriptor);
-  }
-}
 
 /**
  * Where a file is written before it is renamed into place (tmp), an old one is kept until the new one is
