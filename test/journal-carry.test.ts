@@ -14,8 +14,8 @@ import {
   applyAppended,
   deriveWithSnapshot,
   type JournalSnapshot,
-  snapshotFromText,
-  snapshotText,
+  snapshotFromBytes,
+  snapshotPieces,
   stateFromSnapshot,
 } from "../src/core/journal-snapshot.js";
 import { seededRandom } from "./support.js";
@@ -56,7 +56,8 @@ function journal(seed: number, length: number, rough = seed % 3 === 0): JournalE
         transport: chance(0.2) ? ("outbox" as const) : ("smtp" as const),
         to: [pick(["a@x.org", "b@x.org"])],
         cc: chance(0.2) ? ["C@x.org"] : [],
-        subject: `s${ids}`,
+        // Some not ASCII: a letter's line is kept as bytes, so where it starts is counted in bytes, not characters.
+        subject: ids % 3 === 0 ? `Обращение № ${ids} — Хорог` : `s${ids}`,
         try: 1,
         ...(stage ? { stage } : {}),
         ...(chance(0.3) ? { run: "run-1" } : {}),
@@ -160,8 +161,14 @@ function text(state: JournalState): string {
   });
 }
 
-/** Through the text it is kept as, as a later run reads it. */
-const kept = (snapshot: JournalSnapshot) => snapshotFromText(snapshotText(snapshot));
+/** The bytes a snapshot is written as: its pieces one after the other. */
+const bytesOf = (snapshot: JournalSnapshot) =>
+  Buffer.concat(
+    snapshotPieces(snapshot).map((piece) => (typeof piece === "string" ? Buffer.from(piece) : piece)),
+  );
+
+/** Through the bytes it is kept as, as a later run reads them. */
+const kept = (snapshot: JournalSnapshot) => snapshotFromBytes(bytesOf(snapshot));
 
 const OPTIONS: DeriveOptions[] = [{}, { running: "run-1" }];
 
@@ -180,9 +187,9 @@ describe("a snapshot carried over appended events", () => {
           continue;
         }
         carried[kind]++;
-        // The lines of letters read from the text and not changed are written again as they were read: the
-        // same text as writing every letter afresh (a copy of the snapshot was not read from any text).
-        expect(snapshotText(next), `seed ${seed}, cut ${cut}`).toBe(snapshotText({ ...next }));
+        // The lines of letters read from the bytes and not changed are written again as they were read: the
+        // same bytes as writing every letter afresh (a copy of the snapshot was not read from any bytes).
+        expect(bytesOf(next).toString(), `seed ${seed}, cut ${cut}`).toBe(bytesOf({ ...next }).toString());
         for (const options of OPTIONS) {
           const expected = text(deriveState(events, options));
           expect(text(stateFromSnapshot(kept(next), options)), `seed ${seed}, cut ${cut}`).toBe(expected);

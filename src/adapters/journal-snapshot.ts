@@ -14,8 +14,8 @@ import {
   applyAppended,
   deriveWithSnapshot,
   type JournalSnapshot,
-  snapshotFromText,
-  snapshotText,
+  snapshotFromBytes,
+  snapshotPieces,
   stateFromSnapshot,
 } from "../core/journal-snapshot.js";
 import { readRegularFile } from "./file-system.js";
@@ -30,7 +30,7 @@ import {
 
 export const SNAPSHOT_FILE = join(STATE_FOLDER, "cache", "journal-state.json");
 // Bump when this file's layout changes; a change to the code that derives the state is caught by `code`.
-// 3: the body is a line per letter after a line of the rest (snapshotText).
+// 3: the body is a line per letter after a line of the rest (snapshotPieces).
 const FORMAT = 3;
 
 interface Header {
@@ -95,7 +95,7 @@ function fromSnapshot(root: string, options: DeriveOptions): JournalState | unde
     if (header.body !== sha256(file.subarray(split + 1))) return undefined;
     const journal = journalSince(root, header.length, header.journal);
     if (!journal) return undefined;
-    const snapshot = snapshotFromText(file.toString("utf8", split + 1));
+    const snapshot = snapshotFromBytes(file.subarray(split + 1));
     if (journal.appended.length === 0) return stateFromSnapshot(snapshot, options);
     const events = appendedEvents(journal.appended);
     const carried = events && applyAppended(snapshot, events);
@@ -160,17 +160,19 @@ function appendedEvents(appended: Buffer): JournalEvent[] | undefined {
 
 function saveSnapshot(root: string, length: number, digest: string, snapshot: JournalSnapshot): void {
   try {
-    // Encoded once: the bytes hashed are the bytes written.
-    const body = Buffer.from(snapshotText(snapshot));
+    // The pieces hashed are the pieces written (a string as UTF-8 both times), never joined into one text.
+    const pieces = snapshotPieces(snapshot);
+    const hash = createHash("sha256");
+    for (const piece of pieces) hash.update(piece);
     const header: Header = {
       format: FORMAT,
       code: codeIdentity(),
       length,
       journal: digest,
-      body: sha256(body),
+      body: hash.digest("base64url"),
     };
     mkdirSync(join(root, STATE_FOLDER, "cache"), { recursive: true, mode: 0o700 });
-    replaceFileWhole(join(root, SNAPSHOT_FILE), [`${JSON.stringify(header)}\n`, body], { mode: 0o600 });
+    replaceFileWhole(join(root, SNAPSHOT_FILE), [`${JSON.stringify(header)}\n`, ...pieces], { mode: 0o600 });
   } catch {
     // Only time is lost: the next run reads the journal in full (replaceFileWhole leaves no half draft).
   }

@@ -243,37 +243,59 @@ function printsOf(text: string): Float64Array {
 
 /**
  * The snapshot as text, and back: a line of all it keeps but the letters, then a line of JSON per letter, so
- * that a letter read from a snapshot and not changed since is written again as the very line it was read
+ * that a letter read from a snapshot and not changed since is written again as the very bytes it was read
  * from (carried over a follow-up round, a snapshot rewrites the lines of the letters the round changed, not
  * all of them). Most of it is the letters' copies sent by email, so a settled letter's copies are kept as
  * [at, messageId, ...addresses], and its addresses (which are exactly theirs: only an open attempt adds
  * addresses without a copy) not at all; its refusals are a Map in memory.
+ *
+ * The text comes as pieces, to be written one after the other (UTF-8): lines made anew as strings, and each
+ * run of letters that stand as they stood in the snapshot read as one view of the bytes read. So carrying a
+ * snapshot forward never joins nor encodes its megabytes again.
  */
-export function snapshotText(snapshot: JournalSnapshot): string {
+export function snapshotPieces(snapshot: JournalSnapshot): (Buffer | string)[] {
   const { letters, ...rest } = snapshot;
-  const lines = [JSON.stringify(rest)];
+  const pieces: (Buffer | string)[] = [JSON.stringify(rest)];
   const source = sources.get(snapshot);
-  // Which line each letter read from the text came from: looked up only here, when a snapshot is written.
+  // Which line each letter read from the bytes came from: looked up only here, when a snapshot is written.
   const lineOf = new Map(source?.letters.map(([, letter], index) => [letter, index]));
+  // The run of the source's lines being carried: from line `first` to line `next - 1`.
+  let first = -1;
+  let next = -1;
+  const endRun = () => {
+    if (source === undefined || first === -1) return;
+    pieces.push("\n", source.bytes.subarray(source.bounds[2 * first], source.bounds[2 * (next - 1) + 1]));
+    first = -1;
+  };
   for (const [key, letter] of letters) {
     const index = lineOf.get(letter);
-    lines.push(
-      source !== undefined && index !== undefined && source.letters[index]?.[0] === key
-        ? source.text.slice(source.bounds[2 * index], source.bounds[2 * index + 1])
-        : letterLine(key, letter),
-    );
+    if (source !== undefined && index !== undefined && source.letters[index]?.[0] === key) {
+      // Consecutive lines of the source are one piece: the newline between them is among its bytes.
+      if (first !== -1 && index === next) {
+        next++;
+        continue;
+      }
+      endRun();
+      first = index;
+      next = index + 1;
+    } else {
+      endRun();
+      pieces.push("\n", letterLine(key, letter));
+    }
   }
-  return lines.join("\n");
+  endRun();
+  return pieces;
 }
 
 /**
- * A snapshot snapshotFromText made (or applyAppended carried from one): the text, the letters as read from
- * it, in its order, and where each one's line starts and ends. Nothing changes such a letter in place
- * (applyAppended and stateOf fold into copies of it), so its line stays its exact text. One record per
- * snapshot, not an entry and a string per letter: reading a snapshot allocates no more than it keeps.
+ * A snapshot snapshotFromBytes made (or applyAppended carried from one): the bytes, the letters as read from
+ * them, in their order, and where each one's line starts and ends among the bytes. Nothing changes such a
+ * letter in place (applyAppended and stateOf fold into copies of it), so its line stays its exact bytes. One
+ * record per snapshot, not an entry and a string per letter: reading a snapshot allocates no more than it
+ * keeps.
  */
 interface Source {
-  text: string;
+  bytes: Buffer;
   letters: JournalSnapshot["letters"];
   bounds: Int32Array;
 }
@@ -293,23 +315,27 @@ function letterLine(key: string, letter: LetterAttempts): string {
 
 type KeptCopy = [at: string, messageId: string, ...addresses: string[]];
 
-export function snapshotFromText(text: string): JournalSnapshot {
-  let end = text.indexOf("\n");
-  const rest = JSON.parse(end === -1 ? text : text.slice(0, end)) as Omit<JournalSnapshot, "letters">;
+/** The snapshot written as UTF-8 bytes (its pieces, one after the other), read back. */
+export function snapshotFromBytes(bytes: Buffer): JournalSnapshot {
+  let end = bytes.indexOf(0x0a);
+  const rest = JSON.parse(bytes.toString("utf8", 0, end === -1 ? bytes.length : end)) as Omit<
+    JournalSnapshot,
+    "letters"
+  >;
   const letters: JournalSnapshot["letters"] = [];
   const bounds: number[] = [];
   while (end !== -1) {
     const start = end + 1;
-    end = text.indexOf("\n", start);
-    const stop = end === -1 ? text.length : end;
+    end = bytes.indexOf(0x0a, start);
+    const stop = end === -1 ? bytes.length : end;
     // The line is [key, letter]: that very array is the entry.
-    const entry = JSON.parse(text.slice(start, stop)) as [string, LetterAttempts];
+    const entry = JSON.parse(bytes.toString("utf8", start, stop)) as [string, LetterAttempts];
     readLetter(entry[1]);
     letters.push(entry);
     bounds.push(start, stop);
   }
   const snapshot = { ...rest, letters };
-  sources.set(snapshot, { text, letters: [...letters], bounds: Int32Array.from(bounds) });
+  sources.set(snapshot, { bytes, letters: [...letters], bounds: Int32Array.from(bounds) });
   return snapshot;
 }
 
