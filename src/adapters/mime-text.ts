@@ -46,21 +46,41 @@ function lineLocal(content: string): boolean {
 
 /**
  * Lines, and their characters, remembered at most before the composer starts again: a campaign's template
- * has tens of lines, and each letter adds its own (a salutation). Their quoted-printable forms are at most
- * about three times as long, so this holds about a megabyte at most, however long the list.
+ * has tens of lines. Their quoted-printable forms are at most about three times as long, so this holds about
+ * a megabyte at most, however long the list.
  */
 const REMEMBERED = 512;
 const REMEMBERED_CHARACTERS = 1 << 18;
+/**
+ * A line is remembered once it comes back within this many letters: the template's lines do in every
+ * letter of a language, a letter's own (its salutation, its address) never. Remembered for hundreds of
+ * letters, each letter's own lines outlived V8's young generation and were copied into the old one, where
+ * they stayed until a full collection: 80 MB of `preview --out` at 100,000 letters. The lines of the last
+ * few letters die young.
+ */
+const RECENT_LETTERS = 8;
 /** hasLongerLines does not look at a text over 128 kB: it takes it to have longer lines. */
 const UNTESTED = 128 * 1024;
 
 export class TextPartEncoder {
   private readonly lines = new Map<string, Line>();
   private characters = 0;
+  /** The lines of the last few letters, not remembered (yet), and how many letters they are from. */
+  private recent = new Map<string, Line>();
+  private recentLetters = 0;
+
+  /** How many lines are remembered from letter to letter. */
+  get remembered(): number {
+    return this.lines.size;
+  }
 
   /** `content` has CRLF line ends only (toCrlf). */
   encode(content: string): EncodedText {
     if (!content) return { encoding: "" };
+    if (++this.recentLetters > RECENT_LETTERS) {
+      this.recent = new Map();
+      this.recentLetters = 1;
+    }
     const texts = content.split("\r\n");
     const last = texts.length - 1;
     const lines = texts.map((text, index) => this.line(text, index === last));
@@ -90,21 +110,28 @@ export class TextPartEncoder {
     return { encoding: "quoted-printable", body };
   }
 
-  /** A line's facts: remembered, except the last line's (its quoted-printable form depends on the text). */
+  /**
+   * A line's facts: remembered once it comes back (see RECENT_LETTERS), except the last line's (its
+   * quoted-printable form depends on the text).
+   */
   private line(text: string, last: boolean): Line {
     if (last) return facts(text);
-    let line = this.lines.get(text);
-    if (!line) {
-      if (this.lines.size >= REMEMBERED || this.characters + text.length > REMEMBERED_CHARACTERS) {
-        this.lines.clear();
-        this.characters = 0;
-      }
-      line = facts(text);
-      this.characters += text.length;
-      // A copy: the piece split returns keeps the whole letter's text alive while it is remembered.
-      this.lines.set(Buffer.from(text).toString(), line);
+    const known = this.lines.get(text);
+    if (known) return known;
+    const recent = this.recent.get(text);
+    if (!recent) {
+      const line = facts(text);
+      this.recent.set(text, line);
+      return line;
     }
-    return line;
+    if (this.lines.size >= REMEMBERED || this.characters + text.length > REMEMBERED_CHARACTERS) {
+      this.lines.clear();
+      this.characters = 0;
+    }
+    this.characters += text.length;
+    // A copy: the piece split returns keeps the whole letter's text alive while it is remembered.
+    this.lines.set(Buffer.from(text).toString(), recent);
+    return recent;
   }
 }
 
