@@ -5,6 +5,7 @@ import type { IO } from "./adapters/terminal.js";
 import type { ImportOptions } from "./commands/import.js";
 import type { LogOptions } from "./commands/log.js";
 import type { SendOptions } from "./commands/send.js";
+import { withFields } from "./core/objects.js";
 import { dayProblem, describeForbiddenCharacter, printable, showText } from "./core/text-rules.js";
 import { EXIT, UserError } from "./errors.js";
 
@@ -117,7 +118,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
     .addHelpText("after", "\nExamples:\n  outreach check\n  outreach check -c khorog-2012 --json")
     .action(async (options: { campaign?: string; json?: boolean }) => {
       const { check } = await import("./commands/check.js");
-      const result = await check({ ...global(), ...options }, await io());
+      const result = await check(withFields(global(), options), await io());
       if (!result.ok) process.exitCode = 1;
     });
 
@@ -143,7 +144,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
         json?: boolean;
       }) => {
         const { listRecipients } = await import("./commands/recipients.js");
-        await listRecipients({ ...global(), ...options }, await io());
+        await listRecipients(withFields(global(), options), await io());
       },
     );
 
@@ -165,7 +166,7 @@ Start with:  outreach init my-campaign && cd my-campaign && outreach check`,
         options: { campaign?: string; out?: string; json?: boolean; pager?: boolean },
       ) => {
         const { preview } = await import("./commands/preview.js");
-        await preview({ ...global(), ...options, ids }, await io());
+        await preview(Object.assign({}, global(), options, { ids }), await io());
       },
     );
 
@@ -210,7 +211,7 @@ Examples:
     )
     .action(async (ids: string[], options: SendCliOptions) => {
       const { send } = await import("./commands/send.js");
-      await send({ ...global(), ...options, ids }, await io());
+      await send(Object.assign({}, global(), options, { ids }), await io());
     });
 
   program
@@ -221,7 +222,7 @@ Examples:
     .addHelpText("after", "\nExample:\n  outreach status --json")
     .action(async (options: { campaign?: string; json?: boolean }) => {
       const { status } = await import("./commands/status.js");
-      await status({ ...global(), ...options }, await io());
+      await status(withFields(global(), options), await io());
     });
 
   program
@@ -244,7 +245,7 @@ Examples:
         options: { campaign?: string; sent?: boolean; notSent?: boolean; note?: string },
       ) => {
         const { resolve } = await import("./commands/resolve.js");
-        await resolve({ ...global(), ...options, id }, await io());
+        await resolve(Object.assign({}, global(), options, { id }), await io());
       },
     );
 
@@ -283,7 +284,7 @@ Examples:
     )
     .action(async (id: string | undefined, options: LogCliOptions) => {
       const { log } = await import("./commands/log.js");
-      await log({ ...global(), ...options, ...(id ? { id } : {}) }, await io());
+      await log(Object.assign({}, global(), options, id ? { id } : {}), await io());
     });
 
   program
@@ -321,7 +322,7 @@ Examples:
         excel?: boolean;
       }) => {
         const { listOutstanding } = await import("./commands/outstanding.js");
-        await listOutstanding({ ...global(), ...options }, await io());
+        await listOutstanding(withFields(global(), options), await io());
       },
     );
 
@@ -333,7 +334,7 @@ Examples:
     .addHelpText("after", "\nExample:\n  outreach history odihr")
     .action(async (id: string, options: { json?: boolean }) => {
       const { history } = await import("./commands/history.js");
-      await history({ ...global(), ...options, id }, await io());
+      await history(Object.assign({}, global(), options, { id }), await io());
     });
 
   program
@@ -361,7 +362,7 @@ Examples:
     .addHelpText("after", "\nExamples:\n  outreach followup --dry-run\n  outreach followup --yes")
     .action(async (ids: string[], options: SendCliOptions) => {
       const { followup } = await import("./commands/followup.js");
-      await followup({ ...global(), ...options, ids }, await io());
+      await followup(Object.assign({}, global(), options, { ids }), await io());
     });
 
   program
@@ -381,7 +382,7 @@ Examples:
     )
     .action(async (options: { watch?: boolean; json?: boolean; quiet?: boolean }) => {
       const { inbox } = await import("./commands/inbox.js");
-      await inbox({ ...global(), ...options }, await io());
+      await inbox(withFields(global(), options), await io());
     });
 
   program
@@ -412,7 +413,7 @@ Examples:
         confirm?: string;
       }) => {
         const { review } = await import("./commands/review.js");
-        await review({ ...global(), ...options }, await io());
+        await review(withFields(global(), options), await io());
       },
     );
 
@@ -432,7 +433,7 @@ Examples:
     .action(
       async (options: { campaign?: string; output?: string; withAddresses?: boolean; json?: boolean }) => {
         const { calendar } = await import("./commands/calendar.js");
-        await calendar({ ...global(), ...options }, await io());
+        await calendar(withFields(global(), options), await io());
       },
     );
 
@@ -477,7 +478,7 @@ Examples:
     )
     .action(async (file: string, options: Omit<ImportOptions, "file" | "dir">) => {
       const { importRecipients } = await import("./commands/import.js");
-      await importRecipients({ ...global(), ...options, file }, await io());
+      await importRecipients(Object.assign({}, global(), options, { file }), await io());
     });
 
   program
@@ -493,7 +494,7 @@ Examples:
     )
     .action(async (options: { campaign?: string; format?: string; output?: string; excel?: boolean }) => {
       const { exportState } = await import("./commands/export.js");
-      await exportState({ ...global(), ...options }, await io());
+      await exportState(withFields(global(), options), await io());
     });
 
   program
@@ -511,7 +512,7 @@ Examples:
     )
     .action(async (options: { campaign?: string; output?: string; redact?: boolean }) => {
       const { report } = await import("./commands/report.js");
-      await report({ ...global(), ...options }, await io());
+      await report(withFields(global(), options), await io());
     });
 
   return program;

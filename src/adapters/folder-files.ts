@@ -12,6 +12,7 @@ import {
 } from "../core/attachments.js";
 import { addTemplateFile, emptyLibrary, type TemplateLibrary } from "../core/letter.js";
 import type { AttachmentFile } from "../core/letters.js";
+import { withFields } from "../core/objects.js";
 import type { Problem } from "../core/problems.js";
 import type { Config } from "../core/schema.js";
 import { describeFileFailure, statRegularFile } from "./file-system.js";
@@ -172,12 +173,11 @@ export function loadAttachments(
       files.length > 0 &&
       messageSizeProblem(estimateMessageSize(files), maxBytes, "transport.max_message_size");
     if (tooBig) {
-      problems.push({
-        ...tooBig,
-        file: CONFIG_FILE,
-        ...locate(["campaigns", index, "attachments"]),
-        field: `campaigns[${index}].attachments`,
-      });
+      problems.push(
+        Object.assign({}, tooBig, { file: CONFIG_FILE }, locate(["campaigns", index, "attachments"]), {
+          field: `campaigns[${index}].attachments`,
+        }),
+      );
     }
     byCampaign.set(campaign.id, files);
   });
@@ -232,16 +232,17 @@ export function loadAttachment(
         problems.push(problem);
         continue;
       }
-      problems.push({
-        ...problem,
-        message: `${problem.message}, but it is attached as text (${at.field})`,
-        hint: problem.message.includes("binary")
-          ? `give the file the extension of what it is: a .${filename.split(".").at(-1)} file is sent as UTF-8 text`
-          : `${problem.hint}; mail clients show a text attachment only as UTF-8`,
-      });
+      problems.push(
+        withFields(problem, {
+          message: `${problem.message}, but it is attached as text (${at.field})`,
+          hint: problem.message.includes("binary")
+            ? `give the file the extension of what it is: a .${filename.split(".").at(-1)} file is sent as UTF-8 text`
+            : `${problem.hint}; mail clients show a text attachment only as UTF-8`,
+        }),
+      );
     }
     return undefined;
   }
   const canonical = Buffer.byteLength(read.text.replace(/\r\n|\r|\n/g, "\r\n"));
-  return { ...attachment, contentType, encodedSize: base64Length(canonical) };
+  return withFields(attachment, { contentType, encodedSize: base64Length(canonical) });
 }

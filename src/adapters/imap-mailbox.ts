@@ -7,8 +7,7 @@ import { unlink } from "node:fs/promises";
 import { pipeline } from "node:stream/promises";
 import type { FetchMessageObject, ImapFlow } from "imapflow";
 import { addressParser, decodeWords } from "postal-mime";
-import { type MessageFacts, parseMessageIds } from "../core/replies.js";
-import { oneLine } from "../core/text-rules.js";
+import { type MessageFacts, messageFacts, parseMessageIds } from "../core/replies.js";
 import { UserError } from "../errors.js";
 import type { ImapSettings } from "./imap-settings.js";
 
@@ -104,16 +103,16 @@ function factsOf(message: FetchMessageObject): { facts: MessageFacts; digest: st
   const subject = headers.subject === undefined ? undefined : decoded(headers.subject);
   return {
     digest: messageId ? "" : createHash("sha256").update(block).digest("hex").slice(0, 32),
-    facts: {
-      ...(messageId ? { messageId } : {}),
-      inReplyTo: parseMessageIds(headers["in-reply-to"]),
-      references: parseMessageIds(headers.references),
-      ...(fromAddress ? { fromAddress } : {}),
-      ...(fromName ? { fromName: oneLine(fromName) } : {}),
-      ...(subject ? { subject: oneLine(subject) } : {}),
-      ...(headers.date ? { dateHeader: headers.date } : {}),
+    facts: messageFacts({
+      messageId,
+      inReplyTo: headers["in-reply-to"],
+      references: headers.references,
+      fromAddress,
+      fromName,
+      subject,
+      dateHeader: headers.date,
       headers,
-    },
+    }),
   };
 }
 

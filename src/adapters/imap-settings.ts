@@ -1,3 +1,4 @@
+import { withFields } from "../core/objects.js";
 import type { Config } from "../core/schema.js";
 import { EXIT, UserError } from "../errors.js";
 import { LOOPBACK_HOSTS } from "./paths.js";
@@ -72,8 +73,7 @@ export function imapSettings(root: string, config: Config, io: IO): ImapSettings
   const scheme = base.security === "tls" ? "imaps" : "imap";
   const description = `${scheme}://${base.user}@${base.host}:${base.port}${base.security === "starttls" ? " (STARTTLS)" : ""}`;
   let cached: string | undefined;
-  return {
-    ...base,
+  return withFields(base, {
     folders: configured?.folders ?? ["INBOX"],
     ...(configured?.save_sent ? { saveSent: configured.save_sent } : {}),
     description,
@@ -100,5 +100,5 @@ export function imapSettings(root: string, config: Config, io: IO): ImapSettings
       }
       return cached;
     },
-  };
+  });
 }

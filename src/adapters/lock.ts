@@ -5,6 +5,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, linkSync, renameSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { withFields } from "../core/objects.js";
 import { EXIT, ExitError, UserError } from "../errors.js";
 import { describeFileFailure, fileError, readRegularFile } from "./file-system.js";
 import { STATE_FOLDER, stateFolder } from "./journal-file.js";
@@ -41,12 +42,11 @@ export class SendLock {
   static acquire(root: string, command: string): SendLock {
     stateFolder(root);
     const path = join(root, STATE_FOLDER, "send.lock");
-    const owner: LockOwner = {
-      ...thisProcess(),
+    const owner: LockOwner = withFields(thisProcess(), {
       token: randomUUID(),
       command,
       started: new Date().toISOString(),
-    };
+    });
     // The lock appears with its contents in one step (a complete file linked into place), so another run
     // never reads a lock that exists but is still empty.
     const draft = `${path}.${process.pid}.${owner.token}`;

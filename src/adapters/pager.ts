@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
+import { withFields } from "../core/objects.js";
 import { showText } from "../core/text-rules.js";
 import type { IO } from "./terminal.js";
 
@@ -54,7 +55,7 @@ export async function page(io: IO, pieces: readonly (string | Buffer)[], wanted 
     );
     return plain();
   }
-  const env = { ...io.env, LESS: io.env.LESS ?? "FRX", LV: io.env.LV ?? "-c" };
+  const env = withFields(io.env, { LESS: io.env.LESS ?? "FRX", LV: io.env.LV ?? "-c" });
   // The shell reads the command as git's does (PAGER="less -S" works); the pager owns the terminal.
   const child = spawn(command, { shell: true, stdio: ["pipe", "inherit", "inherit"], env });
   // Ctrl-C belongs to the pager while it runs (less uses it to stop a search), not to outreach.

@@ -7,6 +7,7 @@ import { estimateMessageSize, maxMessageBytes, messageSizeProblem } from "../cor
 import type { LetterEngine } from "../core/engine.js";
 import { BrokenTemplate, TemplateError, toProblem } from "../core/letter.js";
 import { type AttachmentFile, letterContext, type PreparedCampaign } from "../core/letters.js";
+import { withFields } from "../core/objects.js";
 import type { Plan } from "../core/plan.js";
 import { firstFew, location, type Problem } from "../core/problems.js";
 import { describeLocation, type RecipientEntry, where } from "../core/recipients.js";
@@ -34,7 +35,7 @@ class GroupedProblems {
         ids.length > 1
           ? `, and the same for ${ids.length - 1} other recipient${ids.length === 2 ? "" : "s"}: ${firstFew(ids.slice(1))}`
           : "";
-      return { ...problem, message: `${problem.message}${first}${others}` };
+      return withFields(problem, { message: `${problem.message}${first}${others}` });
     });
   }
 }
@@ -53,7 +54,7 @@ export function attachRecipientFiles(root: string, plan: Plan): void {
       known = { file: loadAttachment(root, path, at, found), problems: found };
       loaded.set(path, known);
     }
-    for (const problem of known.problems) problems.add({ ...problem, ...at }, entry);
+    for (const problem of known.problems) problems.add(withFields(problem, at), entry);
     return known.file;
   };
   for (const { prepared, selected } of plan.campaigns) {
@@ -74,7 +75,7 @@ export function attachRecipientFiles(root: string, plan: Plan): void {
         maxBytes,
         "transport.max_message_size",
       );
-      if (tooBig) problems.add({ ...tooBig, ...where(entry, "attachments[0]") }, entry);
+      if (tooBig) problems.add(withFields(tooBig, where(entry, "attachments[0]")), entry);
     }
   }
   plan.problems.push(...problems.list());

@@ -4,6 +4,7 @@
 import type { Node, YAMLMap, YAMLSeq } from "yaml";
 import { isMapping, mergeDefaults } from "../core/file-defaults.js";
 import type { Change } from "../core/import-plan.js";
+import { withFields } from "../core/objects.js";
 import { recipientSchema } from "../core/schema.js";
 import { yamlLibrary } from "./yaml-library.js";
 
@@ -86,7 +87,10 @@ function scalarText(value: unknown, scalars: Map<string, string>): string {
 function oneLine(value: string): string {
   const written = stringify(value, OPTIONS).replace(/\n$/, "");
   if (!written.includes("\n")) return written;
-  return stringify(value, { ...OPTIONS, defaultStringType: "QUOTE_DOUBLE" }).replace(/\n$/, "");
+  return stringify(value, withFields(OPTIONS, { defaultStringType: "QUOTE_DOUBLE" as const })).replace(
+    /\n$/,
+    "",
+  );
 }
 
 function isScalarValue(value: unknown): boolean {
@@ -203,10 +207,9 @@ export function editRecipientFile(
 function nest(into: Record<string, unknown>, path: string[], value: unknown): Record<string, unknown> {
   if (path.length === 0) return into;
   const [head, ...rest] = path as [string, ...string[]];
-  return {
-    ...into,
+  return withFields(into, {
     [head]: rest.length === 0 ? value : nest((into[head] as Record<string, unknown>) ?? {}, rest, value),
-  };
+  });
 }
 
 /** A value on one line: plain or quoted text, or a flow list or mapping. */
@@ -215,7 +218,7 @@ function inline(value: unknown): string {
     const plain = stringify(value, OPTIONS).trimEnd();
     return plain.includes("\n") ? JSON.stringify(value) : plain;
   }
-  return stringify(value, { ...OPTIONS, collectionStyle: "flow" }).trimEnd();
+  return stringify(value, withFields(OPTIONS, { collectionStyle: "flow" as const })).trimEnd();
 }
 
 function columnOf(text: string, offset: number): number {

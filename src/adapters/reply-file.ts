@@ -3,29 +3,19 @@ import PostalMime, { type Email } from "postal-mime";
 import {
   answeredIds,
   classify,
-  type MessageFacts,
-  parseMessageIds,
+  messageFacts,
   quotedMessageIds,
+  type SavedReply,
+  savedReply,
   senderOf,
   writtenDay,
 } from "../core/replies.js";
-import { oneLine } from "../core/text-rules.js";
 import { EXIT, UserError } from "../errors.js";
 import { describeFileFailure, readRegularFileWithin } from "./file-system.js";
 
 const MAX_EML_BYTES = 50 * 1024 * 1024;
 
-export interface SavedReply {
-  /** YYYY-MM-DD from the Date header. */
-  date?: string;
-  from?: string;
-  subject?: string;
-  messageId?: string;
-  /** Every Message-ID named in In-Reply-To and References, nearest first. */
-  answers: string[];
-  autoReply: boolean;
-  bounce: boolean;
-}
+export type { SavedReply };
 
 export async function readReply(path: string, shown: string): Promise<SavedReply> {
   let buffer: Buffer;
@@ -58,31 +48,31 @@ export async function readReply(path: string, shown: string): Promise<SavedReply
   // The same facts and the same rules as `outreach inbox`, so both classify a message alike.
   const headers: Record<string, string> = {};
   for (const entry of email.headers) if (!(entry.key in headers)) headers[entry.key] = entry.value;
-  const facts: MessageFacts = {
-    ...(email.messageId ? { messageId: email.messageId } : {}),
-    inReplyTo: parseMessageIds(email.inReplyTo),
-    references: parseMessageIds(email.references),
-    ...(email.from?.address ? { fromAddress: email.from.address.toLowerCase() } : {}),
-    ...(email.from?.name ? { fromName: oneLine(email.from.name) } : {}),
-    ...(email.subject ? { subject: oneLine(email.subject) } : {}),
-    ...(header("date") ? { dateHeader: header("date") } : {}),
+  const facts = messageFacts({
+    messageId: email.messageId,
+    inReplyTo: email.inReplyTo,
+    references: email.references,
+    fromAddress: email.from?.address,
+    fromName: email.from?.name,
+    subject: email.subject,
+    dateHeader: header("date"),
     headers,
-  };
+  });
   const kind = classify(facts);
   const day = writtenDay(facts.dateHeader);
   const from = senderOf(facts);
   // A bounce report quotes the headers of the message that bounced (RFC 3464): its Message-ID says which
   // of our letters it is, even though the report itself does not answer it.
   const bounced = kind === "bounce" ? quotedHeaderIds(buffer, email) : [];
-  return {
-    ...(day ? { date: day } : {}),
-    ...(from ? { from } : {}),
-    ...(facts.subject ? { subject: facts.subject } : {}),
-    ...(email.messageId ? { messageId: email.messageId } : {}),
+  return savedReply({
+    date: day,
+    from,
+    subject: facts.subject,
+    messageId: email.messageId,
     answers: [...answeredIds(facts), ...bounced],
     autoReply: kind === "auto-reply",
     bounce: kind === "bounce",
-  };
+  });
 }
 
 /**

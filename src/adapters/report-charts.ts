@@ -1,5 +1,7 @@
 // The report's charts: Vega-Lite specifications compiled to Vega and rendered to SVG text in this process
 // (vega's headless renderer: no browser, no canvas). Vega escapes the text it writes into the SVG.
+
+import { withFields } from "../core/objects.js";
 import type { CampaignReport, OutcomeLabel } from "../core/report.js";
 import { OUTCOME_LABELS } from "../core/report.js";
 
@@ -114,7 +116,7 @@ function outcomesByType(report: CampaignReport): Spec {
     width: CHART_WIDTH - 120,
     height: { step: 26 },
     description: `Where each recipient written to stands, by kind of body (${types} kinds)`,
-    data: { values: report.outcomesByType.map((entry, order) => ({ ...entry, order })) },
+    data: { values: report.outcomesByType.map((entry, order) => withFields(entry, { order })) },
     mark: { type: "bar", stroke: "white", strokeWidth: 1 },
     encoding: {
       y: { field: "type", type: "nominal", title: null, sort: "ascending" },
@@ -184,9 +186,9 @@ export interface ReportCharts {
 export async function drawCharts(report: CampaignReport): Promise<ReportCharts> {
   const config = { config: CONFIG };
   const [over, outcomes, days] = await Promise.all([
-    report.firstSent ? toSvg({ ...answersOverTime(report), ...config }) : null,
-    report.outcomesByType.length > 0 ? toSvg({ ...outcomesByType(report), ...config }) : null,
-    report.daysByType.length > 0 ? toSvg({ ...daysByType(report), ...config }) : null,
+    report.firstSent ? toSvg(withFields(answersOverTime(report), config)) : null,
+    report.outcomesByType.length > 0 ? toSvg(withFields(outcomesByType(report), config)) : null,
+    report.daysByType.length > 0 ? toSvg(withFields(daysByType(report), config)) : null,
   ]);
   return { answersOverTime: over, outcomesByType: outcomes, daysByType: days };
 }

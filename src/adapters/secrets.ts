@@ -3,6 +3,7 @@
 import { homedir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import { parseEnvFile } from "../core/env-file.js";
+import { withFields } from "../core/objects.js";
 import { describeForbiddenCharacter } from "../core/text-rules.js";
 import { EXIT, UserError } from "../errors.js";
 import { describeFileFailure, fileError, readRegularFile } from "./file-system.js";
@@ -32,7 +33,7 @@ export function campaignEnvironment(
       io.err.yellow(`warning: ${join(root, ".env")}:${line} is not NAME=value, so it is ignored\n`),
     );
   }
-  return { ...variables, ...io.env };
+  return withFields(variables, io.env);
 }
 
 /**

@@ -3,6 +3,7 @@
 // text is not what the file holds: a formula (=HYPERLINK(…) shows one thing and links another) and merged
 // cells (one value shown across several rows) refuse their rows.
 import type { Table, TableRow } from "../core/import-table.js";
+import { withFields } from "../core/objects.js";
 import { EXIT, UserError } from "../errors.js";
 
 type ExcelJS = typeof import("exceljs");
@@ -73,7 +74,7 @@ async function knowBuiltInFormats(numfmt: Numfmt): Promise<void> {
   for (let id = 1; id < BUILT_IN_IDS; id++) {
     const format = numfmt.getFormatFromId(id);
     // numfmt gives General for an id it knows no format for: left as exceljs has it.
-    if (format !== "General") table[id] = { ...table[id], f: format };
+    if (format !== "General") table[id] = withFields(table[id] ?? {}, { f: format });
   }
 }
 

@@ -17,6 +17,14 @@ function error(file: string, line: number | undefined, message: string, hint?: s
   return { severity: "error", file, line, message, ...(hint ? { hint } : {}), ...extra };
 }
 
+/** A problem's column and field, where they are known. */
+function placeOf(position: { column: number } | undefined, field: PropertyKey[]) {
+  const place: { column?: number; field?: string } = {};
+  if (position) place.column = position.column;
+  if (field.length > 0) place.field = formatFieldPath(field);
+  return place;
+}
+
 /**
  * Looks at the raw text before parsing. Rejects nesting that would exhaust the parser (deep flow brackets or
  * deep indentation), and finds tab indentation, which the parser reports confusingly inside lists. Quoted
@@ -103,15 +111,13 @@ function indentationProblem(rawLine: string, file: string, line: number): Proble
   const leading = /^[ \t]*/.exec(rawLine)?.[0] ?? "";
   const structural = /^(- |-$|[\w"'.-]+\s*:(\s|$))/.test(rawLine.slice(leading.length));
   if (leading.includes("\t") && (leading.startsWith("\t") || structural)) {
-    return {
-      ...error(
-        file,
-        line,
-        "a tab is used for indentation",
-        "indent with spaces only (most editors can convert tabs to spaces)",
-      ),
-      column: leading.indexOf("\t") + 1,
-    };
+    return error(
+      file,
+      line,
+      "a tab is used for indentation",
+      "indent with spaces only (most editors can convert tabs to spaces)",
+      { column: leading.indexOf("\t") + 1 },
+    );
   }
   return undefined;
 }
@@ -141,11 +147,7 @@ export function nodeProblems(document: Document, file: string, at: At): Problem[
   const problems: Problem[] = [];
   const report = (node: Node | undefined, field: PropertyKey[], message: string, hint: string) => {
     const position = node?.range ? at(node.range[0]) : undefined;
-    problems.push({
-      ...error(file, position?.line, message, hint),
-      ...(position ? { column: position.column } : {}),
-      ...(field.length > 0 ? { field: formatFieldPath(field) } : {}),
-    });
+    problems.push(error(file, position?.line, message, hint, placeOf(position, field)));
   };
   const checkTag = (node: Node, ancestors: readonly unknown[]) => {
     if (isAlias(node) || !node.tag || PLAIN_TAGS.has(node.tag)) return;
@@ -227,16 +229,13 @@ export function aliasProblem(document: Document, file: string, at: At): Problem 
       if (node.resolve(document)) return undefined;
       const position = node.range ? at(node.range[0]) : undefined;
       const field = fieldPath(ancestors, node);
-      unresolved = {
-        ...error(
-          file,
-          position?.line,
-          `the alias *${node.source} refers to no anchor: nothing before it is marked &${node.source}`,
-          `mark the value it stands for with &${node.source} (above this line), or write the value out`,
-        ),
-        ...(position ? { column: position.column } : {}),
-        ...(field.length > 0 ? { field: formatFieldPath(field) } : {}),
-      };
+      unresolved = error(
+        file,
+        position?.line,
+        `the alias *${node.source} refers to no anchor: nothing before it is marked &${node.source}`,
+        `mark the value it stands for with &${node.source} (above this line), or write the value out`,
+        placeOf(position, field),
+      );
       return visit.BREAK;
     },
   });

@@ -2,6 +2,7 @@
 // positions so that every later problem can name the file, line and column.
 import type { Node } from "yaml";
 import { type JsonFault, jsonFault } from "../core/json-fault.js";
+import { withFields } from "../core/objects.js";
 import type { Problem } from "../core/problems.js";
 import { readTextFile } from "./text-file.js";
 import { aliasProblem, nestingProblem, nodeProblems } from "./yaml-checks.js";
@@ -95,7 +96,7 @@ function jsonProblem(text: string): JsonFault | undefined {
     return undefined;
   } catch (error) {
     const fault = jsonFault(text, (error as Error).message);
-    return { ...fault, message: `is not valid JSON: ${fault.message}` };
+    return withFields(fault, { message: `is not valid JSON: ${fault.message}` });
   }
 }
 

@@ -3,6 +3,7 @@
 import type { IO } from "../adapters/terminal.js";
 import type { Skipped } from "../core/delivery.js";
 import { followupKind, type LetterHead, type LetterKind, letterHeads } from "../core/letters.js";
+import { withFields } from "../core/objects.js";
 import { pickCampaign } from "../core/plan.js";
 import type { RecipientEntry } from "../core/recipients.js";
 import { followupFor, trackRecipient } from "../core/tracking.js";
@@ -123,5 +124,7 @@ function toReachedOnly(letter: LetterHead, reachedById: Map<string, string[]>): 
   const to = message.to.filter(keep);
   const cc = message.cc.filter(keep);
   if (to.length === message.to.length && cc.length === message.cc.length) return letter;
-  return { ...letter, message: { ...message, to: to.length ? to : cc, cc: to.length ? cc : [] } };
+  return withFields(letter, {
+    message: withFields(message, { to: to.length ? to : cc, cc: to.length ? cc : [] }),
+  });
 }

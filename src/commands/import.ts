@@ -160,15 +160,19 @@ function checkFlags(options: ImportOptions, root: string, io: IO) {
   check("salutation", "salutation", options.salutation);
   const absolute = resolve(io.cwd, options.file);
   const inside = relative(root, absolute);
-  return {
-    ...(options.type ? { type: options.type } : {}),
-    ...(options.language ? { language: options.language } : {}),
-    ...(options.salutation ? { salutation: options.salutation } : {}),
-    tags: options.tag ?? [],
-    // Where the list came from, as the folder knows it; a file outside the folder by its name alone.
-    source: inside.startsWith("..") || isAbsolute(inside) ? basename(absolute) : inside.split("\\").join("/"),
-    today: io.now.toISOString().slice(0, 10),
-  };
+  // Assigned onto the first object rather than spread (see core/objects.ts).
+  return Object.assign(
+    options.type ? { type: options.type } : {},
+    options.language ? { language: options.language } : {},
+    options.salutation ? { salutation: options.salutation } : {},
+    {
+      tags: options.tag ?? [],
+      // Where the list came from, as the folder knows it; a file outside the folder by its name alone.
+      source:
+        inside.startsWith("..") || isAbsolute(inside) ? basename(absolute) : inside.split("\\").join("/"),
+      today: io.now.toISOString().slice(0, 10),
+    },
+  );
 }
 
 function requireColumns(table: Table, columns: ColumnPlan, options: ImportOptions): void {

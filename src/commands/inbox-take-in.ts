@@ -20,6 +20,7 @@ import {
   type ResponseEvent,
   recipientKey,
 } from "../core/journal.js";
+import { withFields } from "../core/objects.js";
 import {
   bounceFailures,
   classify,
@@ -269,8 +270,7 @@ function eventsOf(
   const from = senderOf(facts);
   const date = writtenDay(facts.dateHeader) ?? run.io.now.toISOString().slice(0, 10);
   const base = { v: JOURNAL_VERSION, campaign: receipt.campaign, recipient: receipt.recipient };
-  const received: ReceivedEvent = {
-    ...base,
+  const received: ReceivedEvent = withFields(base, {
     id: newEventId(),
     at: run.io.clock().toISOString(),
     type: "received",
@@ -286,11 +286,10 @@ function eventsOf(
     eml,
     ...(receipt.failures?.length ? { failures: receipt.failures } : {}),
     ...(receipt.note ? { note: receipt.note } : {}),
-  };
+  });
   const recorded: JournalEvent[] = [received];
   if (receipt.outcome) {
-    const response: ResponseEvent = {
-      ...base,
+    const response: ResponseEvent = withFields(base, {
       id: newEventId(),
       at: run.io.clock().toISOString(),
       type: "response",
@@ -301,7 +300,7 @@ function eventsOf(
       message_id: messageId,
       ...(receipt.inReplyTo ? { in_reply_to: receipt.inReplyTo } : {}),
       ...(facts.subject ? { subject: facts.subject } : {}),
-    };
+    });
     recorded.push(response);
   }
   if (receipt.kind === "bounce" && receipt.match === "reply") {

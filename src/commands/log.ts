@@ -10,7 +10,6 @@ import {
 } from "../adapters/journal-file.js";
 import { SendLock } from "../adapters/lock.js";
 import { askText, choose } from "../adapters/prompts.js";
-import type { SavedReply } from "../adapters/reply-file.js";
 import type { IO } from "../adapters/terminal.js";
 import type { IntakeItem } from "../core/intake.js";
 import {
@@ -25,7 +24,9 @@ import {
   type Outcome,
   type ResponseEvent,
 } from "../core/journal.js";
+import { withFields } from "../core/objects.js";
 import { pickCampaign } from "../core/plan.js";
+import { type SavedReply, savedReply } from "../core/replies.js";
 import { parseChoice } from "../core/suggest.js";
 import { dayProblem, describeForbiddenCharacter, showText } from "../core/text-rules.js";
 import { localDay as dayOf, latestDayOnEarth, trackRecipient } from "../core/tracking.js";
@@ -112,7 +113,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
     for (const messageId of reply.answers) {
       const found = ours.get(messageId);
       if (found) {
-        linked = { ...found, messageId };
+        linked = withFields(found, { messageId });
         break;
       }
     }
@@ -168,14 +169,13 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
         },
       );
     }
-    event = {
-      ...base,
-      type: "delivered",
+    event = withFields(base, {
+      type: "delivered" as const,
       channel,
       ...(options.followup ? { stage: `followup-${tracking.followupsSent + 1}` } : {}),
       date: options.date ? parseDay(options.date, io.now) : dayOf(io.now),
       ...(options.note ? { note: options.note } : {}),
-    };
+    });
   } else {
     const neverSent = !tracking.appeal && tracking.status !== "uncertain";
     if (
@@ -231,9 +231,8 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
         hint: "check the date; if the answer really came first, add --force",
       });
     }
-    event = {
-      ...base,
-      type: "response",
+    event = withFields(base, {
+      type: "response" as const,
       outcome,
       date,
       channel,
@@ -242,7 +241,7 @@ export async function log(options: LogOptions, io: IO): Promise<ResponseEvent | 
       ...(reply?.messageId ? { message_id: reply.messageId } : {}),
       ...(linked ? { in_reply_to: linked.messageId } : {}),
       ...(reply?.subject ? { subject: reply.subject } : {}),
-    } as ResponseEvent;
+    }) as ResponseEvent;
   }
 
   if (journalNeedsRepair(root)) {
@@ -293,15 +292,15 @@ function intakeItem(state: ReturnType<typeof deriveState>, messageId: string): I
 /** An answer taken in from the mailbox, in the shape of a saved reply: the same record follows. */
 function replyFromIntake(item: IntakeItem): SavedReply {
   const { received } = item;
-  return {
-    ...(received.date ? { date: received.date } : {}),
-    ...(received.from ? { from: received.from } : {}),
-    ...(received.subject ? { subject: received.subject } : {}),
+  return savedReply({
+    date: received.date,
+    from: received.from,
+    subject: received.subject,
     messageId: item.messageId,
     answers: received.in_reply_to && item.match === "reply" ? [received.in_reply_to] : [],
     autoReply: received.kind === "auto-reply",
     bounce: received.kind === "bounce",
-  };
+  });
 }
 
 /** Flags that mean nothing together are refused rather than silently ignored. */

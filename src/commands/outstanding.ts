@@ -2,6 +2,7 @@
 import { toCsv } from "../adapters/csv.js";
 import { formatTable, plural } from "../adapters/report.js";
 import type { IO } from "../adapters/terminal.js";
+import { withFields } from "../core/objects.js";
 import { filterRecipients } from "../core/selection.js";
 import type { Tracking } from "../core/tracking.js";
 import { localDay, outstanding as waiting } from "../core/tracking.js";
@@ -87,7 +88,9 @@ export async function listOutstanding(options: OutstandingOptions, io: IO): Prom
   if (options.csv || options.excel) {
     io.stdout.write(
       await toCsv(
-        rows.map((row) => ({ ...row, not_reached: row.not_reached.map(({ address }) => address).join(" ") })),
+        rows.map((row) =>
+          withFields(row, { not_reached: row.not_reached.map(({ address }) => address).join(" ") }),
+        ),
         { excel: options.excel ?? false },
       ),
     );

@@ -22,6 +22,7 @@ import {
 import type { LetterEngine } from "../core/engine.js";
 import { deriveState, type JournalState } from "../core/journal.js";
 import { type LetterHead, letterHeads, type PreparedCampaign, renderHead } from "../core/letters.js";
+import { withFields } from "../core/objects.js";
 import { pickCampaign } from "../core/plan.js";
 import type { Config } from "../core/schema.js";
 import { describeForbiddenCharacter, durationMs, RATE_PATTERN, showText } from "../core/text-rules.js";
@@ -229,9 +230,9 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
     // The rate is the mail provider's limit: it paces hand-offs to a server, never files in outbox/.
     const pacing = transport.kind === "outbox" ? 0 : intervalMs;
     let sendPlan = planSend(letters, state, transport.kind, {
-      ...(options.limit === undefined ? {} : { limit: options.limit }),
       retryFailed: options.retryFailed ?? false,
       includeOutbox: options.includeOutbox ?? false,
+      ...(options.limit === undefined ? {} : { limit: options.limit }),
     });
     sendPlan.skipped.unshift(...skipped);
     if (testAddress) {
@@ -256,7 +257,9 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
 
     if (options.dryRun) {
       await transport.close();
-      const dry = { ...result(), would_send: wouldSend(sendPlan.toSend, transport.kind, testAddress) };
+      const dry = withFields(result(), {
+        would_send: wouldSend(sendPlan.toSend, transport.kind, testAddress),
+      });
       // With --json the list is in the JSON: stdout holds nothing else.
       if (options.json) io.stdout.write(`${JSON.stringify(dry, null, 2)}\n`);
       else for (const piece of formatWouldSend(dry.would_send)) io.stdout.write(piece);
@@ -388,12 +391,12 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
           ...(testAddress
             ? {
                 test: true,
-                rewrite: (spec) => ({
-                  ...spec,
-                  to: [{ address: testAddress }],
-                  cc: [],
-                  subject: `[TEST] ${spec.subject}`,
-                }),
+                rewrite: (spec) =>
+                  withFields(spec, {
+                    to: [{ address: testAddress }],
+                    cc: [],
+                    subject: `[TEST] ${spec.subject}`,
+                  }),
               }
             : {}),
         },
@@ -628,7 +631,7 @@ async function openSentCopies(root: string, config: Config, io: IO) {
   const settings = imapSettings(root, config, io);
   if (!settings?.saveSent) return undefined;
   const { SentCopies } = await import("../adapters/sent-copies.js");
-  return new SentCopies({ ...settings, saveSent: settings.saveSent }, await settings.password());
+  return new SentCopies(withFields(settings, { saveSent: settings.saveSent }), await settings.password());
 }
 
 function reportSentCopies(

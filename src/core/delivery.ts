@@ -18,6 +18,7 @@ import {
   type UncertainEvent,
 } from "./journal.js";
 import type { Envelope, Letter, MessageSpec } from "./letters.js";
+import { withFields } from "./objects.js";
 import { otherChannelHint } from "./recipients.js";
 import type { Recipient } from "./schema.js";
 import type { DeliveryResult, RawMessage, Transport } from "./transport.js";
@@ -115,7 +116,7 @@ export function planSend<T extends Planned>(
         skipped.push({ recipient: recipient.id, reason: "limit", detail: `over --limit ${options.limit}` });
         continue;
       }
-      toSend.push({ ...letter, message: { ...letter.message, envelopeTo: missing } });
+      toSend.push(withFields(letter, { message: withFields(letter.message, { envelopeTo: missing }) }) as T);
       continue;
     }
     const skip = skipFor(delivery, transport, options);
@@ -394,8 +395,7 @@ export async function deliverLetters<T extends Planned = Letter>(
         if (attemptNumber === 1) return undefined;
         break;
       }
-      const attempt: AttemptEvent = {
-        ...base(letter),
+      const attempt: AttemptEvent = withFields(base(letter), {
         type: "attempt",
         message_id: messageId,
         transport: deps.transport.kind,
@@ -407,7 +407,7 @@ export async function deliverLetters<T extends Planned = Letter>(
         ...(letter.stage === APPEAL ? {} : { stage: letter.stage }),
         ...(spec.inReplyTo ? { in_reply_to: spec.inReplyTo } : {}),
         ...(deps.run ? { run: deps.run } : {}),
-      };
+      });
       // The attempt is on disk before the hand-off: before deliver() is called, or, for a transport that
       // waits for it itself, before its final step (the envelope and the data overlap the sync).
       const recorded = record(attempt);
@@ -489,28 +489,32 @@ export async function deliverLetters<T extends Planned = Letter>(
 
   // Every outcome answers its attempt; once it is on disk, the letter is no longer in doubt.
   const recordOutcome = async (letter: T, attempt: AttemptEvent, result: DeliveryResult) => {
-    const answer = { ...base(letter), attempt: attempt.id, message_id: attempt.message_id };
+    // Assigned onto the fresh base, so that every outcome of a type shares its class (see objects.ts).
+    const answer = <E extends object>(fields: E) =>
+      Object.assign(base(letter), { attempt: attempt.id, message_id: attempt.message_id }, fields);
     if (result.status === "sent") {
-      await record({
-        ...answer,
-        type: "sent",
-        response: result.response,
-        accepted: result.accepted,
-        rejected: result.rejected,
-        ...(result.serverMessageId ? { server_message_id: result.serverMessageId } : {}),
-      } satisfies SentEvent);
+      await record(
+        answer({
+          type: "sent" as const,
+          response: result.response,
+          accepted: result.accepted,
+          rejected: result.rejected,
+          ...(result.serverMessageId ? { server_message_id: result.serverMessageId } : {}),
+        }) satisfies SentEvent,
+      );
     } else if (result.status === "uncertain") {
-      await record({ ...answer, type: "uncertain", reason: result.reason } satisfies UncertainEvent);
+      await record(answer({ type: "uncertain" as const, reason: result.reason }) satisfies UncertainEvent);
     } else {
-      await record({
-        ...answer,
-        type: "failed",
-        kind: result.kind,
-        ...(result.code === undefined ? {} : { code: result.code }),
-        response: result.response,
-        // Stopped before the hand-off: not sent, not failed (the state shows it as never tried).
-        ...(result.interrupted ? { interrupted: true as const } : {}),
-      } satisfies FailedEvent);
+      await record(
+        answer({
+          type: "failed" as const,
+          kind: result.kind,
+          ...(result.code === undefined ? {} : { code: result.code }),
+          response: result.response,
+          // Stopped before the hand-off: not sent, not failed (the state shows it as never tried).
+          ...(result.interrupted ? { interrupted: true as const } : {}),
+        }) satisfies FailedEvent,
+      );
     }
     handedOver.delete(letter);
   };

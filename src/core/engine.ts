@@ -11,6 +11,7 @@ import {
   type TemplateSource,
   toProblem,
 } from "./letter.js";
+import { withFields } from "./objects.js";
 import { inheritedNameIn, ownFieldsOnly, ownLookupHelper } from "./own-fields.js";
 import { guardPartials, PartialGuard } from "./partial-guard.js";
 import type { Problem } from "./problems.js";
@@ -49,7 +50,7 @@ function setUpOnce(environment: typeof Handlebars): void {
       ran = true;
       return spec.main(...args);
     };
-    const compiled = template({ ...spec, main });
+    const compiled = template(withFields(spec, { main }));
     const setup = compiled._setup;
     let kept = false;
     compiled._setup = (options) => {

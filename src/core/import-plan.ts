@@ -10,6 +10,7 @@ import {
   SINGLE_VALUED,
   slugOf,
 } from "./import-rows.js";
+import { withFields } from "./objects.js";
 import { describeLocation, type RecipientEntry } from "./recipients.js";
 import type { Recipient } from "./schema.js";
 
@@ -110,7 +111,7 @@ export function planImport(
       }
       continue;
     }
-    plan.updated.push({ ...found, changes });
+    plan.updated.push(withFields(found, { changes }));
   }
   return plan;
 }

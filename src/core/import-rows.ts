@@ -5,6 +5,7 @@
 import { countryName, isCountryCode, suggestCountryCode } from "./countries.js";
 import type { ColumnPlan, ImportField } from "./import-columns.js";
 import type { Table, TableRow } from "./import-table.js";
+import { withFields } from "./objects.js";
 import type { Problem } from "./problems.js";
 import { isValidRecipient, knownKeys, recipientSchema } from "./schema.js";
 import { showText } from "./text-rules.js";
@@ -148,7 +149,7 @@ export function importRows(
 
 /** The schema's verdict on a draft, with an id that is valid when the id is still to be made. */
 export function checkDraft(draft: Record<string, unknown>, id: string | undefined): Problem[] {
-  const value = { ...draft, id: id ?? "imported" };
+  const value = withFields(draft, { id: id ?? "imported" });
   if (isValidRecipient(value)) return [];
   const checked = validate(recipientSchema, value, NO_SOURCE);
   return checked.ok ? [] : checked.problems;
@@ -266,10 +267,8 @@ function readRow(
   if (contacts.length > 0) draft.contacts = contacts;
   else if (!channels && refusals.length === 0) {
     const emailColumn = [...plan.fields].find(([, field]) => field === "email")?.[0];
-    refusals.push({
-      ...(emailColumn !== undefined ? { column: emailColumn } : {}),
-      reason: "the email is empty, and there is no web form, post or fax to write to instead",
-    });
+    const reason = "the email is empty, and there is no web form, post or fax to write to instead";
+    refusals.push(emailColumn !== undefined ? { column: emailColumn, reason } : { reason });
   }
   draft.provenance = readProvenance(cells, settings, columnOf);
   if (Object.keys(custom).length > 0) draft.custom = custom;
@@ -374,12 +373,13 @@ function readContacts(cells: Cells, refusals: CellRefusal[], columnOf: Map<strin
       }
       const index = contacts.length;
       const first = field === "email" && !contacts.some((contact) => !contact.cc);
-      contacts.push({
-        ...(first && person.name ? { name: person.name } : {}),
-        ...(first && person.role ? { role: person.role } : {}),
-        email: text,
-        ...(field === "cc" ? { cc: true } : {}),
-      });
+      // Built a key at a time, in the order a contact is written (see objects.ts).
+      const contact: Contact = {} as Contact;
+      if (first && person.name) contact.name = person.name;
+      if (first && person.role) contact.role = person.role;
+      contact.email = text;
+      if (field === "cc") contact.cc = true;
+      contacts.push(contact);
       columnOf.set(`contacts[${index}].email`, column);
       columnOf.set(`contacts[${index}]`, column);
     }
@@ -524,7 +524,7 @@ function merge(group: ImportedGroup, later: RecipientDraft, row: number): void {
   const tags = [...new Set([...((draft.tags as string[]) ?? []), ...((later.tags as string[]) ?? [])])];
   if (tags.length > 0) draft.tags = tags;
   for (const key of ["channels", "custom"] as const) {
-    if (later[key]) draft[key] = { ...((draft[key] as object) ?? {}), ...(later[key] as object) };
+    if (later[key]) draft[key] = withFields((draft[key] as object) ?? {}, later[key] as object) as never;
   }
   for (const field of SINGLE_VALUED) {
     if (draft[field] === undefined && later[field] !== undefined) draft[field] = later[field] as never;
@@ -532,7 +532,7 @@ function merge(group: ImportedGroup, later: RecipientDraft, row: number): void {
   const provenance = draft.provenance as { verified_on?: string } | undefined;
   const laterDay = (later.provenance as { verified_on?: string } | undefined)?.verified_on;
   if (provenance && laterDay && (provenance.verified_on === undefined || laterDay < provenance.verified_on)) {
-    draft.provenance = { ...provenance, verified_on: laterDay };
+    draft.provenance = withFields(provenance, { verified_on: laterDay });
   }
   group.draft = ordered(draft);
 }

@@ -28,6 +28,7 @@ import {
   type TriagedEvent,
   type UncertainEvent,
 } from "./journal.js";
+import { withFields } from "./objects.js";
 
 type Outcome = SentEvent | FailedEvent | UncertainEvent;
 type Other = ResponseEvent | DeliveredEvent | ReceivedEvent | TriagedEvent;
@@ -136,7 +137,7 @@ export function applyAppended(
         const letter = letters.get(key);
         if (letter?.settled && !later(event, letter.settled.last)) return undefined;
         if (letter?.open.some((other) => other.id === event.id)) break; // the same attempt twice counts once
-        letters.set(key, { ...letter, open: [...(letter?.open ?? []), event] });
+        letters.set(key, withFields(letter ?? {}, { open: [...(letter?.open ?? []), event] }));
         changed.add(key);
         break;
       }
@@ -160,10 +161,10 @@ export function applyAppended(
   const messagePrints = [...settledMessages];
   for (const [key, letter] of letters) {
     if (letter.open.length === 0) continue;
-    const copy: LetterAttempts = {
-      ...(letter.settled ? { settled: structuredClone(letter.settled) } : {}),
-      open: changed.has(key) ? [...letter.open].sort(byTime) : letter.open,
-    };
+    const open = changed.has(key) ? [...letter.open].sort(byTime) : letter.open;
+    const copy: LetterAttempts = letter.settled
+      ? { settled: structuredClone(letter.settled), open }
+      : { open };
     settleLetter(copy, gathered.outcomes, gathered.resolutions, (attempt, outcome) => {
       attemptPrints.push(fingerprint(attempt.id));
       if (outcome?.type !== "sent") messagePrints.push(fingerprint(attempt.message_id));
@@ -306,11 +307,9 @@ function letterLine(key: string, letter: LetterAttempts): string {
   const { fold } = letter.settled;
   const copies = fold.delivery.copies.map((copy) => [copy.at, copy.messageId, ...copy.addresses]);
   // Every field keeps its place, so that the state read back has its fields in the same order.
-  const delivery = { ...fold.delivery, addresses: 0, copies };
-  return JSON.stringify([
-    key,
-    { ...letter, settled: { ...letter.settled, fold: { ...fold, delivery, refusals: [...fold.refusals] } } },
-  ]);
+  const delivery = withFields(fold.delivery, { addresses: 0, copies });
+  const kept = withFields(fold, { delivery, refusals: [...fold.refusals] });
+  return JSON.stringify([key, withFields(letter, { settled: withFields(letter.settled, { fold: kept }) })]);
 }
 
 type KeptCopy = [at: string, messageId: string, ...addresses: string[]];
@@ -334,7 +333,7 @@ export function snapshotFromBytes(bytes: Buffer): JournalSnapshot {
     letters.push(entry);
     bounds.push(start, stop);
   }
-  const snapshot = { ...rest, letters };
+  const snapshot = withFields(rest, { letters });
   sources.set(snapshot, { bytes, letters: [...letters], bounds: Int32Array.from(bounds) });
   return snapshot;
 }

@@ -3,6 +3,7 @@
 // computation does not depend on line order, so two people's journals merged by git give the same answer.
 
 import { deriveIntake, type Intake } from "./intake.js";
+import { withFields } from "./objects.js";
 
 export const JOURNAL_VERSION = 1;
 
@@ -919,7 +920,7 @@ interface FieldCheck {
 const RULES_BY_TYPE: ReadonlyMap<string, readonly FieldCheck[]> = new Map(
   EVENT_TYPES.map((type) => [
     type,
-    Object.entries({ ...BASE_RULES, ...EVENT_RULES[type] }).map(([field, [rule, optional]]) => ({
+    Object.entries(withFields(BASE_RULES, EVENT_RULES[type])).map(([field, [rule, optional]]) => ({
       field,
       rule,
       optional: optional === "optional",

@@ -12,6 +12,7 @@ import {
   toProblem,
 } from "./letter.js";
 import { type LocalizedField, localizeRecipient } from "./localized.js";
+import { withFields } from "./objects.js";
 import { firstFew, type Problem } from "./problems.js";
 import { describeLocation, type RecipientEntry, where } from "./recipients.js";
 import type { Campaign, Config, Recipient } from "./schema.js";
@@ -138,12 +139,13 @@ export function prepareCampaign(
     !subjects.has("") &&
     !languageChain(config.defaults.language).some((language) => subjects.has(language))
   ) {
-    problems.push({
-      ...subjectAt,
-      severity: "error",
-      message: `the subject has no entry for the default language "${config.defaults.language}"`,
-      hint: `add "${config.defaults.language}: …" under subject`,
-    });
+    problems.push(
+      withFields(subjectAt, {
+        severity: "error" as const,
+        message: `the subject has no entry for the default language "${config.defaults.language}"`,
+        hint: `add "${config.defaults.language}: …" under subject`,
+      }),
+    );
   }
   const followupSubjects = campaign.followup.subject
     ? subjectSources(
@@ -254,7 +256,7 @@ export function letterContext(
     config.defaults.language,
   );
   const context = {
-    recipient: { ...inLanguage, language },
+    recipient: withFields(inLanguage, { language }),
     ...(contact ? { contact } : {}),
     sender: config.sender,
     campaign: { id: campaign.id, ...(campaign.date ? { date: campaign.date } : {}) },

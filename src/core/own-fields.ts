@@ -3,6 +3,7 @@
 // renders those as empty text instead of failing. Here every lookup of a compiled letter asks for an own
 // property: an inherited name is an error, a missing one stays missing (an error where strict requires it).
 import Handlebars from "handlebars";
+import { withFields } from "./objects.js";
 
 const INHERITED = "is built into JavaScript";
 
@@ -45,15 +46,12 @@ export function ownFieldsOnly(environment: typeof Handlebars): void {
   const template = environment.template.bind(environment) as unknown as (spec: TemplateSpec) => unknown;
   (environment as unknown as { template: (spec: TemplateSpec) => unknown }).template = (spec) => {
     const main = spec.main;
-    const own: TemplateSpec = {
-      ...spec,
-      main(container, ...rest) {
-        container.strict = strictOwnField;
-        container.lookupProperty = ownField;
-        return main(container, ...rest);
-      },
+    const own: TemplateSpec["main"] = (container, ...rest) => {
+      container.strict = strictOwnField;
+      container.lookupProperty = ownField;
+      return main(container, ...rest);
     };
-    return template(own);
+    return template(withFields(spec, { main: own }));
   };
 }
 

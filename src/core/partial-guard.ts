@@ -2,6 +2,7 @@
 // others, or through a paragraph chosen by the recipient's type), nesting too deep, or a letter that grows
 // without bound. Each becomes a TemplateError at the include that went too far, with the chain of partials.
 import { TemplateError, type TemplateSource } from "./letter.js";
+import { withFields } from "./objects.js";
 import type { IncludeSite } from "./template-scan.js";
 
 // A letter uses two or three levels of partials; these bounds stop a runaway long before the stack or the
@@ -121,10 +122,8 @@ export function guardPartials(environment: object, guard: PartialGuard): void {
   const target = environment as { VM: { invokePartial: PartialInvoker } };
   const runtime = target.VM;
   const invokePartial = runtime.invokePartial;
-  target.VM = {
-    ...runtime,
-    invokePartial(this: unknown, partial, context, options) {
-      return guard.enter(options.name ?? "", () => invokePartial.call(this, partial, context, options));
-    },
+  const guarded: PartialInvoker = function (this: unknown, partial, context, options) {
+    return guard.enter(options.name ?? "", () => invokePartial.call(this, partial, context, options));
   };
+  target.VM = withFields(runtime, { invokePartial: guarded });
 }

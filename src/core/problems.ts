@@ -1,4 +1,5 @@
 // A problem found in the user's files: where it is (file, line, column, field), what is wrong, what to do.
+import { withFields } from "./objects.js";
 
 export type Severity = "error" | "warning";
 
@@ -72,11 +73,13 @@ export function groupRepeated(problems: readonly Problem[], atLeast = 3): Proble
     const [first, ...others] = group;
     if (!first || group.length < atLeast) return group;
     const lines = others.map((problem) => problem.line).filter((line) => line !== undefined);
+    const more = lines.length
+      ? `, at lines ${firstFew(lines.map(String), 3).replace(/ \(\d+ in all\)$/, "")}`
+      : "";
     return [
-      {
-        ...first,
-        message: `${first.message} (and ${others.length} more recipients in this file${lines.length ? `, at lines ${firstFew(lines.map(String), 3).replace(/ \(\d+ in all\)$/, "")}` : ""})`,
-      },
+      withFields(first, {
+        message: `${first.message} (and ${others.length} more recipients in this file${more})`,
+      }),
     ];
   });
 }

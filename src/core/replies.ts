@@ -1,7 +1,7 @@
 // What an incoming message is and which letter it answers: the one set of rules that `inbox` and
 // `log --from-eml` share. Pure: it sees a message's headers (and, for a bounce, the report's text), never a
 // mailbox or a file.
-import { dayProblem } from "./text-rules.js";
+import { dayProblem, oneLine } from "./text-rules.js";
 
 /** What the rules need to know about a message, however it was read (IMAP envelope, a parsed .eml). */
 export interface MessageFacts {
@@ -20,6 +20,69 @@ export interface MessageFacts {
 }
 
 export type MessageKind = "answer" | "auto-reply" | "bounce";
+
+/** A reply as `log` records it: read from a saved .eml file, or taken in from the mailbox. */
+export interface SavedReply {
+  /** YYYY-MM-DD from the Date header. */
+  date?: string;
+  from?: string;
+  subject?: string;
+  messageId?: string;
+  /** Every Message-ID named in In-Reply-To and References, nearest first. */
+  answers: string[];
+  autoReply: boolean;
+  bounce: boolean;
+}
+
+/**
+ * A saved reply from what was read of it, the optional fields only where they say something, set one after
+ * the other so that every reply shares a class (objects.ts).
+ */
+export function savedReply(fields: {
+  date: string | undefined;
+  from: string | undefined;
+  subject: string | undefined;
+  messageId: string | undefined;
+  answers: string[];
+  autoReply: boolean;
+  bounce: boolean;
+}): SavedReply {
+  const reply = {} as SavedReply;
+  if (fields.date) reply.date = fields.date;
+  if (fields.from) reply.from = fields.from;
+  if (fields.subject) reply.subject = fields.subject;
+  if (fields.messageId) reply.messageId = fields.messageId;
+  reply.answers = fields.answers;
+  reply.autoReply = fields.autoReply;
+  reply.bounce = fields.bounce;
+  return reply;
+}
+
+/**
+ * A message's facts from its header fields as read (unfolded, decoded): the optional ones only where they say
+ * something, one line each, set one after the other so that every message's facts share a class (objects.ts).
+ */
+export function messageFacts(fields: {
+  messageId: string | undefined;
+  inReplyTo: string | undefined;
+  references: string | undefined;
+  fromAddress: string | undefined;
+  fromName: string | undefined;
+  subject: string | undefined;
+  dateHeader: string | undefined;
+  headers: Record<string, string | undefined>;
+}): MessageFacts {
+  const facts = {} as MessageFacts;
+  if (fields.messageId) facts.messageId = fields.messageId;
+  facts.inReplyTo = parseMessageIds(fields.inReplyTo);
+  facts.references = parseMessageIds(fields.references);
+  if (fields.fromAddress) facts.fromAddress = fields.fromAddress.toLowerCase();
+  if (fields.fromName) facts.fromName = oneLine(fields.fromName);
+  if (fields.subject) facts.subject = oneLine(fields.subject);
+  if (fields.dateHeader) facts.dateHeader = fields.dateHeader;
+  facts.headers = fields.headers;
+  return facts;
+}
 
 export interface BounceFailure {
   address: string;

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { DEFAULT_MAX_MESSAGE_SIZE, parseSize } from "./attachments.js";
 import { isCountryCode } from "./countries.js";
 import { LOCALIZED_FIELDS, type LocalizedField } from "./localized.js";
+import { withFields } from "./objects.js";
 import {
   DURATION_PATTERN,
   dayProblem,
@@ -463,7 +464,9 @@ function splitTranslations<R extends { [F in LocalizedField]?: unknown }>(recipi
     address_block?: string[];
   };
   return (
-    Object.keys(translations).length > 0 ? { ...single, translations: translations as Translations } : single
+    Object.keys(translations).length > 0
+      ? withFields(single, { translations: translations as Translations })
+      : single
   ) as Single & { translations?: Translations };
 }
 
@@ -496,17 +499,18 @@ export const campaignSchema = z.strictObject({
     )
     .default([]),
   followup: z
-    .strictObject({
-      ...answerWindowFields(),
-      after_days: answerWindowFields().after_days.default(14),
-      max: answerWindowFields().max.default(2),
-      working_days: z.boolean().default(false),
-      /** Windows per kind of body (the recipient's `type`), each narrowing the campaign's. */
-      by_type: z.record(slug(), z.strictObject(answerWindowFields())).optional(),
-      template: z.string().optional(),
-      /** The follow-up's subject; without it, "Re: " and the appeal's subject. */
-      subject: localized(line()).optional(),
-    })
+    .strictObject(
+      withFields(answerWindowFields(), {
+        after_days: answerWindowFields().after_days.default(14),
+        max: answerWindowFields().max.default(2),
+        working_days: z.boolean().default(false),
+        /** Windows per kind of body (the recipient's `type`), each narrowing the campaign's. */
+        by_type: z.record(slug(), z.strictObject(answerWindowFields())).optional(),
+        template: z.string().optional(),
+        /** The follow-up's subject; without it, "Re: " and the appeal's subject. */
+        subject: localized(line()).optional(),
+      }),
+    )
     .default({ after_days: 14, max: 2, working_days: false }),
 });
 

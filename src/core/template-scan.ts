@@ -40,10 +40,11 @@ interface AstNode {
 
 /** An error the way Handlebars reports one: line and 0-based column as properties. */
 export function engineError(message: string, at: Position | undefined, hint?: string): Error {
-  return Object.assign(new Error(message), {
-    ...(at ? { lineNumber: at.line, column: at.column } : {}),
-    ...(hint ? { hint } : {}),
-  });
+  return Object.assign(
+    new Error(message),
+    at ? { lineNumber: at.line, column: at.column } : {},
+    hint ? { hint } : {},
+  );
 }
 
 export function builtInNameError(expression: string, name: string, at?: Position): Error {

@@ -1,6 +1,7 @@
 // Turns schema issues into problems a person can act on: located, with the field path and a hint.
 import type { z } from "zod";
 import { suggestCountryCode } from "./countries.js";
+import { withFields } from "./objects.js";
 import { formatFieldPath, type Problem } from "./problems.js";
 import { exampleOf, fieldsHolding, isSecretBearing, kindOf, knownKeys, schemaAt } from "./schema.js";
 import { didYouMean } from "./suggest.js";
@@ -81,13 +82,13 @@ function simplestIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
       option.length > 0 && option.every((inner) => inner.code === "invalid_type" && inner.path.length === 0),
   );
   const first = issue.errors[0]?.[0];
-  if (allWrongType && first) return [{ ...first, path: issue.path } as z.core.$ZodIssue];
+  if (allWrongType && first) return [withFields(first, { path: issue.path }) as z.core.$ZodIssue];
   const inside = issue.errors.find(
     (option) => option.length > 0 && option.every((inner) => inner.path.length > 0),
   );
   if (!inside) return [issue];
   return inside.flatMap((inner) =>
-    simplestIssues({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue),
+    simplestIssues(withFields(inner, { path: [...issue.path, ...inner.path] }) as z.core.$ZodIssue),
   );
 }
 

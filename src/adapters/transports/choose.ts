@@ -1,3 +1,4 @@
+import { withFields } from "../../core/objects.js";
 import type { Config } from "../../core/schema.js";
 import { durationMs } from "../../core/text-rules.js";
 import type { Transport } from "../../core/transport.js";
@@ -94,13 +95,14 @@ export async function chooseTransport(
         security: configured?.security ?? "starttls",
         ...(configured?.user ? { user: configured.user } : {}),
       };
-  return smtpTransport({
-    ...base,
-    ...(base.user
-      ? { findPassword: () => findPassword(root, variables, configured?.password_file, base, io) }
-      : {}),
-    connections: options.connections ?? config.transport.connections,
-    stepTimeoutMs: durationMs(config.transport.timeout ?? STEP_TIMEOUT),
-    dataTimeoutMs: durationMs(config.transport.data_timeout ?? DATA_TIMEOUT),
-  });
+  return smtpTransport(
+    withFields(base, {
+      connections: options.connections ?? config.transport.connections,
+      stepTimeoutMs: durationMs(config.transport.timeout ?? STEP_TIMEOUT),
+      dataTimeoutMs: durationMs(config.transport.data_timeout ?? DATA_TIMEOUT),
+      ...(base.user
+        ? { findPassword: () => findPassword(root, variables, configured?.password_file, base, io) }
+        : {}),
+    }),
+  );
 }
