@@ -103,7 +103,7 @@ export interface SendResult {
   aborted: string | null;
   interrupted: boolean;
   seconds: number;
-  /** A dry run's letters, as they would go; empty for a real run (see `sent`). */
+  /** A dry run's letters, as they would go, with --json; empty for a real run (see `sent`) and printed lines. */
   would_send: WouldSend[];
 }
 
@@ -117,23 +117,32 @@ export interface WouldSend {
   transport: Transport["kind"];
 }
 
-/** What a dry run lists: the addresses and subject each letter would go with (a test's, with --to-self). */
-function wouldSend(letters: LetterHead[], transport: Transport["kind"], testAddress?: string): WouldSend[] {
-  return letters.map((letter) => ({
-    id: letter.recipient.id,
-    to: testAddress ? [testAddress] : (letter.message?.to.map(formatAddress) ?? []),
-    cc: testAddress ? [] : (letter.message?.cc.map(formatAddress) ?? []),
-    subject: testAddress ? `[TEST] ${letter.subject}` : letter.subject,
-    stage: letter.stage,
-    transport,
-  }));
+/**
+ * What a dry run lists: the addresses and subject each letter would go with (a test's, with --to-self), one
+ * letter at a time: the lines are printed as they come, and only --json holds them all.
+ */
+function* wouldSend(
+  letters: readonly LetterHead[],
+  transport: Transport["kind"],
+  testAddress?: string,
+): Generator<WouldSend> {
+  for (const letter of letters) {
+    yield {
+      id: letter.recipient.id,
+      to: testAddress ? [testAddress] : (letter.message?.to.map(formatAddress) ?? []),
+      cc: testAddress ? [] : (letter.message?.cc.map(formatAddress) ?? []),
+      subject: testAddress ? `[TEST] ${letter.subject}` : letter.subject,
+      stage: letter.stage,
+      transport,
+    };
+  }
 }
 
 /**
  * The dry run's lines, in pieces of about 64 kB: not one line per letter held in an array and then joined
  * into one string (two copies of 10 MB at 100,000 letters).
  */
-function* formatWouldSend(letters: WouldSend[]): Generator<string> {
+function* formatWouldSend(letters: Iterable<WouldSend>): Generator<string> {
   let piece = "";
   for (const letter of letters) {
     piece += `would send  ${letter.id}  → ${letter.to.join(", ")}${letter.cc.length ? `, cc ${letter.cc.join(", ")}` : ""}  "${letter.subject}"\n`;
@@ -257,12 +266,11 @@ export async function runDelivery(run: DeliveryRun, io: IO): Promise<SendResult>
 
     if (options.dryRun) {
       await transport.close();
-      const dry = withFields(result(), {
-        would_send: wouldSend(sendPlan.toSend, transport.kind, testAddress),
-      });
-      // With --json the list is in the JSON: stdout holds nothing else.
+      const letters = wouldSend(sendPlan.toSend, transport.kind, testAddress);
+      // With --json the list is in the JSON: stdout holds nothing else. Printed, each line goes as it comes.
+      const dry = withFields(result(), { would_send: options.json ? Array.from(letters) : [] });
       if (options.json) io.stdout.write(`${JSON.stringify(dry, null, 2)}\n`);
-      else for (const piece of formatWouldSend(dry.would_send)) io.stdout.write(piece);
+      else for (const piece of formatWouldSend(letters)) io.stdout.write(piece);
       io.stderr.write("Dry run: nothing was sent and nothing was recorded.\n");
       return dry;
     }
