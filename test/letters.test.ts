@@ -1,11 +1,21 @@
-import { readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import PostalMime from "postal-mime";
 import { describe, expect, it } from "vitest";
+import { processIO } from "../src/adapters/terminal.js";
+import { openLetterPlan } from "../src/commands/context.js";
 import { formatAddress, formatLetter } from "../src/commands/preview.js";
-import type { Address, Letter } from "../src/core/letters.js";
+import {
+  type Address,
+  type Envelope,
+  type Letter,
+  letterHeads,
+  renderHead,
+  renderLetter,
+} from "../src/core/letters.js";
+import { pickCampaign } from "../src/core/plan.js";
 import { otherChannelHint } from "../src/core/recipients.js";
-import { campaignFolder, REPO, run, STARTER, seededRandom, snapshot } from "./support.js";
+import { campaignFolder, REPO, run, STARTER, seededRandom, snapshot, tempFolder } from "./support.js";
 
 /** formatLetter as it was written before it was written out for speed: [name, value] pairs, measured and joined. */
 function formatLetterReference(letter: Letter): string {
@@ -314,5 +324,77 @@ describe("recipients", () => {
       language: "fr",
       file: "recipients/example.yaml",
     });
+  });
+});
+
+describe("letter heads", () => {
+  /** The bundled example in a folder of its own, with reply_to set or not. */
+  function example(replyTo: boolean): string {
+    const folder = tempFolder();
+    for (const part of ["outreach.yaml", "recipients", "templates", "attachments"]) {
+      cpSync(join(REPO, part), join(folder, part), { recursive: true });
+    }
+    const config = join(folder, "outreach.yaml");
+    if (replyTo) writeFileSync(config, readFileSync(config, "utf8").replace("# reply_to:", "reply_to:"));
+    return folder;
+  }
+
+  it.each([false, true])(
+    "have the very addresses of their rendered letters, made again from the contacts (reply_to: %s)",
+    async (replyTo) => {
+      // A send plans on heads, which keep no copy of the addresses: they are made when asked for.
+      const { plan, engine } = await openLetterPlan({ dir: example(replyTo) }, processIO());
+      const { prepared, selected } = pickCampaign(plan, undefined);
+      const { heads, problems } = letterHeads(engine, prepared, selected);
+      expect(problems.filter((problem) => problem.severity === "error")).toEqual([]);
+      expect(heads.length).toBe(selected.length);
+      const envelope = (message: Envelope | undefined) =>
+        message && {
+          from: message.from,
+          ...(message.replyTo ? { replyTo: message.replyTo } : {}),
+          to: message.to,
+          cc: message.cc,
+        };
+      for (const head of heads) {
+        const letter = renderLetter(engine, prepared, head.entry);
+        expect(envelope(head.message)).toEqual(envelope(letter.message));
+        expect(head.subject).toBe(letter.subject);
+        expect(renderHead(engine, prepared, head)).toEqual(letter);
+      }
+      expect(heads.some((head) => head.message === undefined)).toBe(true);
+      expect(heads.some((head) => (head.message?.cc.length ?? 0) > 0)).toBe(true);
+      expect(
+        heads.every(
+          (head) => (head.message?.replyTo !== undefined) === (replyTo && head.message !== undefined),
+        ),
+      ).toBe(true);
+    },
+  );
+
+  it("send --dry-run lists each letter with the addresses and subject its rendered letter has", async () => {
+    const folder = example(false);
+    const dry = await run(["send", "--dry-run", "--json"], { cwd: folder });
+    expect(dry.exitCode).toBe(0);
+    const preview = await run(["preview", "--json"], { cwd: folder });
+    const letters = JSON.parse(preview.stdout) as {
+      id: string;
+      to: Address[];
+      cc: Address[];
+      subject: string;
+    }[];
+    const listed = (
+      JSON.parse(dry.stdout) as { would_send: { id: string; to: string[]; cc: string[]; subject: string }[] }
+    ).would_send;
+    const withEmail = letters.filter((letter) => letter.to.length > 0);
+    expect(listed).toEqual(
+      withEmail.map((letter) =>
+        expect.objectContaining({
+          id: letter.id,
+          to: letter.to.map(formatAddress),
+          cc: letter.cc.map(formatAddress),
+          subject: letter.subject,
+        }),
+      ),
+    );
   });
 });

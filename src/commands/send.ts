@@ -127,10 +127,11 @@ function* wouldSend(
   testAddress?: string,
 ): Generator<WouldSend> {
   for (const letter of letters) {
+    const { message } = letter;
     yield {
       id: letter.recipient.id,
-      to: testAddress ? [testAddress] : (letter.message?.to.map(formatAddress) ?? []),
-      cc: testAddress ? [] : (letter.message?.cc.map(formatAddress) ?? []),
+      to: testAddress ? [testAddress] : (message?.to.map(formatAddress) ?? []),
+      cc: testAddress ? [] : (message?.cc.map(formatAddress) ?? []),
       subject: testAddress ? `[TEST] ${letter.subject}` : letter.subject,
       stage: letter.stage,
       transport,

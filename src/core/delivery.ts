@@ -68,8 +68,9 @@ export function planSend<T extends Planned>(
   const skipped: Skipped[] = [];
   const claimed = new Map<string, string>();
   for (const letter of letters) {
-    const { recipient } = letter;
-    if (!letter.message) {
+    // Read once: a head makes its addresses each time they are asked for (see letterHeads).
+    const { recipient, message } = letter;
+    if (!message) {
       const via = otherChannelHint(recipient);
       skipped.push({ recipient: recipient.id, reason: "no-email", detail: `no email: deliver by ${via}` });
       continue;
@@ -78,7 +79,7 @@ export function planSend<T extends Planned>(
     const delivery = getDelivery(state, letter.campaign, recipient.id, letter.stage);
     // Sent, but a server refused some of its addresses: those (or their corrections) never got the letter.
     const missing =
-      delivery?.status === "sent" && delivery.refused.length > 0 ? notReached(letter, delivery) : [];
+      delivery?.status === "sent" && delivery.refused.length > 0 ? notReached(message, delivery) : [];
     if (missing.length > 0) {
       // A 4xx for an address is temporary: the next send tries it again by itself, as for a whole letter.
       const temporary = (delivery?.refusals ?? []).every(({ response }) => /^4\d\d/.test(response.trim()));
@@ -116,7 +117,7 @@ export function planSend<T extends Planned>(
         skipped.push({ recipient: recipient.id, reason: "limit", detail: `over --limit ${options.limit}` });
         continue;
       }
-      toSend.push(withFields(letter, { message: withFields(letter.message, { envelopeTo: missing }) }) as T);
+      toSend.push(withFields(letter, { message: withFields(message, { envelopeTo: missing }) }) as T);
       continue;
     }
     const skip = skipFor(delivery, transport, options);
@@ -124,9 +125,7 @@ export function planSend<T extends Planned>(
       skipped.push({ recipient: recipient.id, ...skip });
       continue;
     }
-    const addresses = [...letter.message.to, ...letter.message.cc].map((address) =>
-      address.address.toLowerCase(),
-    );
+    const addresses = [...message.to, ...message.cc].map((address) => address.address.toLowerCase());
     // A follow-up goes to the addresses its appeal went to; only appeals must not reach one address twice.
     const other =
       letter.stage !== APPEAL
@@ -156,9 +155,8 @@ export function planSend<T extends Planned>(
 }
 
 /** The letter's current addresses that no delivery has reached yet. */
-function notReached(letter: Planned, delivery: Delivery): string[] {
+function notReached(message: Envelope, delivery: Delivery): string[] {
   const reached = new Set(delivery.addresses.map((address) => address.toLowerCase()));
-  const message = letter.message as Envelope;
   return [...message.to, ...message.cc]
     .map((address) => address.address)
     .filter((address) => !reached.has(address.toLowerCase()));

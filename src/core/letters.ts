@@ -362,8 +362,8 @@ function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config
   return {
     from: address(config.sender.name, config.sender.email),
     ...(config.sender.reply_to ? { replyTo: address(config.sender.name, config.sender.reply_to) } : {}),
-    to: contacts.filter((contact) => !contact.cc).map((contact) => address(contact.name, contact.email)),
-    cc: contacts.filter((contact) => contact.cc).map((contact) => address(contact.name, contact.email)),
+    to: toOf(contacts),
+    cc: ccOf(contacts),
     subject: letter.subject,
     text: letter.text,
     ...(letter.html === undefined ? {} : { html: letter.html }),
@@ -374,14 +374,13 @@ function buildMessage(letter: Letter, prepared: PreparedCampaign, config: Config
   };
 }
 
-/** A head's addresses: the sender's, shared by every head, and the letter's To and Cc (see buildMessage). */
-function envelope(sender: Pick<Envelope, "from" | "replyTo">, message: Envelope): Envelope {
-  return {
-    from: sender.from,
-    ...(sender.replyTo ? { replyTo: sender.replyTo } : {}),
-    to: message.to,
-    cc: message.cc,
-  };
+/** A letter's To: its contacts but those marked cc. */
+function toOf(contacts: Recipient["contacts"]): Address[] {
+  return contacts.filter((contact) => !contact.cc).map((contact) => address(contact.name, contact.email));
+}
+
+function ccOf(contacts: Recipient["contacts"]): Address[] {
+  return contacts.filter((contact) => contact.cc).map((contact) => address(contact.name, contact.email));
 }
 
 /**
@@ -398,7 +397,34 @@ export interface LetterHead {
   kind: LetterKind;
   subject: string;
   /** The addresses of the email, or undefined when the recipient has no email contact. */
-  message?: Envelope;
+  readonly message?: Envelope;
+}
+
+/**
+ * A head as rendering leaves it. Its addresses are made again from the recipient's contacts each time they
+ * are asked for, exactly as `buildMessage` makes them, so a list of 100,000 holds no copy of them (an
+ * envelope, its address objects and two arrays: 15 MB). A head that planning narrows to fewer addresses is
+ * a copy with its own `message` (see `planSend`, `toReachedOnly`).
+ */
+class RenderedHead implements LetterHead {
+  constructor(
+    readonly entry: RecipientEntry,
+    readonly recipient: Recipient,
+    readonly campaign: string,
+    readonly stage: string,
+    readonly kind: LetterKind,
+    readonly subject: string,
+    private readonly sender: Pick<Envelope, "from" | "replyTo">,
+  ) {}
+
+  get message(): Envelope | undefined {
+    const { contacts } = this.recipient;
+    if (contacts.length === 0) return undefined;
+    const { from, replyTo } = this.sender;
+    return replyTo
+      ? { from, replyTo, to: toOf(contacts), cc: ccOf(contacts) }
+      : { from, to: toOf(contacts), cc: ccOf(contacts) };
+  }
 }
 
 /**
@@ -417,16 +443,17 @@ export function letterHeads(
   const appeal = appealKind(prepared);
   const kinds = kindFor ?? (() => appeal);
   const { problems } = renderLetters(engine, prepared, entries, kinds, (letter, kind) => {
-    const head: LetterHead = {
-      entry: letter.entry,
-      recipient: letter.recipient,
-      campaign: letter.campaign,
-      stage: letter.stage,
-      kind,
-      subject: letter.subject,
-    };
-    if (letter.message) head.message = envelope(sender, letter.message);
-    heads.push(head);
+    heads.push(
+      new RenderedHead(
+        letter.entry,
+        letter.recipient,
+        letter.campaign,
+        letter.stage,
+        kind,
+        letter.subject,
+        sender,
+      ),
+    );
   });
   return { heads, problems };
 }
@@ -438,10 +465,12 @@ export function letterHeads(
  */
 export function renderHead(engine: LetterEngine, prepared: PreparedCampaign, head: LetterHead): Letter {
   const letter = renderLetter(engine, prepared, head.entry, head.kind);
-  if (letter.message && head.message) {
-    letter.message.to = head.message.to;
-    letter.message.cc = head.message.cc;
-    if (head.message.envelopeTo) letter.message.envelopeTo = head.message.envelopeTo;
+  // A head as rendered has the letter's own addresses; only a narrowed copy has others.
+  const narrowed = head instanceof RenderedHead ? undefined : head.message;
+  if (letter.message && narrowed) {
+    letter.message.to = narrowed.to;
+    letter.message.cc = narrowed.cc;
+    if (narrowed.envelopeTo) letter.message.envelopeTo = narrowed.envelopeTo;
   }
   return letter;
 }
