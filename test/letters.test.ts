@@ -278,6 +278,39 @@ describe("check", () => {
     );
   });
 
+  it("dates a recipient's staleness by the latest letter it gets, when one campaign selects everyone and another a few", async () => {
+    const starter = readFileSync(join(STARTER, "outreach.yaml"), "utf8");
+    // The starter's campaign selects all three recipients; a second one writes to one of them.
+    const second = (date: string) =>
+      `campaigns:\n  - id: second-appeal\n    subject: "Again: {{recipient.organisation}}"\n    template: letter\n    date: ${date}\n    select:\n      ids: [un-special-rapporteur]\n`;
+    const stale =
+      '"un-special-rapporteur" was last verified on 2026-01-10, more than 365 days before the letter\'s date';
+    const cases: [string, string, string | undefined][] = [
+      ["2026-01-15", "2028-05-01", "2028-05-01"], // the few's letter is the later one
+      ["2028-04-01", "2026-01-15", "2028-04-01"], // everyone's letter is the later one
+      ["2026-01-15", "2026-02-01", undefined], // neither is a year past the check
+    ];
+    for (const [everyone, few, warned] of cases) {
+      const folder = campaignFolder({
+        "outreach.yaml": starter
+          .replace("date: 2026-01-15", `date: ${everyone}`)
+          .replace("campaigns:\n", second(few)),
+        "recipients/example.yaml": readFileSync(join(STARTER, "recipients/example.yaml"), "utf8").replace(
+          "  language: fr ",
+          "  provenance: { verified_on: 2027-03-01 }\n  language: fr ",
+        ),
+      });
+      const result = await run(["check"], { cwd: folder, env: { OUTREACH_NOW: "2028-06-01" } });
+      expect(result.exitCode, result.stdout + result.stderr).toBe(0);
+      if (warned) expect(result.stdout).toContain(`${stale} (${warned})`);
+      else expect(result.stdout).not.toContain('un-special-rapporteur" was last verified');
+      // example-ngo gets only everyone's letter, dated by it alone.
+      expect(result.stdout.includes('"example-ngo" was last verified on 2027-03-01')).toBe(
+        everyone === "2028-04-01",
+      );
+    }
+  });
+
   it("warns about addresses last verified too long before the letter's date (today's, when undated)", async () => {
     const starter = readFileSync(join(STARTER, "outreach.yaml"), "utf8");
     const today = campaignFolder({

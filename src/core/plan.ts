@@ -5,7 +5,7 @@ import type { LetterEngine } from "./engine.js";
 import type { TemplateLibrary } from "./letter.js";
 import { type AttachmentFile, type PreparedCampaign, prepareCampaign } from "./letters.js";
 import type { Problem } from "./problems.js";
-import { crossCheckRecipients, type RecipientEntry, recipientWarnings } from "./recipients.js";
+import { crossCheckRecipients, type LetterDates, type RecipientEntry, recipientWarnings } from "./recipients.js";
 import type { Campaign, Config } from "./schema.js";
 import { selectRecipients } from "./selection.js";
 import { didYouMean } from "./suggest.js";
@@ -71,7 +71,7 @@ export function planCampaigns(
       selectRecipients(folder.recipients, campaign, locate, configSource.file, index),
     );
     if (warnings) {
-      const lettersDated = letterDates(config.campaigns, selections, now);
+      const lettersDated = letterDates(config.campaigns, selections, folder.recipients.length, now);
       problems.push(
         ...recipientWarnings(folder.recipients, now, config.defaults.stale_after_days, lettersDated),
       );
@@ -131,17 +131,31 @@ export function planCampaigns(
 function letterDates(
   campaigns: readonly Campaign[],
   selections: readonly { selected: RecipientEntry[] }[],
+  everyone: number,
   now: Date,
-): Map<string, Date> {
+): LetterDates {
+  // A campaign that selects every recipient (a selection is a filter of them) dates them all at once: one
+  // date, not an entry per recipient (6 MB at 100,000, left for the collector once the check is done).
+  let forAll: Date | undefined;
   const dates = new Map<string, Date>();
   campaigns.forEach((campaign, index) => {
     const dated = campaign.date ? new Date(`${campaign.date}T00:00:00Z`) : now;
-    for (const entry of selections[index]?.selected ?? []) {
+    const selected = selections[index]?.selected ?? [];
+    if (selected.length === everyone) {
+      if (!forAll || forAll < dated) forAll = dated;
+      return;
+    }
+    for (const entry of selected) {
       const earlier = dates.get(entry.recipient.id);
       if (!earlier || earlier < dated) dates.set(entry.recipient.id, dated);
     }
   });
-  return dates;
+  return {
+    get(id) {
+      const own = dates.get(id);
+      return own && forAll ? (own < forAll ? forAll : own) : (own ?? forAll);
+    },
+  };
 }
 
 /** The campaign a command works on: the one named, or the only one. */

@@ -106,6 +106,11 @@ function firstField(entry: RecipientEntry, key: string): string {
 // Past this many stale recipients in one file, one warning for the file says it better than one per recipient.
 const STALE_PER_FILE = 3;
 
+/** The day a recipient's letters are dated, by its id; undefined for one no campaign selects. */
+export interface LetterDates {
+  get(id: string): Date | undefined;
+}
+
 /**
  * `letterDates` gives the day a recipient's letters are dated (see plan.ts); staleness counts back from it,
  * and from `now` for a recipient no campaign selects.
@@ -114,7 +119,7 @@ export function recipientWarnings(
   entries: readonly RecipientEntry[],
   now: Date,
   staleAfterDays: number,
-  letterDates: ReadonlyMap<string, Date> = new Map(),
+  letterDates: LetterDates = new Map(),
 ): Problem[] {
   const problems: Problem[] = [];
   const staleByFile = new Map<string, RecipientEntry[]>();
