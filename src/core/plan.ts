@@ -5,7 +5,12 @@ import type { LetterEngine } from "./engine.js";
 import type { TemplateLibrary } from "./letter.js";
 import { type AttachmentFile, type PreparedCampaign, prepareCampaign } from "./letters.js";
 import type { Problem } from "./problems.js";
-import { crossCheckRecipients, type LetterDates, type RecipientEntry, recipientWarnings } from "./recipients.js";
+import {
+  crossCheckRecipients,
+  type LetterDates,
+  type RecipientEntry,
+  recipientWarnings,
+} from "./recipients.js";
 import type { Campaign, Config } from "./schema.js";
 import { selectRecipients } from "./selection.js";
 import { didYouMean } from "./suggest.js";
