@@ -99,7 +99,7 @@ export function crossCheckRecipients(entries: readonly RecipientEntry[]): Proble
           ? {
               severity: "error",
               ...where(entry, `contacts[${slot}].email`),
-              message: `${email} is also the address of "${seen.recipient.id}" (${describeLocation(seen, firstField(seen, emails[first] as string))})`,
+              message: `${email} is also the address of "${seen.recipient.id}" (${describeLocation(seen, `contacts[${slots[first]}].email`)})`,
               hint: "one address must belong to one recipient, or it would get the letter twice; merge the two or remove one address",
             }
           : {
@@ -132,12 +132,6 @@ function eachRepeat(values: readonly string[], repeat: (first: number, later: nu
     if (at > 0 && values[index] === values[order[at - 1] as number]) repeat(first, index);
     else first = index;
   }
-}
-
-/** The field of a recipient's first contact with the address (lower-cased): the one crossCheckRecipients kept. */
-function firstField(entry: RecipientEntry, key: string): string {
-  const index = entry.recipient.contacts.findIndex((contact) => contact.email.toLowerCase() === key);
-  return `contacts[${index}].email`;
 }
 
 // Past this many stale recipients in one file, one warning for the file says it better than one per recipient.
